@@ -1,0 +1,304 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	thcontext "github.com/trufflesecurity/trufflehog/v3/pkg/context"
+	"github.com/trufflesecurity/trufflehog/v3/pkg/decoders"
+	"github.com/trufflesecurity/trufflehog/v3/pkg/detectors"
+	"github.com/trufflesecurity/trufflehog/v3/pkg/engine/ahocorasick"
+	"github.com/trufflesecurity/trufflehog/v3/pkg/engine/defaults"
+	"github.com/trufflesecurity/trufflehog/v3/pkg/sources"
+)
+
+// hit is one secret one detector found in one chunk, before aggregation.
+type hit struct {
+	detector    string
+	description string
+	value       string            // the identifying raw value (Raw)
+	full        string            // Raw, or RawV2 for multi-part credentials
+	parts       map[string]string // named parts of multi-part credentials
+	verified    Verified
+	commit      *commitInfo
+	path        string
+	line        int
+}
+
+// extraDetector is a detector that runs outside TruffleHog's keyword core:
+// pushvault's own detectors and custom regexes from repository settings.
+type extraDetector interface {
+	detectors.Detector
+	Name() string
+}
+
+// engine runs detectors on chunks. It is safe for concurrent use.
+type engine struct {
+	core   *ahocorasick.Core
+	extra  []extraDetector
+	verify bool
+	log    *slog.Logger
+}
+
+var (
+	defaultDetectorsOnce sync.Once
+	defaultDetectorList  []detectors.Detector
+	defaultCore          *ahocorasick.Core
+)
+
+// defaultEngineCore builds TruffleHog's default detectors and their keyword
+// trie once per process: building it costs tens of milliseconds.
+func defaultEngineCore() (*ahocorasick.Core, []detectors.Detector) {
+	defaultDetectorsOnce.Do(func() {
+		defaultDetectorList = defaults.DefaultDetectors()
+		defaultCore = ahocorasick.NewAhoCorasickCore(defaultDetectorList)
+	})
+	return defaultCore, defaultDetectorList
+}
+
+// KnownDetector reports whether name is a built-in detector's name
+// (TruffleHog's detector types and VaultToken), case-insensitively.
+func KnownDetector(name string) bool {
+	if strings.EqualFold(name, VaultToken{}.Name()) {
+		return true
+	}
+	_, list := defaultEngineCore()
+	for _, d := range list {
+		if strings.EqualFold(d.Type().String(), name) {
+			return true
+		}
+	}
+	return false
+}
+
+func newEngine(extra []extraDetector, verify bool, log *slog.Logger) *engine {
+	core, _ := defaultEngineCore()
+	return &engine{core: core, extra: extra, verify: verify, log: log}
+}
+
+// decoded is the chunk's data as one decoder turned it.
+type decoded struct {
+	name string
+	data []byte
+}
+
+// detect returns the hits in one chunk.
+func (e *engine) detect(ctx context.Context, c *chunk) []hit {
+	var hits []hit
+	for _, d := range decodings(c.data) {
+		for _, m := range e.core.FindDetectorMatches(d.data) {
+			for _, span := range m.Matches() {
+				hits = append(hits, e.run(ctx, m.Detector, span, c, d)...)
+			}
+		}
+		lower := bytes.ToLower(d.data)
+		for _, x := range e.extra {
+			if len(x.Keywords()) == 0 || containsAny(lower, x.Keywords()) {
+				hits = append(hits, e.run(ctx, x, d.data, c, d)...)
+			}
+		}
+	}
+	return hits
+}
+
+// decodings returns the views of data to scan: the data itself, and the
+// decoders' output where the decoder applies. A decoder runs only when its
+// trigger bytes are present (the escaped-unicode decoder's regexes are the
+// costliest step of TruffleHog's pipeline and almost never apply).
+func decodings(data []byte) []decoded {
+	out := []decoded{{name: "plain", data: data}}
+	if dc := (&decoders.Base64{}).FromChunk(&sources.Chunk{Data: data}); dc != nil && !bytes.Equal(dc.Chunk.Data, data) {
+		out = append(out, decoded{name: "base64", data: dc.Chunk.Data})
+	}
+	if bytes.Contains(data, []byte(`\u`)) || bytes.Contains(data, []byte(`\U`)) || bytes.Contains(data, []byte("U+")) {
+		if dc := (&decoders.EscapedUnicode{}).FromChunk(&sources.Chunk{Data: data}); dc != nil {
+			out = append(out, decoded{name: "escaped_unicode", data: dc.Chunk.Data})
+		}
+	}
+	return out
+}
+
+func containsAny(lowerData []byte, keywords []string) bool {
+	for _, k := range keywords {
+		if bytes.Contains(lowerData, []byte(strings.ToLower(k))) {
+			return true
+		}
+	}
+	return false
+}
+
+// run calls one detector on one span, isolating a panic inside it so one bad
+// detector can't take the process (and its queue) down.
+func (e *engine) run(ctx context.Context, det detectors.Detector, span []byte, c *chunk, d decoded) (hits []hit) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.log.ErrorContext(ctx, "detector panicked; chunk skipped for this detector",
+				slog.String("detector", det.Type().String()),
+				slog.String("commit", c.commit.sha), slog.String("path", c.path),
+				slog.String("panic", fmt.Sprint(r)), slog.String("stack", string(debug.Stack())))
+			hits = nil
+		}
+	}()
+	results, err := det.FromData(ctx, e.verify, span)
+	if err != nil {
+		// Detector errors can quote the data they choked on: log the type only.
+		e.log.WarnContext(ctx, "detector failed", slog.String("detector", det.Type().String()),
+			slog.String("error_type", fmt.Sprintf("%T", err)))
+		return nil
+	}
+	results = filterResults(det, results)
+	for _, res := range results {
+		hits = append(hits, e.locate(res, det, c, d)...)
+	}
+	return hits
+}
+
+// filterResults applies TruffleHog's own result cleaning and known
+// false-positive filter, as its engine does by default.
+func filterResults(det detectors.Detector, results []detectors.Result) []detectors.Result {
+	if cleaner, ok := det.(detectors.CustomResultsCleaner); ok && cleaner.ShouldCleanResultsIrrespectiveOfConfiguration() {
+		results = cleaner.CleanResults(results)
+	}
+	return detectors.FilterKnownFalsePositives(thcontext.Background(), det, results)
+}
+
+// locate maps a result to the lines of the chunk where its value occurs.
+func (e *engine) locate(res detectors.Result, det detectors.Detector, c *chunk, d decoded) []hit {
+	name := res.DetectorType.String()
+	if x, ok := det.(extraDetector); ok {
+		name = x.Name()
+	} else if res.DetectorName != "" {
+		name = res.DetectorName
+	}
+	if len(res.Raw) == 0 {
+		return nil
+	}
+	base := hit{
+		detector:    name,
+		description: det.Description(),
+		value:       string(res.Raw),
+		full:        string(res.Raw),
+		verified:    VerifiedUnknown,
+		commit:      c.commit,
+		path:        c.path,
+	}
+	if len(res.RawV2) > 0 {
+		base.full = string(res.RawV2)
+		base.parts = splitParts(name, string(res.Raw), string(res.RawV2))
+	}
+	if e.verify {
+		switch {
+		case res.Verified:
+			base.verified = VerifiedTrue
+		case res.VerificationError() == nil:
+			base.verified = VerifiedFalse
+		}
+	}
+	primary := res.GetPrimarySecretValue()
+	if primary == "" {
+		primary = string(res.Raw)
+	}
+	var hits []hit
+	for _, idx := range lineIndexes(c, d, primary) {
+		if allowedInline(c.lineText(idx)) {
+			continue
+		}
+		h := base
+		h.line = c.lines[idx]
+		hits = append(hits, h)
+	}
+	return hits
+}
+
+// lineIndexes finds every line of the chunk where value starts. Values found
+// only after decoding are looked for line by line in decoded form.
+func lineIndexes(c *chunk, d decoded, value string) []int {
+	needle := []byte(value)
+	var idx []int
+	seen := map[int]bool{}
+	for off := 0; ; {
+		i := bytes.Index(c.data[off:], needle)
+		if i < 0 {
+			break
+		}
+		l := c.lineAt(off + i)
+		if !seen[l] {
+			seen[l] = true
+			idx = append(idx, l)
+		}
+		off += i + len(needle)
+	}
+	if len(idx) > 0 {
+		return idx
+	}
+	if d.name == "plain" {
+		return normalizedLines(c, value)
+	}
+	// Decoded hit: find the line(s) whose own decoding holds the value.
+	for l := range c.starts {
+		for _, dl := range decodings(c.lineText(l))[1:] {
+			if bytes.Contains(dl.data, needle) {
+				idx = append(idx, l)
+				break
+			}
+		}
+	}
+	if len(idx) == 0 && len(c.lines) > 0 {
+		idx = append(idx, 0) // spans lines in a way we can't pin down: report the chunk's first line
+	}
+	return idx
+}
+
+// normalizedLines locates a value the detector normalised (a PEM key with
+// its line breaks rewritten, say): it finds the longest whitespace-free
+// piece of the value, then walks back to the line holding the first piece.
+func normalizedLines(c *chunk, value string) []int {
+	fields := strings.Fields(value)
+	if len(fields) == 0 {
+		return nil
+	}
+	longest := fields[0]
+	for _, f := range fields {
+		if len(f) > len(longest) {
+			longest = f
+		}
+	}
+	if len(longest) < 8 {
+		return nil
+	}
+	i := bytes.Index(c.data, []byte(longest))
+	if i < 0 {
+		return nil
+	}
+	l := c.lineAt(i)
+	for back := l; back >= 0 && l-back < 128; back-- {
+		if bytes.Contains(c.lineText(back), []byte(fields[0])) {
+			return []int{back}
+		}
+	}
+	return []int{l}
+}
+
+// allowedInline reports whether a line carries an inline allow marker.
+func allowedInline(line []byte) bool {
+	return bytes.Contains(line, []byte("pushvault:allow")) || bytes.Contains(line, []byte("trufflehog:ignore"))
+}
+
+// splitParts names the parts of multi-part credentials the vault store
+// writes as separate keys.
+func splitParts(detector, raw, rawV2 string) map[string]string {
+	switch detector {
+	case "AWS", "AWSSessionKey":
+		id, secret, ok := strings.Cut(rawV2, ":")
+		if !ok || id != raw {
+			return nil
+		}
+		return map[string]string{"access_key_id": id, "secret_access_key": secret}
+	}
+	return nil
+}

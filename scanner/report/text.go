@@ -1,0 +1,64 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/pushvault/pushvault/scanner"
+)
+
+// WriteText writes one line per finding, then a summary line:
+//
+//	src/config.py:12: Stripe sk_l**** (commit 1a2b3c4, Ann <ann@x>) pv_… [+2 more places]
+func WriteText(w io.Writer, res *scanner.Result) error {
+	var b strings.Builder
+	for _, f := range res.Findings {
+		first := f.First()
+		fmt.Fprintf(&b, "%s:%d: %s %s (commit %s, %s, verified: %s) %s",
+			first.Path, first.Line, f.Detector, f.Redacted, short(first.Commit), first.Author, f.Verified, f.ID)
+		if n := len(f.Locations) - 1; n > 0 {
+			fmt.Fprintf(&b, " [+%d more place%s]", n, plural(n))
+		}
+		b.WriteByte('\n')
+	}
+	st := res.Stats
+	fmt.Fprintf(&b, "%d finding%s; scanned %d commit%s, %d file%s, %s",
+		len(res.Findings), plural(len(res.Findings)), st.Commits, plural(st.Commits), st.Files, plural(st.Files), size(st.Bytes))
+	if st.Skipped > 0 {
+		var parts []string
+		for _, r := range []scanner.SkipReason{scanner.SkipBinary, scanner.SkipLFS, scanner.SkipTooLarge} {
+			if n := st.Reasons[r]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(string(r), "_", " ")))
+			}
+		}
+		fmt.Fprintf(&b, "; skipped %d file%s (%s)", st.Skipped, plural(st.Skipped), strings.Join(parts, ", "))
+	}
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

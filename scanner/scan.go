@@ -1,0 +1,329 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Stats counts what a scan read.
+type Stats struct {
+	Commits int                `json:"commits"`
+	Files   int                `json:"files"`
+	Bytes   int64              `json:"bytes"`
+	Skipped int                `json:"skipped"`
+	Reasons map[SkipReason]int `json:"skipped_by_reason,omitempty"`
+}
+
+// Result is the outcome of a scan.
+type Result struct {
+	Findings []*Finding
+	Stats    Stats
+	// Allowed counts findings dropped by the allowlists, by reason
+	// ("inline" is counted per location, the others per finding).
+	Allowed map[string]int
+}
+
+// Scanner scans commit ranges of git repositories. It is safe for
+// concurrent use; each Scan call is independent.
+type Scanner struct {
+	settings     *Settings
+	verify       bool
+	workers      int
+	fingerprints Fingerprinter
+	log          *slog.Logger
+	chunkBytes   int
+	overlapBytes int
+}
+
+// Option configures a Scanner.
+type Option func(*Scanner)
+
+// WithSettings applies a repository's settings (allowlist, custom
+// detectors, limits). Without it no allowlist applies.
+func WithSettings(s *Settings) Option { return func(sc *Scanner) { sc.settings = s } }
+
+// WithVerify turns on verification: detectors ask the provider whether each
+// secret is live. It makes network calls; off by default.
+func WithVerify(v bool) Option { return func(sc *Scanner) { sc.verify = v } }
+
+// WithWorkers sets how many detection goroutines run; default GOMAXPROCS.
+func WithWorkers(n int) Option { return func(sc *Scanner) { sc.workers = n } }
+
+// WithFingerprinter sets how findings are fingerprinted. Without it
+// Finding.Fingerprint is empty.
+func WithFingerprinter(f Fingerprinter) Option { return func(sc *Scanner) { sc.fingerprints = f } }
+
+// WithLogger sets the logger; default discards.
+func WithLogger(l *slog.Logger) Option { return func(sc *Scanner) { sc.log = l } }
+
+// New returns a Scanner.
+func New(opts ...Option) *Scanner {
+	s := &Scanner{
+		settings:     &Settings{MaxFileBytes: DefaultMaxFileBytes},
+		workers:      runtime.GOMAXPROCS(0),
+		log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		chunkBytes:   64 << 10,
+		overlapBytes: 8 << 10,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.workers < 1 {
+		s.workers = 1
+	}
+	return s
+}
+
+// Scan scans target in the repository at dir. It returns ErrNotRepository
+// (wrapped) when dir is not a git repository, and an error naming the
+// revision when target doesn't resolve. Findings are sorted by their first
+// introduction, oldest first.
+func (s *Scanner) Scan(ctx context.Context, dir string, target Target) (*Result, error) {
+	git, err := openRepo(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return s.scan(ctx, git, target)
+}
+
+// ScanEnv is Scan with extra environment for git (a pre-receive hook's
+// quarantine variables, for instance).
+func (s *Scanner) ScanEnv(ctx context.Context, dir string, env []string, target Target) (*Result, error) {
+	git, err := openRepo(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	git.env = env
+	return s.scan(ctx, git, target)
+}
+
+func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Result, error) {
+	revs, err := target.logArgs(ctx, git)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	extra := []extraDetector{VaultToken{}}
+	for _, d := range s.settings.Detectors {
+		extra = append(extra, d)
+	}
+	eng := newEngine(extra, s.verify, s.log)
+
+	args := []string{"log", "-p", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
+		"--full-history", "--date-order", logFormat}
+	args = append(args, revs...)
+	args = append(args, "--")
+	cmd := git.command(ctx, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("git log: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("git log: %w", err)
+	}
+
+	chunks := make(chan *chunk, 4*s.workers)
+	hitsCh := make(chan []hit, 4*s.workers)
+	var wg sync.WaitGroup
+	for range s.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range chunks {
+				if h := eng.detect(ctx, c); len(h) > 0 {
+					hitsCh <- h
+				}
+			}
+		}()
+	}
+	agg := newAggregator(s.settings)
+	aggDone := make(chan struct{})
+	go func() {
+		defer close(aggDone)
+		for h := range hitsCh {
+			agg.add(h)
+		}
+	}()
+
+	reader := &diffReader{
+		maxFileBytes: s.settings.MaxFileBytes,
+		chunkBytes:   s.chunkBytes,
+		overlapBytes: s.overlapBytes,
+		emit: func(c *chunk) error {
+			if agg.pathAllowed(c.path) {
+				return nil
+			}
+			select {
+			case chunks <- c:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+	}
+	readErr := reader.read(ctx, stdout)
+	if readErr != nil {
+		cancel()
+		_, _ = io.Copy(io.Discard, stdout)
+	}
+	waitErr := cmd.Wait()
+	close(chunks)
+	wg.Wait()
+	close(hitsCh)
+	<-aggDone
+
+	if readErr != nil {
+		if ctxErr := context.Cause(ctx); ctxErr != nil && errors.Is(readErr, context.Canceled) {
+			return nil, ctxErr
+		}
+		return nil, fmt.Errorf("reading git log: %w", readErr)
+	}
+	if waitErr != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("git log %s: %s", target, strings.TrimSpace(stderr.String()))
+	}
+
+	res := &Result{
+		Stats: Stats{
+			Commits: reader.stats.commits,
+			Files:   reader.stats.files,
+			Bytes:   reader.stats.bytes,
+			Reasons: reader.stats.skipped,
+		},
+	}
+	for _, n := range reader.stats.skipped {
+		res.Stats.Skipped += n
+	}
+	findings, allowed := agg.findings(reader.stats.commits)
+	res.Findings, res.Allowed = findings, allowed
+	if s.fingerprints != nil {
+		for _, f := range res.Findings {
+			fp, err := s.fingerprints.Fingerprint(ctx, []byte(f.fullValue))
+			if err != nil {
+				return nil, fmt.Errorf("fingerprint %s finding %s: %w", f.Detector, f.ID, err)
+			}
+			f.Fingerprint = fp
+		}
+	}
+	return res, nil
+}
+
+// aggregator folds hits into findings: one per (detector, value), every
+// location once.
+type aggregator struct {
+	settings *Settings
+	mu       sync.Mutex
+	byKey    map[string]*Finding
+	seen     map[string]bool
+}
+
+func newAggregator(s *Settings) *aggregator {
+	return &aggregator{settings: s, byKey: map[string]*Finding{}, seen: map[string]bool{}}
+}
+
+func (a *aggregator) pathAllowed(path string) bool {
+	return a.settings.Allowlist.allowsPath(path)
+}
+
+func (a *aggregator) add(hits []hit) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, h := range hits {
+		key := h.detector + "\x00" + h.full
+		loc := h.commit.sha + "\x00" + h.path + "\x00" + fmt.Sprint(h.line)
+		if a.seen[key+"\x00"+loc] {
+			continue
+		}
+		a.seen[key+"\x00"+loc] = true
+		f := a.byKey[key]
+		if f == nil {
+			f = &Finding{
+				Detector:    h.detector,
+				Secret:      NewSecret(h.value),
+				Redacted:    Redact(h.value),
+				Verified:    h.verified,
+				Description: h.description,
+				fullValue:   h.full,
+			}
+			if len(h.parts) > 0 {
+				f.Parts = map[string]Secret{}
+				for k, v := range h.parts {
+					f.Parts[k] = NewSecret(v)
+				}
+			}
+			a.byKey[key] = f
+		}
+		if h.verified == VerifiedTrue || (h.verified == VerifiedFalse && f.Verified == VerifiedUnknown) {
+			f.Verified = h.verified
+		}
+		f.Locations = append(f.Locations, Location{
+			Commit: h.commit.sha,
+			Author: h.commit.author,
+			Date:   h.commit.date,
+			Path:   h.path,
+			Line:   h.line,
+			ID:     LocationID(h.detector, h.commit.sha, h.path, h.line),
+			order:  h.commit.order,
+		})
+	}
+}
+
+// findings sorts each finding's locations oldest first (git log lists the
+// newest commit first, so a higher ordinal is older), applies the allowlists
+// and sorts findings by first introduction.
+func (a *aggregator) findings(commits int) ([]*Finding, map[string]int) {
+	allowed := map[string]int{}
+	var out []*Finding
+	for _, f := range a.byKey {
+		sort.SliceStable(f.Locations, func(i, j int) bool {
+			li, lj := f.Locations[i], f.Locations[j]
+			if li.order != lj.order {
+				return li.order > lj.order
+			}
+			if li.Path != lj.Path {
+				return li.Path < lj.Path
+			}
+			return li.Line < lj.Line
+		})
+		for i := range f.Locations {
+			f.Locations[i].order = commits - 1 - f.Locations[i].order
+		}
+		f.ID = f.Locations[0].ID
+		switch {
+		case a.settings.Allowlist.allowsDetector(f.Detector):
+			allowed["detector"]++
+		case a.settings.Allowlist.allowsFinding(f):
+			allowed["finding"]++
+		default:
+			out = append(out, f)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		li, lj := out[i].Locations[0], out[j].Locations[0]
+		if li.order != lj.order {
+			return li.order < lj.order
+		}
+		if li.Path != lj.Path {
+			return li.Path < lj.Path
+		}
+		if li.Line != lj.Line {
+			return li.Line < lj.Line
+		}
+		return out[i].Detector < out[j].Detector
+	})
+	return out, allowed
+}

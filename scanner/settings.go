@@ -1,0 +1,338 @@
+package scanner
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"gopkg.in/yaml.v3"
+)
+
+// SettingsPath is where a repository keeps its pushvault settings.
+const SettingsPath = ".github/pushvault.yml"
+
+// DefaultMaxFileBytes is how much a single file may add in one commit before
+// it is skipped (and counted) rather than scanned.
+const DefaultMaxFileBytes = 10 << 20
+
+// Settings are the scanning parts of a repository's pushvault settings.
+// The zero value is usable: no allowlist, no custom detectors, default limits.
+type Settings struct {
+	Allowlist    Allowlist
+	Detectors    []*CustomDetector
+	MaxFileBytes int
+}
+
+// Allowlist says which findings not to report. Entries are matched
+// case-sensitively except detector names.
+type Allowlist struct {
+	// Paths are doublestar globs ("testdata/**", "**/*_test.go") matched
+	// against the slash-separated path in the repository.
+	Paths []string
+	// Detectors are detector names as reported ("Stripe", "AWS", "VaultToken").
+	Detectors []string
+	// Findings are finding ids (pv_...) as reported; a finding is allowed when
+	// any of its locations has a listed id.
+	Findings []string
+}
+
+var findingIDPat = regexp.MustCompile(`^pv_[0-9a-f]{20}$`)
+
+// ParseSettings decodes a settings file strictly: unknown keys, wrong types,
+// invalid regexes and globs are errors, all of them reported at once, each
+// with the file, line and key. name is the file's name for messages.
+func ParseSettings(name string, data []byte) (*Settings, error) {
+	s := &Settings{MaxFileBytes: DefaultMaxFileBytes}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return s, nil
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	p := &settingsParser{file: name}
+	var allowNode *yaml.Node
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	p.mapping(root, "", map[string]func(*yaml.Node, string){
+		"version": func(n *yaml.Node, key string) {
+			if v := p.int(n, key); v != 1 && v != 0 {
+				p.errf(n, key, "unsupported version %d (this pushvault reads version 1)", v)
+			}
+		},
+		"allowlist": func(n *yaml.Node, key string) {
+			p.mapping(n, key, map[string]func(*yaml.Node, string){
+				"paths": func(n *yaml.Node, key string) { s.Allowlist.Paths = p.globs(n, key) },
+				"detectors": func(n *yaml.Node, key string) {
+					s.Allowlist.Detectors = p.detectorNames(n, key)
+					allowNode = n
+				},
+				"findings": func(n *yaml.Node, key string) { s.Allowlist.Findings = p.findingIDs(n, key) },
+			})
+		},
+		"detectors": func(n *yaml.Node, key string) { s.Detectors = p.customDetectors(n, key) },
+		"scan": func(n *yaml.Node, key string) {
+			p.mapping(n, key, map[string]func(*yaml.Node, string){
+				"max_file_size": func(n *yaml.Node, key string) { s.MaxFileBytes = p.size(n, key) },
+			})
+		},
+	})
+	if allowNode != nil && allowNode.Kind == yaml.SequenceNode {
+		custom := map[string]bool{}
+		for _, d := range s.Detectors {
+			custom[strings.ToLower(d.name)] = true
+		}
+		for i, item := range allowNode.Content {
+			if item.Kind == yaml.ScalarNode && item.Value != "" && !custom[strings.ToLower(item.Value)] && !KnownDetector(item.Value) {
+				p.errf(item, fmt.Sprintf("allowlist.detectors[%d]", i), "unknown detector %q (use the name pushvault scan reports, e.g. AWS, Stripe, VaultToken)", item.Value)
+			}
+		}
+	}
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
+	}
+	return s, nil
+}
+
+type settingsParser struct {
+	file string
+	errs []error
+}
+
+func (p *settingsParser) errf(n *yaml.Node, key, format string, args ...any) {
+	where := p.file
+	if n != nil && n.Line > 0 {
+		where += ":" + strconv.Itoa(n.Line)
+	}
+	if key != "" {
+		where += ": " + key
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
+}
+
+func join(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+func (p *settingsParser) mapping(n *yaml.Node, key string, fields map[string]func(*yaml.Node, string)) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errf(n, key, "must be a mapping of keys to values")
+		return
+	}
+	known := make([]string, 0, len(fields))
+	for k := range fields {
+		known = append(known, k)
+	}
+	sort.Strings(known)
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		full := join(key, k.Value)
+		f, ok := fields[k.Value]
+		switch {
+		case !ok:
+			p.errf(k, full, "unknown key (known keys here: %s)", strings.Join(known, ", "))
+		case seen[k.Value]:
+			p.errf(k, full, "appears twice")
+		default:
+			seen[k.Value] = true
+			f(v, full)
+		}
+	}
+}
+
+func (p *settingsParser) strings(n *yaml.Node, key string) []string {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.errf(n, key, "must be a list of strings")
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for i, item := range n.Content {
+		if item.Kind != yaml.ScalarNode || item.Tag != "!!str" {
+			p.errf(item, fmt.Sprintf("%s[%d]", key, i), "must be a string")
+			continue
+		}
+		out = append(out, item.Value)
+	}
+	return out
+}
+
+func (p *settingsParser) str(n *yaml.Node, key string) string {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		p.errf(n, key, "must be a string")
+		return ""
+	}
+	return n.Value
+}
+
+func (p *settingsParser) int(n *yaml.Node, key string) int {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+		p.errf(n, key, "must be a whole number")
+		return 0
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil {
+		p.errf(n, key, "must be a whole number")
+	}
+	return v
+}
+
+// size reads a byte count: a number, or a number with B, KiB, MiB or GiB.
+func (p *settingsParser) size(n *yaml.Node, key string) int {
+	if n.Kind != yaml.ScalarNode {
+		p.errf(n, key, "must be a size such as 1048576 or 1MiB")
+		return DefaultMaxFileBytes
+	}
+	s := strings.TrimSpace(n.Value)
+	mult := 1
+	for _, u := range []struct {
+		suffix string
+		mult   int
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v <= 0 {
+		p.errf(n, key, "must be a positive size such as 1048576 or 1MiB, not %q", n.Value)
+		return DefaultMaxFileBytes
+	}
+	return v * mult
+}
+
+func (p *settingsParser) globs(n *yaml.Node, key string) []string {
+	list := p.strings(n, key)
+	for i, g := range list {
+		if g == "" || !doublestar.ValidatePattern(g) {
+			p.errf(n.Content[i], fmt.Sprintf("%s[%d]", key, i), "invalid glob %q", g)
+		}
+	}
+	return list
+}
+
+func (p *settingsParser) detectorNames(n *yaml.Node, key string) []string {
+	list := p.strings(n, key)
+	for i, name := range list {
+		if strings.TrimSpace(name) == "" {
+			p.errf(n.Content[i], fmt.Sprintf("%s[%d]", key, i), "empty detector name")
+		}
+	}
+	return list
+}
+
+func (p *settingsParser) findingIDs(n *yaml.Node, key string) []string {
+	list := p.strings(n, key)
+	for i, id := range list {
+		if !findingIDPat.MatchString(id) {
+			p.errf(n.Content[i], fmt.Sprintf("%s[%d]", key, i), "%q is not a finding id (pv_ followed by 20 hex digits, as reported by pushvault scan)", id)
+		}
+	}
+	return list
+}
+
+var detectorNamePat = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
+
+func (p *settingsParser) customDetectors(n *yaml.Node, key string) []*CustomDetector {
+	if n.Kind != yaml.SequenceNode {
+		p.errf(n, key, "must be a list of detectors (name, regex, keywords)")
+		return nil
+	}
+	var out []*CustomDetector
+	names := map[string]bool{}
+	for i, item := range n.Content {
+		ikey := fmt.Sprintf("%s[%d]", key, i)
+		d := &CustomDetector{}
+		var pattern string
+		var patNode *yaml.Node
+		p.mapping(item, ikey, map[string]func(*yaml.Node, string){
+			"name":        func(n *yaml.Node, key string) { d.name = p.str(n, key) },
+			"regex":       func(n *yaml.Node, key string) { pattern, patNode = p.str(n, key), n },
+			"keywords":    func(n *yaml.Node, key string) { d.keywords = p.strings(n, key) },
+			"description": func(n *yaml.Node, key string) { d.description = p.str(n, key) },
+		})
+		if item.Kind != yaml.MappingNode {
+			continue
+		}
+		switch {
+		case d.name == "":
+			p.errf(item, ikey+".name", "required")
+		case !detectorNamePat.MatchString(d.name):
+			p.errf(item, ikey+".name", "%q: use letters, digits, '_', '-' or '.', starting with a letter", d.name)
+		case names[strings.ToLower(d.name)]:
+			p.errf(item, ikey+".name", "%q is declared twice", d.name)
+		}
+		names[strings.ToLower(d.name)] = true
+		if patNode == nil {
+			p.errf(item, ikey+".regex", "required")
+			continue
+		}
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			p.errf(patNode, ikey+".regex", "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+			continue
+		}
+		if re.MatchString("") {
+			p.errf(patNode, ikey+".regex", "matches the empty string, so it would match everywhere")
+			continue
+		}
+		for j, k := range d.keywords {
+			if strings.TrimSpace(k) == "" {
+				p.errf(item, fmt.Sprintf("%s.keywords[%d]", ikey, j), "empty keyword")
+			}
+		}
+		d.re = re
+		if d.description == "" {
+			d.description = "Custom detector " + d.name + " declared in " + SettingsPath
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// allows reports whether the allowlist drops a hit at path found by detector.
+func (a *Allowlist) allowsPath(path string) bool {
+	for _, g := range a.Paths {
+		if ok, _ := doublestar.Match(g, path); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Allowlist) allowsDetector(name string) bool {
+	for _, d := range a.Detectors {
+		if strings.EqualFold(d, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *Allowlist) allowsFinding(f *Finding) bool {
+	for _, id := range a.Findings {
+		for _, l := range f.Locations {
+			if l.ID == id {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,80 @@
+package scanner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Target says which commits of a repository to scan. Build one with Range,
+// All, NewBranch or Reachable.
+type Target struct {
+	kind string
+	a, b string
+	ref  string
+}
+
+// Range is the commits reachable from to and not from from, as `git log
+// from..to`.
+func Range(from, to string) Target { return Target{kind: "range", a: from, b: to} }
+
+// All is every commit reachable from any ref.
+func All() Target { return Target{kind: "all"} }
+
+// Reachable is every commit reachable from rev (for example "HEAD").
+func Reachable(rev string) Target { return Target{kind: "rev", b: rev} }
+
+// NewBranch is the commits of head that no other ref reaches: what a newly
+// pushed branch adds. ref is the branch's full name (refs/heads/x); it is
+// excluded from "other refs" in case it already points at head.
+func NewBranch(ref, head string) Target { return Target{kind: "new", b: head, ref: ref} }
+
+// ParseRange parses "A..B" as given on the command line.
+func ParseRange(s string) (Target, error) {
+	from, to, ok := strings.Cut(s, "..")
+	if !ok || from == "" || to == "" || strings.HasPrefix(to, ".") {
+		return Target{}, fmt.Errorf("bad range %q: want A..B, two commits separated by two dots", s)
+	}
+	return Range(from, to), nil
+}
+
+// String describes the target for messages.
+func (t Target) String() string {
+	switch t.kind {
+	case "range":
+		return t.a + ".." + t.b
+	case "all":
+		return "--all"
+	case "new":
+		return t.b + " (new branch " + t.ref + ")"
+	default:
+		return t.b
+	}
+}
+
+// logArgs checks that the target's revisions exist in the repository and
+// returns the revision arguments for git log.
+func (t Target) logArgs(ctx context.Context, git *gitRepo) ([]string, error) {
+	switch t.kind {
+	case "all":
+		return []string{"--all"}, nil
+	case "range":
+		for _, rev := range []string{t.a, t.b} {
+			if err := git.verifyCommit(ctx, rev); err != nil {
+				return nil, fmt.Errorf("bad range %s: %w", t, err)
+			}
+		}
+		return []string{t.a + ".." + t.b}, nil
+	case "new":
+		if err := git.verifyCommit(ctx, t.b); err != nil {
+			return nil, fmt.Errorf("bad new branch head: %w", err)
+		}
+		return []string{t.b, "--not", "--exclude=" + t.ref, "--all"}, nil
+	case "rev":
+		if err := git.verifyCommit(ctx, t.b); err != nil {
+			return nil, err
+		}
+		return []string{t.b}, nil
+	}
+	return nil, fmt.Errorf("empty scan target")
+}
