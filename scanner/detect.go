@@ -153,9 +153,39 @@ func (e *engine) run(ctx context.Context, det detectors.Detector, span []byte, c
 	}
 	results = filterResults(det, results)
 	for _, res := range results {
+		if placeholder(res.Raw) {
+			continue
+		}
 		hits = append(hits, e.locate(res, det, c, d)...)
 	}
 	return hits
+}
+
+// placeholder reports whether a value is a documentation placeholder
+// rather than a credential: it holds a run of eight or more identical
+// letters or digits ("XXXXXXXX", "00000000"), which a random credential
+// practically never does (about 1 in 10^11 for a 24-character token).
+//
+// Keys and other encoded blobs are exempt: DER lengths and padding give them
+// long runs ("AAAAAAAA" in every OpenSSH private key).
+func placeholder(raw []byte) bool {
+	if len(raw) > 256 || bytes.ContainsAny(raw, " \t\r\n") || bytes.Contains(raw, []byte("PRIVATE KEY")) {
+		return false
+	}
+	run := 1
+	for i := 1; i < len(raw); i++ {
+		c := raw[i]
+		isAlnum := c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if isAlnum && c == raw[i-1] {
+			run++
+			if run >= 8 {
+				return true
+			}
+		} else {
+			run = 1
+		}
+	}
+	return false
 }
 
 // filterResults applies TruffleHog's own result cleaning and known

@@ -177,7 +177,8 @@ func (r *diffReader) line(line []byte) error {
 	case f == nil:
 		// commit message body or notes: ignore
 	case bytes.HasPrefix(line, []byte("+++ ")):
-		p := string(line[4:])
+		// git ends the name with a tab when it contains a space.
+		p := strings.TrimSuffix(string(line[4:]), "\t")
 		if p == "/dev/null" {
 			f.path = ""
 			return nil

@@ -109,3 +109,19 @@ func (r *Repo) Commit(author, msg string, files map[string]string) string {
 
 // Head returns the id of HEAD.
 func (r *Repo) Head() string { return r.Git("rev-parse", "HEAD") }
+
+// Clone clones src (a path or URL) into a new temp dir.
+func Clone(t testing.TB, src string, args ...string) *Repo {
+	t.Helper()
+	r := &Repo{t: t, Dir: t.TempDir()}
+	r.Git(append(append([]string{"clone", "-q"}, args...), src, r.Dir)...)
+	return r
+}
+
+// Bare makes an empty bare repository in a temp dir.
+func Bare(t testing.TB) *Repo {
+	t.Helper()
+	r := &Repo{t: t, Dir: t.TempDir()}
+	r.Git("init", "-q", "--bare", "-b", "main")
+	return r
+}

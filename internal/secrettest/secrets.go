@@ -6,11 +6,14 @@ package secrettest
 
 import (
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"math/rand/v2"
+
+	"golang.org/x/crypto/ssh"
 )
 
 const (
@@ -82,6 +85,20 @@ func (g *Gen) PostgresPassword() string { return g.mixed(20) }
 
 // VaultToken returns a Vault service token.
 func (g *Gen) VaultToken() string { return "hvs." + g.mixed(91) }
+
+// OpenSSHKey returns an OpenSSH-format Ed25519 private key; its base64
+// body has long runs of "A", like every real one.
+func (g *Gen) OpenSSHKey() string {
+	seed := make([]byte, ed25519.SeedSize)
+	for i := range seed {
+		seed[i] = byte(g.r.IntN(256))
+	}
+	block, err := ssh.MarshalPrivateKey(ed25519.NewKeyFromSeed(seed), "")
+	if err != nil {
+		panic(err) // cannot happen for a valid ed25519 key
+	}
+	return string(pem.EncodeToMemory(block))
+}
 
 // PrivateKey returns a PEM ("EC PRIVATE KEY") ECDSA P-256 private key.
 func (g *Gen) PrivateKey() string {
