@@ -100,8 +100,7 @@ func TestScanFindsEveryPlantedSecret(t *testing.T) {
 	if diff := cmp.Diff(wantLocs, gotLocs); diff != "" {
 		t.Errorf("stripe locations (-want +got):\n%s", diff)
 	}
-	// Moving the AWS lines down in commit 3 added them again at new line
-	// numbers: still one finding, first location the original one.
+	// AWS keys are one finding with both parts named.
 	aws := byDetector["AWS"]
 	if aws.Parts["access_key_id"].Reveal() == "" || aws.Parts["secret_access_key"].Reveal() == "" {
 		t.Errorf("AWS finding lacks its two named parts: %v", aws.Parts)

@@ -54,5 +54,6 @@ func NewJSON(res *scanner.Result) JSONReport {
 func WriteJSON(w io.Writer, res *scanner.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(NewJSON(res))
 }
