@@ -81,16 +81,19 @@ func newEngine(extra []extraDetector, verify bool, log *slog.Logger) *engine {
 	return &engine{core: core, extra: extra, verify: verify, log: log}
 }
 
-// decoded is the chunk's data as one decoder turned it.
+// decoded is a view of a chunk's data as one decoder turned it. Views other
+// than the plain one hold only the lines the decoder changed; lines maps
+// each of their lines to the chunk's line index.
 type decoded struct {
-	name string
-	data []byte
+	name  string
+	data  []byte
+	lines []int // nil for the plain view
 }
 
 // detect returns the hits in one chunk.
 func (e *engine) detect(ctx context.Context, c *chunk) []hit {
 	var hits []hit
-	for _, d := range decodings(c.data) {
+	for _, d := range decodings(c) {
 		for _, m := range e.core.FindDetectorMatches(d.data) {
 			for _, span := range m.Matches() {
 				hits = append(hits, e.run(ctx, m.Detector, span, c, d)...)
@@ -106,21 +109,62 @@ func (e *engine) detect(ctx context.Context, c *chunk) []hit {
 	return hits
 }
 
-// decodings returns the views of data to scan: the data itself, and the
-// decoders' output where the decoder applies. A decoder runs only when its
-// trigger bytes are present (the escaped-unicode decoder's regexes are the
-// costliest step of TruffleHog's pipeline and almost never apply).
-func decodings(data []byte) []decoded {
-	out := []decoded{{name: "plain", data: data}}
-	if dc := (&decoders.Base64{}).FromChunk(&sources.Chunk{Data: data}); dc != nil && !bytes.Equal(dc.Chunk.Data, data) {
-		out = append(out, decoded{name: "base64", data: dc.Chunk.Data})
+// decodings returns the views of a chunk to scan: the data itself, then,
+// for each of TruffleHog's Base64 and escaped-unicode decoders, the lines it
+// changed, decoded. Decoding line by line loses nothing (neither decoder
+// crosses a line break) and keeps the second keyword pass to the few lines
+// that need it, where TruffleHog runs it over a whole second copy of every
+// chunk. The escaped-unicode decoder, the costliest step of TruffleHog's
+// pipeline, runs only on lines holding its trigger bytes.
+func decodings(c *chunk) []decoded {
+	out := []decoded{{name: "plain", data: c.data}}
+	var b64, esc decoded
+	b64.name, esc.name = "base64", "escaped_unicode"
+	for i := range c.starts {
+		line := c.lineText(i)
+		if hasBase64Run(line, 20) {
+			if dc := (&decoders.Base64{}).FromChunk(&sources.Chunk{Data: line}); dc != nil && !bytes.Equal(dc.Chunk.Data, line) {
+				b64.add(dc.Chunk.Data, i)
+			}
+		}
+		if bytes.Contains(line, []byte(`\u`)) || bytes.Contains(line, []byte(`\U`)) || bytes.Contains(line, []byte("U+")) {
+			if dc := (&decoders.EscapedUnicode{}).FromChunk(&sources.Chunk{Data: line}); dc != nil {
+				esc.add(dc.Chunk.Data, i)
+			}
+		}
 	}
-	if bytes.Contains(data, []byte(`\u`)) || bytes.Contains(data, []byte(`\U`)) || bytes.Contains(data, []byte("U+")) {
-		if dc := (&decoders.EscapedUnicode{}).FromChunk(&sources.Chunk{Data: data}); dc != nil {
-			out = append(out, decoded{name: "escaped_unicode", data: dc.Chunk.Data})
+	for _, d := range []decoded{b64, esc} {
+		if len(d.lines) > 0 {
+			out = append(out, d)
 		}
 	}
 	return out
+}
+
+func (d *decoded) add(line []byte, idx int) {
+	// A decoded line may itself hold line breaks: each maps to idx.
+	for _, part := range bytes.Split(line, []byte{'\n'}) {
+		d.data = append(d.data, part...)
+		d.data = append(d.data, '\n')
+		d.lines = append(d.lines, idx)
+	}
+}
+
+// hasBase64Run reports whether line holds at least n consecutive base64
+// characters, the Base64 decoder's minimum.
+func hasBase64Run(line []byte, n int) bool {
+	run := 0
+	for _, c := range line {
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_' || c == '=' {
+			run++
+			if run >= n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 func containsAny(lowerData []byte, keywords []string) bool {
@@ -245,10 +289,28 @@ func (e *engine) locate(res detectors.Result, det detectors.Detector, c *chunk, 
 	return hits
 }
 
-// lineIndexes finds every line of the chunk where value starts. Values found
-// only after decoding are looked for line by line in decoded form.
+// lineIndexes finds every line of the chunk where value starts. For a
+// decoded view the search runs in the view and maps back through its lines.
 func lineIndexes(c *chunk, d decoded, value string) []int {
 	needle := []byte(value)
+	if d.lines != nil {
+		var idx []int
+		seen := map[int]bool{}
+		starts := lineStarts(d.data)
+		for off := 0; ; {
+			i := bytes.Index(d.data[off:], needle)
+			if i < 0 {
+				break
+			}
+			l := d.lines[lineOf(starts, off+i)]
+			if !seen[l] {
+				seen[l] = true
+				idx = append(idx, l)
+			}
+			off += i + len(needle)
+		}
+		return idx
+	}
 	var idx []int
 	seen := map[int]bool{}
 	for off := 0; ; {
@@ -266,22 +328,30 @@ func lineIndexes(c *chunk, d decoded, value string) []int {
 	if len(idx) > 0 {
 		return idx
 	}
-	if d.name == "plain" {
-		return normalizedLines(c, value)
-	}
-	// Decoded hit: find the line(s) whose own decoding holds the value.
-	for l := range c.starts {
-		for _, dl := range decodings(c.lineText(l))[1:] {
-			if bytes.Contains(dl.data, needle) {
-				idx = append(idx, l)
-				break
-			}
+	return normalizedLines(c, value)
+}
+
+func lineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, b := range data {
+		if b == '\n' && i+1 < len(data) {
+			starts = append(starts, i+1)
 		}
 	}
-	if len(idx) == 0 && len(c.lines) > 0 {
-		idx = append(idx, 0) // spans lines in a way we can't pin down: report the chunk's first line
+	return starts
+}
+
+func lineOf(starts []int, off int) int {
+	lo, hi := 0, len(starts)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if starts[mid] <= off {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
 	}
-	return idx
+	return lo
 }
 
 // normalizedLines locates a value the detector normalised (a PEM key with

@@ -29,18 +29,7 @@ type chunk struct {
 }
 
 // lineAt returns the index into c.lines of the line holding byte offset off.
-func (c *chunk) lineAt(off int) int {
-	lo, hi := 0, len(c.starts)-1
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if c.starts[mid] <= off {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	return lo
-}
+func (c *chunk) lineAt(off int) int { return lineOf(c.starts, off) }
 
 // lineText returns the text of line i of the chunk.
 func (c *chunk) lineText(i int) []byte {

@@ -2,6 +2,7 @@ package scanner_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -245,6 +246,20 @@ func TestScanOpenSSHKeyIsNotAPlaceholder(t *testing.T) {
 	r.Commit("", "key", map[string]string{"id_ed25519": key})
 	if got := summarize(scan(t, r.Dir, scanner.All())); len(got) != 1 || got[0].Detector != "PrivateKey" {
 		t.Fatalf("findings %v, want the OpenSSH private key", got)
+	}
+}
+
+func TestScanEncodedSecrets(t *testing.T) {
+	g := secrettest.New(19)
+	gh, stripe := g.GitHub(), g.Stripe()
+	r := gittest.New(t)
+	r.Commit("", "encoded", map[string]string{
+		"k8s/secret.yaml": "apiVersion: v1\nkind: Secret\ndata:\n  token: " + base64.StdEncoding.EncodeToString([]byte("GITHUB_TOKEN="+gh)) + "\n",
+		"app.js":          "const key = \"" + strings.ReplaceAll(stripe, "_", "\\u005f") + "\";\n",
+	})
+	want := []got{{"Github", r.Head(), "k8s/secret.yaml", 4}, {"Stripe", r.Head(), "app.js", 1}}
+	if diff := cmp.Diff(want, summarize(scan(t, r.Dir, scanner.All()))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 
