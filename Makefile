@@ -1,0 +1,53 @@
+# pushvault — see README.md.
+SHELL := bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+TRUFFLEHOG_VERSION := v3.90.0
+GITLEAKS_VERSION := v8.30.1
+# Keep under CI's budget on 2 cores, first run (Vault build) included.
+TEST_TIMEOUT ?= 30m
+
+.PHONY: all build test bench vault lint sample-scan tools clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/pushvault ./cmd/pushvault
+
+## The README's first command: build, make a repository with planted
+## secrets, scan it. `pushvault scan` exits 1 when it finds secrets, which
+## is the expected outcome here.
+sample-scan: build
+	$(GO) run ./internal/cmd/sample tmp/sample-repo
+	bin/pushvault scan tmp/sample-repo; status=$$?; [ $$status -eq 1 ]
+
+## The README's test command and what .ci/run runs: Vault is built first
+## (once, cached) so no test waits on it.
+test: vault lint
+	$(GO) test -timeout $(TEST_TIMEOUT) -count=1 ./...
+
+vault:
+	@bash scripts/build-vault.sh >/dev/null
+
+lint:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+tools:
+	@bash scripts/build-tool.sh trufflehog github.com/trufflesecurity/trufflehog/v3 $(TRUFFLEHOG_VERSION) >/dev/null
+	@bash scripts/build-tool.sh gitleaks github.com/zricethezav/gitleaks/v8 $(GITLEAKS_VERSION) >/dev/null
+
+## Scanner throughput and peak memory against the TruffleHog CLI and
+## Gitleaks on the same generated 60 MiB history, then the Go benchmarks.
+bench: build tools
+	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault \
+	  -trufflehog "$$(bash scripts/build-tool.sh trufflehog github.com/trufflesecurity/trufflehog/v3 $(TRUFFLEHOG_VERSION))" \
+	  -trufflehog-version $(TRUFFLEHOG_VERSION) \
+	  -gitleaks "$$(bash scripts/build-tool.sh gitleaks github.com/zricethezav/gitleaks/v8 $(GITLEAKS_VERSION))" \
+	  -gitleaks-version $(GITLEAKS_VERSION)
+	PUSHVAULT_BENCH_REPO="$$(ls -d $${PUSHVAULT_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/pushvault}/bench-repo-v*-56mib | tail -1)" \
+	  $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./scanner/
+
+clean:
+	rm -rf bin tmp
