@@ -5,27 +5,35 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 TRUFFLEHOG_VERSION := v3.90.0
 GITLEAKS_VERSION := v8.30.1
+# TruffleHog's detector regexes run on Google RE2 through cgo when libre2 is
+# installed (scripts/install-deps.sh), else on its WebAssembly build.
+# Decided when each recipe runs (after `deps` may have installed it), and
+# passed through GOFLAGS so that builds inside tests get the same tags.
+WITH_TAGS = GOFLAGS="$$($(GO) env GOFLAGS) $$(test -f /usr/include/re2/re2.h && echo -tags=re2_cgo)"
 # Keep under CI's budget on 2 cores, first run (Vault build) included.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build test bench vault lint sample-scan tools clean
+.PHONY: all build test bench vault lint sample-scan tools deps clean
 
 all: build
 
+deps:
+	@bash scripts/install-deps.sh
+
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/pushvault ./cmd/pushvault
+	$(WITH_TAGS) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/pushvault ./cmd/pushvault
 
 ## The README's first command: build, make a repository with planted
 ## secrets, scan it. `pushvault scan` exits 1 when it finds secrets, which
 ## is the expected outcome here.
-sample-scan: build
+sample-scan: deps build
 	$(GO) run ./internal/cmd/sample tmp/sample-repo
 	bin/pushvault scan tmp/sample-repo; status=$$?; [ $$status -eq 1 ]
 
 ## The README's test command and what .ci/run runs: Vault is built first
 ## (once, cached) so no test waits on it.
-test: vault lint
-	$(GO) test -timeout $(TEST_TIMEOUT) -count=1 ./...
+test: deps vault lint
+	$(WITH_TAGS) $(GO) test -timeout $(TEST_TIMEOUT) -count=1 ./...
 
 vault:
 	@bash scripts/build-vault.sh >/dev/null
@@ -40,14 +48,14 @@ tools:
 
 ## Scanner throughput and peak memory against the TruffleHog CLI and
 ## Gitleaks on the same generated 60 MiB history, then the Go benchmarks.
-bench: build tools
+bench: deps build tools
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault \
 	  -trufflehog "$$(bash scripts/build-tool.sh trufflehog github.com/trufflesecurity/trufflehog/v3 $(TRUFFLEHOG_VERSION))" \
 	  -trufflehog-version $(TRUFFLEHOG_VERSION) \
 	  -gitleaks "$$(bash scripts/build-tool.sh gitleaks github.com/zricethezav/gitleaks/v8 $(GITLEAKS_VERSION))" \
 	  -gitleaks-version $(GITLEAKS_VERSION)
 	PUSHVAULT_BENCH_REPO="$$(ls -d $${PUSHVAULT_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/pushvault}/bench-repo-v*-56mib | tail -1)" \
-	  $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./scanner/
+	  $(WITH_TAGS) $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./scanner/
 
 clean:
 	rm -rf bin tmp
