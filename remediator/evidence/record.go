@@ -1,0 +1,130 @@
+package evidence
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The transitions of a finding's lifecycle, the only values Record.Transition
+// may take.
+const (
+	Detected       = "detected"
+	Vaulted        = "vaulted"
+	Rotated        = "rotated"
+	RotationManual = "rotation_manual"
+	FixProposed    = "fix_proposed"
+	Closed         = "closed"
+)
+
+// transitions are the valid transitions, in lifecycle order.
+var transitions = []string{Detected, Vaulted, Rotated, RotationManual, FixProposed, Closed}
+
+// Record is one entry of the ledger. It has no field for a secret value, and
+// callers must not put one in Links or Detail: the ledger is meant to be
+// handed to auditors.
+//
+// Stored form: a record is stored as json.Marshal(record) — compact JSON,
+// fields in this order, map keys sorted, no newline inside. That encoding is
+// a function of the record, so there is exactly one valid spelling of each
+// record, and Verify rejects any other (see Canonical and Hash).
+type Record struct {
+	Seq          uint64            `json:"seq"`                   // 1, 2, 3... in storage order
+	Time         time.Time         `json:"time"`                  // UTC
+	FindingID    string            `json:"finding_id"`            // e.g. pv_0123...
+	Fingerprint  string            `json:"fingerprint,omitempty"` // scanner.Fingerprint (a keyed HMAC, not the value)
+	Repository   string            `json:"repository,omitempty"`  // owner/repo or a local path
+	Transition   string            `json:"transition"`            // Detected, Vaulted, Rotated, RotationManual, FixProposed or Closed
+	Actor        string            `json:"actor"`                 // who or what made the transition
+	VaultPath    string            `json:"vault_path,omitempty"`
+	VaultVersion int               `json:"vault_version,omitempty"`
+	Rotation     string            `json:"rotation,omitempty"` // rotation outcome, e.g. "revoked", "manual: provider console"
+	Links        map[string]string `json:"links,omitempty"`    // name -> URL (check run, PR, issue)
+	Detail       map[string]string `json:"detail,omitempty"`   // other identifiers (commit, path, line, reason)
+	PrevHash     string            `json:"prev_hash"`          // Hash of the previous record's stored bytes; "" for seq 1
+	Signature    string            `json:"signature"`          // Signer's signature of Canonical()
+}
+
+// Canonical returns the bytes the signature covers: json.Marshal of the
+// record with Signature set to "" (the "signature" key is still present,
+// with an empty value). They include Seq and PrevHash, so a signature also
+// binds the record's place in the chain.
+func (r Record) Canonical() ([]byte, error) {
+	r.Signature = ""
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode record %d: %w", r.Seq, err)
+	}
+	return b, nil
+}
+
+// encode returns the record's stored bytes: json.Marshal of the whole record,
+// signature included, without a trailing newline.
+func (r Record) encode() ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode record %d: %w", r.Seq, err)
+	}
+	return b, nil
+}
+
+// Hash is a record's hash as the next record's PrevHash holds it:
+// "sha256:" + lowercase hex of SHA-256 over the record's stored bytes
+// exactly as the backend holds them, signature included, without the
+// newline that separates records in a file. Verify accepts only the
+// canonical encoding as stored bytes, so this is also the hash of the
+// record's canonical encoding.
+func Hash(stored []byte) string {
+	sum := sha256.Sum256(stored)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// decode parses stored bytes into a record and checks that they are its
+// canonical encoding, byte for byte.
+func decode(stored []byte) (Record, error) {
+	var r Record
+	if err := json.Unmarshal(stored, &r); err != nil {
+		return Record{}, fmt.Errorf("not a valid record: %w", err)
+	}
+	again, err := json.Marshal(r)
+	if err != nil {
+		return Record{}, fmt.Errorf("not a valid record: %w", err)
+	}
+	if string(again) != string(stored) {
+		return r, errNotCanonical
+	}
+	return r, nil
+}
+
+var errNotCanonical = errors.New("not in canonical form (bytes were changed, added or removed)")
+
+// validate checks what a caller supplies, naming fields as they are stored.
+func (r Record) validate() error {
+	var errs []error
+	if r.FindingID == "" {
+		errs = append(errs, errors.New("finding_id is empty"))
+	}
+	if !validTransition(r.Transition) {
+		errs = append(errs, fmt.Errorf("transition %q is not one of %s", r.Transition, strings.Join(transitions, ", ")))
+	}
+	if r.Actor == "" {
+		errs = append(errs, errors.New("actor is empty"))
+	}
+	if r.VaultVersion < 0 {
+		errs = append(errs, fmt.Errorf("vault_version %d is negative", r.VaultVersion))
+	}
+	return errors.Join(errs...)
+}
+
+func validTransition(s string) bool {
+	for _, t := range transitions {
+		if s == t {
+			return true
+		}
+	}
+	return false
+}
