@@ -1,6 +1,700 @@
 package rewrite
 
-// configFormat returns the config format for path, or nil.
-// (Owned by the config-formats work: dotenv, YAML, docker-compose, JSON,
-// TOML, INI, .properties, XML, HCL/tfvars, Dockerfile.)
-func configFormat(path string) format { return nil }
+import (
+	"bytes"
+	"fmt"
+	pathpkg "path"
+	"sort"
+	"strings"
+)
+
+// configFormat returns the config format for path (slash-separated), or
+// nil. The file name alone decides: dotenv (.env, .env.*, *.env), Dockerfile
+// (Dockerfile, Dockerfile.*, *.dockerfile, Containerfile), docker-compose
+// (docker-compose*.y*ml, compose*.y*ml), YAML, JSON, TOML, INI
+// (.ini/.cfg/.conf), Java .properties, XML (.xml/.config) and HCL
+// (.hcl/.tf/.tfvars).
+func configFormat(path string) format {
+	base := strings.ToLower(pathpkg.Base(path))
+	ext := pathpkg.Ext(base)
+	var s configSyntax
+	switch {
+	case base == ".env" || strings.HasPrefix(base, ".env.") || ext == ".env":
+		s = dotenvSyntax{}
+	case base == "dockerfile" || strings.HasPrefix(base, "dockerfile.") || ext == ".dockerfile" ||
+		base == "containerfile" || strings.HasPrefix(base, "containerfile."):
+		s = dockerfileSyntax{}
+	case (ext == ".yaml" || ext == ".yml") &&
+		(strings.HasPrefix(base, "docker-compose") || strings.HasPrefix(base, "compose")):
+		s = yamlSyntax{compose: true}
+	case ext == ".yaml" || ext == ".yml":
+		s = yamlSyntax{}
+	case ext == ".json":
+		s = jsonSyntax{}
+	case ext == ".toml":
+		s = tomlSyntax{}
+	case ext == ".ini" || ext == ".cfg" || ext == ".conf":
+		s = iniSyntax{}
+	case ext == ".properties":
+		s = propertiesSyntax{}
+	case ext == ".xml" || ext == ".config":
+		s = xmlSyntax{}
+	case ext == ".hcl" || ext == ".tf" || ext == ".tfvars":
+		s = hclSyntax{}
+	default:
+		return nil
+	}
+	return &configFile{syntax: s}
+}
+
+// configSyntax is what one config format knows about its own text: how to
+// parse it with the real parser, where its string values are, and how to
+// write a string value back. configFile does the rest (matching literals,
+// editing, proving the edit safe), the same way for every format.
+type configSyntax interface {
+	// name is the format's name for messages ("YAML").
+	name() string
+	// parse reports whether content parses with the format's parser. The
+	// error is never shown to anyone: parsers quote the offending text,
+	// which may be the secret.
+	parse(content []byte) error
+	// scalars lists the string values of content (which parses), in any
+	// order, with their spans and decoded values.
+	scalars(content []byte) ([]scalar, error)
+	// render returns the text of a complete value token holding v, in sc's
+	// quoting where that can hold v; false when v can't be written there.
+	render(sc scalar, v string, d dollars) (string, bool)
+	// escape returns s as it is written inside sc's token, for replacing
+	// part of a value in place; false when it can't be written there.
+	escape(sc scalar, s string, d dollars) (string, bool)
+}
+
+// valueChecker is implemented by formats whose scanner is hand-written: it
+// reads the value at sc's path back with the format's real parser.
+type valueChecker interface {
+	checkValue(content []byte, sc scalar, want string) bool
+}
+
+// inliner is implemented by formats that need the inline reference (a
+// reference inside a larger string) written differently.
+type inliner interface {
+	inline(r Replacement, s Style) string
+}
+
+// dollars says how the '$' characters of a value being written are meant,
+// for formats that expand variables (Dockerfile): as literal characters, as
+// variable references (${NAME} in the env style), or unknown (a value
+// re-rendered after part of it was replaced).
+type dollars int
+
+const (
+	dollarsLiteral dollars = iota
+	dollarsExpand
+	dollarsMixed
+)
+
+// scalar is one string value in a config file.
+type scalar struct {
+	start, end int    // byte span of the value's token, quotes included
+	value      string // decoded value
+	// prefix is a leading part of value that is not the value proper: the
+	// "KEY=" of a docker-compose environment list item.
+	prefix string
+	key    string     // innermost name of the value, "" if none
+	path   []pathElem // where the format's parser finds the value
+	style  int        // format-specific quoting style
+	indent int        // YAML block scalars: indentation of the content lines
+	flow   bool       // YAML: inside a flow collection
+	quote  byte       // INI/XML attributes: the quote character, if any
+	// trailer is text kept after a rewritten token (a YAML block scalar
+	// header's comment).
+	trailer string
+
+	line, endLine int // 1-based lines of the first and last byte
+}
+
+// pathElem is one step to a value: a key, or an index when key is "" and
+// index >= 0.
+type pathElem struct {
+	key   string
+	index int
+}
+
+func keyElem(k string) pathElem { return pathElem{key: k, index: -1} }
+func indexElem(i int) pathElem  { return pathElem{index: i} }
+
+// nearLines is how far (in lines) from the reported line a value may start
+// and still be taken as the reported one: scanners count lines of the
+// pushed commit, and a multi-line value may be reported by any of its lines.
+const nearLines = 3
+
+// configFile is the format for every config syntax.
+type configFile struct {
+	syntax configSyntax
+}
+
+func (c *configFile) name() string { return c.syntax.name() }
+
+// configEdit replaces content[start:end] with text.
+type configEdit struct {
+	start, end int
+	text       string
+	want       string // decoded value the token must read back as
+	rep        int    // index of the replacement that caused it
+	scalar     scalar
+}
+
+// configMatch is a replacement's literal found in a scalar.
+type configMatch struct {
+	rep     int
+	variant string // the form of the literal found in the value
+	whole   bool   // the value is the literal (surrounding space aside)
+	exact   bool   // variant is a substring of the value
+}
+
+func (c *configFile) apply(path string, content []byte, reps []Replacement, opts Options) (*Result, error) {
+	style := opts.Style
+	if style == "" {
+		style = StyleVault
+	}
+	fail := func(ri int, line int, reason, manual string) error {
+		return c.unsafe(path, reps, ri, line, reason, manual, style)
+	}
+	unparsable := func() error {
+		var r Replacement
+		if len(reps) > 0 {
+			r = reps[0]
+		}
+		return fail(0, 0, fmt.Sprintf("the file does not parse as %s before the edit", c.name()),
+			fmt.Sprintf("%s does not parse as %s: fix it and run the fix again, or edit line %d by hand: %s",
+				path, c.name(), r.Line, c.setStep(r, "", false, style)))
+	}
+	if err := c.syntax.parse(content); err != nil {
+		return nil, unparsable()
+	}
+	if len(reps) == 0 {
+		return &Result{Content: content}, nil
+	}
+	vars := make([][]string, len(reps))
+	for i, r := range reps {
+		if strings.TrimSpace(r.Literal) == "" {
+			return nil, fail(i, 0, "the finding has no secret text to look for", "")
+		}
+		if style == StyleEnv && !envNamePat.MatchString(r.EnvName) {
+			return nil, fail(i, 0, "the env style needs an environment variable name, and the finding has none that is valid",
+				c.manualFor(path, r, "", false, StyleVault))
+		}
+		vars[i] = literalVariants(r.Literal)
+	}
+	lines := newConfigLines(content)
+	scs, err := c.scan(content, lines)
+	if err != nil {
+		return nil, unparsable()
+	}
+
+	// Find every value holding a literal. A literal shared by several
+	// replacements belongs, in each value, to the replacement reported
+	// nearest to it.
+	matches := make([][]configMatch, len(scs))
+	for si, sc := range scs {
+		vp := sc.value[len(sc.prefix):]
+		owner := map[string]int{}
+		for ri := range reps {
+			m, ok := configMatchValue(vp, vars[ri])
+			if !ok {
+				continue
+			}
+			m.rep = ri
+			canon := vars[ri][len(vars[ri])-1]
+			if prev, seen := owner[canon]; seen {
+				pm := &matches[si][prev]
+				if lineDistance(sc, reps[ri].Line) < lineDistance(sc, reps[pm.rep].Line) {
+					*pm = m
+				}
+				continue
+			}
+			owner[canon] = len(matches[si])
+			matches[si] = append(matches[si], m)
+		}
+	}
+	for ri, r := range reps {
+		best, bestLine := -1, 0
+		for si, ms := range matches {
+			for _, m := range ms {
+				if vars[m.rep][len(vars[m.rep])-1] != vars[ri][len(vars[ri])-1] {
+					continue
+				}
+				if best < 0 || lineDistance(scs[si], r.Line) < best {
+					best, bestLine = lineDistance(scs[si], r.Line), scs[si].line
+				}
+			}
+		}
+		if best < 0 {
+			if off, ok := configRemains(content, scs, vars[ri]); ok {
+				return nil, fail(ri, 0, fmt.Sprintf("the secret is on line %d, but not in any %s value pushvault can edit (it may be in a comment, a key, or an unsupported kind of value)", lines.line(off), c.name()), "")
+			}
+			return nil, fail(ri, 0, "the secret was not found in the file (it may have changed since the scan)", "")
+		}
+		if best > nearLines {
+			return nil, fail(ri, 0, fmt.Sprintf("the secret is not in any %s value on or near line %d (the nearest value holding it is on line %d)", c.name(), r.Line, bestLine),
+				fmt.Sprintf("check line %d of %s (the secret was reported on line %d) and edit it by hand: %s", bestLine, path, r.Line, c.setStep(r, "", false, style)))
+		}
+	}
+
+	var edits []configEdit
+	for si, ms := range matches {
+		if len(ms) == 0 {
+			continue
+		}
+		e, err := c.editFor(path, reps, scs[si], content, ms, style)
+		if err != nil {
+			return nil, err
+		}
+		e.scalar = scs[si]
+		edits = append(edits, e)
+	}
+	sort.Slice(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	for i := 1; i < len(edits); i++ {
+		if edits[i].start < edits[i-1].end {
+			return nil, fail(edits[i].rep, edits[i].scalar.line, "two values to replace overlap", "")
+		}
+	}
+
+	var out bytes.Buffer
+	newStart := make([]int, len(edits))
+	last := 0
+	for i, e := range edits {
+		out.Write(content[last:e.start])
+		newStart[i] = out.Len()
+		out.WriteString(e.text)
+		last = e.end
+	}
+	out.Write(content[last:])
+	next := out.Bytes()
+
+	if err := c.syntax.parse(next); err != nil {
+		return nil, fail(edits[0].rep, edits[0].scalar.line, fmt.Sprintf("the edited file would not parse as %s", c.name()), "")
+	}
+	nextLines := newConfigLines(next)
+	after, err := c.scan(next, nextLines)
+	if err != nil {
+		return nil, fail(edits[0].rep, edits[0].scalar.line, fmt.Sprintf("the edited file would not parse as %s", c.name()), "")
+	}
+	byStart := map[int]scalar{}
+	for _, sc := range after {
+		byStart[sc.start] = sc
+	}
+	checker, _ := c.syntax.(valueChecker)
+	for i, e := range edits {
+		sc, ok := byStart[newStart[i]]
+		if !ok || sc.value != e.want || (checker != nil && !checker.checkValue(next, sc, e.want)) {
+			return nil, fail(e.rep, e.scalar.line, fmt.Sprintf("after the edit, the value on line %d would not read back as the reference", e.scalar.line), "")
+		}
+	}
+	for ri := range reps {
+		if off, ok := configRemains(next, after, vars[ri]); ok {
+			// report the line in the file as it is now
+			for i := len(edits) - 1; i >= 0; i-- {
+				if newStart[i] < off {
+					off -= len(edits[i].text) - (edits[i].end - edits[i].start)
+				}
+			}
+			line := lines.line(off)
+			return nil, fail(ri, line, fmt.Sprintf("the secret also appears on line %d, outside any value pushvault can edit (for example in a comment)", line),
+				fmt.Sprintf("remove the secret from line %d of %s by hand (it is not in a value pushvault can edit); on line %d, %s", line, path, reps[ri].Line, c.setStep(reps[ri], "", false, style)))
+		}
+	}
+
+	res := &Result{Content: next}
+	if style == StyleEnv {
+		res.Env = map[string]string{}
+		for _, r := range reps {
+			res.Env[r.EnvName] = r.Ref.Vault()
+		}
+	}
+	return res, nil
+}
+
+// editFor builds the edit of one value holding one or more literals.
+func (c *configFile) editFor(path string, reps []Replacement, sc scalar, content []byte, ms []configMatch, style Style) (configEdit, error) {
+	fail := func(ri int, reason string) (configEdit, error) {
+		return configEdit{}, c.unsafe(path, reps, ri, sc.line, reason, c.manualFor(path, reps[ri], sc.key, !ms[0].whole, style), style)
+	}
+	mode := dollarsLiteral
+	if style == StyleEnv {
+		mode = dollarsExpand
+	}
+	vp := sc.value[len(sc.prefix):]
+	for _, m := range ms {
+		if m.whole && sc.prefix == "" {
+			// the value is this literal; others inside it go with it
+			ms = []configMatch{m}
+			break
+		}
+	}
+	m := ms[0]
+	if m.whole && sc.prefix == "" {
+		r := reps[m.rep]
+		ref := r.Ref.In(style, r.EnvName)
+		tok, ok := c.syntax.render(sc, ref, mode)
+		if !ok {
+			return fail(m.rep, fmt.Sprintf("the reference cannot be written safely as the %s value on line %d", c.name(), sc.line))
+		}
+		return configEdit{start: sc.start, end: sc.end, text: tok + sc.trailer, want: ref, rep: m.rep}, nil
+	}
+
+	// Part of the value (or the value after a "KEY=" prefix): replace each
+	// literal in place, keeping the rest of the token byte for byte; if the
+	// literal's spelling in the token can't be found, write the whole token
+	// again.
+	raw := string(content[sc.start:sc.end])
+	spliced := true
+	newVP := vp
+	for _, m := range ms {
+		if !m.exact {
+			return fail(m.rep, fmt.Sprintf("the secret is only part of the multi-line %s value on line %d; pushvault replaces such a value only as a whole", c.name(), sc.line))
+		}
+		r := reps[m.rep]
+		to := c.inline(r, style)
+		if m.whole {
+			// a docker-compose "KEY=secret" item: the value proper is whole
+			to = r.Ref.In(style, r.EnvName)
+		}
+		n := strings.Count(newVP, m.variant)
+		newVP = strings.ReplaceAll(newVP, m.variant, to)
+		if !spliced {
+			continue
+		}
+		escTo, ok := c.syntax.escape(sc, to, mode)
+		if !ok {
+			spliced = false
+			continue
+		}
+		found := false
+		for _, d := range []dollars{dollarsLiteral, dollarsExpand} {
+			from, ok := c.syntax.escape(sc, m.variant, d)
+			if ok && from != "" && strings.Count(raw, from) == n {
+				raw = strings.ReplaceAll(raw, from, escTo)
+				found = true
+				break
+			}
+		}
+		if !found {
+			spliced = false
+		}
+	}
+	want := sc.prefix + newVP
+	if !spliced {
+		tok, ok := c.syntax.render(sc, want, dollarsMixed)
+		if !ok {
+			return fail(ms[0].rep, fmt.Sprintf("pushvault cannot rewrite part of the %s value on line %d safely", c.name(), sc.line))
+		}
+		raw = tok + sc.trailer
+	}
+	return configEdit{start: sc.start, end: sc.end, text: raw, want: want, rep: ms[0].rep}, nil
+}
+
+// inline is the reference written inside a larger string.
+func (c *configFile) inline(r Replacement, s Style) string {
+	if in, ok := c.syntax.(inliner); ok {
+		return in.inline(r, s)
+	}
+	if s == StyleEnv {
+		return "${" + r.EnvName + "}"
+	}
+	return r.Ref.Inline()
+}
+
+// scan lists content's scalars with their lines filled in.
+func (c *configFile) scan(content []byte, lines configLines) ([]scalar, error) {
+	scs, err := c.syntax.scalars(content)
+	if err != nil {
+		return nil, err
+	}
+	for i := range scs {
+		scs[i].line = lines.line(scs[i].start)
+		last := scs[i].end - 1
+		if last < scs[i].start {
+			last = scs[i].start
+		}
+		scs[i].endLine = lines.line(last)
+	}
+	sort.SliceStable(scs, func(i, j int) bool { return scs[i].start < scs[j].start })
+	return scs, nil
+}
+
+func (c *configFile) identifier(content []byte, line int, literal string) string {
+	scs, err := c.scan(content, newConfigLines(content))
+	if err != nil {
+		return ""
+	}
+	if strings.TrimSpace(literal) != "" {
+		vars := literalVariants(literal)
+		best, key := -1, ""
+		for _, sc := range scs {
+			if _, ok := configMatchValue(sc.value[len(sc.prefix):], vars); !ok {
+				continue
+			}
+			if d := lineDistance(sc, line); d <= nearLines && (best < 0 || d < best) {
+				best, key = d, sc.key
+			}
+		}
+		if best >= 0 {
+			return key
+		}
+	}
+	for _, sc := range scs {
+		if lineDistance(sc, line) == 0 {
+			return sc.key
+		}
+	}
+	return ""
+}
+
+// unsafe builds the UnsafeError for replacement ri. Line 0 means the
+// replacement's reported line; an empty manual step means the generic one.
+// Nothing in it may hold the secret: a message that would is replaced by
+// a generic one.
+func (c *configFile) unsafe(path string, reps []Replacement, ri, line int, reason, manual string, style Style) error {
+	var r Replacement
+	if ri < len(reps) {
+		r = reps[ri]
+	}
+	if line == 0 {
+		line = r.Line
+	}
+	if manual == "" {
+		manual = c.manualFor(path, r, "", false, style)
+	}
+	for _, rep := range reps {
+		if configLeaks(reason, rep.Literal) {
+			reason = "pushvault could not prove an edit safe"
+		}
+		if configLeaks(manual, rep.Literal) {
+			manual = manualStep(path, reps)
+		}
+	}
+	return &UnsafeError{Path: path, Line: line, Reason: reason, Manual: manual}
+}
+
+// manualFor is the step a person takes instead: which line, which value,
+// and the exact reference to write.
+func (c *configFile) manualFor(path string, r Replacement, key string, part bool, style Style) string {
+	return fmt.Sprintf("edit line %d of %s by hand: %s", r.Line, path, c.setStep(r, key, part, style))
+}
+
+// setStep says what to write: "set the value of "api_key" to vault:...,
+// keeping the file valid YAML", and for the env style the vault.env line.
+func (c *configFile) setStep(r Replacement, key string, part bool, style Style) string {
+	if style == "" {
+		style = StyleVault
+	}
+	what := "the secret's value"
+	if key != "" {
+		what = fmt.Sprintf("the value of %q", key)
+	}
+	var step string
+	if part {
+		step = fmt.Sprintf("in %s, replace the secret (only that part) with %s", what, c.inline(r, style))
+	} else {
+		step = fmt.Sprintf("set %s to %s", what, r.Ref.In(style, r.EnvName))
+	}
+	step += fmt.Sprintf(", keeping the file valid %s", c.name())
+	if style == StyleEnv {
+		step += fmt.Sprintf("; then add %s=%s to vault.env at the repository root", r.EnvName, r.Ref.Vault())
+	}
+	return step
+}
+
+// configLeaks reports whether msg holds the literal or a line of it.
+func configLeaks(msg, literal string) bool {
+	for _, v := range literalVariants(literal) {
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		if strings.Contains(msg, v) {
+			return true
+		}
+		for _, l := range strings.Split(v, "\n") {
+			if l = strings.TrimSpace(l); len(l) >= 8 && strings.Contains(msg, l) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// literalVariants are the forms of a literal to look for in decoded values:
+// as reported, with CRLF as LF, and with backslash escapes decoded (a
+// scanner may report "\n" as it appears in a JSON string). The last one is
+// the canonical form, used to tell literals apart.
+func literalVariants(lit string) []string {
+	out := []string{lit}
+	add := func(s string) {
+		if s == "" {
+			return
+		}
+		for _, o := range out {
+			if o == s {
+				return
+			}
+		}
+		out = append(out, s)
+	}
+	lf := strings.ReplaceAll(lit, "\r\n", "\n")
+	add(lf)
+	add(configUnescape(lf))
+	// canonical last
+	canon := configUnescape(lf)
+	if canon == "" {
+		canon = lit
+	}
+	res := make([]string, 0, len(out))
+	for _, o := range out {
+		if o != canon {
+			res = append(res, o)
+		}
+	}
+	return append(res, canon)
+}
+
+// configUnescape decodes the backslash escapes most formats share.
+func configUnescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case '"', '\\', '/', '\'':
+			b.WriteByte(s[i])
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// configMatchValue finds a literal (any of its variants) in a decoded value.
+func configMatchValue(value string, variants []string) (configMatch, bool) {
+	tv := strings.TrimSpace(value)
+	for _, v := range variants {
+		if tv != "" && tv == strings.TrimSpace(v) {
+			return configMatch{variant: strings.TrimSpace(v), whole: true, exact: true}, true
+		}
+	}
+	for _, v := range variants {
+		if strings.Contains(v, "\n") && configNormLines(value) != "" && configNormLines(value) == configNormLines(v) {
+			return configMatch{variant: v, whole: true}, true
+		}
+	}
+	for _, v := range variants {
+		if t := strings.TrimSpace(v); t != "" && strings.Contains(value, t) {
+			return configMatch{variant: t, exact: true}, true
+		}
+	}
+	for _, v := range variants {
+		if strings.Contains(v, "\n") && configNormLines(v) != "" && strings.Contains(configNormLines(value), configNormLines(v)) {
+			return configMatch{variant: v}, true
+		}
+	}
+	return configMatch{}, false
+}
+
+// configNormLines is s with each line trimmed and blank lines dropped, for
+// comparing multi-line values whose indentation the format keeps (XML
+// text) or adds.
+func configNormLines(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// configRemains reports the offset in the edited file where a literal (a
+// variant, a common escaped spelling, or a line of a multi-line literal of
+// 16+ characters) still appears.
+func configRemains(content []byte, scs []scalar, variants []string) (int, bool) {
+	var needles []string
+	for _, v := range variants {
+		needles = append(needles, v, jsonEscape(v), xmlEscape(v, '"'))
+		if t := strings.TrimSpace(v); t != v {
+			needles = append(needles, t)
+		}
+		if strings.Contains(v, "\n") {
+			for _, l := range strings.Split(v, "\n") {
+				l = strings.TrimSpace(l)
+				// PEM armor ("-----BEGIN RSA PRIVATE KEY-----") is not
+				// secret and may belong to another key in the file.
+				if len(l) >= 16 && !strings.HasPrefix(l, "-----") {
+					needles = append(needles, l)
+				}
+			}
+		}
+	}
+	for _, n := range needles {
+		if n == "" {
+			continue
+		}
+		if i := bytes.Index(content, []byte(n)); i >= 0 {
+			return i, true
+		}
+	}
+	for _, sc := range scs {
+		if _, ok := configMatchValue(sc.value, variants); ok {
+			return sc.start, true
+		}
+	}
+	return 0, false
+}
+
+// lineDistance is how many lines line is from sc's lines (0 when within them).
+func lineDistance(sc scalar, line int) int {
+	switch {
+	case line < sc.line:
+		return sc.line - line
+	case line > sc.endLine:
+		return line - sc.endLine
+	}
+	return 0
+}
+
+// configLines maps byte offsets to 1-based lines.
+type configLines []int // offsets of line starts
+
+func newConfigLines(content []byte) configLines {
+	idx := configLines{0}
+	for i, b := range content {
+		if b == '\n' {
+			idx = append(idx, i+1)
+		}
+	}
+	return idx
+}
+
+func (l configLines) line(off int) int {
+	return sort.Search(len(l), func(i int) bool { return l[i] > off })
+}
+
+// start is the offset of the 1-based line n.
+func (l configLines) start(n int) int {
+	if n < 1 || n > len(l) {
+		return -1
+	}
+	return l[n-1]
+}

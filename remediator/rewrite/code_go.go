@@ -1,0 +1,615 @@
+package rewrite
+
+import (
+	"bytes"
+	"go/ast"
+	gofmt "go/format"
+	"go/parser"
+	"go/token"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// goSource rewrites Go files: each secret becomes os.Getenv("NAME"), "os"
+// is imported if it is not, a constant that held a secret becomes a
+// variable (os.Getenv is not a constant), and the result is gofmt-formatted.
+// A file that was not gofmt-clean before is therefore reformatted as a
+// whole.
+type goSource struct{}
+
+func (goSource) name() string { return "Go" }
+
+func goLookup(env string) string { return `os.Getenv("` + env + `")` }
+
+func (goSource) apply(path string, content []byte, reps []Replacement, _ Options) (*Result, error) {
+	out, r := goRewrite(path, content, reps)
+	if r != nil {
+		return nil, codeUnsafe(path, reps, r, goLookup)
+	}
+	return &Result{Content: out, Env: codeEnv(reps)}, nil
+}
+
+func goRewrite(path string, content []byte, reps []Replacement) ([]byte, *codeRefusal) {
+	if r := checkCodeReps(reps); r != nil {
+		return nil, r
+	}
+	if _, _, err := goParse(content); err != nil {
+		return nil, refuse(0, 0, "the file does not parse as Go before the edit")
+	}
+	src, r := goConstsToVars(content, reps)
+	if r != nil {
+		return nil, r
+	}
+	edited, r := goReplace(path, src, reps)
+	if r != nil {
+		return nil, r
+	}
+	out, err := gofmt.Source(edited)
+	if err != nil {
+		return nil, refuse(0, 0, "the edited file would not parse as Go")
+	}
+	if again, err := gofmt.Source(out); err != nil || !bytes.Equal(again, out) {
+		return nil, refuse(0, 0, "the edited file would not be gofmt-clean")
+	}
+	if secretRemains(out, reps) {
+		return nil, refuse(0, 0, "the secret would still be in the edited file")
+	}
+	return out, nil
+}
+
+func goParse(content []byte) (*token.FileSet, *ast.File, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", content, parser.ParseComments)
+	return fset, f, err
+}
+
+// goLit is a string literal with its enclosing nodes.
+type goLit struct {
+	lit        *ast.BasicLit
+	stack      []ast.Node // enclosing nodes, outermost first
+	start, end int
+}
+
+func (g goLit) parent() ast.Node { return g.stack[len(g.stack)-1] }
+
+func goStringLits(fset *token.FileSet, f *ast.File) []goLit {
+	var lits []goLit
+	ast.PreorderStack(f, nil, func(n ast.Node, stack []ast.Node) bool {
+		if bl, ok := n.(*ast.BasicLit); ok && bl.Kind == token.STRING {
+			lits = append(lits, goLit{lit: bl, stack: append([]ast.Node(nil), stack...),
+				start: fset.Position(bl.Pos()).Offset, end: fset.Position(bl.End()).Offset})
+		}
+		return true
+	})
+	return lits
+}
+
+// goLitFor returns the index of the literal holding [s,e), or -1.
+func goLitFor(lits []goLit, s, e int) int {
+	for i, l := range lits {
+		if l.start <= s && e <= l.end {
+			return i
+		}
+	}
+	return -1
+}
+
+// goNotInString explains an occurrence outside every string literal.
+func goNotInString(fset *token.FileSet, f *ast.File, o codeOcc, path string, reps []Replacement) *codeRefusal {
+	for _, cg := range f.Comments {
+		for _, c := range cg.List {
+			if fset.Position(c.Pos()).Offset <= o.start && o.end <= fset.Position(c.End()).Offset {
+				return &codeRefusal{rep: o.rep, line: o.line, reason: "the secret is in a comment",
+					manual: commentManual(path, o.line, reps[o.rep])}
+			}
+		}
+	}
+	return refuse(o.rep, o.line, "the secret is not inside a single string literal")
+}
+
+// goConstsToVars turns each constant declaration that holds a secret into
+// a variable declaration: "const" becomes "var" when the declaration has
+// only such specs, else the spec moves out of the const group into its own
+// var declaration right after it. It refuses when the constant is used in
+// another constant's value in this file, or when the next spec of the group
+// repeats its value implicitly.
+func goConstsToVars(content []byte, reps []Replacement) ([]byte, *codeRefusal) {
+	fset, f, err := goParse(content)
+	if err != nil {
+		return nil, refuse(0, 0, "the file does not parse as Go before the edit")
+	}
+	occs, r := findCodeOccs(content, reps)
+	if r != nil {
+		return nil, r
+	}
+	lits := goStringLits(fset, f)
+	off := func(p token.Pos) int { return fset.Position(p).Offset }
+
+	type constSpec struct {
+		spec *ast.ValueSpec
+		occ  codeOcc
+	}
+	byDecl := map[*ast.GenDecl][]constSpec{}
+	var decls []*ast.GenDecl
+	for _, o := range occs {
+		i := goLitFor(lits, o.start, o.end)
+		if i < 0 {
+			continue // goReplace explains it
+		}
+		st := lits[i].stack
+		for j := len(st) - 1; j > 0; j-- {
+			spec, ok := st[j].(*ast.ValueSpec)
+			if !ok {
+				continue
+			}
+			decl, ok := st[j-1].(*ast.GenDecl)
+			if !ok || decl.Tok != token.CONST {
+				break
+			}
+			dup := false
+			for _, cs := range byDecl[decl] {
+				dup = dup || cs.spec == spec
+			}
+			if !dup {
+				if byDecl[decl] == nil {
+					decls = append(decls, decl)
+				}
+				byDecl[decl] = append(byDecl[decl], constSpec{spec, o})
+			}
+			break
+		}
+	}
+	if len(decls) == 0 {
+		return content, nil
+	}
+
+	converted := map[*ast.ValueSpec]bool{}
+	for _, d := range decls {
+		for _, cs := range byDecl[d] {
+			converted[cs.spec] = true
+		}
+	}
+	// A constant used in another constant's value can't become a variable.
+	for _, d := range decls {
+		for _, cs := range byDecl[d] {
+			if len(cs.spec.Names) != 1 {
+				return nil, refuse(cs.occ.rep, cs.occ.line, "the secret is in a Go constant declaration with several names")
+			}
+			name := cs.spec.Names[0].Name
+			used := false
+			ast.Inspect(f, func(n ast.Node) bool {
+				gd, ok := n.(*ast.GenDecl)
+				if !ok || gd.Tok != token.CONST {
+					return true
+				}
+				for _, s := range gd.Specs {
+					vs := s.(*ast.ValueSpec)
+					if converted[vs] {
+						continue
+					}
+					for _, v := range vs.Values {
+						ast.Inspect(v, func(m ast.Node) bool {
+							if id, ok := m.(*ast.Ident); ok && id.Name == name {
+								used = true
+							}
+							return !used
+						})
+					}
+				}
+				return true
+			})
+			if used {
+				return nil, refuseConst(cs.occ.rep, cs.occ.line,
+					"the Go constant "+name+" holding the secret is used in another constant, so it can't become a variable")
+			}
+		}
+	}
+
+	var edits []codeEdit
+	for _, d := range decls {
+		specs := byDecl[d]
+		if len(specs) == len(d.Specs) {
+			edits = append(edits, codeEdit{off(d.TokPos), off(d.TokPos) + len("const"), "var"})
+			continue
+		}
+		var moved []string
+		for _, cs := range specs {
+			idx := -1
+			for k, s := range d.Specs {
+				if s == cs.spec {
+					idx = k
+				}
+			}
+			if idx+1 < len(d.Specs) && len(d.Specs[idx+1].(*ast.ValueSpec).Values) == 0 {
+				return nil, refuse(cs.occ.rep, cs.occ.line,
+					"the next constant in the Go const group repeats this one's value, so it can't become a variable")
+			}
+			a, b := off(cs.spec.Pos()), off(cs.spec.End())
+			if cs.spec.Doc != nil {
+				a = off(cs.spec.Doc.Pos())
+			}
+			if cs.spec.Comment != nil {
+				b = off(cs.spec.Comment.End())
+			}
+			ls, le := lineStart(content, a), lineEnd(content, b)
+			if !blankBetween(content, ls, a) || len(bytes.TrimSpace(content[b:le])) != 0 {
+				return nil, refuse(cs.occ.rep, cs.occ.line,
+					"the Go constant holding the secret shares its line with other code, so it can't be moved into a var declaration")
+			}
+			edits = append(edits, codeEdit{ls, le, ""})
+			sp := off(cs.spec.Pos())
+			moved = append(moved, string(content[a:sp])+"var "+string(content[sp:b]))
+		}
+		end := off(d.End())
+		edits = append(edits, codeEdit{end, end, "\n\n" + strings.Join(moved, "\n\n")})
+	}
+	out, err := applyCodeEdits(content, edits)
+	if err != nil {
+		return nil, refuse(0, 0, "the Go constants holding the secret could not be turned into variables")
+	}
+	if _, _, err := goParse(out); err != nil {
+		return nil, refuse(0, 0, "the Go constants holding the secret could not be turned into variables")
+	}
+	return out, nil
+}
+
+// goReplace replaces every occurrence with os.Getenv and adds the import.
+func goReplace(path string, content []byte, reps []Replacement) ([]byte, *codeRefusal) {
+	fset, f, err := goParse(content)
+	if err != nil {
+		return nil, refuse(0, 0, "the file does not parse as Go before the edit")
+	}
+	occs, r := findCodeOccs(content, reps)
+	if r != nil {
+		return nil, r
+	}
+	lits := goStringLits(fset, f)
+	osName, needImport := goOsName(f)
+	if goDeclares(f, osName) {
+		return nil, refuse(occs[0].rep, occs[0].line,
+			"the file declares its own identifier "+osName+", which would hide the os package")
+	}
+
+	segs := map[int][]codeSeg{}
+	var order []int
+	for _, o := range occs {
+		i := goLitFor(lits, o.start, o.end)
+		if i < 0 {
+			return nil, goNotInString(fset, f, o, path, reps)
+		}
+		if segs[i] == nil {
+			order = append(order, i)
+		}
+		segs[i] = append(segs[i], codeSeg{start: o.start, end: o.end, rep: o.rep, line: o.line, env: reps[o.rep].EnvName})
+	}
+	var edits []codeEdit
+	for _, i := range order {
+		text, r := goLitText(content, fset, lits[i], segs[i], osName)
+		if r != nil {
+			return nil, r
+		}
+		edits = append(edits, codeEdit{lits[i].start, lits[i].end, text})
+	}
+	if needImport {
+		edits = append(edits, goImportEdit(fset, f, content))
+	}
+	out, err := applyCodeEdits(content, edits)
+	if err != nil {
+		return nil, refuse(0, 0, "the edits to the Go file overlap")
+	}
+	return out, nil
+}
+
+// goOsName is the name the file imports "os" under, or "os" and true when
+// it must be imported.
+func goOsName(f *ast.File) (string, bool) {
+	for _, imp := range f.Imports {
+		if p, err := strconv.Unquote(imp.Path.Value); err != nil || p != "os" {
+			continue
+		}
+		if imp.Name == nil {
+			return "os", false
+		}
+		if n := imp.Name.Name; n != "_" && n != "." {
+			return n, false
+		}
+	}
+	return "os", true
+}
+
+// goDeclares reports whether the file declares name itself (a variable,
+// parameter, function...), which could hide the imported package.
+func goDeclares(f *ast.File, name string) bool {
+	found := false
+	ast.Inspect(f, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && id.Name == name && id.Obj != nil {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// goLitText is the replacement for one string literal.
+func goLitText(content []byte, fset *token.FileSet, gl goLit, segs []codeSeg, osName string) (string, *codeRefusal) {
+	first := segs[0]
+	switch p := gl.parent().(type) {
+	case *ast.ImportSpec:
+		return "", refuse(first.rep, first.line, "the secret is in an import path")
+	case *ast.Field:
+		if p.Tag == gl.lit {
+			return "", refuseConst(first.rep, first.line, "the secret is in a struct tag, which must be a constant")
+		}
+	}
+	raw := content[gl.start] == '`'
+	cstart, cend := gl.start+1, gl.end-1
+	var escapes [][2]int
+	if !raw {
+		escapes = backslashEscapes(content, cstart, cend)
+	}
+	for k, s := range segs {
+		if s.start < cstart || s.end > cend {
+			if s.start <= cstart && s.end >= cend {
+				segs[k].start, segs[k].end = cstart, cend
+				continue
+			}
+			return "", refuse(s.rep, s.line, "the secret spans the quotes of a string literal")
+		}
+		if cutInside(s.start, escapes) || cutInside(s.end, escapes) {
+			return "", refuse(s.rep, s.line, "the secret starts or ends inside an escape sequence")
+		}
+	}
+	lookup := func(env string) string { return osName + `.Getenv("` + env + `")` }
+	parts := splitParts(content, cstart, cend, segs)
+	var expr string
+	if len(parts) == 1 && parts[0].env != "" {
+		expr = lookup(parts[0].env)
+	} else {
+		q := `"`
+		if raw {
+			q = "`"
+		}
+		expr = joinConcat(parts, q, q, " + ", lookup)
+		if goNeedsParens(gl.parent(), gl.lit) {
+			expr = "(" + expr + ")"
+		}
+	}
+	// A declaration with a named string type needs a conversion.
+	if spec, ok := gl.parent().(*ast.ValueSpec); ok && spec.Type != nil {
+		if id, ok := spec.Type.(*ast.Ident); !ok || id.Name != "string" {
+			t := string(content[fset.Position(spec.Type.Pos()).Offset:fset.Position(spec.Type.End()).Offset])
+			expr = t + "(" + expr + ")"
+		}
+	}
+	return expr, nil
+}
+
+// goNeedsParens reports whether a concatenation in place of lit needs
+// parentheses to keep its meaning in parent.
+func goNeedsParens(parent ast.Node, lit *ast.BasicLit) bool {
+	switch p := parent.(type) {
+	case *ast.SelectorExpr, *ast.IndexListExpr, *ast.UnaryExpr, *ast.StarExpr, *ast.TypeAssertExpr:
+		return true
+	case *ast.IndexExpr:
+		return p.X == lit
+	case *ast.SliceExpr:
+		return p.X == lit
+	case *ast.CallExpr:
+		return p.Fun == lit
+	case *ast.BinaryExpr:
+		return p.Op.Precedence() > token.ADD.Precedence()
+	}
+	return false
+}
+
+// goImportEdit adds `"os"` to the imports: into the first parenthesised
+// import block (its first group when that group is standard library, else
+// as a group of its own), by turning a single `import "x"` into a block, or
+// as a new import declaration after the package clause. gofmt then sorts
+// the group.
+func goImportEdit(fset *token.FileSet, f *ast.File, content []byte) codeEdit {
+	off := func(p token.Pos) int { return fset.Position(p).Offset }
+	var imports []*ast.GenDecl
+	for _, d := range f.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+			imports = append(imports, gd)
+		}
+	}
+	for _, d := range imports {
+		if !d.Lparen.IsValid() {
+			continue
+		}
+		if len(d.Specs) == 0 {
+			p := off(d.Lparen) + 1
+			return codeEdit{p, p, "\n\t\"os\"\n"}
+		}
+		first := d.Specs[0].(*ast.ImportSpec)
+		pos := first.Pos()
+		if first.Doc != nil {
+			pos = first.Doc.Pos()
+		}
+		ls := lineStart(content, off(pos))
+		if !blankBetween(content, ls, off(pos)) {
+			continue
+		}
+		if goStdImport(first) {
+			return codeEdit{ls, ls, "\t\"os\"\n"}
+		}
+		return codeEdit{ls, ls, "\t\"os\"\n\n"}
+	}
+	for _, d := range imports {
+		if d.Lparen.IsValid() || len(d.Specs) != 1 {
+			continue
+		}
+		spec := d.Specs[0].(*ast.ImportSpec)
+		if spec.Path.Value == `"C"` || spec.Doc != nil || spec.Comment != nil {
+			continue
+		}
+		text := string(content[off(spec.Pos()):off(spec.End())])
+		if goStdImport(spec) {
+			text = "import (\n\t" + text + "\n\t\"os\"\n)"
+		} else {
+			text = "import (\n\t\"os\"\n\n\t" + text + "\n)"
+		}
+		return codeEdit{off(d.Pos()), off(d.End()), text}
+	}
+	if n := len(imports); n > 0 {
+		p := lineEnd(content, off(imports[n-1].End()))
+		return codeEdit{p, p, "import \"os\"\n"}
+	}
+	p := lineEnd(content, off(f.Name.End()))
+	if p == len(content) && (p == 0 || content[p-1] != '\n') {
+		return codeEdit{p, p, "\n\nimport \"os\"\n"}
+	}
+	return codeEdit{p, p, "\nimport \"os\"\n"}
+}
+
+// goStdImport reports whether the import looks like the standard library
+// (no dot in the first path element), as goimports groups them.
+func goStdImport(spec *ast.ImportSpec) bool {
+	p, err := strconv.Unquote(spec.Path.Value)
+	if err != nil {
+		return false
+	}
+	first, _, _ := strings.Cut(p, "/")
+	return !strings.Contains(first, ".")
+}
+
+// identifier names the variable, constant, field or map key that holds the
+// string on line.
+func (goSource) identifier(content []byte, line int, literal string) string {
+	fset, f, err := goParse(content)
+	if err != nil {
+		return ""
+	}
+	lits := goStringLits(fset, f)
+	sort.SliceStable(lits, func(a, b int) bool { return lits[a].start < lits[b].start })
+	lines := newCodeLines(content)
+	pick := -1
+	for i, l := range lits {
+		if lines.line(l.start) > line || lines.line(l.end-1) < line {
+			continue
+		}
+		if literal == "" || strings.Contains(l.lit.Value, literal) {
+			pick = i
+			break
+		}
+		if pick < 0 {
+			pick = i
+		}
+	}
+	if pick < 0 {
+		return ""
+	}
+	gl := lits[pick]
+	var child ast.Node = gl.lit
+	for j := len(gl.stack) - 1; j >= 0; j-- {
+		switch p := gl.stack[j].(type) {
+		case *ast.ParenExpr, *ast.BinaryExpr:
+			child = p
+			continue
+		case *ast.CallExpr:
+			if goIsConversion(p) {
+				child = p
+				continue
+			}
+			return goSetterKey(p, child)
+		case *ast.ValueSpec:
+			for k, v := range p.Values {
+				if v == child && k < len(p.Names) {
+					return p.Names[k].Name
+				}
+			}
+			if len(p.Names) == 1 {
+				return p.Names[0].Name
+			}
+			return ""
+		case *ast.AssignStmt:
+			for k, v := range p.Rhs {
+				if v == child && k < len(p.Lhs) && len(p.Lhs) == len(p.Rhs) {
+					return goExprName(p.Lhs[k])
+				}
+			}
+			return ""
+		case *ast.KeyValueExpr:
+			if p.Value == child {
+				return goExprName(p.Key)
+			}
+			return ""
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// goIsConversion reports whether call converts a string: []byte(s),
+// string(s).
+func goIsConversion(call *ast.CallExpr) bool {
+	switch fn := call.Fun.(type) {
+	case *ast.ArrayType:
+		return true
+	case *ast.Ident:
+		return fn.Name == "string"
+	}
+	return false
+}
+
+// goSetterKey names the value passed as the second argument of a setter
+// such as os.Setenv("STRIPE_KEY", "...") or m.Set("stripe_key", "...").
+func goSetterKey(call *ast.CallExpr, child ast.Node) string {
+	if len(call.Args) != 2 || call.Args[1] != child {
+		return ""
+	}
+	var fn string
+	switch f := call.Fun.(type) {
+	case *ast.SelectorExpr:
+		fn = f.Sel.Name
+	case *ast.Ident:
+		fn = f.Name
+	}
+	if !codeSetter(fn) {
+		return ""
+	}
+	if bl, ok := call.Args[0].(*ast.BasicLit); ok && bl.Kind == token.STRING {
+		s, err := strconv.Unquote(bl.Value)
+		if err == nil {
+			return s
+		}
+	}
+	return ""
+}
+
+// codeSetter reports whether a function or method named fn stores a value
+// under the key given as its first argument.
+func codeSetter(fn string) bool {
+	switch strings.ToLower(fn) {
+	case "setenv", "putenv", "set", "put", "setproperty", "putifabsent", "store", "add", "define":
+		return true
+	}
+	return false
+}
+
+// goExprName is the name an assignment target or key gives: x, s.Field,
+// m["key"].
+func goExprName(e ast.Expr) string {
+	switch x := e.(type) {
+	case *ast.Ident:
+		if x.Name == "_" {
+			return ""
+		}
+		return x.Name
+	case *ast.SelectorExpr:
+		return x.Sel.Name
+	case *ast.IndexExpr:
+		return goExprName(x.Index)
+	case *ast.BasicLit:
+		if x.Kind == token.STRING {
+			if s, err := strconv.Unquote(x.Value); err == nil {
+				return s
+			}
+		}
+	}
+	return ""
+}

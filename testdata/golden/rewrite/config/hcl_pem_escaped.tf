@@ -1,0 +1,3 @@
+locals {
+  key = "vault:secret/data/pushvault/acme/shop/tls_key#value"
+}
