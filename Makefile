@@ -13,7 +13,7 @@ WITH_TAGS = GOFLAGS="$$($(GO) env GOFLAGS) $$(test -f /usr/include/re2/re2.h && 
 # Keep under CI's budget on 2 cores, first run (Vault build) included.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build test bench vault lint sample-scan tools deps clean
+.PHONY: all build test bench vault lint sample-scan demo tools deps clean
 
 all: build
 
@@ -29,6 +29,11 @@ build:
 sample-scan: deps build
 	$(GO) run ./internal/cmd/sample tmp/sample-repo
 	bin/pushvault scan tmp/sample-repo; status=$$?; [ $$status -eq 1 ]
+
+## The README's first command: the whole local job against a Vault dev
+## server (see scripts/demo-local.sh).
+demo: deps build vault
+	bash scripts/demo-local.sh
 
 ## The README's test command and what .ci/run runs: Vault is built first
 ## (once, cached) so no test waits on it.

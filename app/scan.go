@@ -23,6 +23,9 @@ type ScanOptions struct {
 	SettingsFile string
 	Verify       bool
 	Version      string
+	// Repository names the repository in Vault paths as owner/repo;
+	// default from the origin remote, else local/<directory>.
+	Repository string
 }
 
 // ErrUsage marks errors in what the user asked for (bad flags, bad format).

@@ -26,6 +26,9 @@ type Settings struct {
 	Allowlist    Allowlist
 	Detectors    []*CustomDetector
 	MaxFileBytes int
+	// FixStyle is how `--fix` writes references into config files: vault
+	// (default), vals or env. The scanner itself ignores it.
+	FixStyle string
 }
 
 // Allowlist says which findings not to report. Entries are matched
@@ -78,6 +81,18 @@ func ParseSettings(name string, data []byte) (*Settings, error) {
 			})
 		},
 		"detectors": func(n *yaml.Node, key string) { s.Detectors = p.customDetectors(n, key) },
+		"fix": func(n *yaml.Node, key string) {
+			p.mapping(n, key, map[string]func(*yaml.Node, string){
+				"style": func(n *yaml.Node, key string) {
+					s.FixStyle = p.str(n, key)
+					switch s.FixStyle {
+					case "vault", "vals", "env":
+					default:
+						p.errf(n, key, "%q is not one of vault, vals, env", s.FixStyle)
+					}
+				},
+			})
+		},
 		"scan": func(n *yaml.Node, key string) {
 			p.mapping(n, key, map[string]func(*yaml.Node, string){
 				"max_file_size": func(n *yaml.Node, key string) { s.MaxFileBytes = p.size(n, key) },

@@ -14,7 +14,7 @@ func TestParseSettingsErrors(t *testing.T) {
 		want []string // every piece must appear in the one error
 	}{
 		{"unknown top-level key", "alowlist:\n  paths: [a]\n",
-			[]string{"pushvault.yml:1: alowlist: unknown key (known keys here: allowlist, detectors, scan, version)"}},
+			[]string{"pushvault.yml:1: alowlist: unknown key (known keys here: allowlist, detectors, fix, scan, version)"}},
 		{"unknown nested key", "allowlist:\n  path: [a]\n",
 			[]string{"pushvault.yml:2: allowlist.path: unknown key"}},
 		{"bad regex", "detectors:\n  - name: Acme\n    regex: 'acme_[a-z'\n",
@@ -34,6 +34,7 @@ func TestParseSettingsErrors(t *testing.T) {
 		{"not yaml", "allowlist: [\n", []string{"pushvault.yml: "}},
 		{"every problem at once", "allowlist:\n  paths: ['[']\n  findings: [x]\nextra: 1\n",
 			[]string{"allowlist.paths[0]", "allowlist.findings[0]", "extra: unknown key"}},
+		{"bad fix style", "fix:\n  style: inline\n", []string{"fix.style: \"inline\" is not one of vault, vals, env"}},
 		{"detector without regex", "detectors:\n  - name: Acme\n", []string{"detectors[0].regex: required"}},
 		{"duplicate detector", "detectors:\n  - {name: A1, regex: 'a1_[0-9]{9}'}\n  - {name: a1, regex: 'b'}\n",
 			[]string{"\"a1\" is declared twice"}},

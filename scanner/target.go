@@ -38,6 +38,15 @@ func ParseRange(s string) (Target, error) {
 	return Range(from, to), nil
 }
 
+// Tip is the revision whose tree a fix rewrites: B of a range, the head of
+// a new branch, the revision of Reachable, HEAD for All.
+func (t Target) Tip() string {
+	if t.kind == "all" || t.b == "" {
+		return "HEAD"
+	}
+	return t.b
+}
+
 // String describes the target for messages.
 func (t Target) String() string {
 	switch t.kind {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/pushvault/pushvault/app"
+	"github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
 )
 
@@ -39,7 +40,13 @@ const usage = `pushvault moves secrets pushed to git into HashiCorp Vault.
 
 Usage:
   pushvault scan [DIR] [--range A..B | --all] [--format text|json|sarif] [--config FILE] [--verify]
+                 [--fix [--repository OWNER/REPO] [--ledger FILE]]
+  pushvault exec [--env-file FILE]... -- COMMAND [ARGS...]
+  pushvault evidence verify [--ledger FILE]
+  pushvault evidence export [--ledger FILE] [--format jsonl|md]
   pushvault version
+
+Vault is reached through VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE and VAULT_CACERT.
 
 Exit status: 0 nothing found, 1 secrets found, 2 error.
 Run 'pushvault COMMAND -h' for a command's flags.
@@ -53,6 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "scan":
 		return runScan(ctx, args[1:], stdout, stderr)
+	case "evidence":
+		return runEvidence(ctx, args[1:], stdout, stderr)
+	case "exec":
+		return runExec(ctx, args[1:], stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pushvault", version)
 		return exitOK
@@ -83,6 +94,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		config    = fs.String("config", "", "settings `file` (default: the repository's .github/pushvault.yml)")
 		verify    = fs.Bool("verify", false, "ask each provider whether found secrets are live (network calls)")
 		logLevel  = fs.String("log-level", "warn", "log `level` on stderr: debug, info, warn, error")
+		fix       = fs.Bool("fix", false, "vault every secret found and commit the rewrites to branch pushvault/fix-<head7> (needs Vault)")
+		repoName  = fs.String("repository", "", "`owner/repo` for Vault paths (default: from the origin remote)")
+		ledger    = fs.String("ledger", "", "evidence ledger `file` (default $PUSHVAULT_DATA_DIR/evidence.jsonl)")
 	)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: pushvault scan [DIR] [flags]\n\nScans a git repository's history for secrets (default: every commit reachable from HEAD).\n\nFlags:\n")
@@ -124,15 +138,98 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case *all:
 		target = scanner.All()
 	}
-	res, err := app.Scan(ctx, log, app.ScanOptions{
-		Dir: dir, Target: target, Format: *format, SettingsFile: *config, Verify: *verify, Version: version,
-	}, stdout)
+	if *repoName != "" && !strings.Contains(strings.Trim(*repoName, "/"), "/") {
+		fmt.Fprintln(stderr, "pushvault scan: --repository wants OWNER/REPO")
+		return exitError
+	}
+	opts := app.ScanOptions{
+		Dir: dir, Target: target, Format: *format, SettingsFile: *config, Verify: *verify, Version: version, Repository: *repoName,
+	}
+	var res *scanner.Result
+	if *fix {
+		var fr *app.FixResult
+		if fr, err = app.Fix(ctx, log, opts, vault.Config{}, *ledger, stdout); err == nil {
+			res = fr.Scan
+		}
+	} else {
+		res, err = app.Scan(ctx, log, opts, stdout)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "pushvault scan:", err)
 		return exitError
 	}
 	if len(res.Findings) > 0 {
 		return exitFindings
+	}
+	return exitOK
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runExec(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pushvault exec", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var files stringList
+	fs.Var(&files, "env-file", "env `file` of NAME=value lines whose vault references are resolved (repeatable; default vault.env if present)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: pushvault exec [--env-file FILE]... -- COMMAND [ARGS...]\n\n"+
+			"Resolves vault references (vault:PATH#KEY, ref+vault://PATH#/KEY, ${vault:PATH#KEY} inside a value)\n"+
+			"in the env files and the inherited environment, then runs COMMAND with them.\n"+
+			"Vault is reached through VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE and VAULT_CACERT.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if len(files) == 0 {
+		if _, err := os.Stat("vault.env"); err == nil {
+			files = append(files, "vault.env")
+		}
+	}
+	err := app.Exec(ctx, app.ExecOptions{EnvFiles: files, Command: fs.Args()})
+	fmt.Fprintln(stderr, "pushvault exec:", err)
+	return exitError
+}
+
+func runEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "export") {
+		fmt.Fprintln(stderr, "Usage: pushvault evidence verify|export [--ledger FILE] [--format jsonl|md]")
+		return exitError
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("pushvault evidence "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ledger := fs.String("ledger", "", "evidence ledger `file` (default $PUSHVAULT_DATA_DIR/evidence.jsonl)")
+	format := fs.String("format", "jsonl", "export `format`: jsonl or md")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "pushvault evidence %s: unexpected arguments %q\n", sub, fs.Args())
+		return exitError
+	}
+	var err error
+	if sub == "verify" {
+		var summary string
+		if summary, err = app.VerifyEvidence(ctx, *ledger, vault.Config{}); err == nil {
+			fmt.Fprintln(stdout, summary)
+		}
+	} else {
+		err = app.ExportEvidence(ctx, *ledger, *format, stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pushvault evidence %s: %v\n", sub, err)
+		return exitError
 	}
 	return exitOK
 }

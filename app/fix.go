@@ -1,0 +1,222 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/pushvault/pushvault/remediator"
+	"github.com/pushvault/pushvault/remediator/rewrite"
+	"github.com/pushvault/pushvault/remediator/vault"
+	"github.com/pushvault/pushvault/scanner"
+)
+
+// Transit key names pushvault uses.
+const (
+	FingerprintKey = "pushvault-fingerprint"
+	EvidenceKey    = "pushvault-evidence"
+)
+
+// FixResult is what `pushvault scan --fix` did.
+type FixResult struct {
+	Scan   *scanner.Result
+	Plan   *remediator.Plan
+	Commit fixCommit
+	Head   string
+}
+
+// vaultSession is a logged-in client with pushvault's transit keys ready.
+type vaultSession struct {
+	cfg     vault.Config
+	store   *vault.Store
+	transit *vault.Transit
+}
+
+func openVault(ctx context.Context, cfg vault.Config) (*vaultSession, error) {
+	cfg = vault.FromEnv(cfg)
+	if cfg.Address == "" {
+		return nil, fmt.Errorf("%w: --fix needs Vault: set VAULT_ADDR (and VAULT_TOKEN, or configure another auth method)", ErrUsage)
+	}
+	c, err := vault.Connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t := vault.NewTransit(c, cfg.TransitMount)
+	if err := t.Enable(ctx); err != nil {
+		return nil, vault.Explain(cfg.Address, err)
+	}
+	if err := t.EnsureKey(ctx, FingerprintKey, "hmac"); err != nil {
+		return nil, vault.Explain(cfg.Address, err)
+	}
+	if err := t.EnsureKey(ctx, EvidenceKey, "ed25519"); err != nil {
+		return nil, vault.Explain(cfg.Address, err)
+	}
+	return &vaultSession{cfg: cfg, store: vault.NewStore(c, cfg.Mount, cfg.PathTemplate), transit: t}, nil
+}
+
+// Fix scans, vaults every distinct secret, rewrites the files at the scanned
+// head and commits them to pushvault/fix-<head7>. A Vault failure stops it
+// before anything is committed to git.
+func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Config, ledgerPath string, out io.Writer) (*FixResult, error) {
+	write, err := reportWriter(opts.Format, opts.Version)
+	if err != nil {
+		return nil, err
+	}
+	settings, _, err := loadSettings(ctx, opts.Dir, opts.SettingsFile)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := openVault(ctx, vcfg)
+	if err != nil {
+		return nil, err
+	}
+	led, err := openLedger(ledgerPath, vs.transit)
+	if err != nil {
+		return nil, err
+	}
+	sc := scanner.New(scanner.WithSettings(settings), scanner.WithVerify(opts.Verify),
+		scanner.WithFingerprinter(vs.transit.Fingerprinter(FingerprintKey)), scanner.WithLogger(log))
+	res, err := sc.Scan(ctx, opts.Dir, opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	head, err := git(ctx, opts.Dir, nil, nil, "rev-parse", "--verify", opts.Target.Tip()+"^{commit}")
+	if err != nil {
+		return nil, err
+	}
+	owner, repo := repository(ctx, opts.Dir)
+	if opts.Repository != "" {
+		owner, repo, _ = strings.Cut(opts.Repository, "/")
+	}
+	fr := &FixResult{Scan: res, Head: head}
+	actor := "pushvault (local: " + gitUser(ctx, opts.Dir) + ")"
+	for _, f := range res.Findings {
+		if err := led.record(ctx, owner+"/"+repo, f, "detected", actor, nil); err != nil {
+			return nil, err
+		}
+	}
+	fixer := remediator.NewFixer(vs.store, rewrite.Style(settings.FixStyle))
+	plan, fixErr := fixer.Fix(ctx, owner, repo, res.Findings, func(ctx context.Context, path string) ([]byte, bool, error) {
+		return readAt(ctx, opts.Dir, head, path)
+	})
+	fr.Plan = plan
+	// Record what truly reached Vault, even when a later write failed.
+	for _, v := range plan.Secrets {
+		if err := led.record(ctx, owner+"/"+repo, v.Finding, "vaulted", actor, v); err != nil {
+			return nil, err
+		}
+	}
+	if fixErr != nil {
+		return nil, fixErr
+	}
+	if len(plan.Files) > 0 {
+		branch := "pushvault/fix-" + head[:7]
+		fr.Commit, err = commitFix(ctx, opts.Dir, head, branch, plan.Files, fixMessage(plan))
+		if err != nil {
+			return nil, fmt.Errorf("writing the fix branch: %w", err)
+		}
+		for _, v := range plan.Secrets {
+			if len(v.Edits) == 0 {
+				continue
+			}
+			if err := led.recordFix(ctx, owner+"/"+repo, v, actor, fr.Commit); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := write(out, res); err != nil {
+		return nil, fmt.Errorf("writing report: %w", err)
+	}
+	if opts.Format == "" || opts.Format == "text" {
+		writeFixText(out, vs, fr)
+	}
+	return fr, nil
+}
+
+func gitUser(ctx context.Context, dir string) string {
+	name, _ := git(ctx, dir, nil, nil, "config", "user.name")
+	email, _ := git(ctx, dir, nil, nil, "config", "user.email")
+	switch {
+	case name != "" && email != "":
+		return name + " <" + email + ">"
+	case name != "":
+		return name
+	}
+	return "unknown user"
+}
+
+// fixMessage lists the findings, redacted.
+func fixMessage(plan *remediator.Plan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pushvault: move %d secret%s to Vault\n\n", len(plan.Secrets), plural(len(plan.Secrets)))
+	b.WriteString("Each hard-coded secret below now lives in Vault; the code reads it through\n")
+	b.WriteString("the reference instead (code: environment variables mapped in vault.env,\n")
+	b.WriteString("run with `pushvault exec --env-file vault.env -- COMMAND`).\n\n")
+	for _, v := range plan.Secrets {
+		first := v.Finding.First()
+		fmt.Fprintf(&b, "- %s %s at %s:%d (%s): %s/%s version %d\n", v.Finding.Detector, v.Finding.Redacted,
+			first.Path, first.Line, v.Finding.ID, mountOf(v), v.Stored.Path, v.Stored.Version)
+		for _, m := range v.Manual {
+			fmt.Fprintf(&b, "  manual step, %s:%d: %s\n", m.Path, m.Line, m.Step)
+		}
+	}
+	b.WriteString("\nThe exposed values remain in git history: rotate or revoke them.\n")
+	return b.String()
+}
+
+func mountOf(v *remediator.Vaulted) string {
+	for _, r := range v.Refs {
+		return r.Mount
+	}
+	return ""
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func writeFixText(w io.Writer, vs *vaultSession, fr *FixResult) {
+	plan := fr.Plan
+	fmt.Fprintf(w, "\nVault %s: %d secret%s\n", vs.cfg.Address, len(plan.Secrets), plural(len(plan.Secrets)))
+	for _, v := range plan.Secrets {
+		state := "already vaulted"
+		if v.Stored.Created {
+			state = "vaulted now"
+		}
+		fmt.Fprintf(w, "  %s %s %s -> %s/%s version %d (%s)\n", v.Finding.Detector, v.Finding.Redacted, v.Finding.ID,
+			mountOf(v), v.Stored.Path, v.Stored.Version, state)
+		keys := make([]string, 0, len(v.Refs))
+		for k := range v.Refs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "      %-18s %s\n", k, v.Refs[k].Vault())
+		}
+		for _, e := range v.Edits {
+			verb := "edited"
+			if e.Deleted {
+				verb = "deleted"
+			}
+			fmt.Fprintf(w, "      %s %s:%d -> %s (%s)\n", verb, e.Path, e.Line, e.EnvName, e.Ref.Vault())
+		}
+		for _, m := range v.Manual {
+			fmt.Fprintf(w, "      manual %s:%d: %s; %s\n", m.Path, m.Line, m.Reason, m.Step)
+		}
+	}
+	switch {
+	case fr.Commit.Branch == "":
+		fmt.Fprintln(w, "No file could be rewritten automatically; nothing committed.")
+	case fr.Commit.Changed:
+		fmt.Fprintf(w, "Fix branch %s at %s (%d file%s). Review: git diff %s %s\n", fr.Commit.Branch, fr.Commit.Commit[:7],
+			len(plan.Files), plural(len(plan.Files)), fr.Head[:7], fr.Commit.Branch)
+	default:
+		fmt.Fprintf(w, "Fix branch %s at %s already holds this fix; unchanged.\n", fr.Commit.Branch, fr.Commit.Commit[:7])
+	}
+}

@@ -1,0 +1,131 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// git runs the git CLI in dir with extra environment and returns trimmed
+// stdout; errors carry git's stderr.
+func git(ctx context.Context, dir string, env []string, stdin []byte, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C"), env...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// readAt reads path at commit; ok=false if absent.
+func readAt(ctx context.Context, dir, commit, path string) ([]byte, bool, error) {
+	if _, err := git(ctx, dir, nil, nil, "cat-file", "-e", commit+":"+path); err != nil {
+		return nil, false, nil
+	}
+	cmd := exec.CommandContext(ctx, "git", "-C", dir, "cat-file", "blob", commit+":"+path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, false, fmt.Errorf("git cat-file %s:%s: %s", commit, path, strings.TrimSpace(stderr.String()))
+	}
+	return out, true, nil
+}
+
+// fixCommit is the outcome of commitFix.
+type fixCommit struct {
+	Branch  string
+	Commit  string
+	Changed bool // false when the branch already held exactly this fix
+}
+
+// commitFix writes files as one commit on top of parent and points branch
+// at it, without touching the working tree, the index or the current
+// branch: the tree is built in a private index file. When branch already
+// points at a commit with the same parent and tree, nothing changes.
+func commitFix(ctx context.Context, dir, parent, branch string, files map[string][]byte, message string) (fixCommit, error) {
+	tmp, err := os.MkdirTemp("", "pushvault-index-")
+	if err != nil {
+		return fixCommit{}, err
+	}
+	defer os.RemoveAll(tmp)
+	env := []string{"GIT_INDEX_FILE=" + filepath.Join(tmp, "index")}
+	if _, err := git(ctx, dir, env, nil, "read-tree", parent); err != nil {
+		return fixCommit{}, err
+	}
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if files[p] == nil {
+			if _, err := git(ctx, dir, env, nil, "update-index", "--force-remove", "--", p); err != nil {
+				return fixCommit{}, err
+			}
+			continue
+		}
+		blob, err := git(ctx, dir, nil, files[p], "hash-object", "-w", "--stdin")
+		if err != nil {
+			return fixCommit{}, err
+		}
+		mode := "100644"
+		if ls, err := git(ctx, dir, nil, nil, "ls-tree", parent, "--", p); err == nil && ls != "" {
+			mode = strings.Fields(ls)[0]
+		}
+		if _, err := git(ctx, dir, env, nil, "update-index", "--add", "--cacheinfo", mode+","+blob+","+p); err != nil {
+			return fixCommit{}, err
+		}
+	}
+	tree, err := git(ctx, dir, env, nil, "write-tree")
+	if err != nil {
+		return fixCommit{}, err
+	}
+	ref := "refs/heads/" + branch
+	if cur, err := git(ctx, dir, nil, nil, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); err == nil && cur != "" {
+		curTree, _ := git(ctx, dir, nil, nil, "rev-parse", cur+"^{tree}")
+		curParent, _ := git(ctx, dir, nil, nil, "rev-parse", cur+"^")
+		if curTree == tree && curParent == parent {
+			return fixCommit{Branch: branch, Commit: cur}, nil
+		}
+	}
+	who := []string{"GIT_AUTHOR_NAME=pushvault", "GIT_AUTHOR_EMAIL=pushvault@localhost",
+		"GIT_COMMITTER_NAME=pushvault", "GIT_COMMITTER_EMAIL=pushvault@localhost"}
+	commit, err := git(ctx, dir, who, []byte(message), "commit-tree", tree, "-p", parent)
+	if err != nil {
+		return fixCommit{}, err
+	}
+	if _, err := git(ctx, dir, nil, nil, "update-ref", "-m", "pushvault fix", ref, commit); err != nil {
+		return fixCommit{}, err
+	}
+	return fixCommit{Branch: branch, Commit: commit, Changed: true}, nil
+}
+
+var remotePat = regexp.MustCompile(`[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$`)
+
+// repository names the repository as owner/repo: from the origin remote's
+// URL, else "local/<directory name>".
+func repository(ctx context.Context, dir string) (owner, repo string) {
+	if u, err := git(ctx, dir, nil, nil, "remote", "get-url", "origin"); err == nil {
+		if m := remotePat.FindStringSubmatch(u); m != nil {
+			return m[1], m[2]
+		}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	return "local", strings.TrimSuffix(filepath.Base(abs), ".git")
+}

@@ -1,0 +1,141 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/pushvault/pushvault/remediator"
+	"github.com/pushvault/pushvault/remediator/evidence"
+	"github.com/pushvault/pushvault/remediator/vault"
+	"github.com/pushvault/pushvault/scanner"
+)
+
+// DefaultLedgerPath is the local evidence ledger: $PUSHVAULT_DATA_DIR/evidence.jsonl.
+func DefaultLedgerPath() string { return filepath.Join(DataDir(), "evidence.jsonl") }
+
+// ledger appends transitions to the evidence ledger once each: a transition
+// already recorded for the same repository, fingerprint and (for fixes)
+// commit is not recorded again, so reruns add nothing.
+type ledger struct {
+	l    *evidence.Ledger
+	seen map[string]bool
+}
+
+func openLedger(path string, t *vault.Transit) (*ledger, error) {
+	if path == "" {
+		path = DefaultLedgerPath()
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("evidence ledger: %w", err)
+	}
+	l := evidence.New(evidence.NewFile(path), evidence.TransitSigner{T: t, Key: EvidenceKey})
+	recs, err := l.Records(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("evidence ledger %s: %w", path, err)
+	}
+	led := &ledger{l: l, seen: map[string]bool{}}
+	for _, r := range recs {
+		led.seen[ledgerKey(r.Repository, r.Fingerprint, r.Transition, r.Links["fix_commit"])] = true
+	}
+	return led, nil
+}
+
+func ledgerKey(repo, fp, transition, extra string) string {
+	return repo + "\x00" + fp + "\x00" + transition + "\x00" + extra
+}
+
+func (l *ledger) append(ctx context.Context, r evidence.Record, extra string) error {
+	key := ledgerKey(r.Repository, r.Fingerprint, r.Transition, extra)
+	if l.seen[key] {
+		return nil
+	}
+	if _, err := l.l.Append(ctx, r); err != nil {
+		return fmt.Errorf("evidence ledger: %w", err)
+	}
+	l.seen[key] = true
+	return nil
+}
+
+func (l *ledger) record(ctx context.Context, repo string, f *scanner.Finding, transition, actor string, v *remediator.Vaulted) error {
+	first := f.First()
+	r := evidence.Record{
+		FindingID:   f.ID,
+		Fingerprint: string(f.Fingerprint),
+		Repository:  repo,
+		Transition:  transition,
+		Actor:       actor,
+		Detail: map[string]string{
+			"detector": f.Detector, "commit": first.Commit, "path": first.Path,
+			"line": fmt.Sprint(first.Line), "locations": fmt.Sprint(len(f.Locations)), "redacted": f.Redacted,
+		},
+	}
+	if v != nil {
+		r.VaultPath = mountOf(v) + "/" + v.Stored.Path
+		r.VaultVersion = v.Stored.Version
+	}
+	return l.append(ctx, r, "")
+}
+
+func (l *ledger) recordFix(ctx context.Context, repo string, v *remediator.Vaulted, actor string, c fixCommit) error {
+	r := evidence.Record{
+		FindingID:    v.Finding.ID,
+		Fingerprint:  string(v.Finding.Fingerprint),
+		Repository:   repo,
+		Transition:   "fix_proposed",
+		Actor:        actor,
+		VaultPath:    mountOf(v) + "/" + v.Stored.Path,
+		VaultVersion: v.Stored.Version,
+		Links:        map[string]string{"fix_branch": c.Branch, "fix_commit": c.Commit},
+		Detail:       map[string]string{"edits": fmt.Sprint(len(v.Edits)), "manual_steps": fmt.Sprint(len(v.Manual))},
+	}
+	return l.append(ctx, r, c.Commit)
+}
+
+// VerifyEvidence checks the ledger's chain and signatures and returns a
+// one-line summary; the error names the first bad record.
+func VerifyEvidence(ctx context.Context, path string, vcfg vault.Config) (string, error) {
+	l, err := ledgerForReading(ctx, path, vcfg)
+	if err != nil {
+		return "", err
+	}
+	rep, err := l.Verify(ctx)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("ledger %s: %d records, chain and signatures verified", ledgerPathOr(path), rep.Records), nil
+}
+
+// ExportEvidence writes the ledger as JSON Lines or Markdown.
+func ExportEvidence(ctx context.Context, path, format string, w io.Writer) error {
+	if format != "jsonl" && format != "md" {
+		return fmt.Errorf("%w: unknown format %q (want jsonl or md)", ErrUsage, format)
+	}
+	l := evidence.New(evidence.NewFile(ledgerPathOr(path)), nil)
+	return l.Export(ctx, w, format)
+}
+
+func ledgerPathOr(path string) string {
+	if path == "" {
+		return DefaultLedgerPath()
+	}
+	return path
+}
+
+func ledgerForReading(ctx context.Context, path string, vcfg vault.Config) (*evidence.Ledger, error) {
+	p := ledgerPathOr(path)
+	if _, err := os.Stat(p); err != nil {
+		return nil, fmt.Errorf("evidence ledger: %w", err)
+	}
+	cfg := vault.FromEnv(vcfg)
+	if cfg.Address == "" {
+		return nil, fmt.Errorf("%w: verifying signatures needs Vault: set VAULT_ADDR and VAULT_TOKEN", ErrUsage)
+	}
+	c, err := vault.Connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return evidence.New(evidence.NewFile(p), evidence.TransitSigner{T: vault.NewTransit(c, cfg.TransitMount), Key: EvidenceKey}), nil
+}

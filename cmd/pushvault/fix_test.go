@@ -1,0 +1,294 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/vault/api"
+
+	"github.com/pushvault/pushvault/internal/fixture"
+	"github.com/pushvault/pushvault/internal/gittest"
+	"github.com/pushvault/pushvault/internal/vaulttest"
+)
+
+// vaultRun runs pushvault with Vault configured and a given data dir.
+func vaultRun(t *testing.T, srv *vaulttest.Server, data, dir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(gittest.Env(), "PUSHVAULT_DATA_DIR="+data, "VAULT_ADDR="+srv.Addr, "VAULT_TOKEN="+srv.Token)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running pushvault: %v", err)
+	}
+	return result{stdout.String(), stderr.String(), code}
+}
+
+func TestFixLeakyRepository(t *testing.T) {
+	ctx := context.Background()
+	srv := vaulttest.Start(t)
+	c := srv.Client(t)
+	f := fixture.Leaky(t)
+	r := f.Repo
+	r.Git("remote", "add", "origin", "https://github.com/acme/shop.git")
+	head := r.Head()
+	data := t.TempDir()
+
+	run := vaultRun(t, srv, data, r.Dir, "scan", "--fix", "--log-level", "debug")
+	if run.code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", run.code, run.stdout, run.stderr)
+	}
+	// The working tree, index and current branch are untouched.
+	if got := r.Head(); got != head {
+		t.Fatalf("HEAD moved to %s", got)
+	}
+	if st := r.Git("status", "--porcelain"); st != "" {
+		t.Fatalf("working tree changed:\n%s", st)
+	}
+	branch := "pushvault/fix-" + head[:7]
+	fixCommit := r.Git("rev-parse", branch)
+	if parent := r.Git("rev-parse", branch+"^"); parent != head {
+		t.Fatalf("fix commit's parent %s, want %s", parent, head)
+	}
+	if author := r.Git("log", "-1", "--format=%an", branch); author != "pushvault" {
+		t.Errorf("fix commit author %q", author)
+	}
+
+	// Every planted secret is in Vault at the documented path, with metadata.
+	wantPaths := map[string]string{
+		"AWS": "aws", "Stripe": "stripe_api_key", "Slack": "slack_token", "SendGrid": "sendgrid_key",
+		"Github": "github", "NpmToken": "npm_token", "Postgres": "database", "PrivateKey": "private_key", "VaultToken": "vault_token",
+	}
+	for _, p := range f.Planted {
+		path := "pushvault/acme/shop/" + wantPaths[p.Detector]
+		meta, err := c.KVv2("secret").GetMetadata(ctx, path)
+		if err != nil {
+			t.Errorf("%s: no secret at secret/%s: %v", p.Detector, path, err)
+			continue
+		}
+		if meta.CurrentVersion != 1 || meta.CustomMetadata["detector"] != p.Detector ||
+			meta.CustomMetadata["source_commit"] != f.Commits[p.Commit] || meta.CustomMetadata["source_path"] != p.Path ||
+			!strings.HasPrefix(meta.CustomMetadata["fingerprint"].(string), "hmac-vault:") || meta.CustomMetadata["source_repo"] != "acme/shop" {
+			t.Errorf("%s: metadata %v version %d", p.Detector, meta.CustomMetadata, meta.CurrentVersion)
+		}
+	}
+
+	// No planted value remains anywhere in the fix branch's tree.
+	tree := r.Git("ls-tree", "-r", "--name-only", branch)
+	for _, path := range strings.Split(tree, "\n") {
+		content := r.Git("show", branch+":"+path)
+		for _, v := range f.Values() {
+			if strings.Contains(content, v) {
+				t.Errorf("planted value still in %s on the fix branch", path)
+			}
+		}
+	}
+
+	// pushvault exec resolves vault.env from the fix branch to the vaulted values.
+	wt := gittest.Clone(t, r.Dir, "--branch", branch)
+	env := vaultRun(t, srv, data, wt.Dir, "exec", "--env-file", "vault.env", "--", "env", "-0")
+	if env.code != 0 {
+		t.Fatalf("exec: exit %d: %s", env.code, env.stderr)
+	}
+	got := map[string]string{}
+	for _, kv := range strings.Split(env.stdout, "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			got[k] = v
+		}
+	}
+	entries := readEnvNames(t, filepath.Join(wt.Dir, "vault.env"))
+	if len(entries) == 0 {
+		t.Fatal("vault.env maps nothing")
+	}
+	values := map[string]bool{}
+	for _, v := range f.Values() {
+		values[strings.TrimSpace(v)] = true // PEM keys are stored without the file's final newline
+	}
+	for _, name := range entries {
+		v, ok := got[name]
+		if !ok || strings.HasPrefix(v, "vault:") || v == "" {
+			t.Errorf("exec: %s not resolved (%q)", name, redactForTest(v))
+			continue
+		}
+		if !values[strings.TrimSpace(v)] && !containsAny(v, f.Values()) {
+			t.Errorf("exec: %s resolved to a value that was not planted", name)
+		}
+	}
+
+	// A second run changes nothing: no new versions, the same branch commit.
+	run2 := vaultRun(t, srv, data, r.Dir, "scan", "--fix")
+	if run2.code != 1 {
+		t.Fatalf("second run: exit %d: %s", run2.code, run2.stderr)
+	}
+	if again := r.Git("rev-parse", branch); again != fixCommit {
+		t.Errorf("second run moved the fix branch from %s to %s", fixCommit, again)
+	}
+	if n := strings.Count(r.Git("branch", "--list", "pushvault/*"), "pushvault/"); n != 1 {
+		t.Errorf("%d pushvault branches, want 1", n)
+	}
+	for _, p := range wantPaths {
+		meta, err := c.KVv2("secret").GetMetadata(ctx, "pushvault/acme/shop/"+p)
+		if err == nil && meta.CurrentVersion != 1 {
+			t.Errorf("%s: version %d after two runs", p, meta.CurrentVersion)
+		}
+	}
+	if !strings.Contains(run2.stdout, "already holds this fix") {
+		t.Errorf("second run did not say the branch was unchanged:\n%s", run2.stdout)
+	}
+
+	// The evidence ledger verifies; the second run added nothing to it.
+	ledger, err := os.ReadFile(filepath.Join(data, "evidence.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver := vaultRun(t, srv, data, r.Dir, "evidence", "verify")
+	if ver.code != 0 || !strings.Contains(ver.stdout, "verified") {
+		t.Fatalf("evidence verify: exit %d\n%s%s", ver.code, ver.stdout, ver.stderr)
+	}
+	transitions := map[string]int{}
+	for _, line := range bytes.Split(bytes.TrimSpace(ledger), []byte("\n")) {
+		var rec struct{ Transition string }
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatalf("ledger line: %v", err)
+		}
+		transitions[rec.Transition]++
+	}
+	wantTransitions := map[string]int{"detected": len(f.Planted), "vaulted": len(f.Planted), "fix_proposed": countEdited(run.stdout)}
+	if diff := cmp.Diff(wantTransitions, transitions); diff != "" {
+		t.Errorf("ledger transitions after two runs (-want +got):\n%s", diff)
+	}
+
+	// No planted value in any output.
+	for _, out := range []result{run, run2, ver} {
+		for _, v := range f.Values() {
+			if strings.Contains(out.stdout+out.stderr, v) {
+				t.Errorf("planted value (starts %q) in pushvault output", v[:4])
+			}
+		}
+	}
+	for _, v := range f.Values() {
+		if bytes.Contains(ledger, []byte(v)) {
+			t.Errorf("planted value in the evidence ledger")
+		}
+	}
+}
+
+func TestFixVaultFailures(t *testing.T) {
+	f := fixture.Leaky(t)
+	head := f.Repo.Head()
+	cases := []struct {
+		name  string
+		setup func(t *testing.T) *vaulttest.Server
+		want  string
+	}{
+		{"unreachable", func(t *testing.T) *vaulttest.Server { s := vaulttest.Start(t); s.Stop(); return s }, "vault is unreachable"},
+		{"sealed", func(t *testing.T) *vaulttest.Server {
+			s := vaulttest.Start(t)
+			if err := s.Client(t).Sys().Seal(); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}, "vault is sealed"},
+		{"denied", func(t *testing.T) *vaulttest.Server {
+			s := vaulttest.Start(t)
+			c := s.Client(t)
+			// Transit works, KV writes are refused.
+			if err := c.Sys().PutPolicy("no-kv", `path "transit/*" { capabilities = ["create", "read", "update", "list"] }
+path "sys/mounts" { capabilities = ["read"] }
+path "sys/mounts/*" { capabilities = ["create", "read", "update"] }`); err != nil {
+				t.Fatal(err)
+			}
+			tok, err := c.Auth().Token().Create(&api.TokenCreateRequest{Policies: []string{"no-kv"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Token = tok.Auth.ClientToken
+			return s
+		}, "vault denied the request"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := tc.setup(t)
+			data := t.TempDir()
+			run := vaultRun(t, srv, data, f.Repo.Dir, "scan", "--fix")
+			if run.code != 2 || !strings.Contains(run.stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", run.code, run.stderr, tc.want)
+			}
+			if b := f.Repo.Git("branch", "--list", "pushvault/*"); b != "" {
+				t.Errorf("a fix branch was created: %s", b)
+			}
+			if led, err := os.ReadFile(filepath.Join(data, "evidence.jsonl")); err == nil && bytes.Contains(led, []byte(`"vaulted"`)) {
+				t.Errorf("ledger records something as vaulted:\n%s", led)
+			}
+			if f.Repo.Head() != head {
+				t.Errorf("HEAD moved")
+			}
+			for _, v := range f.Values() {
+				if strings.Contains(run.stdout+run.stderr, v) {
+					t.Errorf("planted value in output")
+				}
+			}
+		})
+	}
+}
+
+func readEnvNames(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if k, _, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "#") {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if len(sub) >= 16 && strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func redactForTest(v string) string {
+	if len(v) > 4 {
+		return v[:4] + "…"
+	}
+	return v
+}
+
+// countEdited counts the secrets whose block in the --fix output lists an
+// edited or deleted file.
+func countEdited(stdout string) int {
+	n, counted := 0, false
+	for _, line := range strings.Split(stdout, "\n") {
+		switch {
+		case strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   "):
+			counted = false // a new secret's block
+		case !counted && (strings.HasPrefix(line, "      edited ") || strings.HasPrefix(line, "      deleted ")):
+			n++
+			counted = true
+		}
+	}
+	return n
+}

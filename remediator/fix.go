@@ -1,0 +1,346 @@
+package remediator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pushvault/pushvault/remediator/rewrite"
+	"github.com/pushvault/pushvault/remediator/vault"
+	"github.com/pushvault/pushvault/scanner"
+)
+
+// SecretStore is where secrets go. *vault.Store implements it.
+type SecretStore interface {
+	Put(ctx context.Context, item vault.Item) (vault.Stored, error)
+	Mount() string
+}
+
+var _ SecretStore = (*vault.Store)(nil)
+
+// FileReader reads a file of the commit being fixed; ok is false when the
+// file does not exist there.
+type FileReader func(ctx context.Context, path string) (data []byte, ok bool, err error)
+
+// Fixer vaults findings and computes the rewrites that replace them.
+type Fixer struct {
+	store SecretStore
+	style rewrite.Style
+}
+
+// NewFixer returns a Fixer writing to store, with references in style
+// (default rewrite.StyleVault) for config files.
+func NewFixer(store SecretStore, style rewrite.Style) *Fixer {
+	if style == "" {
+		style = rewrite.StyleVault
+	}
+	return &Fixer{store: store, style: style}
+}
+
+// Vaulted is what happened to one finding.
+type Vaulted struct {
+	Finding *scanner.Finding
+	Name    string
+	Stored  vault.Stored
+	// Refs are the references by data key ("value", "password",
+	// "access_key_id", ...).
+	Refs map[string]rewrite.Ref
+	// Edits are the places rewritten: "path:line -> replacement".
+	Edits []Edit
+	// Manual are the steps a person must take where no safe edit exists.
+	Manual []Manual
+}
+
+// Edit is one rewritten occurrence.
+type Edit struct {
+	Path    string
+	Line    int
+	EnvName string
+	Ref     rewrite.Ref
+	Deleted bool // the file was the secret and is deleted
+}
+
+// Manual is a step left to a person.
+type Manual struct {
+	Path   string
+	Line   int
+	Reason string
+	Step   string
+}
+
+// Plan is the outcome of Fix: what was vaulted, and the new contents of the
+// files to commit (vault.env included). A nil content deletes the file: a
+// file that holds nothing but the secret (a PEM key file) is removed, its
+// value exposed to the application through vault.env instead.
+type Plan struct {
+	Secrets []*Vaulted
+	Files   map[string][]byte
+}
+
+// Fix vaults each finding (idempotently), then rewrites the files of the
+// commit read by read that hold the secrets. It stops at the first Vault
+// error, returning what was vaulted before it so the caller can record the
+// truth; no file contents are returned in that case.
+func (f *Fixer) Fix(ctx context.Context, owner, repo string, findings []*scanner.Finding, read FileReader) (*Plan, error) {
+	plan := &Plan{Files: map[string][]byte{}}
+	for _, fd := range findings {
+		v, err := f.vault(ctx, owner, repo, fd, read)
+		if err != nil {
+			return plan, err
+		}
+		plan.Secrets = append(plan.Secrets, v)
+	}
+	if err := f.rewrite(ctx, plan, read); err != nil {
+		return plan, err
+	}
+	return plan, nil
+}
+
+func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Finding, read FileReader) (*Vaulted, error) {
+	first := fd.First()
+	name := ""
+	if fd.Parts == nil {
+		if data, ok, err := read(ctx, first.Path); err == nil && ok {
+			name = rewrite.Identifier(first.Path, data, lineOf(data, literalsFor(fd, data)), fd.Secret.Reveal())
+		}
+	}
+	if name == "" || genericName(name) {
+		name = rewrite.Normalize(fd.Detector)
+	}
+	data := secretData(fd)
+	st, err := f.store.Put(ctx, vault.Item{
+		Owner: owner, Repo: repo, Name: name, Fingerprint: fd.Fingerprint, Data: data,
+		Source: vault.Source{Repository: owner + "/" + repo, Commit: first.Commit, Path: first.Path, Line: first.Line, Detector: fd.Detector},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vaulting %s finding %s (%s:%d): %w", fd.Detector, fd.ID, first.Path, first.Line, err)
+	}
+	v := &Vaulted{Finding: fd, Name: name, Stored: st, Refs: map[string]rewrite.Ref{}}
+	for k := range data {
+		v.Refs[k] = rewrite.Ref{Mount: f.store.Mount(), Path: st.Path, Key: k}
+	}
+	return v, nil
+}
+
+// genericName: identifiers that say nothing about the secret.
+func genericName(n string) bool {
+	switch n {
+	case "value", "key", "secret", "token", "password", "auth", "data", "v":
+		return true
+	}
+	return false
+}
+
+// secretData splits a finding into the keys stored in Vault.
+func secretData(fd *scanner.Finding) map[string]scanner.Secret {
+	if len(fd.Parts) > 0 {
+		return fd.Parts
+	}
+	data := map[string]scanner.Secret{"value": fd.Secret}
+	if fd.Detector == "Postgres" || fd.Detector == "URI" || fd.Detector == "MongoDB" || fd.Detector == "Redis" {
+		if u, err := url.Parse(fd.Secret.Reveal()); err == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok && pw != "" {
+				data["password"] = scanner.NewSecret(pw)
+				data["username"] = scanner.NewSecret(u.User.Username())
+			}
+		}
+	}
+	return data
+}
+
+// literal is one piece of text to replace and the data key it maps to.
+type literal struct {
+	text string
+	key  string
+}
+
+var pemBlock = regexp.MustCompile(`-----BEGIN[ A-Z0-9_-]*PRIVATE KEY-----[\s\S]*?-----END[ A-Z0-9_-]*PRIVATE KEY-----`)
+
+// literalsFor returns the texts in data that hold the finding's secret, as
+// they appear there.
+func literalsFor(fd *scanner.Finding, data []byte) []literal {
+	switch {
+	case len(fd.Parts) > 0:
+		var out []literal
+		for k, v := range fd.Parts {
+			if strings.Contains(string(data), v.Reveal()) {
+				out = append(out, literal{v.Reveal(), k})
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
+		return out
+	case fd.Detector == "PrivateKey":
+		want := strings.Join(strings.Fields(fd.Secret.Reveal()), "")
+		for _, m := range pemBlock.FindAll(data, -1) {
+			text := string(m)
+			// The file may hold the key with escaped line breaks ("\n").
+			norm := strings.NewReplacer(`\n`, "", `\r`, "").Replace(text)
+			if strings.Join(strings.Fields(norm), "") == want || strings.Contains(strings.Join(strings.Fields(norm), ""), want[20:len(want)-20]) {
+				return []literal{{text, "value"}}
+			}
+		}
+		return nil
+	}
+	// Connection URIs: only the password is replaced, wherever the URI's
+	// other parts are written differently than the detector normalised them.
+	if pw := secretData(fd)["password"].Reveal(); pw != "" {
+		if strings.Contains(string(data), pw) {
+			return []literal{{pw, "password"}}
+		}
+		return nil
+	}
+	if strings.Contains(string(data), fd.Secret.Reveal()) {
+		return []literal{{fd.Secret.Reveal(), "value"}}
+	}
+	return nil
+}
+
+func lineOf(data []byte, lits []literal) int {
+	if len(lits) == 0 {
+		return 0
+	}
+	i := strings.Index(string(data), lits[0].text)
+	if i < 0 {
+		return 0
+	}
+	return strings.Count(string(data[:i]), "\n") + 1
+}
+
+// rewrite computes the new contents of every file holding a vaulted secret.
+func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error {
+	type fileReps struct {
+		reps   []rewrite.Replacement
+		owners []*Vaulted
+	}
+	files := map[string]*fileReps{}
+	var order []string
+	contents := map[string][]byte{}
+	for _, v := range plan.Secrets {
+		seen := map[string]bool{}
+		for _, loc := range v.Finding.Locations {
+			if seen[loc.Path] {
+				continue
+			}
+			seen[loc.Path] = true
+			data, ok, err := read(ctx, loc.Path)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // deleted since: nothing to rewrite
+			}
+			contents[loc.Path] = data
+			lits := literalsFor(v.Finding, data)
+			if len(lits) == 0 {
+				continue // the secret is no longer in this file
+			}
+			fr := files[loc.Path]
+			if fr == nil {
+				fr = &fileReps{}
+				files[loc.Path] = fr
+				order = append(order, loc.Path)
+			}
+			fr.owners = append(fr.owners, v)
+			for _, l := range lits {
+				line := lineOf(data, []literal{l})
+				env := envNameFor(loc.Path, data, line, l, v)
+				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key]})
+			}
+		}
+	}
+	sort.Strings(order)
+	env := map[string]string{}
+	for _, path := range order {
+		fr := files[path]
+		if len(fr.reps) == 1 && strings.TrimSpace(string(contents[path])) == strings.TrimSpace(fr.reps[0].Literal) {
+			// The file is the secret: delete it, map its value in vault.env.
+			r := fr.reps[0]
+			name := rewrite.EnvName(rewrite.Normalize(strings.ReplaceAll(filepathBase(path), ".", "_")))
+			plan.Files[path] = nil
+			env[name] = r.Ref.Vault()
+			for _, v := range fr.owners {
+				v.Edits = append(v.Edits, Edit{Path: path, Line: r.Line, EnvName: name, Ref: r.Ref, Deleted: true})
+				v.Manual = append(v.Manual, Manual{Path: path, Line: r.Line,
+					Reason: "the file holds nothing but the secret, so the fix deletes it",
+					Step: fmt.Sprintf("where the application needs the file, write it from Vault at start-up: $%s under `pushvault exec --env-file vault.env`, or `vault kv get -field=%s %s/%s`",
+						name, r.Ref.Key, r.Ref.Mount, r.Ref.Path)})
+			}
+			continue
+		}
+		res, err := rewrite.Apply(path, contents[path], fr.reps, rewrite.Options{Style: f.style})
+		var unsafe *rewrite.UnsafeError
+		switch {
+		case errors.As(err, &unsafe):
+			for _, v := range fr.owners {
+				v.Manual = append(v.Manual, Manual{Path: path, Line: unsafe.Line, Reason: unsafe.Reason, Step: unsafe.Manual})
+			}
+			continue
+		case err != nil:
+			for _, v := range fr.owners {
+				v.Manual = append(v.Manual, Manual{Path: path, Line: fr.reps[0].Line, Reason: err.Error(),
+					Step: "replace the secret in " + path + " with a reference to Vault by hand"})
+			}
+			continue
+		}
+		plan.Files[path] = res.Content
+		for k, ref := range res.Env {
+			env[k] = ref
+		}
+		for _, r := range fr.reps {
+			for _, v := range fr.owners {
+				if v.Refs[keyOf(v, r.Ref)] == r.Ref {
+					v.Edits = append(v.Edits, Edit{Path: path, Line: r.Line, EnvName: r.EnvName, Ref: r.Ref})
+				}
+			}
+		}
+	}
+	if len(env) > 0 {
+		existing, _, err := read(ctx, "vault.env")
+		if err != nil {
+			return err
+		}
+		if cur, ok := plan.Files["vault.env"]; ok {
+			existing = cur
+		}
+		plan.Files["vault.env"] = rewrite.MergeEnvFile(existing, env)
+	}
+	return nil
+}
+
+func keyOf(v *Vaulted, ref rewrite.Ref) string {
+	for k, r := range v.Refs {
+		if r == ref {
+			return k
+		}
+	}
+	return ""
+}
+
+// envNameFor picks the environment variable a code reference reads: the
+// identifier on that line, else the secret's name (plus the key for
+// multi-part secrets and passwords).
+func envNameFor(path string, data []byte, line int, l literal, v *Vaulted) string {
+	id := rewrite.Identifier(path, data, line, l.text)
+	if id != "" && !genericName(id) && (l.key == "value" || len(v.Finding.Parts) > 0) {
+		return rewrite.EnvName(id)
+	}
+	base := v.Name
+	if l.key != "value" && !strings.HasSuffix(base, "_"+l.key) {
+		if id != "" && !genericName(id) {
+			base = id
+		}
+		base += "_" + l.key
+	}
+	return rewrite.EnvName(rewrite.Normalize(base))
+}
+
+func filepathBase(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
