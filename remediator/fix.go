@@ -109,7 +109,7 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 		}
 	}
 	if name == "" || genericName(name) {
-		name = rewrite.Normalize(fd.Detector)
+		name = defaultName(fd.Detector)
 	}
 	data := secretData(fd)
 	st, err := f.store.Put(ctx, vault.Item{
@@ -124,6 +124,20 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 		v.Refs[k] = rewrite.Ref{Mount: f.store.Mount(), Path: st.Path, Key: k}
 	}
 	return v, nil
+}
+
+// defaultNames name secrets whose code gives no useful identifier.
+var defaultNames = map[string]string{
+	"Github": "github_token", "GitHubOauth2": "github_oauth", "Slack": "slack_token", "Stripe": "stripe_api_key",
+	"SendGrid": "sendgrid_api_key", "NpmToken": "npm_token", "NpmTokenV2": "npm_token", "Postgres": "database_url",
+	"PrivateKey": "private_key", "VaultToken": "vault_token", "AWS": "aws", "SlackWebhook": "slack_webhook_url",
+}
+
+func defaultName(detector string) string {
+	if n, ok := defaultNames[detector]; ok {
+		return n
+	}
+	return rewrite.Normalize(detector)
 }
 
 // genericName: identifiers that say nothing about the secret.

@@ -70,7 +70,7 @@ func TestFixLeakyRepository(t *testing.T) {
 	// Every planted secret is in Vault at the documented path, with metadata.
 	wantPaths := map[string]string{
 		"AWS": "aws", "Stripe": "stripe_api_key", "Slack": "slack_token", "SendGrid": "sendgrid_key",
-		"Github": "github", "NpmToken": "npm_token", "Postgres": "database", "PrivateKey": "private_key", "VaultToken": "vault_token",
+		"Github": "github_token", "NpmToken": "npm_token", "Postgres": "database", "PrivateKey": "private_key", "VaultToken": "vault_token",
 	}
 	for _, p := range f.Planted {
 		path := "pushvault/acme/shop/" + wantPaths[p.Detector]
@@ -158,6 +158,24 @@ func TestFixLeakyRepository(t *testing.T) {
 	if ver.code != 0 || !strings.Contains(ver.stdout, "verified") {
 		t.Fatalf("evidence verify: exit %d\n%s%s", ver.code, ver.stdout, ver.stderr)
 	}
+	// One changed byte in record 5 fails verification, naming record 5.
+	lines := bytes.SplitAfter(ledger, []byte("\n"))
+	tampered := append([]byte(nil), lines[4]...)
+	i := bytes.Index(tampered, []byte(`"actor":"`)) + len(`"actor":"`)
+	tampered[i] ^= 0x01
+	forged := filepath.Join(t.TempDir(), "forged.jsonl")
+	if err := os.WriteFile(forged, bytes.Join(append(append(append([][]byte{}, lines[:4]...), tampered), lines[5:]...), nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := vaultRun(t, srv, data, r.Dir, "evidence", "verify", "--ledger", forged)
+	if bad.code != 2 || !strings.Contains(bad.stderr, "record 5 (line 5)") {
+		t.Errorf("tampered ledger: exit %d, stderr %q; want exit 2 naming record 5", bad.code, bad.stderr)
+	}
+	md := vaultRun(t, srv, data, r.Dir, "evidence", "export", "--format", "md")
+	if md.code != 0 || !strings.Contains(md.stdout, "| fix_proposed |") {
+		t.Errorf("export md: exit %d\n%s", md.code, md.stdout)
+	}
+
 	transitions := map[string]int{}
 	for _, line := range bytes.Split(bytes.TrimSpace(ledger), []byte("\n")) {
 		var rec struct{ Transition string }
@@ -172,7 +190,7 @@ func TestFixLeakyRepository(t *testing.T) {
 	}
 
 	// No planted value in any output.
-	for _, out := range []result{run, run2, ver} {
+	for _, out := range []result{run, run2, ver, bad, md} {
 		for _, v := range f.Values() {
 			if strings.Contains(out.stdout+out.stderr, v) {
 				t.Errorf("planted value (starts %q) in pushvault output", v[:4])

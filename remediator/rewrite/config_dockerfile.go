@@ -1,14 +1,18 @@
 package rewrite
 
 import (
+	"context"
 	"errors"
 	"regexp"
 	"strings"
+
+	sitter "github.com/smacker/go-tree-sitter"
+	"github.com/smacker/go-tree-sitter/dockerfile"
 )
 
-// dockerfileSyntax is a Dockerfile. There is no Dockerfile parser among the
-// project's dependencies, so parseDockerfile is a hand-written, line-based
-// validator following BuildKit's rules: parser directives (escape=`),
+// dockerfileSyntax is a Dockerfile. It is checked by tree-sitter's
+// Dockerfile grammar and by a hand-written, line-based scanner that finds
+// the values and follows BuildKit's rules: parser directives (escape=`),
 // instructions from the known set, continuation lines ending with the
 // escape character (comment and blank lines inside them skipped), heredocs
 // (RUN <<EOF ... EOF), only ARG before the first FROM, and well-formed
@@ -50,8 +54,32 @@ type dockerInstr struct {
 
 func (dockerfileSyntax) name() string { return "Dockerfile" }
 
+// backtickEscape matches the parser directive that switches the escape
+// character, which must come before any instruction or comment.
+var backtickEscape = regexp.MustCompile("^(?:#[ \t]*[a-zA-Z]+[ \t]*=[^\n]*\n)*#[ \t]*(?i:escape)[ \t]*=[ \t]*`")
+
+// parse checks content twice: with tree-sitter's Dockerfile grammar (no
+// ERROR or MISSING node), and with the hand-written scanner that finds the
+// ENV and ARG values, which refuses anything it does not understand.
+//
+// tree-sitter's grammar knows only the backslash escape, so a file that
+// switches to the backtick (`# escape=\``, for Windows images) is checked
+// by the scanner alone.
 func (dockerfileSyntax) parse(content []byte) error {
-	_, err := dockerfileScalars(content)
+	if backtickEscape.Match(content) {
+		_, err := dockerfileScalars(content)
+		return err
+	}
+	ps := sitter.NewParser()
+	ps.SetLanguage(dockerfile.GetLanguage())
+	tree, err := ps.ParseCtx(context.Background(), nil, content)
+	if err != nil {
+		return err
+	}
+	if tree.RootNode().HasError() {
+		return errors.New("the Dockerfile grammar reports a syntax error")
+	}
+	_, err = dockerfileScalars(content)
 	return err
 }
 
