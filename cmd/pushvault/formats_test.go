@@ -15,8 +15,8 @@ import (
 	"testing"
 
 	"github.com/BurntSushi/toml"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	hcl "github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/joho/godotenv"
 	"github.com/magiconair/properties"
 	sitter "github.com/smacker/go-tree-sitter"

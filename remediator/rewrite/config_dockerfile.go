@@ -63,7 +63,7 @@ var backtickEscape = regexp.MustCompile("^(?:#[ \t]*[a-zA-Z]+[ \t]*=[^\n]*\n)*#[
 // ENV and ARG values, which refuses anything it does not understand.
 //
 // tree-sitter's grammar knows only the backslash escape, so a file that
-// switches to the backtick (`# escape=\``, for Windows images) is checked
+// switches to the backtick (`# escape=\“, for Windows images) is checked
 // by the scanner alone.
 func (dockerfileSyntax) parse(content []byte) error {
 	if backtickEscape.Match(content) {
