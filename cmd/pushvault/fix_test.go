@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -22,19 +21,7 @@ import (
 // vaultRun runs pushvault with Vault configured and a given data dir.
 func vaultRun(t *testing.T, srv *vaulttest.Server, data, dir string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = dir
-	cmd.Env = append(gittest.Env(), "PUSHVAULT_DATA_DIR="+data, "VAULT_ADDR="+srv.Addr, "VAULT_TOKEN="+srv.Token)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running pushvault: %v", err)
-	}
-	return result{stdout.String(), stderr.String(), code}
+	return runBinary(t, dir, []string{"PUSHVAULT_DATA_DIR=" + data, "VAULT_ADDR=" + srv.Addr, "VAULT_TOKEN=" + srv.Token}, args...)
 }
 
 func TestFixLeakyRepository(t *testing.T) {
@@ -103,12 +90,7 @@ func TestFixLeakyRepository(t *testing.T) {
 	if env.code != 0 {
 		t.Fatalf("exec: exit %d: %s", env.code, env.stderr)
 	}
-	got := map[string]string{}
-	for _, kv := range strings.Split(env.stdout, "\x00") {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			got[k] = v
-		}
-	}
+	got := envMap(env.stdout)
 	entries := readEnvNames(t, filepath.Join(wt.Dir, "vault.env"))
 	if len(entries) == 0 {
 		t.Fatal("vault.env maps nothing")
@@ -261,6 +243,17 @@ path "sys/mounts/*" { capabilities = ["create", "read", "update"] }`); err != ni
 			}
 		})
 	}
+}
+
+// envMap reads the output of `env -0`.
+func envMap(out string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range strings.Split(out, "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 func readEnvNames(t *testing.T, path string) []string {

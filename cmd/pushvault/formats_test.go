@@ -189,12 +189,7 @@ func TestFixEveryFormat(t *testing.T) {
 	if env.code != 0 {
 		t.Fatalf("exec: %s", env.stderr)
 	}
-	got := map[string]string{}
-	for _, kv := range strings.Split(env.stdout, "\x00") {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			got[k] = v
-		}
-	}
+	got := envMap(env.stdout)
 	names := readEnvNames(t, wt.Dir+"/vault.env")
 	if len(names) < 10 {
 		t.Errorf("vault.env maps only %d names: %v", len(names), names)

@@ -58,9 +58,16 @@ func pushvault(t *testing.T, dir string, args ...string) result {
 	if err := os.WriteFile(filepath.Join(data, "fingerprint.key"), []byte(hex.EncodeToString(key)), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return runBinary(t, dir, []string{"PUSHVAULT_DATA_DIR=" + data}, args...)
+}
+
+// runBinary runs the pushvault binary in dir with the test git environment
+// plus env, and returns what it printed and its exit status.
+func runBinary(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
-	cmd.Env = append(gittest.Env(), "PUSHVAULT_DATA_DIR="+data)
+	cmd.Env = append(gittest.Env(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -159,7 +159,7 @@ type codeOcc struct {
 // literal that is nowhere in the file, or two literals that overlap without
 // one containing the other, are refusals.
 func findCodeOccs(content []byte, reps []Replacement) ([]codeOcc, *codeRefusal) {
-	lines := newCodeLines(content)
+	lines := newLineIndex(content)
 	var occs []codeOcc
 	seen := map[string]bool{}
 	for i, r := range reps {
@@ -214,23 +214,6 @@ func absInt(n int) int {
 		return -n
 	}
 	return n
-}
-
-// codeLines maps byte offsets to 1-based line numbers.
-type codeLines []int // offsets of line starts
-
-func newCodeLines(content []byte) codeLines {
-	ls := codeLines{0}
-	for i, c := range content {
-		if c == '\n' {
-			ls = append(ls, i+1)
-		}
-	}
-	return ls
-}
-
-func (ls codeLines) line(off int) int {
-	return sort.Search(len(ls), func(i int) bool { return ls[i] > off })
 }
 
 // codeEdit replaces content[start:end] with text.

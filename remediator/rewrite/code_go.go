@@ -485,7 +485,7 @@ func (goSource) identifier(content []byte, line int, literal string) string {
 	}
 	lits := goStringLits(fset, f)
 	sort.SliceStable(lits, func(a, b int) bool { return lits[a].start < lits[b].start })
-	lines := newCodeLines(content)
+	lines := newLineIndex(content)
 	pick := -1
 	for i, l := range lits {
 		if lines.line(l.start) > line || lines.line(l.end-1) < line {

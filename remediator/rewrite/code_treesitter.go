@@ -51,7 +51,7 @@ type tsFile struct {
 	path  string
 	src   []byte
 	root  *sitter.Node
-	lines codeLines
+	lines lineIndex
 	reps  []Replacement
 	extra []codeEdit
 	keys  map[string]bool
@@ -104,7 +104,7 @@ func (t *tsSource) rewrite(path string, content []byte, reps []Replacement) ([]b
 	if !ok {
 		return nil, refuse(0, 0, "the file does not parse as "+t.lang.name()+" before the edit")
 	}
-	f := &tsFile{path: path, src: content, root: root, lines: newCodeLines(content), reps: reps,
+	f := &tsFile{path: path, src: content, root: root, lines: newLineIndex(content), reps: reps,
 		keys: map[string]bool{}, flags: map[string]bool{}}
 	occs, r := findCodeOccs(content, reps)
 	if r != nil {
@@ -205,7 +205,7 @@ func (t *tsSource) identifier(content []byte, line int, literal string) string {
 	if root == nil {
 		return ""
 	}
-	f := &tsFile{src: content, root: root, lines: newCodeLines(content), keys: map[string]bool{}, flags: map[string]bool{}}
+	f := &tsFile{src: content, root: root, lines: newLineIndex(content), keys: map[string]bool{}, flags: map[string]bool{}}
 	lit := t.literalOnLine(f, line, literal)
 	if lit == nil {
 		return ""

@@ -186,7 +186,7 @@ func (c *configFile) apply(path string, content []byte, reps []Replacement, opts
 		}
 		vars[i] = literalVariants(r.Literal)
 	}
-	lines := newConfigLines(content)
+	lines := newLineIndex(content)
 	scs, err := c.scan(content, lines)
 	if err != nil {
 		return nil, unparsable()
@@ -275,7 +275,7 @@ func (c *configFile) apply(path string, content []byte, reps []Replacement, opts
 	if err := c.syntax.parse(next); err != nil {
 		return nil, fail(edits[0].rep, edits[0].scalar.line, fmt.Sprintf("the edited file would not parse as %s", c.name()), "")
 	}
-	nextLines := newConfigLines(next)
+	nextLines := newLineIndex(next)
 	after, err := c.scan(next, nextLines)
 	if err != nil {
 		return nil, fail(edits[0].rep, edits[0].scalar.line, fmt.Sprintf("the edited file would not parse as %s", c.name()), "")
@@ -406,7 +406,7 @@ func (c *configFile) inline(r Replacement, s Style) string {
 }
 
 // scan lists content's scalars with their lines filled in.
-func (c *configFile) scan(content []byte, lines configLines) ([]scalar, error) {
+func (c *configFile) scan(content []byte, lines lineIndex) ([]scalar, error) {
 	scs, err := c.syntax.scalars(content)
 	if err != nil {
 		return nil, err
@@ -424,7 +424,7 @@ func (c *configFile) scan(content []byte, lines configLines) ([]scalar, error) {
 }
 
 func (c *configFile) identifier(content []byte, line int, literal string) string {
-	scs, err := c.scan(content, newConfigLines(content))
+	scs, err := c.scan(content, newLineIndex(content))
 	if err != nil {
 		return ""
 	}
@@ -672,29 +672,4 @@ func lineDistance(sc scalar, line int) int {
 		return line - sc.endLine
 	}
 	return 0
-}
-
-// configLines maps byte offsets to 1-based lines.
-type configLines []int // offsets of line starts
-
-func newConfigLines(content []byte) configLines {
-	idx := configLines{0}
-	for i, b := range content {
-		if b == '\n' {
-			idx = append(idx, i+1)
-		}
-	}
-	return idx
-}
-
-func (l configLines) line(off int) int {
-	return sort.Search(len(l), func(i int) bool { return l[i] > off })
-}
-
-// start is the offset of the 1-based line n.
-func (l configLines) start(n int) int {
-	if n < 1 || n > len(l) {
-		return -1
-	}
-	return l[n-1]
 }

@@ -65,7 +65,7 @@ func (y yamlSyntax) scalars(content []byte) ([]scalar, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := yamlWalker{src: content, lines: newConfigLines(content), compose: y.compose}
+	w := yamlWalker{src: content, lines: newLineIndex(content), compose: y.compose}
 	for _, d := range docs {
 		w.walk(d, "", "", false)
 	}
@@ -74,7 +74,7 @@ func (y yamlSyntax) scalars(content []byte) ([]scalar, error) {
 
 type yamlWalker struct {
 	src     []byte
-	lines   configLines
+	lines   lineIndex
 	compose bool
 	out     []scalar
 }
