@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
+	"github.com/pushvault/pushvault/scanner/report"
 )
 
 // Transit key names pushvault uses.
@@ -127,11 +129,16 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 			}
 		}
 	}
-	if err := write(out, res); err != nil {
-		return nil, fmt.Errorf("writing report: %w", err)
+	switch opts.Format {
+	case "json":
+		err = writeFixJSON(out, vs, fr)
+	default:
+		if err = write(out, res); err == nil && (opts.Format == "" || opts.Format == "text") {
+			writeFixText(out, vs, fr)
+		}
 	}
-	if opts.Format == "" || opts.Format == "text" {
-		writeFixText(out, vs, fr)
+	if err != nil {
+		return nil, fmt.Errorf("writing report: %w", err)
 	}
 	return fr, nil
 }
@@ -179,6 +186,68 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// fixJSON is the "fix" member `scan --fix --format json` adds to the report.
+type fixJSON struct {
+	Vault   string          `json:"vault"`
+	Branch  string          `json:"branch,omitempty"`
+	Commit  string          `json:"commit,omitempty"`
+	Changed bool            `json:"changed"`
+	Secrets []fixSecretJSON `json:"secrets"`
+}
+
+type fixSecretJSON struct {
+	ID         string            `json:"id"`
+	Detector   string            `json:"detector"`
+	Path       string            `json:"vault_path"`
+	Version    int               `json:"vault_version"`
+	Created    bool              `json:"created"`
+	References map[string]string `json:"references"`
+	Edits      []fixEditJSON     `json:"edits"`
+	Manual     []fixManualJSON   `json:"manual"`
+}
+
+type fixEditJSON struct {
+	Path    string `json:"path"`
+	Line    int    `json:"line"`
+	EnvName string `json:"env_name,omitempty"`
+	Ref     string `json:"reference"`
+	Deleted bool   `json:"deleted,omitempty"`
+}
+
+type fixManualJSON struct {
+	Path   string `json:"path"`
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+	Step   string `json:"step"`
+}
+
+func writeFixJSON(w io.Writer, vs *vaultSession, fr *FixResult) error {
+	fx := fixJSON{Vault: vs.cfg.Address, Branch: fr.Commit.Branch, Commit: fr.Commit.Commit, Changed: fr.Commit.Changed, Secrets: []fixSecretJSON{}}
+	for _, v := range fr.Plan.Secrets {
+		s := fixSecretJSON{ID: v.Finding.ID, Detector: v.Finding.Detector, Path: mountOf(v) + "/" + v.Stored.Path,
+			Version: v.Stored.Version, Created: v.Stored.Created, References: map[string]string{},
+			Edits: []fixEditJSON{}, Manual: []fixManualJSON{}}
+		for k, r := range v.Refs {
+			s.References[k] = r.Vault()
+		}
+		for _, e := range v.Edits {
+			s.Edits = append(s.Edits, fixEditJSON{Path: e.Path, Line: e.Line, EnvName: e.EnvName, Ref: e.Ref.Vault(), Deleted: e.Deleted})
+		}
+		for _, m := range v.Manual {
+			s.Manual = append(s.Manual, fixManualJSON{Path: m.Path, Line: m.Line, Reason: m.Reason, Step: m.Step})
+		}
+		fx.Secrets = append(fx.Secrets, s)
+	}
+	doc := struct {
+		report.JSONReport
+		Fix fixJSON `json:"fix"`
+	}{report.NewJSON(fr.Scan), fx}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
 }
 
 func writeFixText(w io.Writer, vs *vaultSession, fr *FixResult) {

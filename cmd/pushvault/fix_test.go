@@ -111,7 +111,7 @@ func TestFixLeakyRepository(t *testing.T) {
 	}
 
 	// A second run changes nothing: no new versions, the same branch commit.
-	run2 := vaultRun(t, srv, data, r.Dir, "scan", "--fix")
+	run2 := vaultRun(t, srv, data, r.Dir, "scan", "--fix", "--format", "json")
 	if run2.code != 1 {
 		t.Fatalf("second run: exit %d: %s", run2.code, run2.stderr)
 	}
@@ -127,8 +127,30 @@ func TestFixLeakyRepository(t *testing.T) {
 			t.Errorf("%s: version %d after two runs", p, meta.CurrentVersion)
 		}
 	}
-	if !strings.Contains(run2.stdout, "already holds this fix") {
-		t.Errorf("second run did not say the branch was unchanged:\n%s", run2.stdout)
+	var doc struct {
+		Findings []struct{ ID string }
+		Fix      struct {
+			Branch, Commit string
+			Changed        bool
+			Secrets        []struct {
+				ID           string
+				VaultPath    string `json:"vault_path"`
+				VaultVersion int    `json:"vault_version"`
+				Created      bool
+				References   map[string]string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(run2.stdout), &doc); err != nil {
+		t.Fatalf("second run's JSON: %v\n%s", err, run2.stdout)
+	}
+	if doc.Fix.Changed || doc.Fix.Branch != branch || doc.Fix.Commit != fixCommit || len(doc.Fix.Secrets) != len(f.Planted) || len(doc.Findings) != len(f.Planted) {
+		t.Errorf("second run's fix report: %+v", doc.Fix)
+	}
+	for _, s := range doc.Fix.Secrets {
+		if s.Created || s.VaultVersion != 1 || !strings.HasPrefix(s.VaultPath, "secret/pushvault/acme/shop/") || len(s.References) == 0 {
+			t.Errorf("second run, secret %s: %+v", s.ID, s)
+		}
 	}
 
 	// The evidence ledger verifies; the second run added nothing to it.
