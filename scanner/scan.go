@@ -26,8 +26,9 @@ type Stats struct {
 type Result struct {
 	Findings []*Finding
 	Stats    Stats
-	// Allowed counts findings dropped by the allowlists, by reason
-	// ("inline" is counted per location, the others per finding).
+	// Allowed counts findings dropped by the detector and finding-id
+	// allowlists, by reason ("detector", "finding"). Path globs and inline
+	// markers drop occurrences before detection and are not counted.
 	Allowed map[string]int
 }
 

@@ -322,7 +322,7 @@ func (p *settingsParser) customDetectors(n *yaml.Node, key string) []*CustomDete
 	return out
 }
 
-// allows reports whether the allowlist drops a hit at path found by detector.
+// allowsPath reports whether a path glob allows everything in path.
 func (a *Allowlist) allowsPath(path string) bool {
 	for _, g := range a.Paths {
 		if ok, _ := doublestar.Match(g, path); ok {
