@@ -42,6 +42,8 @@ Usage:
   pushvault scan [DIR] [--range A..B | --all] [--format text|json|sarif] [--config FILE] [--verify]
                  [--fix [--repository OWNER/REPO] [--ledger FILE]]
   pushvault exec [--env-file FILE]... -- COMMAND [ARGS...]
+  pushvault hook pre-receive [--budget DURATION] [--on-timeout reject|accept] [--repository OWNER/REPO]
+  pushvault hook install REPO.git
   pushvault evidence verify [--ledger FILE]
   pushvault evidence export [--ledger FILE] [--format jsonl|md]
   pushvault version
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runEvidence(ctx, args[1:], stdout, stderr)
 	case "exec":
 		return runExec(ctx, args[1:], stderr)
+	case "hook":
+		return runHook(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pushvault", version)
 		return exitOK

@@ -116,6 +116,11 @@ func formatFor(path string) format {
 	return codeFormat(path)
 }
 
+// IsCode reports whether Apply edits path as source code, where the
+// replacement is an environment lookup (the variable mapped in vault.env)
+// rather than a reference written into the file.
+func IsCode(path string) bool { return configFormat(path) == nil && codeFormat(path) != nil }
+
 // Apply rewrites the file at path (repository-relative, slash-separated),
 // replacing every replacement. It returns an *UnsafeError (use errors.As)
 // when the edit cannot be proven safe, and an error wrapping ErrUnsupported

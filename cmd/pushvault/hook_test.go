@@ -1,0 +1,422 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pushvault/pushvault/internal/gittest"
+	"github.com/pushvault/pushvault/internal/secrettest"
+	"github.com/pushvault/pushvault/internal/vaulttest"
+)
+
+// hookServer is a bare repository with the pushvault hook installed and a
+// clone-like working repository that pushes to it over file://.
+type hookServer struct {
+	bare *gittest.Repo
+	work *gittest.Repo
+	base string // the clean commit main starts at
+}
+
+func newHookServer(t *testing.T) *hookServer {
+	t.Helper()
+	bare := gittest.Bare(t)
+	if r := runBinary(t, bare.Dir, nil, "hook", "install", bare.Dir); r.code != 0 {
+		t.Fatalf("hook install: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	work := gittest.New(t)
+	base := work.Commit("", "base", map[string]string{"README.md": "# shop\n", "main.go": "package main\n\nfunc main() {}\n"})
+	work.Git("remote", "add", "origin", "file://"+bare.Dir)
+	s := &hookServer{bare: bare, work: work, base: base}
+	if r := s.push(t, nil, "origin", "main"); r.code != 0 {
+		t.Fatalf("pushing the clean base: exit %d\n%s", r.code, r.stderr)
+	}
+	return s
+}
+
+// push runs `git push ARGS` from the working repository with env added to
+// the environment the hook inherits.
+func (s *hookServer) push(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"push"}, args...)...)
+	cmd.Dir = s.work.Dir
+	cmd.Env = append(gittest.Env(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("git push: %v", err)
+	}
+	return result{stdout.String(), stderr.String(), code}
+}
+
+func (s *hookServer) refs() string {
+	return s.bare.Git("for-each-ref", "--format=%(refname) %(objectname)")
+}
+
+// remoteText is what the hook printed, as git relayed it to the pusher.
+func remoteText(stderr string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(stderr, "\n") {
+		if rest, ok := strings.CutPrefix(l, "remote: "); ok {
+			b.WriteString(strings.TrimRight(rest, " \n") + "\n")
+		} else if strings.TrimSpace(l) == "remote:" {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func TestHookPreReceive(t *testing.T) {
+	g := secrettest.New(7)
+	stripe, github := g.Stripe(), g.GitHub()
+	planted := []string{stripe, github}
+	type step func(t *testing.T, s *hookServer) []string // returns push args
+	cases := []struct {
+		name   string
+		env    []string
+		config map[string]string // git config in the bare repository
+		setup  step
+		accept bool
+		golden string   // testdata/golden/hook/<golden>, when set
+		say    []string // the hook's message contains these
+	}{
+		{
+			name: "secret in a pushed commit is rejected",
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "config", map[string]string{"config/app.env": "PORT=8080\nSTRIPE_KEY=" + stripe + "\n"})
+				return []string{"origin", "main"}
+			},
+			golden: "rejected.txt",
+		},
+		{
+			name: "secret in an older commit of the push, fixed later, is still rejected",
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "add client", map[string]string{"client.py": "TOKEN = \"" + github + "\"\n"})
+				s.work.Commit("", "remove token", map[string]string{"client.py": "import os\nTOKEN = os.environ[\"GITHUB_TOKEN\"]\n"})
+				return []string{"origin", "main"}
+			},
+			golden: "rejected_history.txt",
+		},
+		{
+			name: "Vault down: still rejected, says nothing was vaulted",
+			env:  []string{"VAULT_ADDR=http://127.0.0.1:1", "VAULT_TOKEN=x"},
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "config", map[string]string{"config/app.env": "STRIPE_KEY=" + stripe + "\n"})
+				return []string{"origin", "main"}
+			},
+			say: []string{"could not reach Vault, nothing vaulted", "Stripe sk_l**** (refs/heads/main)", "config/app.env:1", "If the value was ever shared, rotate it."},
+		},
+		{
+			name: "Vault down: a clean push does not need it",
+			env:  []string{"VAULT_ADDR=http://127.0.0.1:1", "VAULT_TOKEN=x"},
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "docs", map[string]string{"docs/setup.md": "Set STRIPE_KEY in the environment.\n"})
+				return []string{"origin", "main"}
+			},
+			accept: true,
+		},
+		{
+			name: "clean push is accepted",
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "docs", map[string]string{"docs/setup.md": "Set STRIPE_KEY in the environment.\n"})
+				return []string{"origin", "main"}
+			},
+			accept: true,
+		},
+		{
+			name: "clean and leaky refs in one push are rejected whole",
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "docs", map[string]string{"docs/setup.md": "Set STRIPE_KEY.\n"})
+				s.work.Git("checkout", "-q", "-b", "feature", s.base)
+				s.work.Commit("", "leak", map[string]string{"settings.yml": "stripe:\n  key: " + stripe + "\n"})
+				return []string{"origin", "main", "feature"}
+			},
+			say: []string{"push rejected: 1 secret found", "Stripe sk_l**** (refs/heads/feature)", "settings.yml:2"},
+		},
+		{
+			name: "new tag with a secret is rejected",
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Git("checkout", "-q", "--detach")
+				s.work.Commit("", "release", map[string]string{"release.env": "GITHUB_TOKEN=" + github + "\n"})
+				s.work.Git("tag", "-a", "-m", "v1", "v1.0.0")
+				return []string{"origin", "v1.0.0"}
+			},
+			say: []string{"Github ghp_**** (refs/tags/v1.0.0)", "release.env:1"},
+		},
+		{
+			name: "new branch of already pushed commits is accepted",
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Git("branch", "copy", s.base)
+				return []string{"origin", "copy"}
+			},
+			accept: true,
+		},
+		{
+			name: "allowlisted detector in the pushed settings passes",
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "test key", map[string]string{
+					".github/pushvault.yml": "allowlist:\n  detectors: [Stripe]\n",
+					"testdata/stripe.env":   "STRIPE_KEY=" + stripe + "\n",
+				})
+				return []string{"origin", "main"}
+			},
+			accept: true,
+		},
+		{
+			name: "inline pushvault:allow passes",
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "fixture", map[string]string{"fixture.py": "TOKEN = \"" + github + "\"  # pushvault:allow test fixture\n"})
+				return []string{"origin", "main"}
+			},
+			accept: true,
+		},
+		{
+			name: "skip push option accepts and says why",
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "config", map[string]string{"config/app.env": "STRIPE_KEY=" + stripe + "\n"})
+				return []string{"-o", "pushvault.skip=incident 42, key already revoked", "origin", "main"}
+			},
+			accept: true,
+			say:    []string{"scan skipped by push option pushvault.skip (reason: incident 42, key already revoked)"},
+		},
+		{
+			name: "budget exhausted, default policy rejects and says so",
+			env:  []string{"PUSHVAULT_HOOK_BUDGET=1ns"},
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "docs", map[string]string{"docs/setup.md": "nothing secret\n"})
+				return []string{"origin", "main"}
+			},
+			say: []string{"ran out of its 1ns budget", "push rejected (pushvault.onTimeout = reject)"},
+		},
+		{
+			name:   "budget exhausted, accept policy accepts with a warning",
+			config: map[string]string{"pushvault.budget": "1ns", "pushvault.onTimeout": "accept"},
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "docs", map[string]string{"docs/setup.md": "nothing secret\n"})
+				return []string{"origin", "main"}
+			},
+			accept: true,
+			say:    []string{"ran out of its 1ns budget", "WARNING: push accepted unscanned"},
+		},
+		{
+			name:   "bad hook configuration rejects and names the setting",
+			config: map[string]string{"pushvault.onTimeout": "maybe"},
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "docs", map[string]string{"docs/setup.md": "nothing secret\n"})
+				return []string{"origin", "main"}
+			},
+			say: []string{`git config pushvault.onTimeout: onTimeout "maybe": want reject or accept`},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newHookServer(t)
+			for k, v := range tc.config {
+				s.bare.Git("config", k, v)
+			}
+			args := tc.setup(t, s)
+			before := s.refs()
+			r := s.push(t, tc.env, args...)
+			msg := remoteText(r.stderr)
+			if tc.accept {
+				if r.code != 0 {
+					t.Fatalf("push rejected (exit %d):\n%s", r.code, r.stderr)
+				}
+				if s.refs() == before {
+					t.Errorf("push accepted but the bare repository's refs did not change")
+				}
+			} else {
+				if r.code == 0 {
+					t.Fatalf("push accepted:\n%s", r.stderr)
+				}
+				if !strings.Contains(r.stderr, "pre-receive hook declined") {
+					t.Errorf("git did not report the hook's rejection:\n%s", r.stderr)
+				}
+				if got := s.refs(); got != before {
+					t.Errorf("refs changed by a rejected push:\nbefore:\n%s\nafter:\n%s", before, got)
+				}
+			}
+			for _, want := range tc.say {
+				if !strings.Contains(msg, want) {
+					t.Errorf("hook message does not contain %q:\n%s", want, msg)
+				}
+			}
+			if tc.golden != "" {
+				golden(t, "hook/"+tc.golden, msg)
+			}
+			for _, v := range planted {
+				if strings.Contains(r.stdout+r.stderr, v) {
+					t.Errorf("planted value (starts %q) in the push output", v[:4])
+				}
+			}
+		})
+	}
+}
+
+// A pushed secret is in Vault at the path the rejection printed, under the
+// repository named in git config.
+func TestHookPreReceiveVault(t *testing.T) {
+	ctx := context.Background()
+	srv := vaulttest.Start(t)
+	stripe := secrettest.New(8).Stripe()
+	s := newHookServer(t)
+	s.bare.Git("config", "pushvault.repository", "acme/shop")
+	s.work.Commit("", "config", map[string]string{
+		"config/app.env": "STRIPE_KEY=" + stripe + "\n",
+		"billing.go":     "package main\n\nconst stripeKey = \"" + stripe + "\"\n",
+	})
+	before := s.refs()
+	env := []string{"PUSHVAULT_DATA_DIR=" + t.TempDir(), "VAULT_ADDR=" + srv.Addr, "VAULT_TOKEN=" + srv.Token, "PUSHVAULT_HOOK_BUDGET=30s"}
+	r := s.push(t, env, "origin", "main")
+	msg := remoteText(r.stderr)
+	if r.code == 0 {
+		t.Fatalf("push accepted:\n%s", r.stderr)
+	}
+	if got := s.refs(); got != before {
+		t.Errorf("refs changed by a rejected push")
+	}
+	golden(t, "hook/rejected_vault.txt", msg)
+	m := regexp.MustCompile(`now in Vault at secret/(\S+) \(version (\d+)\)`).FindStringSubmatch(msg)
+	if m == nil {
+		t.Fatalf("no vault path in the message:\n%s", msg)
+	}
+	if !strings.Contains(msg, "reference: vault:secret/data/"+m[1]+"#value") {
+		t.Errorf("no reference to %s in the message:\n%s", m[1], msg)
+	}
+	sec, err := srv.Client(t).KVv2("secret").Get(ctx, m[1])
+	if err != nil {
+		t.Fatalf("reading secret/%s: %v", m[1], err)
+	}
+	if sec.Data["value"] != stripe {
+		t.Errorf("secret/%s holds a different value", m[1])
+	}
+	if strings.Contains(r.stdout+r.stderr, stripe) {
+		t.Error("planted value in the push output")
+	}
+}
+
+func TestHookInstall(t *testing.T) {
+	bare := gittest.Bare(t)
+	hooks := filepath.Join(bare.Dir, "hooks")
+	if err := os.MkdirAll(hooks, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// An existing hook that rejects pushes to refs/heads/locked.
+	old := "#!/bin/sh\nwhile read o n ref; do\n  if [ \"$ref\" = refs/heads/locked ]; then echo 'locked branch' >&2; exit 1; fi\ndone\n"
+	if err := os.WriteFile(filepath.Join(hooks, "pre-receive"), []byte(old), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // a reinstall does not chain pushvault to itself
+		r := runBinary(t, bare.Dir, nil, "hook", "install", bare.Dir)
+		if r.code != 0 {
+			t.Fatalf("install %d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
+		}
+		for _, want := range []string{"GitHub Enterprise Server", "GitLab", "Gitea", "pushvault.skip"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("install output lacks %q:\n%s", want, r.stdout)
+			}
+		}
+	}
+	chained, err := os.ReadFile(filepath.Join(hooks, "pre-receive.chained"))
+	if err != nil || string(chained) != old {
+		t.Fatalf("existing hook not kept as pre-receive.chained: %v", err)
+	}
+	script, err := os.ReadFile(filepath.Join(hooks, "pre-receive"))
+	if err != nil || !strings.Contains(string(script), "'"+binary+"' hook pre-receive") {
+		t.Fatalf("hook script does not run %s:\n%s", binary, script)
+	}
+	if v := bare.Git("config", "receive.advertisePushOptions"); v != "true" {
+		t.Errorf("receive.advertisePushOptions = %q", v)
+	}
+
+	work := gittest.New(t)
+	work.Commit("", "base", map[string]string{"README.md": "hi\n"})
+	work.Git("remote", "add", "origin", "file://"+bare.Dir)
+	s := &hookServer{bare: bare, work: work}
+	if r := s.push(t, nil, "origin", "main"); r.code != 0 {
+		t.Fatalf("clean push through both hooks: exit %d\n%s", r.code, r.stderr)
+	}
+	r := s.push(t, nil, "origin", "main:locked")
+	if r.code == 0 || !strings.Contains(remoteText(r.stderr), "locked branch") {
+		t.Errorf("the chained hook's rejection was lost: exit %d\n%s", r.code, r.stderr)
+	}
+	work.Commit("", "leak", map[string]string{"a.env": "GITHUB_TOKEN=" + secrettest.New(9).GitHub() + "\n"})
+	if r := s.push(t, nil, "origin", "main"); r.code == 0 || !strings.Contains(remoteText(r.stderr), "push rejected: 1 secret found") {
+		t.Errorf("pushvault did not run after the chained hook: exit %d\n%s", r.code, r.stderr)
+	}
+
+	if r := runBinary(t, work.Dir, nil, "hook", "install", work.Dir); r.code != 2 || !strings.Contains(r.stderr, "not a bare repository") {
+		t.Errorf("install into a non-bare repository: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// The same hook behind git's smart HTTP server (git http-backend as CGI):
+// a leaky push is rejected with the message relayed, a clean one accepted,
+// and push options reach the hook.
+func TestHookPreReceiveHTTP(t *testing.T) {
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newHookServer(t)
+	s.bare.Git("config", "http.receivepack", "true")
+	srv := httptest.NewServer(&cgi.Handler{
+		Path: gitPath,
+		Args: []string{"http-backend"},
+		Env: append(gittest.Env(), "GIT_PROJECT_ROOT="+filepath.Dir(s.bare.Dir), "GIT_HTTP_EXPORT_ALL=1",
+			"REMOTE_USER=pusher"),
+	})
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/" + filepath.Base(s.bare.Dir)
+	stripe := secrettest.New(10).Stripe()
+
+	s.work.Commit("", "config", map[string]string{"config/app.env": "STRIPE_KEY=" + stripe + "\n"})
+	before := s.refs()
+	r := s.push(t, nil, url, "main")
+	if r.code == 0 || !strings.Contains(remoteText(r.stderr), "Stripe sk_l**** (refs/heads/main)") {
+		t.Fatalf("leaky push over HTTP: exit %d\n%s", r.code, r.stderr)
+	}
+	if s.refs() != before {
+		t.Error("refs changed by a rejected push over HTTP")
+	}
+	r = s.push(t, nil, "-o", "pushvault.skip=over http", url, "main")
+	if r.code != 0 || !strings.Contains(remoteText(r.stderr), "reason: over http") {
+		t.Fatalf("skip over HTTP: exit %d\n%s", r.code, r.stderr)
+	}
+	s.work.Commit("", "docs", map[string]string{"docs.md": "nothing\n"})
+	if r := s.push(t, nil, url, "main"); r.code != 0 {
+		t.Fatalf("clean push over HTTP: exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, stripe) {
+		t.Error("planted value in the push output")
+	}
+}
+
+// The false-positive route the rejection prints works: the finding id it
+// names, listed in allowlist.findings of a follow-up commit, lets the push
+// through.
+func TestHookAllowlistFindingID(t *testing.T) {
+	s := newHookServer(t)
+	s.work.Commit("", "fixture", map[string]string{"testdata/key.env": "STRIPE_KEY=" + secrettest.New(11).Stripe() + "\n"})
+	r := s.push(t, nil, "origin", "main")
+	m := regexp.MustCompile(`, id (pv_[0-9a-f]{20})\n`).FindStringSubmatch(remoteText(r.stderr))
+	if r.code == 0 || m == nil {
+		t.Fatalf("first push: exit %d, no finding id in:\n%s", r.code, r.stderr)
+	}
+	s.work.Commit("", "allow the fixture key", map[string]string{".github/pushvault.yml": "allowlist:\n  findings: [" + m[1] + "]\n"})
+	if r := s.push(t, nil, "origin", "main"); r.code != 0 {
+		t.Fatalf("push with the finding allowlisted: exit %d\n%s", r.code, r.stderr)
+	}
+}
