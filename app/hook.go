@@ -2,11 +2,13 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -14,9 +16,11 @@ import (
 	"time"
 
 	"github.com/pushvault/pushvault/remediator"
+	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
+	"gopkg.in/yaml.v3"
 )
 
 // DefaultHookBudget leaves GHES's 5 s for all hooks some room.
@@ -41,6 +45,60 @@ type HookOptions struct {
 	Repository string
 	// PushOptions are the client's `git push -o` values.
 	PushOptions []string
+	// Ledger is the evidence ledger a skip is recorded in (with Vault
+	// configured); default DefaultLedgerPath.
+	Ledger string
+	// Pusher names who pushed, from the server's environment.
+	Pusher string
+}
+
+// HookConfigFile is the optional settings file next to the hook, read from
+// the repository's hooks directory: budget, on_timeout, repository, ledger.
+const HookConfigFile = "pushvault.yml"
+
+// hookFileSettings is HookConfigFile's content.
+type hookFileSettings struct {
+	Budget     string `yaml:"budget"`
+	OnTimeout  string `yaml:"on_timeout"`
+	Repository string `yaml:"repository"`
+	Ledger     string `yaml:"ledger"`
+}
+
+// readHookFile reads the settings file next to the hook; absent is empty.
+func readHookFile(ctx context.Context, dir string) (hookFileSettings, string, error) {
+	var hs hookFileSettings
+	hooks, err := git(ctx, dir, nil, nil, "rev-parse", "--git-path", "hooks")
+	if err != nil {
+		return hs, "", nil
+	}
+	if !filepath.IsAbs(hooks) {
+		hooks = filepath.Join(dir, hooks)
+	}
+	path := filepath.Join(hooks, HookConfigFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return hs, "", nil
+	}
+	if err != nil {
+		return hs, path, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&hs); err != nil && !errors.Is(err, io.EOF) {
+		return hs, path, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return hs, path, nil
+}
+
+// pusher names who pushed, from what git servers put in a hook's
+// environment: GHES, GitLab, Gitea, HTTP authentication, then the OS user.
+func pusher(getenv func(string) string) string {
+	for _, k := range []string{"GITHUB_USER_LOGIN", "GL_USERNAME", "GITEA_PUSHER_NAME", "REMOTE_USER", "USER"} {
+		if v := getenv(k); v != "" {
+			return v + " (" + k + ")"
+		}
+	}
+	return "unknown pusher"
 }
 
 // ResolveHookOptions fills what the command line left empty from the
@@ -50,6 +108,13 @@ type HookOptions struct {
 // push options git passes in GIT_PUSH_OPTION_*. It returns every invalid
 // setting at once, named as the user wrote it.
 func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) string) (HookOptions, error) {
+	var errs []error
+	file, filePath, err := readHookFile(ctx, o.Dir)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	fromFile := map[string]string{"pushvault.budget": file.Budget, "pushvault.onTimeout": file.OnTimeout,
+		"pushvault.repository": file.Repository, "pushvault.ledger": file.Ledger}
 	setting := func(cur, env, key string) (string, string) {
 		if cur != "" {
 			return cur, "flag"
@@ -57,12 +122,14 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 		if v := getenv(env); v != "" {
 			return v, env
 		}
+		if v := fromFile[key]; v != "" {
+			return v, filePath
+		}
 		if v, err := git(ctx, o.Dir, nil, nil, "config", "--get", key); err == nil && v != "" {
 			return v, "git config " + key
 		}
 		return "", ""
 	}
-	var errs []error
 	budget := ""
 	if o.Budget != 0 {
 		budget = o.Budget.String()
@@ -95,6 +162,12 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 			abs = o.Dir
 		}
 		o.Repository = "local/" + strings.TrimSuffix(filepath.Base(abs), ".git")
+	}
+	if v, _ := setting(o.Ledger, "PUSHVAULT_LEDGER", "pushvault.ledger"); v != "" {
+		o.Ledger = v
+	}
+	if o.Pusher == "" {
+		o.Pusher = pusher(getenv)
 	}
 	if o.PushOptions == nil {
 		n, _ := strconv.Atoi(getenv("GIT_PUSH_OPTION_COUNT"))
@@ -169,14 +242,20 @@ type hookFinding struct {
 // o.OnTimeout; with findings the push is rejected and the message says which
 // refs were left unscanned.
 func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Reader, msg io.Writer) (HookVerdict, error) {
-	if reason, ok := skipReason(o.PushOptions); ok {
-		log.InfoContext(ctx, "hook skipped by push option", slog.String("reason", reason))
-		fmt.Fprintf(msg, "pushvault: scan skipped by push option pushvault.skip (reason: %s)\n", oneLine(reason))
-		return HookVerdict{Accept: true, Skipped: reason}, nil
-	}
 	updates, err := ParseRefUpdates(in)
 	if err != nil {
 		return HookVerdict{}, err
+	}
+	if reason, ok := skipReason(o.PushOptions); ok {
+		log.InfoContext(ctx, "hook skipped by push option", slog.String("reason", reason))
+		if err := recordSkip(ctx, o, updates, reason, msg); err != nil {
+			// A skip that can't be recorded where Vault is configured is not
+			// granted: the escape hatch must leave evidence.
+			fmt.Fprintf(msg, "pushvault: push rejected: the skip could not be recorded in the evidence ledger: %v\n", err)
+			return HookVerdict{}, nil
+		}
+		fmt.Fprintf(msg, "pushvault: scan skipped by push option pushvault.skip (reason: %s)\n", oneLine(reason))
+		return HookVerdict{Accept: true, Skipped: reason}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Budget)
 	defer cancel()
@@ -322,6 +401,39 @@ func timeoutVerdict(o HookOptions, msg io.Writer, scanned, total int) HookVerdic
 	}
 	fmt.Fprintln(msg, "pushvault: push rejected (pushvault.onTimeout = reject). Push fewer commits at a time, or ask an administrator.")
 	return HookVerdict{TimedOut: true}
+}
+
+// recordSkip appends a scan_skipped record per updated ref to the ledger
+// when Vault is configured (VAULT_ADDR); without Vault there is no ledger
+// to sign and the skip is only reported to the pusher and logged.
+func recordSkip(ctx context.Context, o HookOptions, updates []RefUpdate, reason string, msg io.Writer) error {
+	if os.Getenv("VAULT_ADDR") == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Budget)
+	defer cancel()
+	vs, err := openVault(ctx, vault.Config{})
+	if err != nil {
+		return err
+	}
+	led, err := openLedger(o.Ledger, vs.transit)
+	if err != nil {
+		return err
+	}
+	for _, u := range updates {
+		r := evidence.Record{
+			FindingID:  "push:" + u.Ref + "@" + u.New,
+			Repository: o.Repository,
+			Transition: evidence.ScanSkipped,
+			Actor:      o.Pusher,
+			Detail:     map[string]string{"reason": oneLine(reason), "ref": u.Ref, "old": u.Old, "new": u.New},
+		}
+		if err := led.append(ctx, r, u.Ref+"@"+u.New); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(msg, "pushvault: the skip is recorded in the evidence ledger (%d ref%s).\n", len(updates), plural(len(updates)))
+	return nil
 }
 
 // skipReason finds the push option pushvault.skip=<reason>.

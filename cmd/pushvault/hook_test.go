@@ -420,3 +420,62 @@ func TestHookAllowlistFindingID(t *testing.T) {
 		t.Fatalf("push with the finding allowlisted: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// A skip leaves evidence where Vault is configured, and is refused when it
+// can't; settings can come from pushvault.yml next to the hook.
+func TestHookSkipRecordedAndHookFile(t *testing.T) {
+	srv := vaulttest.Start(t)
+	s := newHookServer(t)
+	data := t.TempDir()
+	key := secrettest.New(31).Stripe()
+	s.work.Commit("", "leak", map[string]string{"a.env": "K=" + key + "\n"})
+	env := []string{"VAULT_ADDR=" + srv.Addr, "VAULT_TOKEN=" + srv.Token, "PUSHVAULT_DATA_DIR=" + data, "GL_USERNAME=alice"}
+
+	down := []string{"VAULT_ADDR=http://127.0.0.1:1", "VAULT_TOKEN=x", "PUSHVAULT_DATA_DIR=" + data, "PUSHVAULT_HOOK_BUDGET=3s"}
+	before := s.refs()
+	if r := s.push(t, down, "-o", "pushvault.skip=incident 7", "origin", "main"); r.code == 0 ||
+		!strings.Contains(remoteText(r.stderr), "the skip could not be recorded in the evidence ledger") || s.refs() != before {
+		t.Fatalf("skip with Vault down: exit %d\n%s", r.code, r.stderr)
+	}
+
+	r := s.push(t, env, "-o", "pushvault.skip=incident 7", "origin", "main")
+	if r.code != 0 || !strings.Contains(remoteText(r.stderr), "the skip is recorded in the evidence ledger (1 ref)") {
+		t.Fatalf("skip with Vault: exit %d\n%s", r.code, r.stderr)
+	}
+	ledger, err := os.ReadFile(filepath.Join(data, "evidence.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"transition":"scan_skipped"`, `"actor":"alice (GL_USERNAME)"`, `"reason":"incident 7"`, `"finding_id":"push:refs/heads/main@`} {
+		if !bytes.Contains(ledger, []byte(want)) {
+			t.Errorf("ledger lacks %s:\n%s", want, ledger)
+		}
+	}
+	if v := runBinary(t, s.bare.Dir, env, "evidence", "verify"); v.code != 0 {
+		t.Errorf("evidence verify after a skip: exit %d\n%s", v.code, v.stderr)
+	}
+
+	// Settings from hooks/pushvault.yml: a budget that runs out, accepted by policy.
+	hookFile := filepath.Join(s.bare.Dir, "hooks", "pushvault.yml")
+	if err := os.WriteFile(hookFile, []byte("budget: 1ns\non_timeout: accept\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.work.Commit("", "leak again", map[string]string{"b.env": "K=" + secrettest.New(32).Stripe() + "\n"})
+	r = s.push(t, nil, "origin", "main")
+	if r.code != 0 || !strings.Contains(remoteText(r.stderr), "WARNING: push accepted unscanned") {
+		t.Errorf("hook file policy: exit %d\n%s", r.code, r.stderr)
+	}
+	if err := os.WriteFile(hookFile, []byte("budgett: 1s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.work.Commit("", "clean", map[string]string{"c.md": "notes\n"})
+	r = s.push(t, nil, "origin", "main")
+	if r.code == 0 || !strings.Contains(remoteText(r.stderr), "pushvault.yml") || !strings.Contains(r.stderr, "budgett") {
+		t.Errorf("broken hook file: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, out := range []string{r.stderr, string(ledger)} {
+		if strings.Contains(out, key) {
+			t.Error("planted value in hook output or ledger")
+		}
+	}
+}

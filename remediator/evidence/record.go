@@ -19,10 +19,14 @@ const (
 	RotationManual = "rotation_manual"
 	FixProposed    = "fix_proposed"
 	Closed         = "closed"
+	// ScanSkipped records a push an administrator let through unscanned
+	// (the hook's pushvault.skip push option); FindingID names the push
+	// ("push:<ref>@<new commit>") and Detail holds the reason.
+	ScanSkipped = "scan_skipped"
 )
 
 // transitions are the valid transitions, in lifecycle order.
-var transitions = []string{Detected, Vaulted, Rotated, RotationManual, FixProposed, Closed}
+var transitions = []string{Detected, Vaulted, Rotated, RotationManual, FixProposed, Closed, ScanSkipped}
 
 // Record is one entry of the ledger. It has no field for a secret value, and
 // callers must not put one in Links or Detail: the ledger is meant to be
@@ -38,7 +42,7 @@ type Record struct {
 	FindingID    string            `json:"finding_id"`            // e.g. pv_0123...
 	Fingerprint  string            `json:"fingerprint,omitempty"` // scanner.Fingerprint (a keyed HMAC, not the value)
 	Repository   string            `json:"repository,omitempty"`  // owner/repo or a local path
-	Transition   string            `json:"transition"`            // Detected, Vaulted, Rotated, RotationManual, FixProposed or Closed
+	Transition   string            `json:"transition"`            // Detected, Vaulted, Rotated, RotationManual, FixProposed, Closed or ScanSkipped
 	Actor        string            `json:"actor"`                 // who or what made the transition
 	VaultPath    string            `json:"vault_path,omitempty"`
 	VaultVersion int               `json:"vault_version,omitempty"`
