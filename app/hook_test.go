@@ -83,6 +83,7 @@ func TestResolveHookOptions(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.want.Dir = dir
+			tc.want.Pusher = "unknown pusher" // the test environment names no pusher
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
