@@ -13,7 +13,7 @@ WITH_TAGS = GOFLAGS="$$($(GO) env GOFLAGS) $$(test -f /usr/include/re2/re2.h && 
 # Keep under CI's budget on 2 cores, first run (Vault build) included.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build test bench vault lint sample-scan demo tools deps clean
+.PHONY: all build build-static test bench vault lint sample-scan demo tools deps clean
 
 all: build
 
@@ -29,6 +29,12 @@ build:
 sample-scan: deps build
 	$(GO) run ./internal/cmd/sample tmp/sample-repo
 	bin/pushvault scan tmp/sample-repo; status=$$?; [ $$status -eq 1 ]
+
+## A fully static binary for git servers' hook environments (GHES):
+## RE2 and the tree-sitter grammars linked in, no shared libraries.
+build-static: deps
+	$(GO) build -tags re2_cgo,osusergo,netgo -trimpath \
+	  -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o bin/pushvault-static ./cmd/pushvault
 
 ## The README's first command: the whole local job against a Vault dev
 ## server (see scripts/demo-local.sh).
@@ -59,6 +65,7 @@ bench: deps build tools
 	  -trufflehog-version $(TRUFFLEHOG_VERSION) \
 	  -gitleaks "$$(bash scripts/build-tool.sh gitleaks github.com/zricethezav/gitleaks/v8 $(GITLEAKS_VERSION))" \
 	  -gitleaks-version $(GITLEAKS_VERSION)
+	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -hook
 	PUSHVAULT_BENCH_REPO="$$(ls -d $${PUSHVAULT_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/pushvault}/bench-repo-v*-56mib | tail -1)" \
 	  $(WITH_TAGS) $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./scanner/
 

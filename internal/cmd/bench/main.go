@@ -1,7 +1,8 @@
 // Command bench measures pushvault's scanner against the TruffleHog CLI
 // (and Gitleaks) on the same generated history, in one run, and prints each
-// tool's throughput, peak memory and findings, with ratios. `make bench`
-// runs it.
+// tool's throughput, peak memory and findings, with ratios. With -hook it
+// measures `pushvault hook pre-receive` on generated pushes instead (see
+// hook.go). `make bench` runs both.
 //
 // The history is generated once (git fast-import, deterministic) into the
 // cache directory: at least 50 MiB of `git log -p --all`, with secrets of
@@ -38,8 +39,17 @@ func main() {
 		thVersion  = flag.String("trufflehog-version", "", "version label for the TruffleHog binary (default: what it reports)")
 		glVersion  = flag.String("gitleaks-version", "", "version label for the Gitleaks binary (default: what it reports)")
 		repoDir    = flag.String("repo", "", "benchmark repository (default: generated into the cache)")
+		hook       = flag.Bool("hook", false, "benchmark the pre-receive hook (pushvault hook pre-receive) on generated pushes instead of the scan")
+		hookRuns   = flag.Int("hook-runs", 20, "runs per push with -hook")
 	)
 	flag.Parse()
+	if *hook {
+		if err := benchHook(*pushvault, *hookRuns); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	labels = map[string]string{"trufflehog": *thVersion, "gitleaks": *glVersion}
 	if err := run(*pushvault, *trufflehog, *gitleaks, *minMiB, *runs, *repoDir); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
