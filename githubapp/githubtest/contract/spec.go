@@ -35,6 +35,10 @@ type Spec struct {
 	ops    []*Operation
 	source source
 	path   string // the cached subset it was loaded from
+
+	// basicError is GitHub's basic-error response, used for the statuses
+	// StatusExceptions allows.
+	basicError *openapi3.ResponseRef
 }
 
 var (
@@ -70,7 +74,13 @@ func parseSpec(data []byte, served []string) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("contract: parse REST description: %w", err)
 	}
+	registerGitHubMediaTypes()
 	s := &Spec{doc: doc}
+	if schema := doc.Components.Schemas["basic-error"]; schema != nil {
+		s.basicError = &openapi3.ResponseRef{Value: openapi3.NewResponse().
+			WithDescription("GitHub's basic error").
+			WithJSONSchemaRef(schema)}
+	}
 	for _, line := range served {
 		method, tmpl, err := splitServed(line)
 		if err != nil {
@@ -205,4 +215,18 @@ func unescape(seg string) string {
 		return u
 	}
 	return seg
+}
+
+// errorException reports whether StatusExceptions allows status for op
+// (and GitHub's description has the basic-error schema to check it with).
+func (s *Spec) errorException(op *Operation, status int) bool {
+	if s.basicError == nil {
+		return false
+	}
+	for _, st := range StatusExceptions[op.ID] {
+		if st == status {
+			return true
+		}
+	}
+	return false
 }

@@ -16,7 +16,7 @@ import (
 
 // subsetFormat changes whenever the derivation changes, so that files
 // derived by an older version are derived again.
-const subsetFormat = "1"
+const subsetFormat = "2"
 
 // sourceField is the top-level extension of a derived subset recording
 // where it came from.
@@ -175,7 +175,10 @@ func deriveREST(full map[string]any, served []string) (map[string]any, error) {
 	if s, ok := full["servers"]; ok {
 		sub["servers"] = s
 	}
-	comps, err := referencedComponents(full, outPaths)
+	// basic-error is kept even when no served operation references it: it
+	// checks the responses StatusExceptions allows.
+	roots := []any{outPaths, map[string]any{"$ref": "#/components/schemas/basic-error"}}
+	comps, err := referencedComponents(full, roots)
 	if err != nil {
 		return nil, err
 	}

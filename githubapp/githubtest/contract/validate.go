@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -17,8 +18,6 @@ import (
 
 func filterOptions() *openapi3filter.Options {
 	return &openapi3filter.Options{
-		// A body sent to an operation that documents none is a contract break.
-		RejectWhenRequestBodyNotSpecified: true,
 		// Validate what was sent, not what defaults would make of it.
 		SkipSettingDefaults: true,
 		// Every problem at once, so one test run shows them all.
@@ -49,6 +48,9 @@ func (s *Spec) ValidateRequest(r *http.Request, body []byte) (*Operation, map[st
 	var found problems
 	if r.Header.Get("User-Agent") == "" {
 		found = append(found, "header User-Agent: required (GitHub rejects requests without one)")
+	}
+	if len(body) > 0 && op.route.Operation.RequestBody == nil {
+		found = append(found, fmt.Sprintf("body: the operation documents no request body, got %d bytes", len(body)))
 	}
 	if len(body) > 0 && isJSON(r.Header.Get("Content-Type")) && !json.Valid(body) {
 		found = append(found, "body: not valid JSON"+syntaxOffset(body))
@@ -89,6 +91,21 @@ func (s *Spec) ValidateResponse(op *Operation, r *http.Request, status int, h ht
 	if ref == nil {
 		ref = responses.Default()
 	}
+	route := op.route
+	if ref == nil && s.errorException(op, status) {
+		ref = s.basicError
+		// kin-openapi reads the responses from the route: give it a copy
+		// of the operation that documents the exception.
+		o := *route.Operation
+		o.Responses = openapi3.NewResponses()
+		for code, r := range responses.Map() {
+			o.Responses.Set(code, r)
+		}
+		o.Responses.Set(strconv.Itoa(status), ref)
+		rc := *route
+		rc.Operation = &o
+		route = &rc
+	}
 	if ref == nil || ref.Value == nil {
 		return violation(op.ID, "response", "status %d: not documented (documented: %s)", status, documented(responses))
 	}
@@ -114,7 +131,7 @@ func (s *Spec) ValidateResponse(op *Operation, r *http.Request, status int, h ht
 	input := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
 			Request: r,
-			Route:   op.route,
+			Route:   route,
 			Options: filterOptions(),
 		},
 		Status:  status,
@@ -147,7 +164,30 @@ func documented(responses *openapi3.Responses) string {
 func isJSON(contentType string) bool {
 	mt, _, _ := strings.Cut(contentType, ";")
 	mt = strings.TrimSpace(strings.ToLower(mt))
-	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+	return mt == "application/json" || mt == githubObject || strings.HasSuffix(mt, "+json")
+}
+
+// githubObject is GitHub's media type for a JSON object view of contents.
+const githubObject = "application/vnd.github.object"
+
+var registerOnce sync.Once
+
+// registerGitHubMediaTypes teaches kin-openapi GitHub's own media types:
+// application/vnd.github.object is JSON; diff, patch, sha, raw and html are
+// text. kin-openapi's registry is global, so this runs once and only adds
+// decoders for types it does not know.
+func registerGitHubMediaTypes() {
+	registerOnce.Do(func() {
+		add := func(ct string, d openapi3filter.BodyDecoder) {
+			if openapi3filter.RegisteredBodyDecoder(ct) == nil {
+				openapi3filter.RegisterBodyDecoder(ct, d)
+			}
+		}
+		add(githubObject, openapi3filter.JSONBodyDecoder)
+		for _, t := range []string{"diff", "patch", "sha", "raw", "html"} {
+			add("application/vnd.github."+t, openapi3filter.PlainBodyDecoder)
+		}
+	})
 }
 
 // syntaxOffset names where a body stops being JSON, without quoting it.

@@ -3,6 +3,7 @@ package contract
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -58,7 +59,7 @@ func describeKin(err error) problems {
 }
 
 func describeKinInto(out *problems, prefix string, err error, depth int) {
-	if depth > 6 {
+	if depth > 16 {
 		return
 	}
 	var (
@@ -97,7 +98,7 @@ func describeKinInto(out *problems, prefix string, err error, depth int) {
 		p := joinPrefix(prefix, "at "+where)
 		*out = append(*out, joinPrefix(p, kinRule(schErr)))
 		if schErr.Origin != nil && (schErr.SchemaField == "oneOf" || schErr.SchemaField == "anyOf") {
-			describeKinInto(out, p+" ("+schErr.SchemaField+" alternative)", schErr.Origin, depth+1)
+			describeKinInto(out, joinPrefix(prefix, schErr.SchemaField+" alternative"), schErr.Origin, depth+1)
 		}
 	case errors.As(err, &parErr) && isType[*openapi3filter.ParseError](err):
 		*out = append(*out, joinPrefix(prefix, "value does not parse as the parameter's type"))
@@ -240,6 +241,8 @@ func describeJSONSchema(err error) problems {
 		}
 	}
 	walk(ve, 0)
+	// The validator visits properties in map order: sort for stable messages.
+	sort.Strings(out)
 	return out
 }
 

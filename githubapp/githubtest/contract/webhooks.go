@@ -61,6 +61,7 @@ func compileWebhooks(data []byte, events []string) (*Webhooks, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
+	c.RegisterFormat(&jsonschema.Format{Name: "uri-template", Validate: validateURITemplate})
 	if err := c.AddResource(webhooksURL, doc); err != nil {
 		return nil, fmt.Errorf("contract: webhooks description: %w", err)
 	}
