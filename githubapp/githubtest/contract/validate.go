@@ -28,6 +28,7 @@ func filterOptions() *openapi3filter.Options {
 		IncludeResponseStatus: true,
 		SchemaValidationOptions: []openapi3.SchemaValidationOption{
 			openapi3.DisableSchemaErrorDetails(),
+			openapi3.WithStringFormatValidator("uri", openapi3.NewCallbackValidator(validateURI)),
 		},
 	}
 }

@@ -204,6 +204,16 @@ func TestValidateResponse(t *testing.T) {
 			wantID: "checks/get", want: "at /output/annotations_count: type: want integer",
 		},
 		{
+			name: "annotations_url not a URI", method: "GET", path: "/repos/acme/shop/check-runs/4821093657", status: 200, contentType: jsonCT,
+			body:   edit(t, checkRun, func(m map[string]any) { obj(m, "output")["annotations_url"] = "annotations" }),
+			wantID: "checks/get", want: "at /output/annotations_url: format: want uri",
+		},
+		{
+			name: "started_at not a date-time", method: "GET", path: "/repos/acme/shop/check-runs/4821093657", status: 200, contentType: jsonCT,
+			body:   edit(t, checkRun, func(m map[string]any) { m["started_at"] = "2026-11-30 05:00" }),
+			wantID: "checks/get", want: "at /started_at: format: want date-time",
+		},
+		{
 			name: "undocumented success status", method: "POST", path: "/repos/acme/shop/check-runs", status: 200, contentType: jsonCT,
 			body: checkRun, wantID: "checks/create", want: "status 200: not documented (documented: 201)",
 		},

@@ -32,3 +32,23 @@ func TestValidateURITemplate(t *testing.T) {
 		t.Errorf("a non-string is not this format's business: %v", err)
 	}
 }
+
+func TestValidateURI(t *testing.T) {
+	tests := []struct {
+		uri string
+		ok  bool
+	}{
+		{"https://api.github.com/repos/acme/shop/check-runs/1/annotations", true},
+		{"git://github.com/acme/shop.git", true},
+		{"mailto:mona@acme.example", true},
+		{"annotations", false},
+		{"/repos/acme/shop", false},
+		{"https://example.com/a b", false},
+		{"https://example.com/{id}", false},
+	}
+	for _, tt := range tests {
+		if err := validateURI(tt.uri); (err == nil) != tt.ok {
+			t.Errorf("%q: error %v, want ok=%v", tt.uri, err, tt.ok)
+		}
+	}
+}

@@ -2,8 +2,27 @@ package contract
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 )
+
+// validateURI checks the "uri" format of the REST description: an absolute
+// URI (RFC 3986 section 4.3), as the webhook validator asserts too.
+// kin-openapi leaves "uri" unchecked unless told, which would let a stand-in
+// send "annotations_url": "annotations" unnoticed.
+func validateURI(s string) error {
+	if strings.ContainsAny(s, " \t\n\"<>\\^`{|}") {
+		return errors.New("character not allowed in a URI")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a URI")
+	}
+	if !u.IsAbs() {
+		return errors.New("not an absolute URI")
+	}
+	return nil
+}
 
 // validateURITemplate checks RFC 6570 URI template syntax. It replaces
 // jsonschema/v6's "uri-template" check, which splits the template at
