@@ -192,4 +192,3 @@ func (tt *tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r.Header.Set("Authorization", "token "+tt.token)
 	return http.DefaultTransport.RoundTrip(r)
 }
-
