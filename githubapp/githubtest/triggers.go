@@ -22,6 +22,8 @@ func (s *Server) TriggerCheckRun(id int64, action, identifier string) (Delivery,
 	o := s.checkRunObject(rs, cr)
 	in := s.installationFor(rs.full())
 	s.mu.Unlock()
+	// the webhook description types these as strings: GitHub sends "" for unset
+	o["details_url"], o["external_id"] = cr.DetailsURL, cr.ExternalID
 	o["check_suite"] = obj{"id": cr.ID + 500000, "head_sha": cr.HeadSHA, "head_branch": nil, "status": "completed",
 		"conclusion": o["conclusion"], "url": s.apiURL(rs, fmt.Sprintf("check-suites/%d", cr.ID+500000)),
 		"before": nil, "after": nil, "pull_requests": []obj{}, "app": s.appObject(),
