@@ -141,7 +141,7 @@ func (s *Spec) ValidateResponse(op *Operation, r *http.Request, status int, h ht
 	}
 	input.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(contextOf(r), input); err != nil {
-		return &Violation{OperationID: op.ID, Kind: "response", Err: append(problems{"status " + strconv.Itoa(status)}, describeKin(err)...)}
+		return &Violation{OperationID: op.ID, Kind: "response", Err: describeKinPrefixed("status "+strconv.Itoa(status), err)}
 	}
 	return nil
 }

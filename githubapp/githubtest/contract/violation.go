@@ -50,8 +50,13 @@ func violation(op, kind string, format string, args ...any) *Violation {
 // describeKin renders an error of kin-openapi without the values it may
 // carry (SchemaError.Value, ParseError.Value, decoder messages).
 func describeKin(err error) problems {
+	return describeKinPrefixed("", err)
+}
+
+// describeKinPrefixed is describeKin with prefix before every problem.
+func describeKinPrefixed(prefix string, err error) problems {
 	var out problems
-	describeKinInto(&out, "", err, 0)
+	describeKinInto(&out, prefix, err, 0)
 	if len(out) == 0 {
 		out = problems{"invalid"}
 	}
@@ -82,17 +87,23 @@ func describeKinInto(out *problems, prefix string, err error, depth int) {
 		case reqErr.RequestBody != nil:
 			p += "body"
 		}
-		if reqErr.Err == nil {
+		if reqErr.Err == nil || strings.Contains(reqErr.Reason, "failed to decode") {
 			*out = append(*out, joinPrefix(p, reqErr.Reason))
 			return
 		}
 		describeKinInto(out, p, reqErr.Err, depth+1)
 	case errors.As(err, &resErr) && isType[*openapi3filter.ResponseError](err):
-		if resErr.Err == nil {
-			*out = append(*out, joinPrefix(prefix, resErr.Reason))
+		// kin-openapi's reasons name the part (body and its schema, or a
+		// header) without its value; a decoder's error may quote it.
+		p := joinPrefix(prefix, resErr.Reason)
+		if strings.HasPrefix(resErr.Reason, "response body doesn't match schema") {
+			p = joinPrefix(prefix, "body")
+		}
+		if resErr.Err == nil || strings.Contains(resErr.Reason, "failed to decode") {
+			*out = append(*out, p)
 			return
 		}
-		describeKinInto(out, joinPrefix(prefix, "body"), resErr.Err, depth+1)
+		describeKinInto(out, p, resErr.Err, depth+1)
 	case errors.As(err, &schErr) && isType[*openapi3.SchemaError](err):
 		where := "/" + strings.Join(schErr.JSONPointer(), "/")
 		p := joinPrefix(prefix, "at "+where)

@@ -3,7 +3,10 @@ package contract
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"sort"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -15,6 +18,7 @@ import (
 // action) in WebhookEvents. It is safe for concurrent use.
 type Webhooks struct {
 	schemas map[string]*jsonschema.Schema // by "event" or "event.action" as in WebhookEvents
+	headers map[string][]string           // required delivery headers, by the same key
 	source  source
 	path    string
 }
@@ -65,7 +69,7 @@ func compileWebhooks(data []byte, events []string) (*Webhooks, error) {
 	if err := c.AddResource(webhooksURL, doc); err != nil {
 		return nil, fmt.Errorf("contract: webhooks description: %w", err)
 	}
-	w := &Webhooks{schemas: map[string]*jsonschema.Schema{}}
+	w := &Webhooks{schemas: map[string]*jsonschema.Schema{}, headers: map[string][]string{}}
 	for _, e := range events {
 		key, ok := index[normalizeEvent(e)]
 		if !ok {
@@ -76,6 +80,7 @@ func compileWebhooks(data []byte, events []string) (*Webhooks, error) {
 			return nil, fmt.Errorf("contract: webhook %s: compile: %w", e, err)
 		}
 		w.schemas[e] = sch
+		w.headers[e] = requiredHeaders(hooks[key])
 	}
 	return w, nil
 }
@@ -107,4 +112,68 @@ func (w *Webhooks) Validate(event string, payload []byte) error {
 		return &Violation{OperationID: name, Kind: "webhook", Err: describeJSONSchema(err)}
 	}
 	return nil
+}
+
+// ValidateDelivery validates a delivery as the stand-in sends it: the
+// headers the webhook documents as required (X-GitHub-Event,
+// X-GitHub-Delivery, X-Hub-Signature-256, User-Agent, the hook id and target
+// headers) must be present, then the payload is validated as by Validate
+// for the X-GitHub-Event header's event. Header values are never quoted.
+func (w *Webhooks) ValidateDelivery(h http.Header, payload []byte) error {
+	event := h.Get("X-GitHub-Event")
+	if event == "" {
+		return violation("(no event)", "webhook", "header X-GitHub-Event: required")
+	}
+	name := event
+	if a := actionOf(payload); a != "" {
+		name = event + "." + a
+	}
+	var found problems
+	for _, hd := range w.headers[name] {
+		if h.Get(hd) == "" {
+			found = append(found, "header "+hd+": required")
+		}
+	}
+	err := w.Validate(event, payload)
+	var v *Violation
+	switch {
+	case errors.As(err, &v):
+		var p problems
+		errors.As(v.Err, &p)
+		found = append(found, p...)
+		name = v.OperationID
+	case err != nil:
+		return err // not served
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return &Violation{OperationID: name, Kind: "webhook", Err: found}
+}
+
+// actionOf returns the payload's action, or "".
+func actionOf(payload []byte) string {
+	var p struct {
+		Action string `json:"action"`
+	}
+	_ = json.Unmarshal(payload, &p)
+	return p.Action
+}
+
+// requiredHeaders lists the header parameters a webhook marks required.
+func requiredHeaders(hook any) []string {
+	item, _ := hook.(map[string]any)
+	post, _ := item["post"].(map[string]any)
+	params, _ := post["parameters"].([]any)
+	var out []string
+	for _, p := range params {
+		m, _ := p.(map[string]any)
+		if m["in"] == "header" && m["required"] == true {
+			if name, ok := m["name"].(string); ok {
+				out = append(out, name)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -2,6 +2,8 @@ package contract
 
 import (
 	"errors"
+	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -97,5 +99,52 @@ func TestWebhookEventsResolve(t *testing.T) {
 		if w.schemas[e] == nil {
 			t.Errorf("event %s has no schema", e)
 		}
+	}
+}
+
+func TestValidateDelivery(t *testing.T) {
+	w := mustLoadWebhooks(t)
+	push := fixture(t, "push.json")
+	headers := func() http.Header {
+		return http.Header{
+			"User-Agent":                             {"GitHub-Hookshot/pushvault-standin"},
+			"X-Github-Event":                         {"push"},
+			"X-Github-Delivery":                      {"72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+			"X-Github-Hook-Id":                       {"471130208"},
+			"X-Github-Hook-Installation-Target-Id":   {"104729"},
+			"X-Github-Hook-Installation-Target-Type": {"integration"},
+			"X-Hub-Signature-256":                    {"sha256=" + strings.Repeat("ab", 32)},
+		}
+	}
+	tests := []struct {
+		name    string
+		header  func(h http.Header)
+		payload []byte
+		wantID  string
+		want    string
+	}{
+		{name: "complete delivery", payload: push, wantID: "push"},
+		{name: "no signature", header: func(h http.Header) { h.Del("X-Hub-Signature-256") }, payload: push, wantID: "push", want: "header X-Hub-Signature-256: required"},
+		{name: "no delivery id", header: func(h http.Header) { h.Del("X-GitHub-Delivery") }, payload: push, wantID: "push", want: "header X-GitHub-Delivery: required"},
+		{
+			name: "no hook id and a broken payload", header: func(h http.Header) { h.Del("X-GitHub-Hook-ID") }, wantID: "push",
+			payload: edit(t, push, func(m map[string]any) { delete(m, "after") }),
+			want:    `header X-Github-Hook-Id: required; at /: required: missing "after"`,
+		},
+		{name: "no event", header: func(h http.Header) { h.Del("X-GitHub-Event") }, payload: push, wantID: "(no event)", want: "header X-GitHub-Event: required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := headers()
+			if tt.header != nil {
+				tt.header(h)
+			}
+			checkViolation(t, w.ValidateDelivery(h, tt.payload), "webhook", tt.wantID, tt.want)
+		})
+	}
+	h := headers()
+	h.Set("X-GitHub-Event", "issues")
+	if err := w.ValidateDelivery(h, []byte(`{"action":"opened"}`)); !errors.Is(err, ErrNoOperation) {
+		t.Errorf("unserved event: want ErrNoOperation, got %v", err)
 	}
 }
