@@ -84,3 +84,34 @@ func BenchmarkValidateResponse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDerive measures what a cache miss adds: reading the description
+// from the pinned tarball and cutting the subset out of it.
+func BenchmarkDerive(b *testing.B) {
+	for _, tt := range []struct {
+		name   string
+		pkg    npmfixture.Package
+		file   string
+		roots  []string
+		derive deriveFunc
+	}{
+		{"rest", npmfixture.GitHubREST, npmfixture.GitHubRESTFile, Served, deriveREST},
+		{"webhooks", npmfixture.GitHubWebhooks, npmfixture.GitHubWebhooksFile, WebhookEvents, deriveWebhooks},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			for b.Loop() {
+				raw, err := tt.pkg.File(tt.file)
+				if err != nil {
+					b.Fatal(err)
+				}
+				full, err := decodeJSON(raw)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := tt.derive(full, tt.roots); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

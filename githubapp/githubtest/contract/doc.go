@@ -23,7 +23,15 @@
 // santhosh-tekuri/jsonschema/v6, because the webhooks description is OpenAPI
 // 3.1 whose schemas are JSON Schema 2020-12 (type arrays such as
 // ["string","null"]), which that validator implements completely; formats
-// are asserted.
+// are asserted. Two format checks are ours: "uri-template" (jsonschema/v6's
+// rejects the "{/var}" expansion every GitHub payload carries) and, for REST,
+// "uri" (kin-openapi leaves it unchecked), so both sides assert the same
+// formats. Webhooks.ValidateDelivery also checks the delivery headers each
+// webhook documents as required.
+//
+// Nothing is loosened to make a body pass. Where GitHub returns a status an
+// operation does not document, StatusExceptions may list it, with the
+// reason, and the body is then held to GitHub's basic-error schema.
 //
 // A schema failure is a *Violation naming the operation id (or webhook
 // event.action) and the rule broken at a JSON pointer. Its message is built
