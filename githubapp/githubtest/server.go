@@ -303,12 +303,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{r: r, op: rt.op, params: params, body: body}
 	cred := credential(r)
 
-	if f := s.takeFault(rt.op); f != nil {
-		if done := s.applyFault(w, r, c, f, cred); done {
-			return
-		}
-	}
-
 	op, _, verr := s.spec.ValidateRequest(cloneRequest(r, body), body)
 	switch {
 	case errors.Is(verr, contract.ErrNoOperation):
@@ -318,6 +312,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// GitHub answers a body that breaks the schema with 422.
 		s.writeError(w, rt.op, validationFailed("Invalid request.\n\n"+verr.Error()), cred)
 		return
+	}
+
+	// Faults come after request validation: a request that breaks the
+	// contract is reported whatever the stand-in then answers.
+	if f := s.takeFault(rt.op); f != nil {
+		if done := s.applyFault(w, r, c, f, cred); done {
+			return
+		}
 	}
 
 	status, v, herr := s.authorize(c, rt)
