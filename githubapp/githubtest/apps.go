@@ -44,17 +44,20 @@ func (s *Server) createToken(c *call) (int, any, error) {
 			return 0, nil, err
 		}
 	}
+	var limit []string
 	for _, r := range req.Repositories {
-		if !in.covers(in.Account + "/" + r) {
+		full := in.Account + "/" + r
+		if !in.covers(full) || s.repo(full) == nil {
 			return 0, nil, validationFailed("There is at least one repository that does not exist or is not accessible to the parent installation.")
 		}
+		limit = append(limit, full)
 	}
-	v, exp, err := s.Token(in.ID)
+	v, exp, err := s.mintToken(in.ID, limit)
 	if err != nil {
 		return 0, nil, err
 	}
 	sel := "all"
-	if in.Repos != nil {
+	if in.Repos != nil || limit != nil {
 		sel = "selected"
 	}
 	return 201, obj{"token": v, "expires_at": exp.UTC().Format(time.RFC3339),

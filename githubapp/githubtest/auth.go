@@ -49,6 +49,7 @@ func (i *Installation) covers(full string) bool {
 type token struct {
 	value   string
 	inst    int64
+	repos   []string // full names it is limited to; nil: the installation's
 	expires time.Time
 }
 
@@ -102,12 +103,17 @@ func (s *Server) installationFor(full string) *Installation {
 // Token mints an installation access token for installation id as
 // POST /app/installations/{id}/access_tokens would, with its expiry.
 func (s *Server) Token(installationID int64) (string, time.Time, error) {
+	return s.mintToken(installationID, nil)
+}
+
+func (s *Server) mintToken(installationID int64, repos []string) (string, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.installs[installationID]; !ok {
 		return "", time.Time{}, fmt.Errorf("installation %d: %w", installationID, ErrNotFound)
 	}
-	t := &token{value: "ghs_" + randAlnum(36), inst: installationID, expires: s.now().Add(s.tokenTTL).Truncate(time.Second)}
+	t := &token{value: "ghs_" + randAlnum(36), inst: installationID, repos: repos,
+		expires: s.now().Add(s.tokenTTL).Truncate(time.Second)}
 	s.tokens[t.value] = t
 	return t.value, t.expires, nil
 }
@@ -134,6 +140,10 @@ func (s *Server) tokenInstallation(v string) (*Installation, error) {
 	in, ok := s.installs[t.inst]
 	if !ok {
 		return nil, errBadCredentials
+	}
+	if t.repos != nil {
+		// a token asked for some repositories opens only those
+		return &Installation{ID: in.ID, Account: in.Account, Repos: t.repos}, nil
 	}
 	return in, nil
 }

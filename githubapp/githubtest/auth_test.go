@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-github/v60/github"
+	ghgithub "github.com/google/go-github/v69/github"
 )
 
 // fakeClock is a clock tests move by hand.
@@ -137,5 +139,44 @@ func TestJWTChecked(t *testing.T) {
 	var er *github.ErrorResponse
 	if !errors.As(err, &er) || er.Response.StatusCode != 401 {
 		t.Errorf("GET /app with an installation token: %v", err)
+	}
+}
+
+// TestTokenLimitedToRepositories: a token asked for some repositories
+// opens only those; asking for one outside the installation is a 422.
+func TestTokenLimitedToRepositories(t *testing.T) {
+	srv := New(t)
+	for _, r := range []string{"shop", "two"} {
+		if err := srv.CreateRepo("acme", r, map[string]string{"x": "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inst := srv.Install("acme")
+	app := srv.App()
+	tr, err := ghinstallation.New(http.DefaultTransport, app.ID, inst, app.PrivateKeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.BaseURL = srv.URL
+	tr.InstallationTokenOptions = &ghgithub.InstallationTokenOptions{Repositories: []string{"shop"}}
+	tok, err := tr.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := rawRequest(t, srv, tok, "GET", "/repos/acme/shop", ""); st != 200 {
+		t.Errorf("acme/shop: %d", st)
+	}
+	if st, _ := rawRequest(t, srv, tok, "GET", "/repos/acme/two", ""); st != 404 {
+		t.Errorf("acme/two: %d, want 404", st)
+	}
+	missing, err := ghinstallation.New(http.DefaultTransport, app.ID, inst, app.PrivateKeyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing.BaseURL = srv.URL
+	missing.InstallationTokenOptions = &ghgithub.InstallationTokenOptions{Repositories: []string{"missing"}}
+	var he *ghinstallation.HTTPError
+	if _, err := missing.Token(context.Background()); !errors.As(err, &he) || he.Response.StatusCode != 422 {
+		t.Errorf("token for a missing repository: %v", err)
 	}
 }

@@ -282,9 +282,7 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 	}
 	// Delivered before the receive-pack response ends, so a test sees the
 	// webhooks once its git push has returned.
-	for _, e := range events {
-		s.deliver("push", e)
-	}
+	s.deliverPush(rs, in, events)
 }
 
 var (
@@ -316,5 +314,40 @@ func (s *Server) isAncestor(rs *repoState, a, b string) (bool, error) {
 		return false, nil
 	default:
 		return false, fmt.Errorf("git merge-base --is-ancestor: %w", err)
+	}
+}
+
+// deliverPush sends the push webhooks, then pull_request synchronize for
+// every open pull request whose head branch moved, as GitHub does.
+func (s *Server) deliverPush(rs *repoState, in *Installation, events []obj) {
+	for _, e := range events {
+		s.deliver("push", e)
+	}
+	for _, e := range events {
+		if e["deleted"] == true {
+			continue
+		}
+		branch, ok := strings.CutPrefix(e["ref"].(string), "refs/heads/")
+		if !ok {
+			continue
+		}
+		s.mu.Lock()
+		var open []*PullRequest
+		for _, p := range s.pulls {
+			if p.Repo == rs.full() && p.State == "open" && p.Head == branch {
+				open = append(open, p)
+			}
+		}
+		s.mu.Unlock()
+		for _, p := range open {
+			o, err := s.pullObject(rs, p)
+			if err != nil {
+				s.log.Error("pull_request synchronize", "repo", rs.full(), "error", err.Error())
+				continue
+			}
+			ev := s.pullEvent(rs, in, "synchronize", o)
+			ev["before"], ev["after"] = e["before"], e["after"]
+			s.deliver("pull_request", ev)
+		}
 	}
 }

@@ -335,9 +335,7 @@ func (s *Server) moveRefs(rs *repoState, in *Installation, update func() error) 
 	if err != nil {
 		return err
 	}
-	for _, e := range events {
-		s.deliver("push", e)
-	}
+	s.deliverPush(rs, in, events)
 	return nil
 }
 

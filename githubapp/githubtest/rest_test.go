@@ -151,11 +151,22 @@ func TestPullRequestConflictAndClose(t *testing.T) {
 	if !errors.As(err, &er) || er.Response.StatusCode != 405 {
 		t.Errorf("conflicting merge: %v", err)
 	}
+	// A push to the head branch: pull_request synchronize with before/after.
+	mustGit(t, dir, "checkout", "-q", "topic")
+	before := mustGit(t, dir, "rev-parse", "HEAD")
+	writeFile(t, dir, "more.txt", "more\n")
+	mustGit(t, dir, "add", "-A")
+	mustGit(t, dir, "commit", "-q", "-m", "more")
+	mustGit(t, dir, "push", "-q", "origin", "topic")
+	syncs := f.rc.events("pull_request")
+	if last := syncs[len(syncs)-1]; last["action"] != "synchronize" || last["before"] != before || last["after"] != mustGit(t, dir, "rev-parse", "HEAD") {
+		t.Errorf("after a push to the head: %v %v %v", last["action"], last["before"], last["after"])
+	}
 	if _, _, err := f.gh.PullRequests.Edit(ctx, "acme", "shop", pr.GetNumber(), &github.PullRequest{State: github.String("closed")}); err != nil {
 		t.Fatal(err)
 	}
 	prs := f.rc.events("pull_request")
-	if len(prs) != 2 || prs[1]["action"] != "closed" || prs[1]["pull_request"].(map[string]any)["merged"] != false {
+	if len(prs) != 3 || prs[2]["action"] != "closed" || prs[2]["pull_request"].(map[string]any)["merged"] != false {
 		t.Errorf("pull_request webhooks = %v", len(prs))
 	}
 	if got := f.srv.PullRequests(); len(got) != 1 || got[0].State != "closed" || got[0].Merged {
