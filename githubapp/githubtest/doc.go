@@ -14,4 +14,10 @@
 // comments, issues, labels, revoked credentials and webhook deliveries are
 // kept in memory and readable by tests; faults (5xx, rate limits, 422,
 // slow answers, dropped deliveries) are injected on demand.
+//
+// Webhooks are delivered synchronously, before the request that caused them
+// (the git push, the merge, the ref update) is answered, so a test sees them
+// as soon as its call returns; GitHub does not retry and neither does the
+// stand-in, but every delivery is recorded and can be redelivered under its
+// original X-GitHub-Delivery.
 package githubtest

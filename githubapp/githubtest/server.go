@@ -280,6 +280,15 @@ func unauthorized(msg string) *apiError { return &apiError{status: 401, message:
 
 const docsURL = "https://docs.github.com/rest"
 
+// ServeHTTP serves git smart HTTP under /{owner}/{repo}.git/ and the REST
+// operations of routes.go everywhere else. A REST request is validated
+// against GitHub's description first (a violation is reported and answered
+// 422, as GitHub answers a body its schema refuses), then faults apply, then
+// authentication, then the handler; a successful answer is validated before
+// it is sent (a violation is reported and answered 500). Error answers are
+// built by writeError in GitHub's basic-error / validation-error shape and
+// are not validated: GitHub's description leaves most error statuses
+// undocumented per operation (401 nowhere, 422 not for checks/create).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isGitPath(r.URL.Path) {
 		s.serveGit(w, r)
