@@ -165,8 +165,14 @@ func (s *Server) createCheckRun(c *call) (int, any, error) {
 	}
 	s.mu.Lock()
 	s.checkRuns = append(s.checkRuns, cr)
+	snap := *cr
 	s.mu.Unlock()
-	return 201, s.checkRunObject(c.repo, cr), nil
+	// GitHub tells the App about its own check runs too.
+	s.deliver("check_run", s.checkRunEvent(c.repo, &snap, "created", s.bot()))
+	if snap.Status == "completed" {
+		s.deliver("check_run", s.checkRunEvent(c.repo, &snap, "completed", s.bot()))
+	}
+	return 201, s.checkRunObject(c.repo, &snap), nil
 }
 
 func (s *Server) checkRunParam(c *call) (*CheckRun, error) {
@@ -204,14 +210,20 @@ func (s *Server) updateCheckRun(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	next := *cr
 	next.Annotations = slices.Clone(cr.Annotations)
 	if err := s.applyCheckRun(&next, &req); err != nil {
+		s.mu.Unlock()
 		return 0, nil, err
 	}
+	completed := cr.Status != "completed" && next.Status == "completed"
 	*cr = next
-	return 200, s.checkRunObject(c.repo, cr), nil
+	snap := next
+	s.mu.Unlock()
+	if completed {
+		s.deliver("check_run", s.checkRunEvent(c.repo, &snap, "completed", s.bot()))
+	}
+	return 200, s.checkRunObject(c.repo, &snap), nil
 }
 
 func (s *Server) listCheckRuns(c *call) (int, any, error) {

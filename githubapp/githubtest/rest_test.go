@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -201,8 +202,15 @@ func TestTriggers(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs := f.rc.events("check_run")
-	if len(runs) != 2 || runs[0]["action"] != "rerequested" || runs[1]["requested_action"].(map[string]any)["identifier"] != "false_positive" {
-		t.Errorf("check_run webhooks = %v", runs)
+	var actions []string
+	for _, r := range runs {
+		actions = append(actions, r["action"].(string))
+	}
+	if want := []string{"created", "completed", "rerequested", "requested_action"}; !slices.Equal(actions, want) {
+		t.Fatalf("check_run webhooks = %v, want %v", actions, want)
+	}
+	if runs[3]["requested_action"].(map[string]any)["identifier"] != "false_positive" {
+		t.Errorf("requested_action = %v", runs[3]["requested_action"])
 	}
 	if ins := f.rc.events("installation"); len(ins) != 1 || ins[0]["action"] != "created" {
 		t.Errorf("installation webhooks = %d", len(ins))

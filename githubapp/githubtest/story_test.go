@@ -112,6 +112,13 @@ func TestStory(t *testing.T) {
 		runs[0].Conclusion != "action_required" || runs[0].Status != "completed" {
 		t.Fatalf("check runs = %+v", runs)
 	}
+	var crActions []string
+	for _, e := range f.rc.events("check_run") {
+		crActions = append(crActions, e["action"].(string))
+	}
+	if !slices.Equal(crActions, []string{"created", "completed"}) {
+		t.Errorf("check_run webhooks = %v", crActions)
+	}
 	list, _, err := gh.Checks.ListCheckRunsForRef(ctx, "acme", "shop", "main", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -19,20 +19,9 @@ func (s *Server) TriggerCheckRun(id int64, action, identifier string) (Delivery,
 	}
 	rs := s.repo(cr.Repo)
 	s.mu.Lock()
-	o := s.checkRunObject(rs, cr)
-	in := s.installationFor(rs.full())
+	snap := *cr
 	s.mu.Unlock()
-	// the webhook description types these as strings: GitHub sends "" for unset
-	o["details_url"], o["external_id"] = cr.DetailsURL, cr.ExternalID
-	o["check_suite"] = obj{"id": cr.ID + 500000, "head_sha": cr.HeadSHA, "head_branch": nil, "status": "completed",
-		"conclusion": o["conclusion"], "url": s.apiURL(rs, fmt.Sprintf("check-suites/%d", cr.ID+500000)),
-		"before": nil, "after": nil, "pull_requests": []obj{}, "app": s.appObject(),
-		"created_at": ts(cr.StartedAt), "updated_at": ts(s.now())}
-	e := obj{"action": action, "check_run": o, "repository": s.repoObject(rs), "sender": s.user("octocat", "User"),
-		"organization": s.orgObject(rs.owner)}
-	if in != nil {
-		e["installation"] = obj{"id": in.ID, "node_id": nodeID("Installation", in.ID)}
-	}
+	e := s.checkRunEvent(rs, &snap, action, s.user("octocat", "User"))
 	if action == "requested_action" {
 		e["requested_action"] = obj{"identifier": identifier}
 	}
@@ -63,4 +52,25 @@ func (s *Server) TriggerInstallation(id int64, action string) (Delivery, error) 
 	e := obj{"action": action, "installation": s.installationObject(in), "repositories": repos,
 		"sender": s.user("octocat", "User")}
 	return *s.deliver("installation", e), nil
+}
+
+// checkRunEvent is a check_run webhook payload for cr (a copy the caller
+// owns).
+func (s *Server) checkRunEvent(rs *repoState, cr *CheckRun, action string, sender obj) obj {
+	o := s.checkRunObject(rs, cr)
+	s.mu.Lock()
+	in := s.installationFor(rs.full())
+	s.mu.Unlock()
+	// the webhook description types these as strings: GitHub sends "" for unset
+	o["details_url"], o["external_id"] = cr.DetailsURL, cr.ExternalID
+	o["check_suite"] = obj{"id": cr.ID + 500000, "head_sha": cr.HeadSHA, "head_branch": nil, "status": "completed",
+		"conclusion": o["conclusion"], "url": s.apiURL(rs, fmt.Sprintf("check-suites/%d", cr.ID+500000)),
+		"before": nil, "after": nil, "pull_requests": []obj{}, "app": s.appObject(),
+		"created_at": ts(cr.StartedAt), "updated_at": ts(s.now())}
+	e := obj{"action": action, "check_run": o, "repository": s.repoObject(rs), "sender": sender,
+		"organization": s.orgObject(rs.owner)}
+	if in != nil {
+		e["installation"] = obj{"id": in.ID, "node_id": nodeID("Installation", in.ID)}
+	}
+	return e
 }
