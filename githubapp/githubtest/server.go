@@ -294,6 +294,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveGit(w, r)
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == StatePath {
+		s.serveState(w)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 100<<20))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)

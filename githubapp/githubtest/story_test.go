@@ -249,6 +249,10 @@ func TestStory(t *testing.T) {
 	if _, err := gitCmd(t.TempDir(), "ls-remote", srv.AuthCloneURL("acme", "shop", token)); err == nil {
 		t.Error("git with a revoked token succeeded")
 	}
+	st, body := rawRequest(t, srv, "", "GET", StatePath, "")
+	if st != 200 || strings.Contains(string(body), token) || !strings.Contains(string(body), `"revoked_credentials": 1`) {
+		t.Errorf("state: %d, holds the token: %v", st, strings.Contains(string(body), token))
+	}
 	if f.rc.bad != 0 {
 		t.Errorf("%d deliveries failed signature checks", f.rc.bad)
 	}

@@ -8,7 +8,8 @@
 // the data directory, mode 0600), and each installation with its
 // repositories — then serves until SIGINT or SIGTERM. Every contract
 // violation is logged to stderr as JSON; the process exits 1 when there
-// were any. Without -data it works in a temporary directory removed on
+// were any. GET /_standin/state shows check runs, pull requests, comments,
+// issues and deliveries as JSON. Without -data it works in a temporary directory removed on
 // exit.
 package main
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
+	"github.com/pushvault/pushvault/githubapp/githubtest"
 )
 
 type syncBuffer struct {
@@ -84,6 +85,16 @@ func TestStandalone(t *testing.T) {
 	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("clone: %v: %s", err, out)
+	}
+	resp, err := http.Get(info.URL + githubtest.StatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state githubtest.State
+	err = json.NewDecoder(resp.Body).Decode(&state)
+	resp.Body.Close()
+	if err != nil || len(state.Violations) != 0 || state.Deliveries == nil {
+		t.Errorf("state = %+v, %v", state, err)
 	}
 	cancel()
 	if err := <-done; err != nil {
