@@ -183,6 +183,13 @@ func (s *Server) authorize(c *call, rt *route) (int, any, error) {
 		if err := s.verifyJWT(cred); err != nil {
 			return 0, nil, err
 		}
+	case authAny:
+		if cred == "" {
+			break
+		}
+		if _, err := s.tokenInstallation(cred); err != nil && s.verifyJWT(cred) != nil {
+			return 0, nil, errBadCredentials
+		}
 	case authToken:
 		if cred == "" {
 			return 0, nil, unauthorized("Requires authentication")

@@ -40,6 +40,11 @@ func refused(t *testing.T, srv *Server, token string) {
 	if st, _ := rawRequest(t, srv, token, "GET", "/repos/acme/shop", ""); st != 401 {
 		t.Errorf("REST status = %d, want 401", st)
 	}
+	if token != "" {
+		if st, _ := rawRequest(t, srv, token, "GET", "/rate_limit", ""); st != 401 {
+			t.Errorf("GET /rate_limit status = %d, want 401", st)
+		}
+	}
 	if _, err := gitCmd(t.TempDir(), "ls-remote", srv.AuthCloneURL("acme", "shop", token)); err == nil {
 		t.Error("git ls-remote succeeded")
 	}

@@ -8,7 +8,8 @@ import (
 type authKind int
 
 const (
-	authNone  authKind = iota // anyone (manifest conversion, credential revocation, rate limit)
+	authNone  authKind = iota // anyone (manifest conversion, credential revocation)
+	authAny                   // anyone, but credentials sent must be live (rate limit: how a token is checked)
 	authJWT                   // the App's JWT
 	authToken                 // an installation token covering the repository in the path
 )
@@ -37,7 +38,7 @@ func (s *Server) buildRoutes() []route {
 		r("GET", repo+"/installation", "apps/get-repo-installation", authJWT, s.getRepoInstallation),
 		r("GET", "/orgs/{org}/installation", "apps/get-org-installation", authJWT, s.getOrgInstallation),
 		r("POST", "/app-manifests/{code}/conversions", "apps/create-from-manifest", authNone, s.convertManifest),
-		r("GET", "/rate_limit", "rate-limit/get", authNone, s.getRateLimit),
+		r("GET", "/rate_limit", "rate-limit/get", authAny, s.getRateLimit),
 		r("POST", "/credentials/revoke", "credentials/revoke", authNone, s.revokeCredentials),
 		r("GET", repo, "repos/get", authToken, s.getRepo),
 

@@ -249,6 +249,9 @@ func TestStory(t *testing.T) {
 	if _, err := gitCmd(t.TempDir(), "ls-remote", srv.AuthCloneURL("acme", "shop", token)); err == nil {
 		t.Error("git with a revoked token succeeded")
 	}
+	if st, _ := rawRequest(t, srv, token, "GET", "/rate_limit", ""); st != 401 {
+		t.Errorf("GET /rate_limit with a revoked token: %d, want 401", st)
+	}
 	st, body := rawRequest(t, srv, "", "GET", StatePath, "")
 	if st != 200 || strings.Contains(string(body), token) || !strings.Contains(string(body), `"revoked_credentials": 1`) {
 		t.Errorf("state: %d, holds the token: %v", st, strings.Contains(string(body), token))
