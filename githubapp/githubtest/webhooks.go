@@ -99,7 +99,7 @@ func (s *Server) deliver(event string, payload obj) *Delivery {
 		d.Action = a
 	}
 	if err == nil {
-		if verr := s.hooks.Validate(event, body); verr != nil {
+		if verr := s.hooks.ValidateDelivery(s.deliveryHeaders(d), body); verr != nil {
 			s.violation(verr)
 			err = verr
 		}
@@ -139,20 +139,7 @@ func (s *Server) send(d *Delivery) {
 		s.setDelivery(d, 0, err.Error())
 		return
 	}
-	mac := hmac.New(sha256.New, []byte(s.app.WebhookSecret))
-	mac.Write(d.Payload)
-	mac1 := hmac.New(sha1.New, []byte(s.app.WebhookSecret))
-	mac1.Write(d.Payload)
-	h := req.Header
-	h.Set("Content-Type", "application/json")
-	h.Set("User-Agent", "GitHub-Hookshot/stand-in")
-	h.Set("X-GitHub-Event", d.Event)
-	h.Set("X-GitHub-Delivery", d.ID)
-	h.Set("X-GitHub-Hook-ID", "1")
-	h.Set("X-GitHub-Hook-Installation-Target-ID", strconv.FormatInt(s.app.ID, 10))
-	h.Set("X-GitHub-Hook-Installation-Target-Type", "integration")
-	h.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	h.Set("X-Hub-Signature", "sha1="+hex.EncodeToString(mac1.Sum(nil)))
+	req.Header = s.deliveryHeaders(d)
 	resp, err := s.client.Do(req)
 	if err != nil {
 		s.setDelivery(d, 0, err.Error())
@@ -165,6 +152,26 @@ func (s *Server) send(d *Delivery) {
 		msg = "receiver answered " + resp.Status
 	}
 	s.setDelivery(d, resp.StatusCode, msg)
+}
+
+// deliveryHeaders are the headers GitHub sends with d, signed with the
+// App's webhook secret.
+func (s *Server) deliveryHeaders(d *Delivery) http.Header {
+	mac := hmac.New(sha256.New, []byte(s.app.WebhookSecret))
+	mac.Write(d.Payload)
+	mac1 := hmac.New(sha1.New, []byte(s.app.WebhookSecret))
+	mac1.Write(d.Payload)
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", "GitHub-Hookshot/stand-in")
+	h.Set("X-GitHub-Event", d.Event)
+	h.Set("X-GitHub-Delivery", d.ID)
+	h.Set("X-GitHub-Hook-ID", "1")
+	h.Set("X-GitHub-Hook-Installation-Target-ID", strconv.FormatInt(s.app.ID, 10))
+	h.Set("X-GitHub-Hook-Installation-Target-Type", "integration")
+	h.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	h.Set("X-Hub-Signature", "sha1="+hex.EncodeToString(mac1.Sum(nil)))
+	return h
 }
 
 func (s *Server) setDelivery(d *Delivery, code int, msg string) {
