@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/vault/api"
 )
@@ -56,8 +57,14 @@ func (r *Runner) setMetadata(ctx context.Context, t Target, s *kvSecret, kv map[
 		md[k] = v
 	}
 	for k, v := range kv {
+		// Vault takes 1 to 512 printable characters: "" removes the key.
+		v = oneLine(v)
+		if v == "" {
+			delete(md, k)
+			continue
+		}
 		if len(v) > 512 {
-			v = v[:512]
+			v = v[:509] + "..."
 		}
 		md[k] = v
 	}
@@ -106,6 +113,9 @@ func (r *Runner) destroy(ctx context.Context, t Target, v int) error {
 	}
 	return nil
 }
+
+// oneLine folds whitespace runs (Vault's multi-line errors) into single spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)

@@ -126,9 +126,9 @@ func startVault(t *testing.T) (*vaulttest.Server, *api.Client) {
 	return s, s.Client(t)
 }
 
-func want(t *testing.T, what string, want, got any) {
+func want(t *testing.T, what string, want, got any, opts ...cmp.Option) {
 	t.Helper()
-	if d := cmp.Diff(want, got); d != "" {
+	if d := cmp.Diff(want, got, opts...); d != "" {
 		t.Errorf("%s (-want +got):\n%s", what, d)
 	}
 }

@@ -246,7 +246,7 @@ func (e *RotationError) Unwrap() error { return e.Err }
 // fail records rotation_failed with the reason and leaves the secret in
 // that state; what was done before stays recorded as done.
 func (r *Runner) fail(ctx context.Context, t Target, sec *kvSecret, name string, attempt int, step string, cause error) (Result, error) {
-	reason := r.scrub(t, step+": "+cause.Error())
+	reason := oneLine(r.scrub(t, step+": "+cause.Error()))
 	err := &RotationError{Rotator: name, Step: step, Err: cause, msg: "rotation " + rotName(name) + " " + reason}
 	res := Result{State: StateFailed, Rotator: name, Reason: reason, Attempt: attempt}
 	if merr := r.setMetadata(ctx, t, sec, map[string]string{mdState: string(StateFailed), mdError: reason}); merr != nil {

@@ -42,9 +42,9 @@ type Settings struct {
 	// Approval is auto (default) or required: rotations wait for an
 	// approval (the "Approve rotation" check-run action, or
 	// `pushvault scan --fix --approve-rotation` locally).
-	Approval  string     `yaml:"approval"`
-	Databases []Database `yaml:"databases"`
-	PKI       []PKIMount `yaml:"pki"`
+	Approval  string        `yaml:"approval"`
+	Databases []Database    `yaml:"databases"`
+	PKI       []PKIMount    `yaml:"pki"`
 	Owned     []OwnedSecret `yaml:"owned"`
 }
 

@@ -84,12 +84,12 @@ func (v *VaultToken) CheckDead(ctx context.Context, t Target) error {
 }
 
 // unknownToken: auth/token/lookup answered that the token does not exist.
-// Vault says so only in the message ("bad token", 400), so the message is
-// compared exactly; a 403 is pushvault's own token lacking permission and
-// is not taken as an answer.
+// Vault says so only in the message ("bad token", with 400 or, since 1.x,
+// 403), so the message is compared exactly: a 403 "permission denied" is
+// pushvault's own token lacking permission and is not taken as an answer.
 func unknownToken(err error) bool {
 	var re *api.ResponseError
-	if !errors.As(err, &re) || re.StatusCode != http.StatusBadRequest {
+	if !errors.As(err, &re) || (re.StatusCode != http.StatusBadRequest && re.StatusCode != http.StatusForbidden) {
 		return false
 	}
 	for _, e := range re.Errors {
