@@ -60,11 +60,34 @@ func version(binDir string) int {
 	return v
 }
 
+// Option configures Start.
+type Option func(*Cluster)
+
+// ListenOn makes the cluster listen on ip as well as on 127.0.0.1 and
+// accept password logins from it, and sets Host to ip: for tests whose
+// connection URIs must not be loopback (secret detectors ignore those).
+func ListenOn(ip string) Option { return func(c *Cluster) { c.Host = ip } }
+
+// NonLoopbackIPv4 returns an IPv4 address of this machine that is not a
+// loopback address, or an error saying there is none.
+func NonLoopbackIPv4() (string, error) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return "", err
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			return n.IP.String(), nil
+		}
+	}
+	return "", errors.New("this machine has no non-loopback IPv4 address")
+}
+
 // Start initialises and starts a cluster and registers its shutdown with
 // t.Cleanup.
-func Start(t testing.TB) *Cluster {
+func Start(t testing.TB, opts ...Option) *Cluster {
 	t.Helper()
-	c, err := start()
+	c, err := start(opts...)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -75,7 +98,7 @@ func Start(t testing.TB) *Cluster {
 	return c
 }
 
-func start() (*Cluster, error) {
+func start(opts ...Option) (*Cluster, error) {
 	bin, err := Binaries()
 	if err != nil {
 		return nil, err
@@ -86,6 +109,9 @@ func start() (*Cluster, error) {
 	}
 	c := &Cluster{Host: "127.0.0.1", Password: "pgtest-super-" + strconv.FormatInt(time.Now().UnixNano(), 36),
 		dir: dir, data: filepath.Join(dir, "data"), log: filepath.Join(dir, "postgres.log"), bin: bin}
+	for _, o := range opts {
+		o(c)
+	}
 	if os.Geteuid() == 0 {
 		c.runAs = "postgres"
 		if _, err := user.Lookup(c.runAs); err != nil {
@@ -112,6 +138,17 @@ func start() (*Cluster, error) {
 		return nil, err
 	}
 	os.Remove(pwfile)
+	if c.Host != "127.0.0.1" {
+		hba, err := os.OpenFile(filepath.Join(c.data, "pg_hba.conf"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		_, err = fmt.Fprintf(hba, "host all all %s/32 scram-sha-256\n", c.Host)
+		hba.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		if c.Port, lastErr = freePort(); lastErr != nil {
@@ -147,7 +184,11 @@ func (c *Cluster) run(prog string, args ...string) error {
 
 // Restart starts the cluster (again, after Stop) on the same port.
 func (c *Cluster) Restart() error {
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off", c.Port, c.dir)
+	listen := "127.0.0.1"
+	if c.Host != "127.0.0.1" {
+		listen += "," + c.Host
+	}
+	opts := fmt.Sprintf("-c listen_addresses=%s -p %d -k %s -c fsync=off", listen, c.Port, c.dir)
 	return c.run("pg_ctl", "start", "-w", "-t", "60", "-D", c.data, "-l", c.log, "-o", opts)
 }
 

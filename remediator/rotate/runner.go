@@ -121,6 +121,13 @@ func (r *Runner) Run(ctx context.Context, t Target) (Result, error) {
 			Refs: parseRefs(sec.md[mdRefs]), Attempt: atoi(sec.md[mdAttempts]), Already: true}, nil
 	}
 	name, rot, err := r.pick(ctx, t)
+	if prev := sec.md[mdRotator]; sec.md[mdState] == "rotating" || sec.md[mdState] == string(StateFailed) {
+		// A retry stays with the rotator that started: after a revocation
+		// the credential may no longer match anything.
+		if pr, ok := r.rotators[prev]; ok && r.settings.enabled(prev) {
+			name, rot, err = prev, pr, nil
+		}
+	}
 	if err != nil {
 		return r.fail(ctx, t, &sec, "", atoi(sec.md[mdAttempts]), "choosing a rotator", err)
 	}

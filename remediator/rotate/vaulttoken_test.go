@@ -124,3 +124,18 @@ path "auth/token/revoke-accessor" { capabilities = ["update"] }
 	}
 	noLeak(t, []string{leaked}, res, rec.events, md, err)
 }
+
+// TestVaultTokenOfAnotherVault: a token this Vault does not know is no
+// proof of anything: it is left to a person, not reported dead.
+func TestVaultTokenOfAnotherVault(t *testing.T) {
+	_, c := startVault(t)
+	tg := vaultSecret(t, c, "vault_token", "VaultToken", rotate.Data{"value": "hvs.CAESIJ3kq0rLb2xYz1c5bqM1y0q9Qv2m8wA7QYz3nKx0pT5aGh4KHGh2cy5ZbTZ6eGZ3"})
+	rec := &recorder{}
+	res, err := rotate.NewRunner(c, rotate.Settings{}, rec).Run(context.Background(), tg)
+	if err != nil || res.State != rotate.StateManual {
+		t.Fatalf("got %+v, %v; want rotation_manual", res, err)
+	}
+	if cur, _, _ := versions(t, c, tg); cur != 1 {
+		t.Errorf("version %d written for a token that was not revoked", cur)
+	}
+}
