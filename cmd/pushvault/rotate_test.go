@@ -234,4 +234,3 @@ func TestFixRotates(t *testing.T) {
 		}
 	}
 }
-
