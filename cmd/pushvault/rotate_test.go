@@ -67,13 +67,36 @@ func TestFixRotates(t *testing.T) {
 		t.Fatalf("before: the leaked password should log in: %v", err)
 	}
 
-	run := vaultRun(t, srv, data, r.Dir, "scan", "--fix")
+	// First with the database down: the database rotation fails in a
+	// stated state, the rest goes on, the fix is written, exit 2.
+	pg.Stop()
+	down := vaultRun(t, srv, data, r.Dir, "scan", "--fix", "--log-level", "debug")
+	if down.code != 2 || !strings.Contains(down.stderr, "rotation failed") ||
+		!strings.Contains(down.stdout, "rotation: FAILED (attempt 1): rotating at the source:") {
+		t.Fatalf("database down: exit %d\nstdout:\n%s\nstderr:\n%s", down.code, down.stdout, down.stderr)
+	}
+	if r.Git("branch", "--list", "pushvault/*") == "" {
+		t.Error("no fix branch after a failed rotation")
+	}
+	if meta, err := c.KVv2("secret").GetMetadata(ctx, "pushvault/acme/shop/database_url"); err != nil ||
+		meta.CustomMetadata["state"] != "rotation_failed" || meta.CurrentVersion != 1 || meta.Versions["1"].Destroyed {
+		t.Errorf("after the failure: %v %+v", err, meta)
+	}
+	if err := pg.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pg.Login(ctx, "app", pgPass); err != nil {
+		t.Fatalf("the failed rotation changed the password: %v", err)
+	}
+
+	// The retry completes it.
+	run := vaultRun(t, srv, data, r.Dir, "scan", "--fix", "--log-level", "debug")
 	if run.code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", run.code, run.stdout, run.stderr)
 	}
 	for _, want := range []string{
 		"rotation: rotated by postgresql; exposed value proven dead; version 1 destroyed; current version 2",
-		"rotation: rotated by vault_token; exposed value proven dead; version 1 destroyed; current version 2",
+		"rotation: rotated by vault_token; exposed value proven dead; version 1 destroyed; current version 2; done earlier",
 		"rotation: manual: rotate it yourself",
 		"provider guide: https://howtorotate.com/docs/tutorials/stripe/",
 	} {
@@ -214,8 +237,10 @@ func TestFixRotates(t *testing.T) {
 			t.Errorf("marked_rotated by %q", rec.Actor)
 		}
 	}
-	for tr, n := range map[string]int{"detected": 3, "vaulted": 3, "rotation_started": 2, "rotated": 2, "exposed_verified_dead": 2,
-		"exposed_destroyed": 2, "rotation_manual": 1, "marked_rotated": 1, "fix_proposed": 3} {
+	for tr, n := range map[string]int{"detected": 3, "vaulted": 3, "rotation_started": 3, "rotation_failed": 1, "rotated": 2,
+		"exposed_verified_dead": 2, "exposed_destroyed": 2, "rotation_manual": 1, "marked_rotated": 1,
+		// Two fix commits: the retry's references point at the static role.
+		"fix_proposed": 6} {
 		if counts[tr] != n {
 			t.Errorf("ledger: %d %s, want %d (all: %v)", counts[tr], tr, n, counts)
 		}
@@ -226,7 +251,7 @@ func TestFixRotates(t *testing.T) {
 	}
 	md := vaultRun(t, srv, data, r.Dir, "evidence", "export", "--format", "md")
 
-	for _, out := range []result{run, run2, bad, marked, ver, md, {stdout: string(ledger)}} {
+	for _, out := range []result{down, run, run2, bad, marked, ver, md, {stdout: string(ledger)}} {
 		for _, v := range []string{pgPass, newPass, token, stripe} {
 			if strings.Contains(out.stdout+out.stderr, v) {
 				t.Errorf("a secret value (starts %q) appears in pushvault's output or ledger", v[:4])
