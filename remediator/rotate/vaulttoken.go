@@ -25,21 +25,24 @@ var _ Rotator = (*VaultToken)(nil)
 
 // Match implements Rotator: VaultToken findings (hvs., hvb. tokens; also
 // legacy s. tokens found by a custom detector of that name) that this
-// Vault knows. A token it does not know may belong to another Vault: that
-// is no proof it is dead, so it is left to a person.
+// Vault knows and can revoke. A token it does not know may belong to
+// another Vault: that is no proof it is dead, so it is left to a person, as
+// are batch tokens (not revocable; they expire).
 func (v *VaultToken) Match(ctx context.Context, t Target) (bool, error) {
 	tok := t.Exposed.Reveal("value")
 	if t.Detector != "VaultToken" || !(strings.HasPrefix(tok, "hvs.") || strings.HasPrefix(tok, "hvb.") || strings.HasPrefix(tok, "s.")) {
 		return false, nil
 	}
-	_, err := v.c.Logical().WriteWithContext(ctx, "auth/token/lookup", map[string]any{"token": tok})
+	sec, err := v.c.Logical().WriteWithContext(ctx, "auth/token/lookup", map[string]any{"token": tok})
 	switch {
 	case unknownToken(err):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("vault auth/token/lookup: %w", err)
 	}
-	return true, nil
+	// Batch tokens can't be revoked (they expire): a person decides.
+	typ, _ := sec.Data["type"].(string)
+	return typ != "batch", nil
 }
 
 // Rotate implements Rotator. A token Vault no longer knows is already

@@ -125,17 +125,31 @@ path "auth/token/revoke-accessor" { capabilities = ["update"] }
 	noLeak(t, []string{leaked}, res, rec.events, md, err)
 }
 
-// TestVaultTokenOfAnotherVault: a token this Vault does not know is no
-// proof of anything: it is left to a person, not reported dead.
-func TestVaultTokenOfAnotherVault(t *testing.T) {
+// TestVaultTokenNotRevocable: a token this Vault does not know is no
+// proof of anything, and a batch token can't be revoked: both are left to a
+// person, not reported dead, and nothing is written.
+func TestVaultTokenNotRevocable(t *testing.T) {
 	_, c := startVault(t)
-	tg := vaultSecret(t, c, "vault_token", "VaultToken", rotate.Data{"value": "hvs.CAESIJ3kq0rLb2xYz1c5bqM1y0q9Qv2m8wA7QYz3nKx0pT5aGh4KHGh2cy5ZbTZ6eGZ3"})
-	rec := &recorder{}
-	res, err := rotate.NewRunner(c, rotate.Settings{}, rec).Run(context.Background(), tg)
-	if err != nil || res.State != rotate.StateManual {
-		t.Fatalf("got %+v, %v; want rotation_manual", res, err)
+	batch, err := c.Auth().Token().Create(&api.TokenCreateRequest{Type: "batch", Policies: []string{"default"}, TTL: "1h"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if cur, _, _ := versions(t, c, tg); cur != 1 {
-		t.Errorf("version %d written for a token that was not revoked", cur)
+	for name, tok := range map[string]string{
+		"another_vaults_token": "hvs.CAESIJ3kq0rLb2xYz1c5bqM1y0q9Qv2m8wA7QYz3nKx0pT5aGh4KHGh2cy5ZbTZ6eGZ3",
+		"batch_token":          batch.Auth.ClientToken,
+	} {
+		t.Run(name, func(t *testing.T) {
+			tg := vaultSecret(t, c, name, "VaultToken", rotate.Data{"value": tok})
+			res, err := rotate.NewRunner(c, rotate.Settings{}, &recorder{}).Run(context.Background(), tg)
+			if err != nil || res.State != rotate.StateManual {
+				t.Fatalf("got %+v, %v; want rotation_manual", res, err)
+			}
+			if cur, _, _ := versions(t, c, tg); cur != 1 {
+				t.Errorf("version %d written for a token that was not revoked", cur)
+			}
+		})
+	}
+	if !tokenWorks(t, c, batch.Auth.ClientToken) {
+		t.Error("the batch token was revoked")
 	}
 }
