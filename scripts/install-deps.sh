@@ -7,6 +7,10 @@
 #                it pushvault builds and works the same, slower.
 #   postgresql — the server binaries (initdb, pg_ctl) internal/pgtest runs
 #                a throwaway cluster with, for the database rotation tests.
+#   mariadb-server — mariadb-install-db and mariadbd, for internal/mysqltest
+#                (the MySQL/MariaDB rotation test).
+# The packages' own services are not needed (the tests start their own
+# servers in temporary directories).
 set -euo pipefail
 want=""
 if [ ! -f /usr/include/re2/re2.h ]; then
@@ -15,11 +19,14 @@ fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   want="$want postgresql"
 fi
+if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
+  want="$want mariadb-server"
+fi
 if [ -z "$want" ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-deps: no apt-get; missing:$want (without libre2 start-up is slower; without postgresql the rotation tests fail)" >&2
+  echo "install-deps: no apt-get; missing:$want (without libre2 start-up is slower; without postgresql or mariadb-server the rotation tests fail)" >&2
   exit 0
 fi
 SUDO=""

@@ -82,7 +82,7 @@ func WithLogger(l *slog.Logger) Option { return func(r *Runner) { r.log = l } }
 
 // NewRunner returns a runner using c (which needs the capabilities listed
 // in the README's policy), settings s and recorder rec. The Vault-backed
-// rotators the settings configure (PostgreSQL, Vault tokens, PKI, owned
+// rotators the settings configure (PostgreSQL, MySQL, Vault tokens, PKI, owned
 // secrets) are added first; options add others (GitHub tokens) or replace
 // them.
 func NewRunner(c *api.Client, s Settings, rec Recorder, opts ...Option) *Runner {
@@ -90,6 +90,7 @@ func NewRunner(c *api.Client, s Settings, rec Recorder, opts ...Option) *Runner 
 		log: slog.New(slog.DiscardHandler)}
 	if len(s.Databases) > 0 {
 		WithRotator(NamePostgres, NewPostgres(c, s.Databases))(r)
+		WithRotator(NameMySQL, NewMySQL(c, s.Databases))(r)
 	}
 	WithRotator(NameVaultToken, NewVaultToken(c))(r)
 	if len(s.PKI) > 0 {

@@ -14,13 +14,14 @@ import (
 // Rotator names, as settings list them.
 const (
 	NamePostgres   = "postgresql"
+	NameMySQL      = "mysql"
 	NameVaultToken = "vault_token"
 	NamePKI        = "vault_pki"
 	NameGitHub     = "github_token"
 	NameOwned      = "owned"
 )
 
-var allNames = []string{NamePostgres, NameVaultToken, NamePKI, NameGitHub, NameOwned}
+var allNames = []string{NamePostgres, NameMySQL, NameVaultToken, NamePKI, NameGitHub, NameOwned}
 
 // Approval modes.
 const (

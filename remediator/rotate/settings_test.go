@@ -65,7 +65,7 @@ func TestParseSettingsErrors(t *testing.T) {
 		want       []string
 	}{
 		{"unknown key", "rotation:\n  destroy: true\n", []string{"pushvault.yml:2: rotation.destroy: unknown key (known keys here: approval, databases, destroy_exposed, enabled, owned, pki)"}},
-		{"unknown rotator", "rotation:\n  enabled: [postgres]\n", []string{`pushvault.yml:2: rotation.enabled[0]: "postgres" is not one of postgresql, vault_token, vault_pki, github_token, owned`}},
+		{"unknown rotator", "rotation:\n  enabled: [postgres]\n", []string{`pushvault.yml:2: rotation.enabled[0]: "postgres" is not one of postgresql, mysql, vault_token, vault_pki, github_token, owned`}},
 		{"bad approval and bool", "rotation:\n  approval: later\n  destroy_exposed: maybe\n", []string{
 			`pushvault.yml:2: rotation.approval: "later" is not one of auto, required`,
 			"pushvault.yml:3: rotation.destroy_exposed: must be true or false"}},
