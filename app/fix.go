@@ -275,7 +275,10 @@ func writeFixJSON(w io.Writer, vs *vaultSession, fr *FixResult) error {
 		}
 		if rr, ok := fr.Rotations[v.Finding.ID]; ok {
 			s.Rotation = &fixRotationJSON{State: string(rr.State), Rotator: rr.Rotator, NewVersion: rr.NewVersion, ExposedDead: rr.ExposedDead,
-				DeadCheck: rr.DeadCheck, ExposedDestroyed: rr.ExposedDestroyed, Attempt: rr.Attempt, Reason: rr.Reason, Guide: rr.Guide, Steps: rr.Steps}
+				DeadCheck: rr.DeadCheck, ExposedDestroyed: rr.ExposedDestroyed, Attempt: rr.Attempt, Reason: rr.Reason, Guide: rr.Guide}
+			for _, st := range rr.Steps {
+				s.Rotation.Steps = append(s.Rotation.Steps, strings.ReplaceAll(st, "<finding id>", v.Finding.ID))
+			}
 		}
 		fx.Secrets = append(fx.Secrets, s)
 	}

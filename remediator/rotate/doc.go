@@ -12,8 +12,9 @@
 // handles become rotation_manual with the provider's rotation steps, until a
 // person marks them rotated.
 //
-// The rotators, one file each: postgres.go (a Vault database secrets engine
-// static role takes over the leaked role), vaulttoken.go (token revocation),
+// The rotators, one file each: staticrole.go with postgres.go and mysql.go
+// (a Vault database secrets engine static role takes over the leaked
+// PostgreSQL or MySQL/MariaDB role), vaulttoken.go (token revocation),
 // pki.go (revocation by serial, proven through the CRL, and a replacement
 // certificate), github.go (GitHub's credential revocation API), owned.go
 // (new random values for secrets the application owns) and manual.go.
