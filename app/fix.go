@@ -9,8 +9,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/vault/api"
+
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/rewrite"
+	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
 	"github.com/pushvault/pushvault/scanner/report"
@@ -28,10 +31,13 @@ type FixResult struct {
 	Plan   *remediator.Plan
 	Commit fixCommit
 	Head   string
+	// Rotations are the rotation outcomes by finding id.
+	Rotations map[string]rotate.Result
 }
 
 // vaultSession is a logged-in client with pushvault's transit keys ready.
 type vaultSession struct {
+	client  *api.Client
 	cfg     vault.Config
 	store   *vault.Store
 	transit *vault.Transit
@@ -56,18 +62,25 @@ func openVault(ctx context.Context, cfg vault.Config) (*vaultSession, error) {
 	if err := t.EnsureKey(ctx, EvidenceKey, "ed25519"); err != nil {
 		return nil, vault.Explain(cfg.Address, err)
 	}
-	return &vaultSession{cfg: cfg, store: vault.NewStore(c, cfg.Mount, cfg.PathTemplate), transit: t}, nil
+	return &vaultSession{client: c, cfg: cfg, store: vault.NewStore(c, cfg.Mount, cfg.PathTemplate), transit: t}, nil
 }
 
-// Fix scans, vaults every distinct secret, rewrites the files at the scanned
-// head and commits them to pushvault/fix-<head7>. A Vault failure stops it
-// before anything is committed to git.
+// Fix scans, vaults every distinct secret, rotates what the settings let
+// it rotate, rewrites the files at the scanned head and commits them to
+// pushvault/fix-<head7>. A Vault failure while vaulting stops it before
+// anything is committed to git. A failed rotation does not stop the fix
+// (the references hold either way): the report says where each rotation
+// stands, and the error wraps ErrRotationFailed after the report is written.
 func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Config, ledgerPath string, out io.Writer) (*FixResult, error) {
 	write, err := reportWriter(opts.Format, opts.Version)
 	if err != nil {
 		return nil, err
 	}
-	settings, _, err := loadSettings(ctx, opts.Dir, opts.SettingsFile)
+	settings, source, err := loadSettings(ctx, opts.Dir, opts.SettingsFile)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := rotationSettings(settings, source)
 	if err != nil {
 		return nil, err
 	}
@@ -101,9 +114,10 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 		}
 	}
 	fixer := remediator.NewFixer(vs.store, rewrite.Style(settings.FixStyle))
-	plan, fixErr := fixer.Fix(ctx, owner, repo, res.Findings, func(ctx context.Context, path string) ([]byte, bool, error) {
+	read := func(ctx context.Context, path string) ([]byte, bool, error) {
 		return readAt(ctx, opts.Dir, head, path)
-	})
+	}
+	plan, fixErr := fixer.Vault(ctx, owner, repo, res.Findings, read)
 	fr.Plan = plan
 	// Record what truly reached Vault, even when a later write failed.
 	for _, v := range plan.Secrets {
@@ -113,6 +127,12 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 	}
 	if fixErr != nil {
 		return nil, fixErr
+	}
+	runner := rotate.NewRunner(vs.client, rs, ledgerRecorder{l: led, actor: actor}, rotate.WithLogger(log))
+	var rotErr error
+	fr.Rotations, rotErr = rotateAll(ctx, runner, owner+"/"+repo, vs.store, plan, opts.ApproveRotation)
+	if err := fixer.Rewrite(ctx, plan, read); err != nil {
+		return nil, err
 	}
 	if len(plan.Files) > 0 {
 		branch := "pushvault/fix-" + head[:7]
@@ -140,7 +160,7 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 	if err != nil {
 		return nil, fmt.Errorf("writing report: %w", err)
 	}
-	return fr, nil
+	return fr, rotErr
 }
 
 func gitUser(ctx context.Context, dir string) string {
@@ -170,7 +190,8 @@ func fixMessage(plan *remediator.Plan) string {
 			fmt.Fprintf(&b, "  manual step, %s:%d: %s\n", m.Path, m.Line, m.Step)
 		}
 	}
-	b.WriteString("\nThe exposed values remain in git history: rotate or revoke them.\n")
+	b.WriteString("\nThe exposed values remain in git history: each must be rotated or revoked\n")
+	b.WriteString("(see the rotation outcome in pushvault's report and evidence ledger).\n")
 	return b.String()
 }
 
@@ -206,6 +227,20 @@ type fixSecretJSON struct {
 	References map[string]string `json:"references"`
 	Edits      []fixEditJSON     `json:"edits"`
 	Manual     []fixManualJSON   `json:"manual"`
+	Rotation   *fixRotationJSON  `json:"rotation,omitempty"`
+}
+
+type fixRotationJSON struct {
+	State            string   `json:"state"`
+	Rotator          string   `json:"rotator,omitempty"`
+	NewVersion       int      `json:"new_version,omitempty"`
+	ExposedDead      bool     `json:"exposed_dead"`
+	DeadCheck        string   `json:"dead_check,omitempty"`
+	ExposedDestroyed bool     `json:"exposed_destroyed"`
+	Attempt          int      `json:"attempt,omitempty"`
+	Reason           string   `json:"reason,omitempty"`
+	Guide            string   `json:"guide,omitempty"`
+	Steps            []string `json:"steps,omitempty"`
 }
 
 type fixEditJSON struct {
@@ -237,6 +272,13 @@ func writeFixJSON(w io.Writer, vs *vaultSession, fr *FixResult) error {
 		}
 		for _, m := range v.Manual {
 			s.Manual = append(s.Manual, fixManualJSON{Path: m.Path, Line: m.Line, Reason: m.Reason, Step: m.Step})
+		}
+		if rr, ok := fr.Rotations[v.Finding.ID]; ok {
+			s.Rotation = &fixRotationJSON{State: string(rr.State), Rotator: rr.Rotator, NewVersion: rr.NewVersion, ExposedDead: rr.ExposedDead,
+				DeadCheck: rr.DeadCheck, ExposedDestroyed: rr.ExposedDestroyed, Attempt: rr.Attempt, Reason: rr.Reason, Guide: rr.Guide}
+			for _, st := range rr.Steps {
+				s.Rotation.Steps = append(s.Rotation.Steps, strings.ReplaceAll(st, "<finding id>", v.Finding.ID))
+			}
 		}
 		fx.Secrets = append(fx.Secrets, s)
 	}
@@ -277,6 +319,17 @@ func writeFixText(w io.Writer, vs *vaultSession, fr *FixResult) {
 		}
 		for _, m := range v.Manual {
 			fmt.Fprintf(w, "      manual %s:%d: %s; %s\n", m.Path, m.Line, m.Reason, m.Step)
+		}
+		if rr, ok := fr.Rotations[v.Finding.ID]; ok {
+			fmt.Fprintf(w, "      rotation: %s\n", rotationLine(rr, v.Stored.Version))
+			if rr.State == rotate.StateManual {
+				if rr.Guide != "" {
+					fmt.Fprintf(w, "        provider guide: %s\n", rr.Guide)
+				}
+				for i, st := range rr.Steps {
+					fmt.Fprintf(w, "        %d. %s\n", i+1, strings.ReplaceAll(st, "<finding id>", v.Finding.ID))
+				}
+			}
 		}
 	}
 	switch {

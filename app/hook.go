@@ -428,7 +428,7 @@ func recordSkip(ctx context.Context, o HookOptions, updates []RefUpdate, reason 
 			Actor:      o.Pusher,
 			Detail:     map[string]string{"reason": oneLine(reason), "ref": u.Ref, "old": u.Old, "new": u.New},
 		}
-		if err := led.append(ctx, r, u.Ref+"@"+u.New); err != nil {
+		if err := led.append(ctx, r); err != nil {
 			return err
 		}
 	}

@@ -18,7 +18,8 @@ func DefaultLedgerPath() string { return filepath.Join(DataDir(), "evidence.json
 
 // ledger appends transitions to the evidence ledger once each: a transition
 // already recorded for the same repository, fingerprint and (for fixes)
-// commit is not recorded again, so reruns add nothing.
+// commit, (for rotation steps) attempt, is not recorded again, so reruns
+// add nothing.
 type ledger struct {
 	l    *evidence.Ledger
 	seen map[string]bool
@@ -38,17 +39,27 @@ func openLedger(path string, t *vault.Transit) (*ledger, error) {
 	}
 	led := &ledger{l: l, seen: map[string]bool{}}
 	for _, r := range recs {
-		led.seen[ledgerKey(r.Repository, r.Fingerprint, r.Transition, r.Links["fix_commit"])] = true
+		led.seen[ledgerKey(r)] = true
 	}
 	return led, nil
 }
 
-func ledgerKey(repo, fp, transition, extra string) string {
-	return repo + "\x00" + fp + "\x00" + transition + "\x00" + extra
+// ledgerKey identifies a transition: repository, fingerprint (else the
+// finding id), transition, and the fix commit or the rotation attempt.
+func ledgerKey(r evidence.Record) string {
+	extra := r.Links["fix_commit"]
+	if a := r.Detail["attempt"]; extra == "" && a != "" {
+		extra = "attempt " + a
+	}
+	id := r.Fingerprint
+	if id == "" {
+		id = r.FindingID // records about pushes (scan_skipped) have no secret
+	}
+	return r.Repository + "\x00" + id + "\x00" + r.Transition + "\x00" + extra
 }
 
-func (l *ledger) append(ctx context.Context, r evidence.Record, extra string) error {
-	key := ledgerKey(r.Repository, r.Fingerprint, r.Transition, extra)
+func (l *ledger) append(ctx context.Context, r evidence.Record) error {
+	key := ledgerKey(r)
 	if l.seen[key] {
 		return nil
 	}
@@ -76,7 +87,7 @@ func (l *ledger) record(ctx context.Context, repo string, f *scanner.Finding, tr
 		r.VaultPath = mountOf(v) + "/" + v.Stored.Path
 		r.VaultVersion = v.Stored.Version
 	}
-	return l.append(ctx, r, "")
+	return l.append(ctx, r)
 }
 
 func (l *ledger) recordFix(ctx context.Context, repo string, v *remediator.Vaulted, actor string, c fixCommit) error {
@@ -91,7 +102,7 @@ func (l *ledger) recordFix(ctx context.Context, repo string, v *remediator.Vault
 		Links:        map[string]string{"fix_branch": c.Branch, "fix_commit": c.Commit},
 		Detail:       map[string]string{"edits": fmt.Sprint(len(v.Edits)), "manual_steps": fmt.Sprint(len(v.Manual))},
 	}
-	return l.append(ctx, r, c.Commit)
+	return l.append(ctx, r)
 }
 
 // VerifyEvidence checks the ledger's chain and signatures and returns a

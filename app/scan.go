@@ -26,6 +26,9 @@ type ScanOptions struct {
 	// Repository names the repository in Vault paths as owner/repo;
 	// default from the origin remote, else local/<directory>.
 	Repository string
+	// ApproveRotation lets rotations run when the settings require
+	// approval (rotation.approval: required).
+	ApproveRotation bool
 }
 
 // ErrUsage marks errors in what the user asked for (bad flags, bad format).

@@ -86,6 +86,18 @@ type Plan struct {
 // error, returning what was vaulted before it so the caller can record the
 // truth; no file contents are returned in that case.
 func (f *Fixer) Fix(ctx context.Context, owner, repo string, findings []*scanner.Finding, read FileReader) (*Plan, error) {
+	plan, err := f.Vault(ctx, owner, repo, findings, read)
+	if err != nil {
+		return plan, err
+	}
+	return plan, f.Rewrite(ctx, plan, read)
+}
+
+// Vault is Fix's first half: it vaults each finding and returns the plan
+// without file contents, so a rotation can run before the rewrite (and
+// change references, see Rewrite). On a Vault error the plan holds what was
+// vaulted before it.
+func (f *Fixer) Vault(ctx context.Context, owner, repo string, findings []*scanner.Finding, read FileReader) (*Plan, error) {
 	plan := &Plan{Files: map[string][]byte{}}
 	for _, fd := range findings {
 		v, err := f.vault(ctx, owner, repo, fd, read)
@@ -94,11 +106,20 @@ func (f *Fixer) Fix(ctx context.Context, owner, repo string, findings []*scanner
 		}
 		plan.Secrets = append(plan.Secrets, v)
 	}
-	if err := f.rewrite(ctx, plan, read); err != nil {
-		return plan, err
-	}
 	return plan, nil
 }
+
+// Rewrite is Fix's second half: it computes the new contents of the files
+// holding the plan's secrets, using each Vaulted's Refs as they are then (a
+// rotation may have pointed some at another engine).
+func (f *Fixer) Rewrite(ctx context.Context, plan *Plan, read FileReader) error {
+	return f.rewrite(ctx, plan, read)
+}
+
+// Data returns the finding's values as vaulted, by data key ("value";
+// "username" and "password" for connection URIs; the parts of multi-part
+// credentials).
+func (v *Vaulted) Data() map[string]scanner.Secret { return secretData(v.Finding) }
 
 func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Finding, read FileReader) (*Vaulted, error) {
 	first := fd.First()

@@ -29,6 +29,10 @@ type Settings struct {
 	// FixStyle is how `--fix` writes references into config files: vault
 	// (default), vals or env. The scanner itself ignores it.
 	FixStyle string
+	// Rotation is the `rotation:` section as written (nil when absent),
+	// decoded and checked by remediator/rotate.ParseSettings: what rotation
+	// may do is not the scanner's business.
+	Rotation *yaml.Node
 }
 
 // Allowlist says which findings not to report. Entries are matched
@@ -93,6 +97,7 @@ func ParseSettings(name string, data []byte) (*Settings, error) {
 				},
 			})
 		},
+		"rotation": func(n *yaml.Node, key string) { s.Rotation = n },
 		"scan": func(n *yaml.Node, key string) {
 			p.mapping(n, key, map[string]func(*yaml.Node, string){
 				"max_file_size": func(n *yaml.Node, key string) { s.MaxFileBytes = p.size(n, key) },

@@ -14,7 +14,7 @@ func TestParseSettingsErrors(t *testing.T) {
 		want []string // every piece must appear in the one error
 	}{
 		{"unknown top-level key", "alowlist:\n  paths: [a]\n",
-			[]string{"pushvault.yml:1: alowlist: unknown key (known keys here: allowlist, detectors, fix, scan, version)"}},
+			[]string{"pushvault.yml:1: alowlist: unknown key (known keys here: allowlist, detectors, fix, rotation, scan, version)"}},
 		{"unknown nested key", "allowlist:\n  path: [a]\n",
 			[]string{"pushvault.yml:2: allowlist.path: unknown key"}},
 		{"bad regex", "detectors:\n  - name: Acme\n    regex: 'acme_[a-z'\n",

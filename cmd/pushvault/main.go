@@ -40,7 +40,8 @@ const usage = `pushvault moves secrets pushed to git into HashiCorp Vault.
 
 Usage:
   pushvault scan [DIR] [--range A..B | --all] [--format text|json|sarif] [--config FILE] [--verify]
-                 [--fix [--repository OWNER/REPO] [--ledger FILE]]
+                 [--fix [--repository OWNER/REPO] [--ledger FILE] [--approve-rotation]]
+  pushvault rotated FINDING-ID --actor NAME [--ledger FILE] [--config FILE]
   pushvault exec [--env-file FILE]... -- COMMAND [ARGS...]
   pushvault hook pre-receive [--budget DURATION] [--on-timeout reject|accept] [--repository OWNER/REPO]
   pushvault hook install REPO.git
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runScan(ctx, args[1:], stdout, stderr)
 	case "evidence":
 		return runEvidence(ctx, args[1:], stdout, stderr)
+	case "rotated":
+		return runRotated(ctx, args[1:], stdout, stderr)
 	case "exec":
 		return runExec(ctx, args[1:], stderr)
 	case "hook":
@@ -101,6 +104,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fix       = fs.Bool("fix", false, "vault every secret found and commit the rewrites to branch pushvault/fix-<head7> (needs Vault)")
 		repoName  = fs.String("repository", "", "`owner/repo` for Vault paths (default: from the origin remote)")
 		ledger    = fs.String("ledger", "", "evidence ledger `file` (default $PUSHVAULT_DATA_DIR/evidence.jsonl)")
+		approve   = fs.Bool("approve-rotation", false, "with --fix: run rotations the settings hold for approval (rotation.approval: required)")
 	)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: pushvault scan [DIR] [flags]\n\nScans a git repository's history for secrets (default: every commit reachable from HEAD).\n\nFlags:\n")
@@ -148,11 +152,19 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	opts := app.ScanOptions{
 		Dir: dir, Target: target, Format: *format, SettingsFile: *config, Verify: *verify, Version: version, Repository: *repoName,
+		ApproveRotation: *approve,
 	}
 	var res *scanner.Result
 	if *fix {
 		var fr *app.FixResult
-		if fr, err = app.Fix(ctx, log, opts, vault.Config{}, *ledger, stdout); err == nil {
+		fr, err = app.Fix(ctx, log, opts, vault.Config{}, *ledger, stdout)
+		if errors.Is(err, app.ErrRotationFailed) {
+			// The fix and its report are written; the rotation is retried
+			// by the next run.
+			fmt.Fprintln(stderr, "pushvault scan:", err)
+			return exitError
+		}
+		if err == nil {
 			res = fr.Scan
 		}
 	} else {
@@ -200,6 +212,46 @@ func runExec(ctx context.Context, args []string, stderr io.Writer) int {
 	err := app.Exec(ctx, app.ExecOptions{EnvFiles: files, Command: fs.Args()})
 	fmt.Fprintln(stderr, "pushvault exec:", err)
 	return exitError
+}
+
+func runRotated(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pushvault rotated", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	actor := fs.String("actor", "", "`name` of the person who rotated the credential (required; recorded in the ledger)")
+	ledger := fs.String("ledger", "", "evidence ledger `file` (default $PUSHVAULT_DATA_DIR/evidence.jsonl)")
+	config := fs.String("config", "", "settings `file` whose rotation section applies (destroy_exposed)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: pushvault rotated FINDING-ID --actor NAME [flags]\n\n"+
+			"Records that a person rotated a finding pushvault could not rotate (rotation_manual).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	var id string
+	rest := args
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		id, rest = rest[0], rest[1:]
+	}
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "pushvault rotated: unexpected arguments %q\n", fs.Args())
+		return exitError
+	}
+	if id == "" || strings.TrimSpace(*actor) == "" {
+		fs.Usage()
+		return exitError
+	}
+	err := app.MarkRotated(ctx, app.MarkRotatedOptions{FindingID: id, Actor: *actor, Ledger: *ledger, SettingsFile: *config}, vault.Config{}, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "pushvault rotated:", err)
+		return exitError
+	}
+	return exitOK
 }
 
 func runEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) int {

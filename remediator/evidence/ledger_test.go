@@ -173,7 +173,7 @@ func TestLedgerAppendRejects(t *testing.T) {
 		want   []string
 	}{
 		{"unknown transition", func(r *evidence.Record) { r.Transition = "leaked" }, nil,
-			[]string{`transition "leaked" is not one of detected, vaulted, rotated, rotation_manual, fix_proposed, closed`}},
+			[]string{`transition "leaked" is not one of detected, vaulted, rotation_started, rotated, exposed_verified_dead, exposed_destroyed, rotation_failed, rotation_pending, rotation_manual, marked_rotated, fix_proposed, closed`}},
 		{"every missing field at once", func(r *evidence.Record) { r.FindingID, r.Actor, r.Transition = "", "", "" }, nil,
 			[]string{"finding_id is empty", "actor is empty", `transition ""`}},
 		{"negative vault version", func(r *evidence.Record) { r.VaultVersion = -1 }, nil, []string{"vault_version -1"}},

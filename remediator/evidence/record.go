@@ -23,10 +23,25 @@ const (
 	// (the hook's pushvault.skip push option); FindingID names the push
 	// ("push:<ref>@<new commit>") and Detail holds the reason.
 	ScanSkipped = "scan_skipped"
+
+	// The steps of a rotation, between vaulted and rotated or
+	// rotation_manual (remediator/rotate records them; Detail["attempt"]
+	// numbers the runs): a rotation started, the exposed value proven dead,
+	// the exposed vault version destroyed, a rotation that failed (Detail
+	// "step" and "reason"; the finding stays there until a retry), one
+	// waiting for approval, and a manual rotation marked done by a person
+	// (Actor).
+	RotationStarted     = "rotation_started"
+	ExposedVerifiedDead = "exposed_verified_dead"
+	ExposedDestroyed    = "exposed_destroyed"
+	RotationFailed      = "rotation_failed"
+	RotationPending     = "rotation_pending"
+	MarkedRotated       = "marked_rotated"
 )
 
 // transitions are the valid transitions, in lifecycle order.
-var transitions = []string{Detected, Vaulted, Rotated, RotationManual, FixProposed, Closed, ScanSkipped}
+var transitions = []string{Detected, Vaulted, RotationStarted, Rotated, ExposedVerifiedDead, ExposedDestroyed,
+	RotationFailed, RotationPending, RotationManual, MarkedRotated, FixProposed, Closed, ScanSkipped}
 
 // Record is one entry of the ledger. It has no field for a secret value, and
 // callers must not put one in Links or Detail: the ledger is meant to be
@@ -42,7 +57,7 @@ type Record struct {
 	FindingID    string            `json:"finding_id"`            // e.g. pv_0123...
 	Fingerprint  string            `json:"fingerprint,omitempty"` // scanner.Fingerprint (a keyed HMAC, not the value)
 	Repository   string            `json:"repository,omitempty"`  // owner/repo or a local path
-	Transition   string            `json:"transition"`            // Detected, Vaulted, Rotated, RotationManual, FixProposed, Closed or ScanSkipped
+	Transition   string            `json:"transition"`            // one of the transition constants above
 	Actor        string            `json:"actor"`                 // who or what made the transition
 	VaultPath    string            `json:"vault_path,omitempty"`
 	VaultVersion int               `json:"vault_version,omitempty"`

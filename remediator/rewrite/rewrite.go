@@ -22,13 +22,28 @@ type Ref struct {
 	Mount string // KV v2 mount, e.g. "secret"
 	Path  string // path under the mount without "data/", e.g. "pushvault/acme/shop/stripe_api_key"
 	Key   string // key in the secret's data, e.g. "value"
+	// API, when set, is the full API path of a secret another engine
+	// serves (database/static-creds/pv-acme-shop-app, after a rotation
+	// handed the credential to Vault's database engine); Mount and Path are
+	// then unused.
+	API string
 }
 
 // Vault is the canonical reference: vault:secret/data/pushvault/acme/shop/stripe_api_key#value.
-func (r Ref) Vault() string { return "vault:" + r.Mount + "/data/" + r.Path + "#" + r.Key }
+func (r Ref) Vault() string {
+	if r.API != "" {
+		return "vault:" + r.API + "#" + r.Key
+	}
+	return "vault:" + r.Mount + "/data/" + r.Path + "#" + r.Key
+}
 
 // Vals is the vals form: ref+vault://secret/data/pushvault/acme/shop/stripe_api_key#/value.
-func (r Ref) Vals() string { return "ref+vault://" + r.Mount + "/data/" + r.Path + "#/" + r.Key }
+func (r Ref) Vals() string {
+	if r.API != "" {
+		return "ref+vault://" + r.API + "#/" + r.Key
+	}
+	return "ref+vault://" + r.Mount + "/data/" + r.Path + "#/" + r.Key
+}
 
 // Inline is the bank-vaults inline form for a reference inside a larger
 // string (a password inside a URL): ${vault:secret/data/...#password}.

@@ -1,0 +1,250 @@
+package githubapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// MaxCredentialsPerRequest is how many credentials POST /credentials/revoke
+// takes at once (GitHub's OpenAPI description: maxItems 1000).
+const MaxCredentialsPerRequest = 1000
+
+// RevokeRequestsPerHour is GitHub's limit on POST /credentials/revoke: 60
+// unauthenticated requests per hour.
+const RevokeRequestsPerHour = 60
+
+// Clock is the time source the limiter waits on; tests inject a fake.
+type Clock interface {
+	Now() time.Time
+	// After returns a channel that receives once d has passed.
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Limiter is a token bucket: capacity tokens, one more every interval.
+// Safe for concurrent use.
+type Limiter struct {
+	clock    Clock
+	capacity float64
+	interval time.Duration
+
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+	until  time.Time // no request before this (a Retry-After from GitHub)
+}
+
+// NewLimiter returns a full bucket of perHour tokens refilled evenly over
+// the hour.
+func NewLimiter(perHour int, clock Clock) *Limiter {
+	if clock == nil {
+		clock = realClock{}
+	}
+	return &Limiter{clock: clock, capacity: float64(perHour), interval: time.Hour / time.Duration(perHour),
+		tokens: float64(perHour), last: clock.Now()}
+}
+
+// Wait takes a token, waiting for one (and for any pause GitHub asked for)
+// until ctx ends.
+func (l *Limiter) Wait(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		now := l.clock.Now()
+		l.tokens += float64(now.Sub(l.last)) / float64(l.interval)
+		if l.tokens > l.capacity {
+			l.tokens = l.capacity
+		}
+		l.last = now
+		var wait time.Duration
+		switch {
+		case now.Before(l.until):
+			wait = l.until.Sub(now)
+		case l.tokens >= 1:
+			l.tokens--
+			l.mu.Unlock()
+			return nil
+		default:
+			wait = time.Duration((1 - l.tokens) * float64(l.interval))
+		}
+		l.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-l.clock.After(wait):
+		}
+	}
+}
+
+// PauseUntil holds every request until t (GitHub's Retry-After or rate
+// limit reset) and empties the bucket: GitHub says we are out.
+func (l *Limiter) PauseUntil(t time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t.After(l.until) {
+		l.until = t
+	}
+	l.tokens = 0
+	l.last = l.clock.Now()
+}
+
+// Revoker revokes GitHub credentials through POST /credentials/revoke
+// (which go-github v60 has no method for: the request is built with the
+// client's NewRequest), in batches of at most
+// MaxCredentialsPerRequest, within RevokeRequestsPerHour. GitHub refuses
+// authenticated requests to that endpoint (403), so the client must be an
+// unauthenticated one: github.NewClient(nil), with WithEnterpriseURLs for
+// GHES or a test server. Safe for concurrent use.
+type Revoker struct {
+	client   *github.Client
+	limiter  *Limiter
+	clock    Clock
+	batch    int
+	attempts int
+}
+
+// RevokerOption configures a Revoker.
+type RevokerOption func(*Revoker)
+
+// WithClock sets the clock the rate limiter and retries wait on.
+func WithClock(c Clock) RevokerOption { return func(r *Revoker) { r.clock = c } }
+
+// WithBatchSize sets how many credentials go in one request (at most
+// MaxCredentialsPerRequest).
+func WithBatchSize(n int) RevokerOption {
+	return func(r *Revoker) {
+		if n > 0 && n <= MaxCredentialsPerRequest {
+			r.batch = n
+		}
+	}
+}
+
+// NewRevoker returns a revoker on an unauthenticated client.
+func NewRevoker(client *github.Client, opts ...RevokerOption) *Revoker {
+	r := &Revoker{client: client, clock: realClock{}, batch: MaxCredentialsPerRequest, attempts: 3}
+	for _, o := range opts {
+		o(r)
+	}
+	r.limiter = NewLimiter(RevokeRequestsPerHour, r.clock)
+	return r
+}
+
+// ErrRevoke is a revocation GitHub did not accept (422: a credential it
+// can't parse or revoke; 5xx).
+var ErrRevoke = errors.New("github did not accept the revocation")
+
+// Revoke submits credentials for revocation. It returns nil once GitHub
+// accepted every batch (202); on a rate limit answer (403 or 429 with
+// Retry-After, or an exhausted rate limit) it waits as told and retries,
+// up to 3 attempts per batch; it stops at the first batch that fails, and
+// the batches before it stay submitted. Errors never hold a credential.
+func (r *Revoker) Revoke(ctx context.Context, credentials []string) error {
+	for start := 0; start < len(credentials); start += r.batch {
+		end := min(start+r.batch, len(credentials))
+		if err := r.revokeBatch(ctx, credentials[start:end]); err != nil {
+			return fmt.Errorf("revoking credentials %d-%d of %d: %w", start+1, end, len(credentials), err)
+		}
+	}
+	return nil
+}
+
+func (r *Revoker) revokeBatch(ctx context.Context, batch []string) error {
+	var lastErr error
+	for attempt := 0; attempt < r.attempts; attempt++ {
+		if err := r.limiter.Wait(ctx); err != nil {
+			return err
+		}
+		req, err := r.client.NewRequest(http.MethodPost, "credentials/revoke", struct {
+			Credentials []string `json:"credentials"`
+		}{batch})
+		if err != nil {
+			return err
+		}
+		// Sent through the client's http.Client, typed by github.CheckResponse:
+		// client.Do would also keep go-github's own secondary-rate-limit
+		// memory, on the wall clock, which this limiter already owns.
+		resp, err := r.client.Client().Do(req.WithContext(ctx))
+		if err != nil {
+			return fmt.Errorf("POST credentials/revoke: %w", err)
+		}
+		err = github.CheckResponse(resp)
+		resp.Body.Close()
+		var accepted *github.AcceptedError
+		var abuse *github.AbuseRateLimitError
+		var rate *github.RateLimitError
+		var er *github.ErrorResponse
+		switch {
+		case errors.As(err, &accepted):
+			return nil // 202: GitHub took the batch
+		case err == nil:
+			return fmt.Errorf("%w: status %d (want 202)", ErrRevoke, resp.StatusCode)
+		case errors.As(err, &abuse):
+			wait := time.Minute
+			if abuse.RetryAfter != nil {
+				wait = *abuse.RetryAfter
+			}
+			r.limiter.PauseUntil(r.clock.Now().Add(wait))
+			lastErr = fmt.Errorf("rate limited (status %d, retry after %s)", abuse.Response.StatusCode, wait)
+		case errors.As(err, &rate):
+			r.limiter.PauseUntil(rate.Rate.Reset.Time)
+			lastErr = fmt.Errorf("rate limited until %s", rate.Rate.Reset.Time.UTC().Format(time.RFC3339))
+		case errors.As(err, &er) && retryAfter(er.Response) > 0:
+			wait := retryAfter(er.Response)
+			r.limiter.PauseUntil(r.clock.Now().Add(wait))
+			lastErr = fmt.Errorf("rate limited (status %d, retry after %s)", er.Response.StatusCode, wait)
+		case errors.As(err, &er):
+			// The message is GitHub's; the body we sent is not in it.
+			return fmt.Errorf("%w: status %d: %s", ErrRevoke, er.Response.StatusCode, er.Message)
+		default:
+			return fmt.Errorf("POST credentials/revoke: %w", err)
+		}
+	}
+	return lastErr
+}
+
+// retryAfter reads a 403 or 429 answer's Retry-After (seconds); 0 when
+// absent or another status.
+func retryAfter(resp *http.Response) time.Duration {
+	if resp == nil || (resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusForbidden) {
+		return 0
+	}
+	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if err != nil || secs <= 0 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
+}
+
+// TokenWorks reports whether token still authenticates (GET /user answers
+// 200 with it; 401 means it does not).
+func (r *Revoker) TokenWorks(ctx context.Context, token string) (bool, error) {
+	req, err := r.client.NewRequest(http.MethodGet, "user", nil)
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := r.client.BareDo(ctx, req)
+	if resp != nil {
+		resp.Body.Close()
+	}
+	var er *github.ErrorResponse
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &er) && er.Response.StatusCode == http.StatusUnauthorized:
+		return false, nil
+	case errors.As(err, &er):
+		return false, fmt.Errorf("GET user: status %d: %s", er.Response.StatusCode, er.Message)
+	}
+	return false, fmt.Errorf("GET user: %w", err)
+}

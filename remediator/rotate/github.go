@@ -1,0 +1,75 @@
+package rotate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// TokenRevoker revokes GitHub credentials through POST /credentials/revoke;
+// githubapp.Revoker implements it (batched, rate limited).
+type TokenRevoker interface {
+	Revoke(ctx context.Context, credentials []string) error
+}
+
+// TokenChecker tells whether a GitHub token still authenticates;
+// githubapp.Revoker implements it (GET /user with the token).
+type TokenChecker interface {
+	TokenWorks(ctx context.Context, token string) (bool, error)
+}
+
+// GitHub revokes leaked GitHub tokens of the kinds GitHub's credential
+// revocation API accepts: ghp_, github_pat_, gho_, ghu_ and ghr_. There is no
+// new value: the next KV version is a marker saying the token was revoked.
+// Proof: the token no longer authenticates.
+type GitHub struct {
+	revoker TokenRevoker
+	checker TokenChecker
+}
+
+// NewGitHub returns the rotator.
+func NewGitHub(r TokenRevoker, c TokenChecker) *GitHub { return &GitHub{revoker: r, checker: c} }
+
+var _ Rotator = (*GitHub)(nil)
+
+// RevocablePrefixes are the token prefixes POST /credentials/revoke accepts.
+var RevocablePrefixes = []string{"ghp_", "github_pat_", "gho_", "ghu_", "ghr_"}
+
+// Revocable reports whether token is of a kind GitHub's API revokes.
+func Revocable(token string) bool {
+	for _, p := range RevocablePrefixes {
+		if strings.HasPrefix(token, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Match implements Rotator.
+func (g *GitHub) Match(_ context.Context, t Target) (bool, error) {
+	return Revocable(t.Exposed.Reveal("value")), nil
+}
+
+// Rotate implements Rotator. Revoking a token twice is harmless: GitHub
+// accepts it again.
+func (g *GitHub) Rotate(ctx context.Context, t Target) (Change, error) {
+	if err := g.revoker.Revoke(ctx, []string{t.Exposed.Reveal("value")}); err != nil {
+		return Change{}, fmt.Errorf("github credentials revoke: %w", err)
+	}
+	return Change{
+		Data:   Data{"state": "revoked", "revoked_by": "pushvault", "note": "the exposed GitHub token was revoked; create a new token and store it here"},
+		Detail: map[string]string{"revocation": "POST /credentials/revoke"},
+	}, nil
+}
+
+// CheckDead implements Rotator.
+func (g *GitHub) CheckDead(ctx context.Context, t Target) error {
+	works, err := g.checker.TokenWorks(ctx, t.Exposed.Reveal("value"))
+	switch {
+	case err != nil:
+		return fmt.Errorf("asking GitHub whether the token works: %w", err)
+	case works:
+		return fmt.Errorf("%w: GitHub still accepts the exposed token", ErrStillWorks)
+	}
+	return nil
+}
