@@ -71,7 +71,7 @@ func (m *mirrors) fetch(ctx context.Context, dir, cloneURL, token string) error 
 	}
 	_, err := git(ctx, dir, authEnv(token), nil, "fetch", "--quiet", "--prune", "--no-tags", cloneURL, "+refs/heads/*:refs/heads/*")
 	if err != nil {
-		return fmt.Errorf("fetch %s: %w", redactURL(cloneURL), err)
+		return fmt.Errorf("fetch %s: %w", withoutUserinfo(cloneURL), err)
 	}
 	return nil
 }
@@ -80,13 +80,13 @@ func (m *mirrors) fetch(ctx context.Context, dir, cloneURL, token string) error 
 func (m *mirrors) push(ctx context.Context, dir, cloneURL, token, commit, branch string) error {
 	_, err := git(ctx, dir, authEnv(token), nil, "push", "--quiet", cloneURL, commit+":refs/heads/"+branch)
 	if err != nil {
-		return fmt.Errorf("push %s to %s: %w", branch, redactURL(cloneURL), err)
+		return fmt.Errorf("push %s to %s: %w", branch, withoutUserinfo(cloneURL), err)
 	}
 	return nil
 }
 
-// redactURL drops any user information from a URL for messages.
-func redactURL(u string) string {
+// withoutUserinfo drops any user information from a URL for messages.
+func withoutUserinfo(u string) string {
 	if i := strings.Index(u, "://"); i >= 0 {
 		rest := u[i+3:]
 		if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
