@@ -127,3 +127,35 @@ func short(sha string) string {
 	}
 	return sha
 }
+
+// Find returns the pushvault check run on sha created for externalID, if
+// there is one: how a resumed attempt learns whether its predecessor
+// created the run before dying.
+func (c *Checks) Find(ctx context.Context, owner, repo, sha, externalID string) (int64, bool, error) {
+	opts := &github.ListCheckRunsOptions{CheckName: github.String(CheckName), Filter: github.String("all"), ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		res, resp, err := c.gh.Checks.ListCheckRunsForRef(ctx, owner, repo, sha, opts)
+		if err != nil {
+			return 0, false, fmt.Errorf("list check runs on %s: %w", short(sha), err)
+		}
+		for _, r := range res.CheckRuns {
+			if r.GetExternalID() == externalID {
+				return r.GetID(), true, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			return 0, false, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// Completed reports whether check run id is completed: a resumed attempt
+// must not append its annotations a second time.
+func (c *Checks) Completed(ctx context.Context, owner, repo string, id int64) (bool, error) {
+	r, _, err := c.gh.Checks.GetCheckRun(ctx, owner, repo, id)
+	if err != nil {
+		return false, fmt.Errorf("get check run %d: %w", id, err)
+	}
+	return r.GetStatus() == "completed", nil
+}
