@@ -1,0 +1,148 @@
+package githubtest
+
+import (
+	"strconv"
+	"time"
+)
+
+func (s *Server) getApp(c *call) (int, any, error) {
+	return 200, s.appObject(), nil
+}
+
+func (s *Server) installationParam(c *call) (*Installation, error) {
+	id, err := strconv.ParseInt(c.params["installation_id"], 10, 64)
+	if err != nil {
+		return nil, notFound()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.installs[id]
+	if !ok {
+		return nil, notFound()
+	}
+	return in, nil
+}
+
+func (s *Server) getInstallation(c *call) (int, any, error) {
+	in, err := s.installationParam(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	return 200, s.installationObject(in), nil
+}
+
+func (s *Server) createToken(c *call) (int, any, error) {
+	in, err := s.installationParam(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	var req struct {
+		Repositories []string `json:"repositories"`
+	}
+	if len(c.body) > 0 {
+		if err := c.decode(&req); err != nil {
+			return 0, nil, err
+		}
+	}
+	var limit []string
+	for _, r := range req.Repositories {
+		full := in.Account + "/" + r
+		if !in.covers(full) || s.repo(full) == nil {
+			return 0, nil, validationFailed("There is at least one repository that does not exist or is not accessible to the parent installation.")
+		}
+		limit = append(limit, full)
+	}
+	v, exp, err := s.mintToken(in.ID, limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	sel := "all"
+	if in.Repos != nil || limit != nil {
+		sel = "selected"
+	}
+	return 201, obj{"token": v, "expires_at": exp.UTC().Format(time.RFC3339),
+		"permissions": appPermissions, "repository_selection": sel}, nil
+}
+
+func (s *Server) getRepoInstallation(c *call) (int, any, error) {
+	full := c.params["owner"] + "/" + c.params["repo"]
+	s.mu.Lock()
+	in := s.installationFor(full)
+	_, exists := s.repos[full]
+	s.mu.Unlock()
+	if in == nil || !exists {
+		return 0, nil, notFound()
+	}
+	return 200, s.installationObject(in), nil
+}
+
+func (s *Server) getOrgInstallation(c *call) (int, any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, in := range s.installs {
+		if in.Account == c.params["org"] {
+			return 200, s.installationObject(in), nil
+		}
+	}
+	return 0, nil, notFound()
+}
+
+// ManifestCode returns a one-time code for the manifest flow's
+// POST /app-manifests/{code}/conversions, as GitHub's redirect carries it.
+func (s *Server) ManifestCode() string {
+	code := randHex(10)
+	s.mu.Lock()
+	s.manifestCode[code] = true
+	s.mu.Unlock()
+	return code
+}
+
+func (s *Server) convertManifest(c *call) (int, any, error) {
+	s.mu.Lock()
+	ok := s.manifestCode[c.params["code"]]
+	delete(s.manifestCode, c.params["code"])
+	s.mu.Unlock()
+	if !ok {
+		return 0, nil, notFound()
+	}
+	o := s.appObject()
+	o["client_secret"] = s.app.ClientSecret
+	o["webhook_secret"] = s.app.WebhookSecret
+	o["pem"] = string(s.app.PrivateKeyPEM)
+	return 201, o, nil
+}
+
+func (s *Server) getRateLimit(c *call) (int, any, error) {
+	cred := credential(c.r)
+	s.mu.Lock()
+	used := s.rateUsed[cred]
+	s.mu.Unlock()
+	rate := obj{"limit": 5000, "remaining": max(5000-used, 0), "reset": s.now().Add(time.Hour).Unix(), "used": used}
+	search := obj{"limit": 30, "remaining": 30, "reset": s.now().Add(time.Minute).Unix(), "used": 0}
+	return 200, obj{"rate": rate, "resources": obj{"core": rate, "search": search}}, nil
+}
+
+// revokeCredentials records every value; stand-in tokens among them stop
+// authenticating at once.
+func (s *Server) revokeCredentials(c *call) (int, any, error) {
+	var req struct {
+		Credentials []string `json:"credentials"`
+	}
+	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	if len(req.Credentials) == 0 || len(req.Credentials) > 1000 {
+		return 0, nil, validationFailed("credentials must hold 1 to 1000 values")
+	}
+	s.mu.Lock()
+	for _, v := range req.Credentials {
+		s.revoked = append(s.revoked, v)
+		delete(s.tokens, v)
+	}
+	s.mu.Unlock()
+	return 202, obj{}, nil
+}
+
+func (s *Server) getRepo(c *call) (int, any, error) {
+	return 200, s.repoObject(c.repo), nil
+}

@@ -1,0 +1,119 @@
+package githubtest
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// FaultKind is what a Fault makes the stand-in do.
+type FaultKind int
+
+const (
+	// ServerError answers Status (default 502) with GitHub's error body.
+	ServerError FaultKind = iota + 1
+	// SecondaryRateLimit answers 403 with Retry-After (RetryAfter, default
+	// 60 s) and the secondary-rate-limit documentation URL.
+	SecondaryRateLimit
+	// PrimaryRateLimit answers 403 with X-RateLimit-Remaining: 0 and
+	// X-RateLimit-Reset (RetryAfter from now, default 1 h).
+	PrimaryRateLimit
+	// Validation answers 422 with GitHub's validation error body.
+	Validation
+	// Slow waits Delay before serving the request normally (or until the
+	// client gives up).
+	Slow
+)
+
+// Fault is a failure injected into REST requests.
+type Fault struct {
+	// Operation is the GitHub operationId to hit (e.g. "checks/create");
+	// "" hits every operation.
+	Operation  string
+	Kind       FaultKind
+	Status     int           // ServerError
+	RetryAfter time.Duration // rate limits
+	Delay      time.Duration // Slow
+	// Count is how many matching requests it hits; 0 means 1.
+	Count int
+
+	hits int
+}
+
+// Fault arms f; faults are taken in the order they were armed.
+func (s *Server) Fault(f Fault) {
+	if f.Count <= 0 {
+		f.Count = 1
+	}
+	s.mu.Lock()
+	s.faults = append(s.faults, &f)
+	s.mu.Unlock()
+}
+
+// FaultHits returns how many requests the armed faults have hit in total.
+func (s *Server) FaultHits() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, f := range s.faults {
+		n += f.hits
+	}
+	return n
+}
+
+func (s *Server) takeFault(op string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.faults {
+		if f.hits < f.Count && (f.Operation == "" || f.Operation == op) {
+			f.hits++
+			c := *f
+			return &c
+		}
+	}
+	return nil
+}
+
+// applyFault answers the request per f and reports true, or (Slow) waits
+// and reports false so the request is served normally.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, c *call, f *Fault, cred string) bool {
+	switch f.Kind {
+	case Slow:
+		if err := sleepCtx(r.Context(), f.Delay); err != nil {
+			return true // the client went away
+		}
+		return false
+	case ServerError:
+		st := f.Status
+		if st == 0 {
+			st = http.StatusBadGateway
+		}
+		s.writeError(w, c.op, &apiError{status: st, message: http.StatusText(st)}, cred)
+	case SecondaryRateLimit:
+		ra := f.RetryAfter
+		if ra == 0 {
+			ra = time.Minute
+		}
+		h := http.Header{}
+		h.Set("Retry-After", strconv.Itoa(int(ra/time.Second)))
+		s.writeError(w, c.op, &apiError{status: 403, header: h,
+			message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+			doc:     "/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}, cred)
+	case PrimaryRateLimit:
+		ra := f.RetryAfter
+		if ra == 0 {
+			ra = time.Hour
+		}
+		h := http.Header{}
+		h.Set("X-RateLimit-Remaining", "0")
+		h.Set("X-RateLimit-Used", "5000")
+		h.Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(ra).Unix(), 10))
+		msg := "API rate limit exceeded for installation."
+		s.writeError(w, c.op, &apiError{status: 403, header: h, message: msg,
+			doc: "/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit"}, cred)
+	case Validation:
+		s.writeError(w, c.op, validationFailed("Validation Failed",
+			map[string]string{"resource": "Stand-in", "code": "custom", "message": "injected validation failure"}), cred)
+	}
+	return true
+}
