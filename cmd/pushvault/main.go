@@ -45,6 +45,7 @@ Usage:
   pushvault exec [--env-file FILE]... -- COMMAND [ARGS...]
   pushvault hook pre-receive [--budget DURATION] [--on-timeout reject|accept] [--repository OWNER/REPO]
   pushvault hook install REPO.git
+  pushvault setup [--manifest app.yml] [--github-url URL] [--api-url URL] [--org ORG] [--webhook-url URL] [--out DIR]
   pushvault evidence verify [--ledger FILE]
   pushvault evidence export [--ledger FILE] [--format jsonl|md]
   pushvault version
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runExec(ctx, args[1:], stderr)
 	case "hook":
 		return runHook(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "setup":
+		return runSetup(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pushvault", version)
 		return exitOK

@@ -1,0 +1,311 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/remediator"
+	"github.com/pushvault/pushvault/remediator/rewrite"
+	"github.com/pushvault/pushvault/scanner"
+)
+
+// installations gives a GitHub client and a git token for an installation.
+type installations interface {
+	Client(ctx context.Context, installationID int64) (*github.Client, error)
+	Token(ctx context.Context, installationID int64) (string, error)
+}
+
+// onceStore runs a side effect once per key, across retries, restarts and
+// processes, and returns its remembered result to later callers.
+type onceStore interface {
+	Once(ctx context.Context, key string, fn func(context.Context) ([]byte, error)) ([]byte, error)
+}
+
+// PushPipeline handles one push end to end: fetch what it added, scan it,
+// vault every distinct secret, commit the rewrites to a fix branch, open the
+// fix pull request, complete the check run and comment on the offending
+// commits, recording each step in the evidence ledger. Every side effect is
+// keyed so that a retried or redelivered push repeats none of them.
+type PushPipeline struct {
+	github  installations
+	once    onceStore
+	vault   *vaultSession
+	ledger  *ledger
+	mirrors *mirrors
+	log     *slog.Logger
+}
+
+// PermanentError marks a failure that retrying cannot fix (an invalid
+// settings file, a repository that is gone): the worker dead-letters it
+// at once instead of retrying.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Push is the part of a push webhook the pipeline needs.
+type Push struct {
+	DeliveryID     string
+	InstallationID int64
+	Owner, Repo    string
+	CloneURL       string
+	DefaultBranch  string
+	Ref            string
+	Before, After  string
+	Created        bool
+	Deleted        bool
+	Forced         bool
+	Pusher         string
+}
+
+// PushFromEvent takes what the pipeline needs from a push webhook.
+func PushFromEvent(deliveryID string, ev *github.PushEvent) Push {
+	r := ev.GetRepo()
+	return Push{
+		DeliveryID:     deliveryID,
+		InstallationID: ev.GetInstallation().GetID(),
+		Owner:          r.GetOwner().GetLogin(),
+		Repo:           r.GetName(),
+		CloneURL:       r.GetCloneURL(),
+		DefaultBranch:  r.GetDefaultBranch(),
+		Ref:            ev.GetRef(),
+		Before:         ev.GetBefore(),
+		After:          ev.GetAfter(),
+		Created:        ev.GetCreated(),
+		Deleted:        ev.GetDeleted(),
+		Forced:         ev.GetForced(),
+		Pusher:         ev.GetPusher().GetName(),
+	}
+}
+
+const zeroSHA = "0000000000000000000000000000000000000000"
+
+// Handle runs the pipeline for p. It returns nil for pushes it rightly
+// ignores (branch deletions, tags), a *PermanentError for what retrying
+// can't fix (after completing the check run with the reason), and other
+// errors for the worker to retry.
+func (pp *PushPipeline) Handle(ctx context.Context, p Push) error {
+	log := pp.log.With("delivery_id", p.DeliveryID, "installation_id", p.InstallationID, "repo", p.Owner+"/"+p.Repo, "sha", p.After)
+	branch, ok := strings.CutPrefix(p.Ref, "refs/heads/")
+	switch {
+	case p.Deleted || p.After == zeroSHA:
+		log.Info("push deletes a ref: nothing to scan", "ref", p.Ref)
+		return nil
+	case !ok:
+		log.Info("push is not to a branch: nothing to scan", "ref", p.Ref)
+		return nil
+	case strings.HasPrefix(branch, "pushvault/"):
+		log.Info("push to pushvault's own fix branch: nothing to scan", "ref", p.Ref)
+		return nil
+	}
+	gh, err := pp.github.Client(ctx, p.InstallationID)
+	if err != nil {
+		return fmt.Errorf("installation client: %w", err)
+	}
+	checks := githubapp.NewChecks(gh)
+	runKey := fmt.Sprintf("checkrun/%s/%s/%s", p.Owner, p.Repo, p.After)
+	idb, err := pp.once.Once(ctx, runKey, func(ctx context.Context) ([]byte, error) {
+		id, err := checks.Start(ctx, p.Owner, p.Repo, p.After, p.DeliveryID)
+		return []byte(strconv.FormatInt(id, 10)), err
+	})
+	if err != nil {
+		return err
+	}
+	runID, _ := strconv.ParseInt(string(idb), 10, 64)
+	o, err := pp.remediate(ctx, log, gh, p, branch)
+	if err != nil {
+		var perm *PermanentError
+		if !errors.As(err, &perm) {
+			return err
+		}
+		o.Failure = perm.Error()
+	}
+	if _, cerr := pp.once.Once(ctx, fmt.Sprintf("checkrun-complete/%s/%s/%d", p.Owner, p.Repo, runID), func(ctx context.Context) ([]byte, error) {
+		return nil, checks.Complete(ctx, runID, o)
+	}); cerr != nil {
+		return cerr
+	}
+	if o.PR != nil {
+		// Best effort: a comment that fails is logged, not retried forever.
+		if err := githubapp.NewComments(gh).CommitComments(ctx, o); err != nil {
+			log.Warn("commit comments", "error", err)
+		}
+	}
+	log.Info("push handled", "conclusion", o.Conclusion(), "secrets", len(o.Secrets))
+	return err
+}
+
+// remediate fetches, scans, vaults and proposes the fix. It always returns
+// an Outcome (possibly partial) for the check run.
+func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *github.Client, p Push, branch string) (*githubapp.Outcome, error) {
+	o := &githubapp.Outcome{Owner: p.Owner, Repo: p.Repo, Branch: branch, HeadSHA: p.After}
+	cfg, err := githubapp.LoadSettings(ctx, gh, p.Owner, p.Repo, p.After)
+	if err != nil {
+		return o, err
+	}
+	settings := &scanner.Settings{MaxFileBytes: scanner.DefaultMaxFileBytes}
+	if cfg.Data != nil {
+		if settings, err = scanner.ParseSettings(cfg.Source, cfg.Data); err != nil {
+			return o, &PermanentError{Err: fmt.Errorf("invalid settings: %w", err)}
+		}
+	}
+	token, err := pp.github.Token(ctx, p.InstallationID)
+	if err != nil {
+		return o, fmt.Errorf("installation token: %w", err)
+	}
+	dir, unlock, err := pp.mirrors.lock(ctx, p.Owner, p.Repo)
+	if err != nil {
+		return o, err
+	}
+	defer unlock()
+	if err := pp.mirrors.fetch(ctx, dir, p.CloneURL, token); err != nil {
+		return o, err
+	}
+	if _, err := git(ctx, dir, nil, nil, "cat-file", "-e", p.After+"^{commit}"); err != nil {
+		// The branch moved on and its old head is gone (force-pushed over):
+		// a later push's delivery scans what replaced it.
+		log.Info("pushed head no longer on GitHub: nothing to scan")
+		return o, nil
+	}
+	target := scanner.Range(p.Before, p.After)
+	if p.Created || p.Before == zeroSHA {
+		target = scanner.NewBranch(p.Ref, p.After)
+	} else if _, err := git(ctx, dir, nil, nil, "cat-file", "-e", p.Before+"^{commit}"); err != nil {
+		target = scanner.NewBranch(p.Ref, p.After)
+	}
+	sc := scanner.New(scanner.WithSettings(settings), scanner.WithLogger(log),
+		scanner.WithFingerprinter(pp.vault.transit.Fingerprinter(FingerprintKey)))
+	res, err := sc.Scan(ctx, dir, target)
+	if err != nil {
+		return o, fmt.Errorf("scan: %w", err)
+	}
+	o.Scanned = res.Stats.Commits
+	if len(res.Stats.Reasons) > 0 {
+		o.Skipped = map[string]int{}
+		for r, n := range res.Stats.Reasons {
+			o.Skipped[string(r)] = n
+		}
+	}
+	if len(res.Findings) == 0 {
+		return o, nil
+	}
+	repo := p.Owner + "/" + p.Repo
+	actor := "pushvault (push by " + p.Pusher + ")"
+	for _, f := range res.Findings {
+		if err := pp.ledger.record(ctx, repo, f, "detected", actor, nil); err != nil {
+			return o, err
+		}
+	}
+	fixer := remediator.NewFixer(pp.vault.store, rewrite.Style(settings.FixStyle))
+	plan, fixErr := fixer.Fix(ctx, p.Owner, p.Repo, res.Findings, func(ctx context.Context, path string) ([]byte, bool, error) {
+		return readAt(ctx, dir, p.After, path)
+	})
+	for _, v := range plan.Secrets {
+		if err := pp.ledger.record(ctx, repo, v.Finding, "vaulted", actor, v); err != nil {
+			return o, err
+		}
+	}
+	o.Secrets = outcomeSecrets(res.Findings, plan)
+	if fixErr != nil {
+		return o, fixErr
+	}
+	if len(plan.Files) == 0 {
+		return o, nil
+	}
+	fixBranch := githubapp.FixBranch(p.After)
+	fc, err := commitFix(ctx, dir, p.After, fixBranch, plan.Files, fixMessage(plan))
+	if err != nil {
+		return o, fmt.Errorf("writing the fix branch: %w", err)
+	}
+	if fc.Changed {
+		if err := pp.mirrors.push(ctx, dir, p.CloneURL, token, fc.Commit, fixBranch); err != nil {
+			return o, err
+		}
+	}
+	pr, err := githubapp.NewPullRequests(gh).Open(ctx, o, fixBranch, branch)
+	if err != nil {
+		return o, err
+	}
+	o.PR = pr
+	for _, v := range plan.Secrets {
+		if len(v.Edits) == 0 {
+			continue
+		}
+		if err := pp.ledger.recordFix(ctx, repo, v, actor, fc); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// outcomeSecrets describes every finding for GitHub: vaulted ones with
+// their path, version and reference, the rest as found.
+func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan) []githubapp.SecretOutcome {
+	byID := map[string]*remediator.Vaulted{}
+	for _, v := range plan.Secrets {
+		byID[v.Finding.ID] = v
+	}
+	var out []githubapp.SecretOutcome
+	for _, f := range findings {
+		s := githubapp.SecretOutcome{FindingID: f.ID, Detector: f.Detector, Redacted: f.Redacted, Locations: f.Locations, Rotation: "not attempted"}
+		if v := byID[f.ID]; v != nil {
+			s.VaultPath = mountOf(v) + "/data/" + v.Stored.Path
+			s.VaultVersion = v.Stored.Version
+			keys := make([]string, 0, len(v.Refs))
+			for k := range v.Refs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			var refs []string
+			for _, k := range keys {
+				refs = append(refs, v.Refs[k].Vault())
+			}
+			s.Reference = strings.Join(refs, ", ")
+			seen := map[string]bool{}
+			for _, e := range v.Edits {
+				if e.EnvName != "" && !seen[e.EnvName] {
+					seen[e.EnvName] = true
+					s.EnvNames = append(s.EnvNames, e.EnvName)
+				}
+			}
+			for _, m := range v.Manual {
+				s.Manual = append(s.Manual, fmt.Sprintf("%s:%d: %s", m.Path, m.Line, m.Step))
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Fail completes p's check run with conclusion failure and reason: what the
+// worker calls when it gives up on a push (dead letter), so the developer
+// sees why instead of a check that never ends.
+func (pp *PushPipeline) Fail(ctx context.Context, p Push, reason string) error {
+	gh, err := pp.github.Client(ctx, p.InstallationID)
+	if err != nil {
+		return fmt.Errorf("installation client: %w", err)
+	}
+	checks := githubapp.NewChecks(gh)
+	idb, err := pp.once.Once(ctx, fmt.Sprintf("checkrun/%s/%s/%s", p.Owner, p.Repo, p.After), func(ctx context.Context) ([]byte, error) {
+		id, err := checks.Start(ctx, p.Owner, p.Repo, p.After, p.DeliveryID)
+		return []byte(strconv.FormatInt(id, 10)), err
+	})
+	if err != nil {
+		return err
+	}
+	runID, _ := strconv.ParseInt(string(idb), 10, 64)
+	branch, _ := strings.CutPrefix(p.Ref, "refs/heads/")
+	o := &githubapp.Outcome{Owner: p.Owner, Repo: p.Repo, Branch: branch, HeadSHA: p.After, Failure: reason}
+	_, err = pp.once.Once(ctx, fmt.Sprintf("checkrun-complete/%s/%s/%d", p.Owner, p.Repo, runID), func(ctx context.Context) ([]byte, error) {
+		return nil, checks.Complete(ctx, runID, o)
+	})
+	return err
+}

@@ -1,0 +1,61 @@
+package githubapp
+
+import "github.com/pushvault/pushvault/scanner"
+
+// Conclusions of the pushvault check run.
+const (
+	ConclusionSuccess        = "success"         // nothing found
+	ConclusionActionRequired = "action_required" // found and remediated; fix PR open
+	ConclusionFailure        = "failure"         // remediation failed or settings invalid
+)
+
+// Outcome is what pushvault did about one push, in the terms GitHub shows
+// it: check run, fix pull request body, commit comments. It holds no secret
+// value: only redacted previews, vault paths and references.
+type Outcome struct {
+	Owner, Repo string
+	Branch      string // the pushed branch, without refs/heads/
+	HeadSHA     string
+	Scanned     int // commits scanned
+	Skipped     map[string]int
+	Secrets     []SecretOutcome
+	// Failure, when set, is why remediation did not finish, already safe to
+	// show (it never carries a secret value). The check run concludes
+	// "failure" with it.
+	Failure string
+	// PR is the fix pull request, when one is open.
+	PR *PRLink
+}
+
+// SecretOutcome is one distinct secret found in the push.
+type SecretOutcome struct {
+	FindingID    string
+	Detector     string
+	Redacted     string
+	Locations    []scanner.Location
+	VaultPath    string // "secret/data/pushvault/acme/shop/stripe_api_key", empty when not vaulted
+	VaultVersion int
+	Reference    string   // the canonical reference the fix writes
+	EnvNames     []string // environment variables the fix reads it through
+	Rotation     string   // rotation outcome in a few words ("revoked", "manual: see #12", "not attempted")
+	Manual       []string // steps left to a person
+}
+
+// PRLink identifies a pull request.
+type PRLink struct {
+	Number int
+	URL    string
+	Branch string
+}
+
+// Conclusion is the check run's conclusion for the outcome.
+func (o *Outcome) Conclusion() string {
+	switch {
+	case o.Failure != "":
+		return ConclusionFailure
+	case len(o.Secrets) == 0:
+		return ConclusionSuccess
+	default:
+		return ConclusionActionRequired
+	}
+}

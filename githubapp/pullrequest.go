@@ -1,0 +1,44 @@
+package githubapp
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// FixBranch is the branch a push's fix is committed to.
+func FixBranch(headSHA string) string { return "pushvault/fix-" + short(headSHA) }
+
+// PullRequests opens fix pull requests.
+type PullRequests struct{ gh *github.Client }
+
+// NewPullRequests returns a PullRequests writing through gh.
+func NewPullRequests(gh *github.Client) *PullRequests { return &PullRequests{gh: gh} }
+
+// Open opens the fix pull request from branch onto base, or returns the one
+// already open from that branch: asking twice never opens a second.
+func (p *PullRequests) Open(ctx context.Context, o *Outcome, branch, base string) (*PRLink, error) {
+	existing, _, err := p.gh.PullRequests.List(ctx, o.Owner, o.Repo, &github.PullRequestListOptions{
+		State: "all", Head: o.Owner + ":" + branch, Base: base,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list pull requests from %s: %w", branch, err)
+	}
+	for _, pr := range existing {
+		if pr.GetHead().GetRef() == branch {
+			return &PRLink{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Branch: branch}, nil
+		}
+	}
+	title := fmt.Sprintf("pushvault: move %s to Vault", plural(len(o.Secrets), "secret"))
+	pr, _, err := p.gh.PullRequests.Create(ctx, o.Owner, o.Repo, &github.NewPullRequest{
+		Title: github.String(title),
+		Head:  github.String(branch),
+		Base:  github.String(base),
+		Body:  github.String(PRBody(o)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open pull request %s -> %s: %w", branch, base, err)
+	}
+	return &PRLink{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Branch: branch}, nil
+}

@@ -1,0 +1,163 @@
+package githubapp
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// MaxSummary is GitHub's limit on a check run's output.summary, in
+// characters; longer summaries are cut at a row boundary with a note.
+const MaxSummary = 65535
+
+// Title is the check run's one-line title.
+func Title(o *Outcome) string {
+	n := len(o.Secrets)
+	switch {
+	case o.Failure != "":
+		return "Remediation failed"
+	case n == 0:
+		return "No secrets found"
+	case n == 1:
+		return "1 secret moved to Vault"
+	default:
+		return fmt.Sprintf("%d secrets moved to Vault", n)
+	}
+}
+
+// Summary is the check run's summary: what was scanned, a table of the
+// secrets (redacted previews only), and where the fix is.
+func Summary(o *Outcome) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pushvault scanned %s pushed to `%s` (head `%s`).\n\n", plural(o.Scanned, "commit"), o.Branch, short(o.HeadSHA))
+	if o.Failure != "" {
+		fmt.Fprintf(&b, "**Remediation failed:** %s\n\n", o.Failure)
+	}
+	if len(o.Secrets) == 0 && o.Failure == "" {
+		b.WriteString("No secrets found.\n")
+	}
+	if len(o.Secrets) > 0 {
+		if o.PR != nil {
+			fmt.Fprintf(&b, "The values are in Vault and fix pull request #%d replaces them with vault references: %s\n\n", o.PR.Number, o.PR.URL)
+		}
+		b.WriteString("| Secret | Detector | Where | Vault | Rotation |\n| --- | --- | --- | --- | --- |\n")
+		rows := summaryRows(o)
+		head := b.Len()
+		for i, row := range rows {
+			if head+len(row)+200 > MaxSummary {
+				fmt.Fprintf(&b, "\n%d more secrets are not listed here (GitHub's summary limit); see the annotations and the fix pull request.\n", len(rows)-i)
+				break
+			}
+			b.WriteString(row)
+			head += len(row)
+		}
+	}
+	if len(o.Skipped) > 0 {
+		b.WriteString("\nSkipped: ")
+		b.WriteString(skippedText(o.Skipped))
+		b.WriteString(".\n")
+	}
+	return b.String()
+}
+
+func summaryRows(o *Outcome) []string {
+	var rows []string
+	for _, s := range o.Secrets {
+		where := "—"
+		if len(s.Locations) > 0 {
+			l := s.Locations[0]
+			where = fmt.Sprintf("`%s:%d` (%s)", cell(l.Path), l.Line, short(l.Commit))
+			if n := len(s.Locations) - 1; n > 0 {
+				where += fmt.Sprintf(" and %d more", n)
+			}
+		}
+		vaulted := "not vaulted"
+		if s.VaultPath != "" {
+			vaulted = fmt.Sprintf("`%s` v%d", s.VaultPath, s.VaultVersion)
+		}
+		rows = append(rows, fmt.Sprintf("| `%s` | %s | %s | %s | %s |\n", cell(s.Redacted), cell(s.Detector), where, vaulted, cell(orDash(s.Rotation))))
+	}
+	return rows
+}
+
+// PRBody is the fix pull request's body: the evidence table and how to
+// consume each reference.
+func PRBody(o *Outcome) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pushvault found %s in the push to `%s` (head `%s`), moved %s to Vault, and replaces the hard-coded values with vault references.\n\n",
+		plural(len(o.Secrets), "secret"), o.Branch, short(o.HeadSHA), pronoun(len(o.Secrets)))
+	b.WriteString("| What | Where | Vault path | Version | Rotation | Use it |\n| --- | --- | --- | --- | --- | --- |\n")
+	for _, s := range o.Secrets {
+		var where []string
+		for _, l := range s.Locations {
+			where = append(where, fmt.Sprintf("`%s:%d` (%s)", cell(l.Path), l.Line, short(l.Commit)))
+		}
+		use := fmt.Sprintf("`%s`", cell(s.Reference))
+		if len(s.EnvNames) > 0 {
+			names := slices.Clone(s.EnvNames)
+			for i := range names {
+				names[i] = "`" + cell(names[i]) + "`"
+			}
+			use += " via " + strings.Join(names, ", ")
+		}
+		fmt.Fprintf(&b, "| %s `%s` | %s | `%s` | %d | %s | %s |\n", cell(s.Detector), cell(s.Redacted), strings.Join(where, "<br>"),
+			cell(s.VaultPath), s.VaultVersion, cell(orDash(s.Rotation)), use)
+	}
+	var manual []string
+	for _, s := range o.Secrets {
+		for _, m := range s.Manual {
+			manual = append(manual, fmt.Sprintf("- %s `%s`: %s", s.Detector, s.Redacted, m))
+		}
+	}
+	if len(manual) > 0 {
+		b.WriteString("\n### Left to you\n\n")
+		b.WriteString(strings.Join(manual, "\n"))
+		b.WriteString("\n")
+	}
+	b.WriteString("\n### Consuming the references\n\n")
+	b.WriteString("Source files now read the values from the environment; `vault.env` at the repository root maps each variable to its vault reference. " +
+		"Run the application under `pushvault exec --env-file vault.env -- CMD` (or bank-vaults `vault-env`) to resolve them at start-up. " +
+		"Configuration files hold the reference itself.\n")
+	b.WriteString("\nThe exposed values stay in the repository's history: rotation (above) is what makes them useless.\n")
+	return b.String()
+}
+
+func cell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "`", "'")
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+func skippedText(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", m[k], k)
+	}
+	return strings.Join(parts, ", ")
+}

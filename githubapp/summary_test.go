@@ -1,0 +1,102 @@
+package githubapp_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/internal/golden"
+	"github.com/pushvault/pushvault/scanner"
+)
+
+func sampleOutcome() *githubapp.Outcome {
+	return &githubapp.Outcome{
+		Owner: "acme", Repo: "shop", Branch: "main", HeadSHA: "0123456789abcdef0123456789abcdef01234567", Scanned: 3,
+		Skipped: map[string]int{"binary": 1, "too_large": 2},
+		Secrets: []githubapp.SecretOutcome{
+			{
+				FindingID: "pv_0a1b2c3d4e5f60718293", Detector: "Stripe", Redacted: "sk_live_…9Zx",
+				Locations: []scanner.Location{
+					{Commit: "89abcdef0123456789abcdef0123456789abcdef", Path: "config/app.yml", Line: 4},
+					{Commit: "0123456789abcdef0123456789abcdef01234567", Path: "src/pay|ment.js", Line: 12},
+				},
+				VaultPath: "secret/data/pushvault/acme/shop/stripe_api_key", VaultVersion: 1,
+				Reference: "vault:secret/data/pushvault/acme/shop/stripe_api_key#value", EnvNames: []string{"STRIPE_API_KEY"},
+				Rotation: "manual: see #7", Manual: []string{"Roll the key in the Stripe dashboard (Developers → API keys)."},
+			},
+			{
+				FindingID: "pv_ffeeddccbbaa99887766", Detector: "VaultToken", Redacted: "hvs.…Qk",
+				Locations: []scanner.Location{{Commit: "0123456789abcdef0123456789abcdef01234567", Path: ".env", Line: 2}},
+				VaultPath: "secret/data/pushvault/acme/shop/vault_token", VaultVersion: 2,
+				Reference: "vault:secret/data/pushvault/acme/shop/vault_token#value", EnvNames: []string{"VAULT_TOKEN"},
+				Rotation: "revoked",
+			},
+		},
+		PR: &githubapp.PRLink{Number: 8, URL: "https://github.example/acme/shop/pull/8", Branch: "pushvault/fix-0123456"},
+	}
+}
+
+func TestSummaryGolden(t *testing.T) {
+	o := sampleOutcome()
+	golden.Assert(t, "githubapp/summary_found.md", githubapp.Summary(o))
+	golden.Assert(t, "githubapp/pr_body.md", githubapp.PRBody(o))
+
+	clean := &githubapp.Outcome{Owner: "acme", Repo: "shop", Branch: "feature/x", HeadSHA: "abcdef0", Scanned: 1}
+	golden.Assert(t, "githubapp/summary_clean.md", githubapp.Summary(clean))
+
+	failed := sampleOutcome()
+	failed.PR = nil
+	failed.Failure = "Vault is unreachable at http://127.0.0.1:8200 after 5 attempts; the push will not be retried"
+	golden.Assert(t, "githubapp/summary_failed.md", githubapp.Summary(failed))
+}
+
+func TestConclusion(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    *githubapp.Outcome
+		want string
+	}{
+		{"nothing found", &githubapp.Outcome{}, githubapp.ConclusionSuccess},
+		{"found and fixed", sampleOutcome(), githubapp.ConclusionActionRequired},
+		{"failed", &githubapp.Outcome{Failure: "vault down", Secrets: sampleOutcome().Secrets}, githubapp.ConclusionFailure},
+	} {
+		if got := tc.o.Conclusion(); got != tc.want {
+			t.Errorf("%s: Conclusion() = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestSummaryStaysUnderGitHubsLimit(t *testing.T) {
+	o := sampleOutcome()
+	base := o.Secrets[0]
+	o.Secrets = nil
+	for i := range 2000 {
+		s := base
+		s.FindingID = fmt.Sprintf("pv_%020d", i)
+		s.Locations = []scanner.Location{{Commit: "89abcdef", Path: strings.Repeat("deep/", 10) + fmt.Sprintf("f%d.yml", i), Line: i + 1}}
+		o.Secrets = append(o.Secrets, s)
+	}
+	got := githubapp.Summary(o)
+	if len(got) > githubapp.MaxSummary {
+		t.Fatalf("summary is %d characters, over GitHub's %d", len(got), githubapp.MaxSummary)
+	}
+	if !strings.Contains(got, "more secrets are not listed here") {
+		t.Errorf("a cut summary must say so; it ends %q", got[len(got)-200:])
+	}
+	if n := len(githubapp.Annotations(o)); n != 2000 {
+		t.Errorf("Annotations = %d, want one per location (2000)", n)
+	}
+}
+
+func TestAnnotationsOnePerLocation(t *testing.T) {
+	anns := githubapp.Annotations(sampleOutcome())
+	var got []string
+	for _, a := range anns {
+		got = append(got, fmt.Sprintf("%s:%d %s", a.GetPath(), a.GetStartLine(), a.GetAnnotationLevel()))
+	}
+	want := []string{"config/app.yml:4 failure", "src/pay|ment.js:12 failure", ".env:2 failure"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("annotations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
