@@ -225,10 +225,11 @@ func retryAfter(resp *http.Response) time.Duration {
 	return time.Duration(secs) * time.Second
 }
 
-// TokenWorks reports whether token still authenticates (GET /user answers
-// 200 with it; 401 means it does not).
+// TokenWorks reports whether token still authenticates: GET /rate_limit
+// answers any live credential (and anonymous callers) with 200, and a dead
+// one with 401 Bad credentials, whatever the token's scopes.
 func (r *Revoker) TokenWorks(ctx context.Context, token string) (bool, error) {
-	req, err := r.client.NewRequest(http.MethodGet, "user", nil)
+	req, err := r.client.NewRequest(http.MethodGet, "rate_limit", nil)
 	if err != nil {
 		return false, err
 	}
@@ -244,7 +245,7 @@ func (r *Revoker) TokenWorks(ctx context.Context, token string) (bool, error) {
 	case errors.As(err, &er) && er.Response.StatusCode == http.StatusUnauthorized:
 		return false, nil
 	case errors.As(err, &er):
-		return false, fmt.Errorf("GET user: status %d: %s", er.Response.StatusCode, er.Message)
+		return false, fmt.Errorf("GET rate_limit: status %d: %s", er.Response.StatusCode, er.Message)
 	}
-	return false, fmt.Errorf("GET user: %w", err)
+	return false, fmt.Errorf("GET rate_limit: %w", err)
 }

@@ -224,8 +224,8 @@ func TestRevokeRefused(t *testing.T) {
 func TestTokenWorks(t *testing.T) {
 	live := "ghp_" + strings.Repeat("a", 36)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || r.URL.Path != "/api/v3/user" {
-			t.Errorf("request %s %s, want GET /api/v3/user", r.Method, r.URL.Path)
+		if r.Method != http.MethodGet || r.URL.Path != "/api/v3/rate_limit" {
+			t.Errorf("request %s %s, want GET /api/v3/rate_limit", r.Method, r.URL.Path)
 		}
 		if r.Header.Get("Authorization") != "Bearer "+live {
 			w.Header().Set("Content-Type", "application/json")

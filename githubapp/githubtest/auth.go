@@ -48,6 +48,7 @@ func (i *Installation) covers(full string) bool {
 
 type token struct {
 	value   string
+	user    string // a user's token (ghp_, github_pat_, gho_, ghu_, ghr_): no installation
 	inst    int64
 	repos   []string // full names it is limited to; nil: the installation's
 	expires time.Time
@@ -118,6 +119,29 @@ func (s *Server) mintToken(installationID int64, repos []string) (string, time.T
 	return t.value, t.expires, nil
 }
 
+// UserTokenKinds are the prefixes of the user tokens GitHub revokes
+// through POST /credentials/revoke.
+var UserTokenKinds = []string{"ghp_", "github_pat_", "gho_", "ghu_", "ghr_"}
+
+// UserToken mints a token of kind (one of UserTokenKinds) for user login,
+// shaped like GitHub's: it authenticates REST and git as that user until it
+// expires (the token TTL) or is revoked through POST /credentials/revoke.
+func (s *Server) UserToken(login, kind string) (string, error) {
+	var v string
+	switch kind {
+	case "ghp_", "gho_", "ghu_", "ghr_":
+		v = kind + randAlnum(36)
+	case "github_pat_":
+		v = kind + randAlnum(22) + "_" + randAlnum(59)
+	default:
+		return "", fmt.Errorf("user token kind %q: want one of %v", kind, UserTokenKinds)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[v] = &token{value: v, user: login, expires: s.now().Add(s.tokenTTL).Truncate(time.Second)}
+	return v, nil
+}
+
 // ErrNotFound is returned by methods given an unknown id or name.
 var ErrNotFound = errors.New("not found")
 
@@ -136,6 +160,10 @@ func (s *Server) tokenInstallation(v string) (*Installation, error) {
 	t, ok := s.tokens[v]
 	if !ok || !s.now().Before(t.expires) {
 		return nil, errBadCredentials
+	}
+	if t.user != "" {
+		// a user's token opens that user's repositories
+		return &Installation{Account: t.user}, nil
 	}
 	in, ok := s.installs[t.inst]
 	if !ok {

@@ -86,6 +86,11 @@ func (s *Server) buildRoutes() []route {
 // over parameters; {ref} and {path} take as many segments as the rest of
 // the template leaves.
 func (s *Server) match(method, escaped string) (*route, map[string]string) {
+	// GitHub Enterprise Server's API lives under /api/v3; go-github's
+	// WithEnterpriseURLs clients use it.
+	if rest, ok := strings.CutPrefix(escaped, "/api/v3/"); ok {
+		escaped = "/" + rest
+	}
 	segs := strings.Split(strings.Trim(escaped, "/"), "/")
 	var best *route
 	var bestParams map[string]string

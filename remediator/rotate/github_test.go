@@ -2,88 +2,86 @@ package rotate_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
+	"encoding/base64"
+	"os"
+	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-github/v60/github"
 
 	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/githubapp/githubtest"
 	"github.com/pushvault/pushvault/remediator/rotate"
 )
 
-// githubTokens answers POST /credentials/revoke and GET /user the way
-// GitHub's description says, for a set of live tokens. (The proof against
-// the GitHub stand-in, githubapp/githubtest, is added with it.)
-type githubTokens struct {
-	mu      sync.Mutex
-	live    map[string]bool
-	revokes int
-}
-
-func (g *githubTokens) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	switch {
-	case r.Method == http.MethodPost && r.URL.Path == "/api/v3/credentials/revoke" && r.Header.Get("Authorization") == "":
-		var body struct{ Credentials []string }
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Credentials) == 0 {
-			w.WriteHeader(http.StatusUnprocessableEntity)
-			return
-		}
-		g.revokes++
-		for _, c := range body.Credentials {
-			delete(g.live, c)
-		}
-		w.WriteHeader(http.StatusAccepted)
-	case r.Method == http.MethodGet && r.URL.Path == "/api/v3/user":
-		if g.live[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] {
-			w.Write([]byte(`{"login":"octocat"}`))
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(`{"message":"Bad credentials"}`))
-	default:
-		w.WriteHeader(http.StatusNotFound)
-	}
-}
-
+// TestGitHubTokenRevoked proves the revocation against the GitHub stand-in
+// (held to GitHub's published contract): every kind of user token GitHub
+// revokes through POST /credentials/revoke works before and is refused
+// after, by REST and by git.
 func TestGitHubTokenRevoked(t *testing.T) {
 	_, c := startVault(t)
 	ctx := context.Background()
-	leaked := "ghp_" + strings.Repeat("Zq7", 12)
-	gh := &githubTokens{live: map[string]bool{leaked: true}}
-	srv := httptest.NewServer(gh)
-	defer srv.Close()
+	srv := githubtest.New(t)
+	if err := srv.CreateRepo("octocat", "app", map[string]string{"README.md": "app\n"}); err != nil {
+		t.Fatal(err)
+	}
 	client, err := github.NewClient(nil).WithEnterpriseURLs(srv.URL, srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rev := githubapp.NewRevoker(client)
-	tg := vaultSecret(t, c, "github_token", "Github", rotate.Data{"value": leaked})
-	rec := &recorder{}
-	res, err := rotate.NewRunner(c, rotate.Settings{}, rec, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(rev, rev))).Run(ctx, tg)
-	if err != nil {
-		t.Fatal(err)
+	var leaked []string
+	for _, kind := range githubtest.UserTokenKinds {
+		tok, err := srv.UserToken("octocat", kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaked = append(leaked, tok)
+		if works, err := rev.TokenWorks(ctx, tok); err != nil || !works {
+			t.Fatalf("before: %s token works = %v, %v; want true", kind, works, err)
+		}
+		if err := gitWith(tok, "ls-remote", srv.URL+"/octocat/app.git"); err != nil {
+			t.Fatalf("before: git refuses the %s token: %v", kind, err)
+		}
+		tg := vaultSecret(t, c, "github_token_"+strings.Trim(kind, "_"), "Github", rotate.Data{"value": tok})
+		rec := &recorder{}
+		res, err := rotate.NewRunner(c, rotate.Settings{}, rec, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(rev, rev))).Run(ctx, tg)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if works, err := rev.TokenWorks(ctx, tok); err != nil || works {
+			t.Fatalf("after: the leaked %s token still works (%v)", kind, err)
+		}
+		if err := gitWith(tok, "ls-remote", srv.URL+"/octocat/app.git"); err == nil {
+			t.Fatalf("after: git still accepts the leaked %s token", kind)
+		}
+		if res.State != rotate.StateRotated || !res.ExposedDead || !res.ExposedDestroyed {
+			t.Errorf("%s: result %+v", kind, res)
+		}
+		want(t, "events", []string{"rotation_started@1", "rotated@1", "exposed_verified_dead@1", "exposed_destroyed@1"}, rec.transitions())
+		noLeak(t, []string{tok}, res, rec.events)
 	}
-	if works, _ := rev.TokenWorks(ctx, leaked); works {
-		t.Fatal("after: the leaked token still works")
+	if got := srv.RevokedCredentials(); strings.Join(got, ",") != strings.Join(leaked, ",") {
+		t.Errorf("the stand-in was asked to revoke %d credentials, want the %d leaked ones", len(got), len(leaked))
 	}
-	if res.State != rotate.StateRotated || !res.ExposedDead || !res.ExposedDestroyed || gh.revokes != 1 {
-		t.Errorf("result %+v, %d revoke requests", res, gh.revokes)
-	}
-	want(t, "events", []string{"rotation_started@1", "rotated@1", "exposed_verified_dead@1", "exposed_destroyed@1"}, rec.transitions())
 
 	// A token GitHub does not revoke (a server-to-server ghs_ token) is
 	// left to a person.
+	rec := &recorder{}
 	tg2 := vaultSecret(t, c, "installation_token", "Github", rotate.Data{"value": "ghs_" + strings.Repeat("x", 36)})
-	res, err = rotate.NewRunner(c, rotate.Settings{}, rec, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(rev, rev))).Run(ctx, tg2)
+	res, err := rotate.NewRunner(c, rotate.Settings{}, rec, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(rev, rev))).Run(ctx, tg2)
 	if err != nil || res.State != rotate.StateManual || res.Guide != "https://howtorotate.com/docs/tutorials/github/" {
 		t.Errorf("ghs_ token: %+v %v", res, err)
 	}
-	noLeak(t, []string{leaked}, res, rec.events)
+	noLeak(t, leaked, res, rec.events)
+}
+
+// gitWith runs git with token as GitHub's basic auth, from the environment.
+func gitWith(token string, args ...string) error {
+	cred := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
+	cmd := exec.Command("git", args...)
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_COUNT=1",
+		"GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+cred)
+	return cmd.Run()
 }
