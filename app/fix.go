@@ -130,7 +130,11 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 	}
 	runner := rotate.NewRunner(vs.client, rs, ledgerRecorder{l: led, actor: actor}, rotate.WithLogger(log))
 	var rotErr error
-	fr.Rotations, rotErr = rotateAll(ctx, runner, owner+"/"+repo, vs.store, plan, opts.ApproveRotation)
+	unreplaced, err := unreplacedUses(ctx, fixer, plan, read)
+	if err != nil {
+		return nil, err
+	}
+	fr.Rotations, rotErr = rotateAll(ctx, runner, owner+"/"+repo, vs.store, plan, opts.ApproveRotation, unreplaced)
 	if err := fixer.Rewrite(ctx, plan, read); err != nil {
 		return nil, err
 	}

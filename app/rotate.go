@@ -32,24 +32,24 @@ func rotationSettings(s *scanner.Settings, source string) (rotate.Settings, erro
 }
 
 // target describes a vaulted finding for the rotation runner.
-func target(repo string, store remediator.SecretStore, v *remediator.Vaulted, approved bool) rotate.Target {
+func target(repo string, store remediator.SecretStore, v *remediator.Vaulted, approved, unreplaced bool) rotate.Target {
 	data := rotate.Data{}
 	for k, s := range v.Data() {
 		data[k] = s.Reveal()
 	}
 	return rotate.Target{Repository: repo, FindingID: v.Finding.ID, Fingerprint: string(v.Finding.Fingerprint),
 		Detector: v.Finding.Detector, Name: v.Name, SourcePath: v.Finding.First().Path,
-		Mount: store.Mount(), Path: v.Stored.Path, ExposedVersion: v.Stored.Version, Exposed: data, Approved: approved}
+		Mount: store.Mount(), Path: v.Stored.Path, ExposedVersion: v.Stored.Version, Exposed: data, Approved: approved, Unreplaced: unreplaced}
 }
 
 // rotateAll runs the rotation of every vaulted secret, one after the other,
 // and points the references of rotated credentials where they now live.
 // Every secret is tried; the error joins the failures.
-func rotateAll(ctx context.Context, r *rotate.Runner, repo string, store remediator.SecretStore, plan *remediator.Plan, approved bool) (map[string]rotate.Result, error) {
+func rotateAll(ctx context.Context, r *rotate.Runner, repo string, store remediator.SecretStore, plan *remediator.Plan, approved bool, unreplaced map[string]bool) (map[string]rotate.Result, error) {
 	out := map[string]rotate.Result{}
 	var errs []error
 	for _, v := range plan.Secrets {
-		res, err := r.Run(ctx, target(repo, store, v, approved))
+		res, err := r.Run(ctx, target(repo, store, v, approved, unreplaced[v.Finding.ID]))
 		out[v.Finding.ID] = res
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: %w", v.Finding.Detector, v.Finding.ID, err))
@@ -119,7 +119,7 @@ func rotationLine(res rotate.Result, exposed int) string {
 	case rotate.StateManual:
 		return "manual: rotate it yourself, then run: pushvault rotated FINDING-ID --actor NAME"
 	case rotate.StatePending:
-		return "waits for approval (rotation.approval: required): rerun with --approve-rotation"
+		return "waits for approval: " + res.Reason + "; rerun with --approve-rotation"
 	case rotate.StateFailed:
 		return fmt.Sprintf("FAILED (attempt %d): %s; rerun pushvault scan --fix to retry", res.Attempt, res.Reason)
 	}
@@ -199,4 +199,26 @@ func MarkRotated(ctx context.Context, opts MarkRotatedOptions, vcfg vault.Config
 			opts.FindingID, opts.Actor, vaulted.VaultPath, res.NewVersion, res.NewVersion, vaulted.VaultPath)
 	}
 	return nil
+}
+
+// unreplacedUses runs the rewrite on a copy of plan to learn, before any
+// rotation, which secrets the fix cannot replace everywhere (a manual step
+// remains): rotating those at the source would break what still uses them.
+func unreplacedUses(ctx context.Context, fixer *remediator.Fixer, plan *remediator.Plan, read remediator.FileReader) (map[string]bool, error) {
+	dry := &remediator.Plan{Files: map[string][]byte{}}
+	for _, v := range plan.Secrets {
+		c := *v
+		c.Edits, c.Manual = nil, nil
+		dry.Secrets = append(dry.Secrets, &c)
+	}
+	if err := fixer.Rewrite(ctx, dry, read); err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, v := range dry.Secrets {
+		if len(v.Manual) > 0 {
+			out[v.Finding.ID] = true
+		}
+	}
+	return out, nil
 }

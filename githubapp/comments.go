@@ -35,7 +35,7 @@ func (c *Comments) CommitComments(ctx context.Context, o *Outcome) error {
 			if _, ok := byCommit[l.Commit]; !ok {
 				order = append(order, l.Commit)
 			}
-			line := fmt.Sprintf("- `%s:%d`: %s `%s`", cell(l.Path), l.Line, cell(s.Detector), cell(s.Redacted))
+			line := fmt.Sprintf("- `%s:%d`: %s `%s`", inline(l.Path), l.Line, inline(s.Detector), inline(s.Redacted))
 			if !slices.Contains(byCommit[l.Commit], line) {
 				byCommit[l.Commit] = append(byCommit[l.Commit], line)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/githubapp/githubtest"
+	"github.com/pushvault/pushvault/internal/golden"
 	"github.com/pushvault/pushvault/scanner"
 )
 
@@ -212,4 +213,31 @@ func TestLoadSettingsFallsBackToTheOrg(t *testing.T) {
 func ExampleFixBranch() {
 	fmt.Println(githubapp.FixBranch("0123456789abcdef"))
 	// Output: pushvault/fix-0123456
+}
+
+func TestRotationIssueOpenedOnce(t *testing.T) {
+	srv, gh := standIn(t, map[string]string{"README.md": "shop\n"})
+	o := sampleOutcome()
+	r := githubapp.Rotation{Secret: o.Secrets[0], Guide: "https://howtorotate.com/docs/tutorials/stripe/",
+		Steps: []string{"Roll the key in the Stripe dashboard.", "Store the new key in Vault."}}
+	is := githubapp.NewIssues(gh)
+	first, err := is.OpenRotation(context.Background(), o, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := is.OpenRotation(context.Background(), o, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Number != again.Number {
+		t.Errorf("second OpenRotation opened #%d, want #%d", again.Number, first.Number)
+	}
+	issues := srv.Issues()
+	if len(issues) != 1 {
+		t.Fatalf("%d issues, want 1", len(issues))
+	}
+	golden.Assert(t, "githubapp/rotation_issue.md", issues[0].Body)
+	if len(issues[0].Labels) != 1 || issues[0].Labels[0] != githubapp.RotationLabel {
+		t.Errorf("labels %v, want %q", issues[0].Labels, githubapp.RotationLabel)
+	}
 }

@@ -128,6 +128,12 @@ func cell(s string) string {
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
 }
 
+// inline makes s safe inside an inline code span outside tables.
+func inline(s string) string {
+	s = strings.ReplaceAll(s, "`", "'")
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "—"

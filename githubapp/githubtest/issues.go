@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -195,7 +196,7 @@ func (s *Server) ensureLabel(repo, name string) Label {
 }
 
 func (s *Server) labelObject(rs *repoState, l Label) obj {
-	return obj{"id": l.ID, "node_id": nodeID("Label", l.ID), "url": s.apiURL(rs, "labels/"+l.Name),
+	return obj{"id": l.ID, "node_id": nodeID("Label", l.ID), "url": s.apiURL(rs, "labels/"+url.PathEscape(l.Name)),
 		"name": l.Name, "color": l.Color, "description": nullable(l.Description), "default": false}
 }
 

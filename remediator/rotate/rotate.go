@@ -58,6 +58,11 @@ type Target struct {
 	Prior Data
 	// Approved lets a rotation run when the settings require approval.
 	Approved bool
+	// Unreplaced says the fix leaves some use of the secret in place (a
+	// manual step remains). Under approval "auto", a rotation that would
+	// break such a use at the source waits for approval; one that changes
+	// nothing at the source (an owned secret's new value) runs at once.
+	Unreplaced bool
 }
 
 // Ref is a reference to a value held by another secrets engine than KV:

@@ -135,8 +135,8 @@ func (r *Runner) Run(ctx context.Context, t Target) (Result, error) {
 	if rot == nil {
 		return r.manual(ctx, t, &sec)
 	}
-	if r.settings.Approval == ApprovalRequired && !t.Approved {
-		res := Result{State: StatePending, Rotator: name, Reason: "rotation waits for approval (rotation.approval: required)"}
+	if reason := r.waitsForApproval(name, t); reason != "" {
+		res := Result{State: StatePending, Rotator: name, Reason: reason}
 		if err := r.setMetadata(ctx, t, &sec, map[string]string{mdState: string(StatePending), mdRotator: name}); err != nil {
 			return res, err
 		}
@@ -374,4 +374,20 @@ func parseRefs(s string) map[string]Ref {
 		}
 	}
 	return out
+}
+
+// waitsForApproval returns why the rotation of t by rotator name must wait
+// for a person's approval, or "" when it may run now. With approval
+// "required" every rotation waits; with "auto" (the default) only those
+// that would break a use of the secret the fix does not replace.
+func (r *Runner) waitsForApproval(name string, t Target) string {
+	switch {
+	case t.Approved:
+		return ""
+	case r.settings.Approval == ApprovalRequired:
+		return "rotation waits for approval (rotation.approval: required)"
+	case t.Unreplaced && name != NameOwned:
+		return "the fix leaves a use of this secret in place (see the manual steps), and rotating now would break it: approve the rotation once those steps are done"
+	}
+	return ""
 }

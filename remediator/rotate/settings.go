@@ -40,9 +40,11 @@ type Settings struct {
 	// DestroyExposed destroys the exposed KV version once the rotation is
 	// verified; nil means true.
 	DestroyExposed *bool `yaml:"destroy_exposed"`
-	// Approval is auto (default) or required: rotations wait for an
-	// approval (the "Approve rotation" check-run action, or
-	// `pushvault scan --fix --approve-rotation` locally).
+	// Approval is auto (default) or required. Under required every
+	// rotation waits for an approval (the "Approve rotation" check-run
+	// action, or `pushvault scan --fix --approve-rotation` locally); under
+	// auto only a rotation that would break a use of the secret the fix
+	// leaves in place waits (Target.Unreplaced).
 	Approval  string        `yaml:"approval"`
 	Databases []Database    `yaml:"databases"`
 	PKI       []PKIMount    `yaml:"pki"`

@@ -3,6 +3,7 @@ package rotate_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/vault/api"
@@ -152,4 +153,38 @@ func TestVaultTokenNotRevocable(t *testing.T) {
 	if !tokenWorks(t, c, batch.Auth.ClientToken) {
 		t.Error("the batch token was revoked")
 	}
+}
+
+// TestApprovalAutoWaitsForUnreplacedUses: under the default approval
+// ("auto"), revoking a token the fix does not replace everywhere would
+// break what still uses it, so the rotation waits; approved, it runs.
+func TestApprovalAutoWaitsForUnreplacedUses(t *testing.T) {
+	_, c := startVault(t)
+	ctx := context.Background()
+	leaked := childToken(t, c)
+	tg := vaultSecret(t, c, "vault_token", "VaultToken", rotate.Data{"value": leaked})
+	tg.Unreplaced = true
+	rec := &recorder{}
+	res, err := rotate.NewRunner(c, rotate.Settings{}, rec).Run(ctx, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.State != rotate.StatePending || !strings.Contains(res.Reason, "leaves a use of this secret in place") {
+		t.Fatalf("unreplaced use: %+v, want pending with the reason", res)
+	}
+	if !tokenWorks(t, c, leaked) {
+		t.Fatal("a pending rotation revoked the token")
+	}
+	if cur, _, md := versions(t, c, tg); cur != 1 || md["state"] != "rotation_pending" {
+		t.Errorf("pending: current version %d, state %q", cur, md["state"])
+	}
+	tg.Approved = true
+	res, err = rotate.NewRunner(c, rotate.Settings{}, rec).Run(ctx, tg)
+	if err != nil || res.State != rotate.StateRotated {
+		t.Fatalf("approved: %+v %v", res, err)
+	}
+	if tokenWorks(t, c, leaked) {
+		t.Fatal("approved: the leaked token still works")
+	}
+	want(t, "events", []string{"rotation_pending@0", "rotation_started@1", "rotated@1", "exposed_verified_dead@1", "exposed_destroyed@1"}, rec.transitions())
 }

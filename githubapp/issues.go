@@ -1,0 +1,88 @@
+package githubapp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// RotationLabel marks the issues pushvault opens for manual rotations.
+const RotationLabel = "pushvault: rotate"
+
+// Rotation is what a person must do to rotate a secret pushvault could not
+// rotate itself.
+type Rotation struct {
+	Secret SecretOutcome
+	Guide  string   // the provider's rotation guide, when known
+	Steps  []string // the procedure
+}
+
+func issueMarker(findingID string) string { return "<!-- pushvault:rotate:" + findingID + " -->" }
+
+// Issues opens the manual-rotation issues.
+type Issues struct{ gh *github.Client }
+
+// NewIssues returns an Issues writing through gh.
+func NewIssues(gh *github.Client) *Issues { return &Issues{gh: gh} }
+
+// OpenRotation opens the issue asking for r's rotation, or returns the one
+// already opened for the same finding (open or closed): a retried push never
+// opens a second.
+func (is *Issues) OpenRotation(ctx context.Context, o *Outcome, r Rotation) (*PRLink, error) {
+	marker := issueMarker(r.Secret.FindingID)
+	opts := &github.IssueListByRepoOptions{State: "all", ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		existing, resp, err := is.gh.Issues.ListByRepo(ctx, o.Owner, o.Repo, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list issues: %w", err)
+		}
+		for _, iss := range existing {
+			if strings.Contains(iss.GetBody(), marker) {
+				return &PRLink{Number: iss.GetNumber(), URL: iss.GetHTMLURL()}, nil
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	iss, _, err := is.gh.Issues.Create(ctx, o.Owner, o.Repo, &github.IssueRequest{
+		Title:  github.String(fmt.Sprintf("Rotate the exposed %s secret %s", r.Secret.Detector, r.Secret.Redacted)),
+		Body:   github.String(RotationBody(o, r)),
+		Labels: &[]string{RotationLabel},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open the rotation issue for %s: %w", r.Secret.FindingID, err)
+	}
+	return &PRLink{Number: iss.GetNumber(), URL: iss.GetHTMLURL()}, nil
+}
+
+// RotationBody is the body of a manual-rotation issue.
+func RotationBody(o *Outcome, r Rotation) string {
+	s := r.Secret
+	var b strings.Builder
+	b.WriteString(issueMarker(s.FindingID) + "\n")
+	fmt.Fprintf(&b, "A %s secret (`%s`, finding `%s`) was pushed to `%s`. pushvault moved it to Vault", cell(s.Detector), cell(s.Redacted), s.FindingID, o.Branch)
+	if s.VaultPath != "" {
+		fmt.Fprintf(&b, " at `%s` (version %d)", s.VaultPath, s.VaultVersion)
+	}
+	b.WriteString(", but cannot rotate it itself: the exposed value stays valid until you rotate it at the provider.\n\n")
+	b.WriteString("Where it was committed:\n\n")
+	for _, l := range s.Locations {
+		fmt.Fprintf(&b, "- `%s:%d` in %s\n", inline(l.Path), l.Line, short(l.Commit))
+	}
+	b.WriteString("\n### Rotate it\n\n")
+	for i, step := range r.Steps {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, step)
+	}
+	if r.Guide != "" {
+		fmt.Fprintf(&b, "\nProvider guide: %s\n", r.Guide)
+	}
+	if s.VaultPath != "" {
+		fmt.Fprintf(&b, "\nWrite the new value as the next version of `%s` (`vault kv put`), so that the references the fix PR writes resolve to it.\n", s.VaultPath)
+	}
+	fmt.Fprintf(&b, "\nWhen it is done, record it: `pushvault rotated %s --actor YOUR-NAME`. The finding stays open until then.\n", s.FindingID)
+	return b.String()
+}
