@@ -14,6 +14,7 @@ import (
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/rewrite"
+	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/scanner"
 )
 
@@ -35,12 +36,15 @@ type onceStore interface {
 // commits, recording each step in the evidence ledger. Every side effect is
 // keyed so that a retried or redelivered push repeats none of them.
 type PushPipeline struct {
-	github  installations
-	once    onceStore
-	vault   *vaultSession
-	ledger  *ledger
-	mirrors *mirrors
-	log     *slog.Logger
+	// rotationDefaults are the server's rotation settings; a repository's
+	// own rotation section replaces them.
+	rotationDefaults rotate.Settings
+	github           installations
+	once             onceStore
+	vault            *vaultSession
+	ledger           *ledger
+	mirrors          *mirrors
+	log              *slog.Logger
 }
 
 // PermanentError marks a failure that retrying cannot fix (an invalid
@@ -204,18 +208,39 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 			return o, err
 		}
 	}
+	rs, err := rotationSettings(settings, cfg.Source)
+	if err != nil {
+		return o, &PermanentError{Err: fmt.Errorf("invalid settings: %w", err)}
+	}
 	fixer := remediator.NewFixer(pp.vault.store, rewrite.Style(settings.FixStyle))
-	plan, fixErr := fixer.Fix(ctx, p.Owner, p.Repo, res.Findings, func(ctx context.Context, path string) ([]byte, bool, error) {
+	read := func(ctx context.Context, path string) ([]byte, bool, error) {
 		return readAt(ctx, dir, p.After, path)
-	})
+	}
+	plan, vaultErr := fixer.Vault(ctx, p.Owner, p.Repo, res.Findings, read)
 	for _, v := range plan.Secrets {
 		if err := pp.ledger.record(ctx, repo, v.Finding, "vaulted", actor, v); err != nil {
 			return o, err
 		}
 	}
-	o.Secrets = outcomeSecrets(res.Findings, plan)
-	if fixErr != nil {
-		return o, fixErr
+	o.Secrets = outcomeSecrets(res.Findings, plan, nil)
+	if vaultErr != nil {
+		return o, vaultErr
+	}
+	unreplaced, err := unreplacedUses(ctx, fixer, plan, read)
+	if err != nil {
+		return o, err
+	}
+	runner := rotate.NewRunner(pp.vault.client, pp.rotation(rs), ledgerRecorder{l: pp.ledger, actor: actor}, rotate.WithLogger(log))
+	rotations, rotErr := rotateAll(ctx, runner, repo, pp.vault.store, plan, false, unreplaced)
+	if err := fixer.Rewrite(ctx, plan, read); err != nil {
+		return o, err
+	}
+	o.Secrets = outcomeSecrets(res.Findings, plan, rotations)
+	if rotErr != nil {
+		// The vaulted values and the fix stand; a failed rotation is
+		// retried with the push (the runner resumes where it stopped).
+		log.Warn("rotation failed; the push will be retried", "error", rotErr)
+		return o, rotErr
 	}
 	if len(plan.Files) == 0 {
 		return o, nil
@@ -235,6 +260,7 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 		return o, err
 	}
 	o.PR = pr
+	pp.openRotationIssues(ctx, log, gh, o, rotations)
 	for _, v := range plan.Secrets {
 		if len(v.Edits) == 0 {
 			continue
@@ -248,7 +274,7 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 
 // outcomeSecrets describes every finding for GitHub: vaulted ones with
 // their path, version and reference, the rest as found.
-func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan) []githubapp.SecretOutcome {
+func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotations map[string]rotate.Result) []githubapp.SecretOutcome {
 	byID := map[string]*remediator.Vaulted{}
 	for _, v := range plan.Secrets {
 		byID[v.Finding.ID] = v
@@ -279,6 +305,9 @@ func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan) []github
 			for _, m := range v.Manual {
 				s.Manual = append(s.Manual, fmt.Sprintf("%s:%d: %s", m.Path, m.Line, m.Step))
 			}
+			if r, ok := rotations[f.ID]; ok {
+				s.Rotation = rotationWords(r)
+			}
 		}
 		out = append(out, s)
 	}
@@ -308,4 +337,56 @@ func (pp *PushPipeline) Fail(ctx context.Context, p Push, reason string) error {
 		return nil, checks.Complete(ctx, runID, o)
 	})
 	return err
+}
+
+// rotation is the repository's rotation settings when it has a rotation
+// section, else the server's.
+func (pp *PushPipeline) rotation(repo rotate.Settings) rotate.Settings {
+	if repo.Approval == "" && repo.Enabled == nil && repo.DestroyExposed == nil && repo.Databases == nil && repo.PKI == nil && repo.Owned == nil {
+		return pp.rotationDefaults
+	}
+	return repo
+}
+
+// rotationWords says a rotation's outcome in a few words for GitHub.
+func rotationWords(r rotate.Result) string {
+	switch r.State {
+	case rotate.StateRotated:
+		w := "rotated by " + r.Rotator
+		if r.ExposedDead {
+			w += "; exposed value proven dead"
+		}
+		if r.ExposedDestroyed {
+			w += "; exposed version destroyed"
+		}
+		return w
+	case rotate.StateManual:
+		return "manual rotation needed"
+	case rotate.StatePending:
+		return "waits for approval: " + r.Reason
+	case rotate.StateFailed:
+		return "rotation failed (will retry): " + r.Reason
+	case rotate.StateMarkedRotated:
+		return "rotated by hand"
+	}
+	return string(r.State)
+}
+
+// openRotationIssues opens an issue with the provider's steps for each
+// secret only a person can rotate, and points the outcome at it. Best
+// effort: a failure is logged and the check run still says "manual".
+func (pp *PushPipeline) openRotationIssues(ctx context.Context, log *slog.Logger, gh *github.Client, o *githubapp.Outcome, rotations map[string]rotate.Result) {
+	issues := githubapp.NewIssues(gh)
+	for i := range o.Secrets {
+		r, ok := rotations[o.Secrets[i].FindingID]
+		if !ok || r.State != rotate.StateManual {
+			continue
+		}
+		link, err := issues.OpenRotation(ctx, o, githubapp.Rotation{Secret: o.Secrets[i], Guide: r.Guide, Steps: r.Steps})
+		if err != nil {
+			log.Warn("manual rotation issue", "finding", o.Secrets[i].FindingID, "error", err)
+			continue
+		}
+		o.Secrets[i].Rotation = fmt.Sprintf("manual: see #%d", link.Number)
+	}
 }
