@@ -245,6 +245,7 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 	if len(plan.Files) == 0 {
 		return o, nil
 	}
+	pp.openRotationIssues(ctx, log, gh, o, rotations)
 	fixBranch := githubapp.FixBranch(p.After)
 	fc, err := commitFix(ctx, dir, p.After, fixBranch, plan.Files, fixMessage(plan))
 	if err != nil {
@@ -260,7 +261,6 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 		return o, err
 	}
 	o.PR = pr
-	pp.openRotationIssues(ctx, log, gh, o, rotations)
 	for _, v := range plan.Secrets {
 		if len(v.Edits) == 0 {
 			continue
