@@ -242,10 +242,10 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 		log.Warn("rotation failed; the push will be retried", "error", rotErr)
 		return o, rotErr
 	}
+	pp.openRotationIssues(ctx, log, gh, o, rotations)
 	if len(plan.Files) == 0 {
 		return o, nil
 	}
-	pp.openRotationIssues(ctx, log, gh, o, rotations)
 	fixBranch := githubapp.FixBranch(p.After)
 	fc, err := commitFix(ctx, dir, p.After, fixBranch, plan.Files, fixMessage(plan))
 	if err != nil {
