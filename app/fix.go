@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/vault/api"
+
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/vault"
@@ -33,6 +35,7 @@ type FixResult struct {
 // vaultSession is a logged-in client with pushvault's transit keys ready.
 type vaultSession struct {
 	cfg     vault.Config
+	client  *api.Client
 	store   *vault.Store
 	transit *vault.Transit
 }
@@ -56,7 +59,7 @@ func openVault(ctx context.Context, cfg vault.Config) (*vaultSession, error) {
 	if err := t.EnsureKey(ctx, EvidenceKey, "ed25519"); err != nil {
 		return nil, vault.Explain(cfg.Address, err)
 	}
-	return &vaultSession{cfg: cfg, store: vault.NewStore(c, cfg.Mount, cfg.PathTemplate), transit: t}, nil
+	return &vaultSession{cfg: cfg, client: c, store: vault.NewStore(c, cfg.Mount, cfg.PathTemplate), transit: t}, nil
 }
 
 // Fix scans, vaults every distinct secret, rewrites the files at the scanned

@@ -23,10 +23,17 @@ const (
 	// (the hook's pushvault.skip push option); FindingID names the push
 	// ("push:<ref>@<new commit>") and Detail holds the reason.
 	ScanSkipped = "scan_skipped"
+	// RepositoryAdded and RepositoryRemoved record that pushvault started
+	// or stopped watching a repository (the GitHub App was installed on it
+	// or removed from it): FindingID names the subject
+	// ("installation:<id>:<owner>/<repo>"), Actor who did it, and Detail
+	// the delivery id and the event's action.
+	RepositoryAdded   = "repository_added"
+	RepositoryRemoved = "repository_removed"
 )
 
 // transitions are the valid transitions, in lifecycle order.
-var transitions = []string{Detected, Vaulted, Rotated, RotationManual, FixProposed, Closed, ScanSkipped}
+var transitions = []string{Detected, Vaulted, Rotated, RotationManual, FixProposed, Closed, ScanSkipped, RepositoryAdded, RepositoryRemoved}
 
 // Record is one entry of the ledger. It has no field for a secret value, and
 // callers must not put one in Links or Detail: the ledger is meant to be
@@ -42,7 +49,7 @@ type Record struct {
 	FindingID    string            `json:"finding_id"`            // e.g. pv_0123...
 	Fingerprint  string            `json:"fingerprint,omitempty"` // scanner.Fingerprint (a keyed HMAC, not the value)
 	Repository   string            `json:"repository,omitempty"`  // owner/repo or a local path
-	Transition   string            `json:"transition"`            // Detected, Vaulted, Rotated, RotationManual, FixProposed, Closed or ScanSkipped
+	Transition   string            `json:"transition"`            // one of the transition constants
 	Actor        string            `json:"actor"`                 // who or what made the transition
 	VaultPath    string            `json:"vault_path,omitempty"`
 	VaultVersion int               `json:"vault_version,omitempty"`
