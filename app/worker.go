@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -234,9 +235,10 @@ func (w *Workers) deadLetter(ctx context.Context, log *slog.Logger, msg jetstrea
 	}
 	dl := nats.NewMsg(DeadLetterSubj + "." + subjectToken(ev.Event))
 	for k, v := range msg.Headers() {
-		dl.Header[k] = v
+		if !strings.HasPrefix(k, "Nats-") { // publish expectations, message id
+			dl.Header[k] = v
+		}
 	}
-	dl.Header.Del(nats.MsgIdHdr)
 	dl.Header.Set(hdrDeadReason, reason)
 	dl.Header.Set(hdrDeadAttempts, strconv.Itoa(attempt))
 	dl.Header.Set(hdrDeadSeq, strconv.FormatUint(seq, 10))
