@@ -251,15 +251,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // checkLedger reads the ledger through the CLI (export and verify) and
 // checks that each (delivery, repository) pair in want is recorded exactly
 // once and nothing else is.
-func (e *serveEnv) checkLedger(t *testing.T, natsURL string, want map[string]bool) {
+func (e *serveEnv) checkLedger(t *testing.T, source []string, want map[string]bool) {
 	t.Helper()
 	env := []string{"VAULT_ADDR=" + e.vault.Addr, "VAULT_TOKEN=" + e.vault.Token}
 	dir := t.TempDir()
-	ver := runBinary(t, dir, env, "evidence", "verify", "--nats", natsURL)
+	ver := runBinary(t, dir, env, append([]string{"evidence", "verify"}, source...)...)
 	if ver.code != 0 || !strings.Contains(ver.stdout, fmt.Sprintf("%d records, chain and signatures verified", len(want))) {
 		t.Errorf("evidence verify: exit %d\n%s%s", ver.code, ver.stdout, ver.stderr)
 	}
-	exp := runBinary(t, dir, env, "evidence", "export", "--nats", natsURL)
+	exp := runBinary(t, dir, env, append([]string{"evidence", "export"}, source...)...)
 	if exp.code != 0 {
 		t.Fatalf("evidence export: exit %d\n%s", exp.code, exp.stderr)
 	}
@@ -335,16 +335,21 @@ func TestServeKilledMidWork(t *testing.T) {
 		pending, inFlight, ok := view.work()
 		return ok && pending == 0 && inFlight == 0 && view.ledger() >= uint64(len(want))
 	})
-	e.checkLedger(t, "nats://"+natsAddr, want)
+	e.checkLedger(t, []string{"--nats", "nats://" + natsAddr}, want)
 	if code, body := p2.get(t, "/readyz"); code != 200 {
 		t.Errorf("/readyz: %d %s", code, body)
 	}
+	handled := strings.Count(p.logs.String()+p2.logs.String(), `"msg":"repository coverage recorded"`)
+	t.Logf("after the restart: %d deliveries finished on a second or later attempt; %d (delivery, repository) pairs handled for %d records",
+		redelivered(p2.logs.String()), handled, len(want))
 	// SIGTERM: a clean stop.
 	_ = p2.cmd.Process.Signal(syscall.SIGTERM)
 	if err := <-p2.done; err != nil {
 		t.Errorf("after SIGTERM: %v\n%s", err, p2.logs)
 	}
 	p2.done <- nil
+	// The embedded store read directly, serve stopped.
+	e.checkLedger(t, []string{"--data-dir", data}, want)
 	e.checkNoSecretsInLogs(t)
 }
 
@@ -391,7 +396,7 @@ func TestServeTwoProcessesOneNATS(t *testing.T) {
 		pending, inFlight, ok := view.work()
 		return ok && pending == 0 && inFlight == 0 && view.ledger() >= 200
 	})
-	e.checkLedger(t, url, want)
+	e.checkLedger(t, []string{"--nats", url}, want)
 
 	// Both processes took webhooks, the stream stored each delivery once,
 	// and both did work.
@@ -434,6 +439,22 @@ func TestServeTwoProcessesOneNATS(t *testing.T) {
 		t.Errorf("/healthz: %d", code)
 	}
 	e.checkNoSecretsInLogs(t)
+}
+
+// redelivered counts "event processed" log lines of a second or later
+// attempt.
+func redelivered(logs string) int {
+	n := 0
+	for _, line := range strings.Split(logs, "\n") {
+		var rec struct {
+			Msg     string `json:"msg"`
+			Attempt int    `json:"attempt"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "event processed" && rec.Attempt > 1 {
+			n++
+		}
+	}
+	return n
 }
 
 // series is the value of one exposition line (0 when absent).
