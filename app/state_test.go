@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -133,5 +134,21 @@ func TestStoreOnceRenewsItsClaim(t *testing.T) {
 	wg.Wait()
 	if err != nil || string(got) != "a" || runs.Load() != 1 {
 		t.Errorf("second caller got %q, %v after %d runs; want a's result and one run", got, err, runs.Load())
+	}
+}
+
+// TestQueueDataDirHeldByOneProcess: a second embedded server on the same
+// data directory is refused with a message saying what to do.
+func TestQueueDataDirHeldByOneProcess(t *testing.T) {
+	dir := t.TempDir()
+	log, _ := testLogger()
+	q, err := app.OpenQueue(context.Background(), log, testQueueConfig(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	_, err = app.OpenQueue(context.Background(), log, testQueueConfig(), dir)
+	if err == nil || !strings.Contains(err.Error(), "in use by another process") || !strings.Contains(err.Error(), "queue.url") {
+		t.Errorf("second server on one data dir: err = %v", err)
 	}
 }

@@ -153,7 +153,10 @@ func (w *Workers) handle(ctx context.Context, msg jetstream.Msg) {
 	var perm *PermanentError
 	switch {
 	case err == nil:
-		if aerr := msg.DoubleAck(context.WithoutCancel(ctx)); aerr != nil {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		aerr := msg.DoubleAck(actx)
+		cancel()
+		if aerr != nil {
 			// The work is done and remembered (Store.Once); a redelivery
 			// finds its results.
 			log.Warn("ack failed; the delivery will come back and find its work done", slog.Any("error", aerr))
