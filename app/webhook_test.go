@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -98,5 +100,31 @@ func TestWebhookEndpoint(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"installation_id":7`) || !strings.Contains(logs.String(), `"repo":"acme/shop"`) {
 		t.Errorf("logs lack installation_id or repo:\n%s", logs)
+	}
+}
+
+// BenchmarkWebhookEnqueue measures one signed delivery through the handler
+// into the embedded server's file-backed stream (the webhook's 202 path).
+func BenchmarkWebhookEnqueue(b *testing.B) {
+	log, _ := testLogger()
+	q, err := app.OpenQueue(context.Background(), log, testQueueConfig(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
+	h := &githubapp.WebhookHandler{Secret: []byte(testSecret), Events: map[string]bool{"push": true}, Queue: q, Log: log}
+	body := []byte(`{"ref":"refs/heads/main","after":"0123456789abcdef0123456789abcdef01234567","installation":{"id":7},"repository":{"full_name":"acme/shop"}}`)
+	sig := githubapp.Sign([]byte(testSecret), body)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req := httptest.NewRequest("POST", "/webhook", bytes.NewReader(body))
+		req.Header.Set("X-GitHub-Event", "push")
+		req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("bench-%d", i))
+		req.Header.Set("X-Hub-Signature-256", sig)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 202 {
+			b.Fatalf("status %d", rec.Code)
+		}
 	}
 }
