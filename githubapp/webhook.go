@@ -19,8 +19,9 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, ev Event) (duplicate bool, err error)
 }
 
-// WebhookObserver counts webhook outcomes (metrics). event is "" when the
-// request never named a valid one.
+// WebhookObserver counts webhook outcomes (metrics). event is one of the
+// handler's Events, or "other" for any other name (the header is the
+// sender's to choose: it must not mint new label values).
 type WebhookObserver interface {
 	Webhook(event, outcome string)
 }
@@ -62,9 +63,13 @@ type WebhookHandler struct {
 }
 
 func (h *WebhookHandler) observe(event, outcome string) {
-	if h.Observer != nil {
-		h.Observer.Webhook(event, outcome)
+	if h.Observer == nil {
+		return
 	}
+	if !h.Events[event] {
+		event = "other"
+	}
+	h.Observer.Webhook(event, outcome)
 }
 
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
