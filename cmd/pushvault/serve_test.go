@@ -91,8 +91,10 @@ type serveProc struct {
 
 // start runs `pushvault serve` with a config naming the data dir, the
 // listen address and the queue settings in queue (YAML lines under queue:),
-// and waits for /healthz.
-func (e *serveEnv) start(t *testing.T, dataDir, queue string) *serveProc {
+// and waits for /healthz. The private key and the webhook secret come from
+// the environment: secrets, or by default the key file and the secret
+// itself.
+func (e *serveEnv) start(t *testing.T, dataDir, queue string, secrets ...string) *serveProc {
 	t.Helper()
 	addr := freeAddr(t)
 	cfg := fmt.Sprintf(`listen: %s
@@ -102,19 +104,21 @@ log_level: debug
 shutdown_timeout: 10s
 github:
   app_id: 4242
-  private_key_file: %s
 queue:
   ack_wait: 2s
   claim_lease: 2s
   max_attempts: 4
   backoff: [100ms]
-%s`, addr, dataDir, e.keyFile, queue)
+%s`, addr, dataDir, queue)
 	cfgFile := filepath.Join(t.TempDir(), "serve.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(binary, "serve", "--config", cfgFile)
-	cmd.Env = append(os.Environ(), "VAULT_ADDR="+e.vault.Addr, "VAULT_TOKEN="+e.vault.Token, "PUSHVAULT_GITHUB_WEBHOOK_SECRET="+serveSecret)
+	if len(secrets) == 0 {
+		secrets = []string{"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE=" + e.keyFile, "PUSHVAULT_GITHUB_WEBHOOK_SECRET=" + serveSecret}
+	}
+	cmd.Env = append(append(os.Environ(), "VAULT_ADDR="+e.vault.Addr, "VAULT_TOKEN="+e.vault.Token), secrets...)
 	logs := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -369,7 +373,14 @@ func TestServeTwoProcessesOneNATS(t *testing.T) {
 	defer srv.Shutdown()
 	url := srv.ClientURL()
 	queue := "  url: " + url + "\n"
-	procs := []*serveProc{e.start(t, t.TempDir(), queue), e.start(t, t.TempDir(), queue)}
+	// The second process reads the app's key and webhook secret from Vault.
+	if _, err := e.vault.Client(t).KVv2("secret").Put(context.Background(), "pushvault/github-app",
+		map[string]any{"private_key": e.keyPEM, "webhook_secret": serveSecret}); err != nil {
+		t.Fatal(err)
+	}
+	procs := []*serveProc{e.start(t, t.TempDir(), queue), e.start(t, t.TempDir(), queue,
+		"PUSHVAULT_GITHUB_PRIVATE_KEY_VAULT=vault:secret/data/pushvault/github-app#private_key",
+		"PUSHVAULT_GITHUB_WEBHOOK_SECRET_VAULT=vault:secret/data/pushvault/github-app#webhook_secret")}
 	view := viewNATS(t, url)
 
 	want := map[string]bool{}
