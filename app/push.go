@@ -47,14 +47,6 @@ type PushPipeline struct {
 	log              *slog.Logger
 }
 
-// PermanentError marks a failure that retrying cannot fix (an invalid
-// settings file, a repository that is gone): the worker dead-letters it
-// at once instead of retrying.
-type PermanentError struct{ Err error }
-
-func (e *PermanentError) Error() string { return e.Err.Error() }
-func (e *PermanentError) Unwrap() error { return e.Err }
-
 // Push is the part of a push webhook the pipeline needs.
 type Push struct {
 	DeliveryID     string

@@ -45,9 +45,10 @@ Usage:
   pushvault exec [--env-file FILE]... -- COMMAND [ARGS...]
   pushvault hook pre-receive [--budget DURATION] [--on-timeout reject|accept] [--repository OWNER/REPO]
   pushvault hook install REPO.git
+  pushvault serve --config FILE
   pushvault setup [--manifest app.yml] [--github-url URL] [--api-url URL] [--org ORG] [--webhook-url URL] [--out DIR]
-  pushvault evidence verify [--ledger FILE]
-  pushvault evidence export [--ledger FILE] [--format jsonl|md]
+  pushvault evidence verify [--ledger FILE | --nats URL | --data-dir DIR]
+  pushvault evidence export [--ledger FILE | --nats URL | --data-dir DIR] [--format jsonl|md]
   pushvault version
 
 Vault is reached through VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE and VAULT_CACERT.
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runHook(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "setup":
 		return runSetup(ctx, args[1:], stdout, stderr)
+	case "serve":
+		return runServe(ctx, args[1:], stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pushvault", version)
 		return exitOK
@@ -259,13 +262,17 @@ func runRotated(ctx context.Context, args []string, stdout, stderr io.Writer) in
 
 func runEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "verify" && args[0] != "export") {
-		fmt.Fprintln(stderr, "Usage: pushvault evidence verify|export [--ledger FILE] [--format jsonl|md]")
+		fmt.Fprintln(stderr, "Usage: pushvault evidence verify|export [--ledger FILE | --nats URL | --data-dir DIR] [--format jsonl|md]")
 		return exitError
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("pushvault evidence "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	ledger := fs.String("ledger", "", "evidence ledger `file` (default $PUSHVAULT_DATA_DIR/evidence.jsonl)")
+	var src app.EvidenceSource
+	fs.StringVar(&src.Path, "ledger", "", "evidence ledger `file` (default $PUSHVAULT_DATA_DIR/evidence.jsonl)")
+	fs.StringVar(&src.NATS, "nats", "", "read pushvault serve's ledger from the NATS server at `URL`")
+	fs.StringVar(&src.NATSCreds, "nats-creds", "", "NATS credentials `file` for --nats")
+	fs.StringVar(&src.DataDir, "data-dir", "", "read pushvault serve's ledger from its embedded NATS store under `DIR` (serve must be stopped)")
 	format := fs.String("format", "jsonl", "export `format`: jsonl or md")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -280,11 +287,11 @@ func runEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var err error
 	if sub == "verify" {
 		var summary string
-		if summary, err = app.VerifyEvidence(ctx, *ledger, vault.Config{}); err == nil {
+		if summary, err = app.VerifyEvidence(ctx, src, vault.Config{}); err == nil {
 			fmt.Fprintln(stdout, summary)
 		}
 	} else {
-		err = app.ExportEvidence(ctx, *ledger, *format, stdout)
+		err = app.ExportEvidence(ctx, src, *format, stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "pushvault evidence %s: %v\n", sub, err)

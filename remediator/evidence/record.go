@@ -37,11 +37,19 @@ const (
 	RotationFailed      = "rotation_failed"
 	RotationPending     = "rotation_pending"
 	MarkedRotated       = "marked_rotated"
+
+	// RepositoryAdded and RepositoryRemoved record that pushvault started
+	// or stopped watching a repository (the GitHub App was installed on it
+	// or removed from it): FindingID names the subject
+	// ("installation:<id>:<owner>/<repo>"), Actor who did it, and Detail
+	// the delivery id and the event's action.
+	RepositoryAdded   = "repository_added"
+	RepositoryRemoved = "repository_removed"
 )
 
 // transitions are the valid transitions, in lifecycle order.
 var transitions = []string{Detected, Vaulted, RotationStarted, Rotated, ExposedVerifiedDead, ExposedDestroyed,
-	RotationFailed, RotationPending, RotationManual, MarkedRotated, FixProposed, Closed, ScanSkipped}
+	RotationFailed, RotationPending, RotationManual, MarkedRotated, FixProposed, Closed, ScanSkipped, RepositoryAdded, RepositoryRemoved}
 
 // Record is one entry of the ledger. It has no field for a secret value, and
 // callers must not put one in Links or Detail: the ledger is meant to be

@@ -1,0 +1,139 @@
+package githubapp
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	"github.com/google/go-github/v60/github"
+)
+
+// DefaultAPIURL is github.com's REST API.
+const DefaultAPIURL = "https://api.github.com/"
+
+// ClientsConfig is how the app authenticates to GitHub.
+type ClientsConfig struct {
+	AppID      int64
+	PrivateKey []byte // PEM, PKCS#1 or PKCS#8 RSA
+	// APIURL is the REST API's base: DefaultAPIURL for github.com,
+	// https://HOST/api/v3/ for GitHub Enterprise Server.
+	APIURL   string
+	Observer CallObserver // may be nil
+	Log      *slog.Logger // may be nil
+}
+
+// Clients makes go-github clients that act as the app (JWT) or as one of its
+// installations (installation token). Installation tokens are fetched by
+// ghinstallation on first use and kept until a minute before they expire;
+// one transport per installation is kept for the life of Clients, so every
+// client of an installation shares its token. Every request goes through a
+// RateLimitTransport. Safe for concurrent use.
+type Clients struct {
+	apps    *ghinstallation.AppsTransport
+	apiURL  *url.URL
+	upload  *url.URL
+	mu      sync.Mutex
+	byInst  map[int64]*ghinstallation.Transport
+	limiter *RateLimitTransport
+}
+
+// NewClients checks the configuration (app id, a parseable RSA key, an
+// http(s) API URL) and returns the factory. It makes no request.
+func NewClients(cfg ClientsConfig) (*Clients, error) {
+	if cfg.AppID <= 0 {
+		return nil, errors.New("github app id: must be a positive number")
+	}
+	if err := checkPrivateKey(cfg.PrivateKey); err != nil {
+		return nil, err
+	}
+	api := cfg.APIURL
+	if api == "" {
+		api = DefaultAPIURL
+	}
+	u, err := url.Parse(api)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("github api url %q: not an http(s) URL", api)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	limiter := &RateLimitTransport{Base: http.DefaultTransport, Observer: cfg.Observer, Log: cfg.Log}
+	apps, err := ghinstallation.NewAppsTransport(limiter, cfg.AppID, cfg.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("github app private key: %w", err)
+	}
+	apps.BaseURL = strings.TrimSuffix(u.String(), "/")
+	return &Clients{apps: apps, apiURL: u, upload: uploadURL(u), byInst: map[int64]*ghinstallation.Transport{}, limiter: limiter}, nil
+}
+
+// checkPrivateKey says what is wrong with a key without echoing any of it.
+func checkPrivateKey(key []byte) error {
+	block, _ := pem.Decode(key)
+	if block == nil {
+		return errors.New("github app private key: not PEM")
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return nil
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		return nil
+	}
+	return fmt.Errorf("github app private key: PEM block %q is not an RSA private key", block.Type)
+}
+
+// uploadURL is uploads.github.com for github.com, HOST/api/uploads/ for
+// GHES, and the API URL itself elsewhere (test servers).
+func uploadURL(api *url.URL) *url.URL {
+	u := *api
+	switch {
+	case api.Host == "api.github.com":
+		u.Host, u.Path = "uploads.github.com", "/"
+	case strings.HasSuffix(api.Path, "/api/v3/"):
+		u.Path = strings.TrimSuffix(api.Path, "v3/") + "uploads/"
+	}
+	return &u
+}
+
+func (c *Clients) client(rt http.RoundTripper) *github.Client {
+	gc := github.NewClient(&http.Client{Transport: rt})
+	gc.BaseURL = c.apiURL
+	gc.UploadURL = c.upload
+	return gc
+}
+
+// App returns a client authenticated as the app itself (a JWT), for the
+// /app endpoints.
+func (c *Clients) App() *github.Client { return c.client(c.apps) }
+
+// Installation returns a client authenticated as installation id.
+func (c *Clients) Installation(id int64) (*github.Client, error) {
+	if id <= 0 {
+		return nil, fmt.Errorf("github installation id %d: must be positive", id)
+	}
+	c.mu.Lock()
+	tr, ok := c.byInst[id]
+	if !ok {
+		tr = ghinstallation.NewFromAppsTransport(c.apps, id)
+		c.byInst[id] = tr
+	}
+	c.mu.Unlock()
+	return c.client(tr), nil
+}
+
+// Transport returns installation id's transport (to clone over HTTPS with
+// its token, say).
+func (c *Clients) Transport(id int64) (*ghinstallation.Transport, error) {
+	if _, err := c.Installation(id); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byInst[id], nil
+}

@@ -1,0 +1,163 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The ledger's stream in JetStream.
+const (
+	StreamName    = "PUSHVAULT_EVIDENCE"
+	StreamSubject = "pushvault.evidence"
+)
+
+// JetStream is a Backend over a NATS JetStream stream: one message per
+// record, in stream order. The stream refuses deletes and purges
+// (DenyDelete, DenyPurge) and has no limits, so records are never removed
+// by the server; removing the whole stream takes an administrator's
+// stream-delete permission, and Verify would see an empty or shorter
+// ledger (compare Report.Head with a copy kept elsewhere). Appends are
+// optimistic: the record is built on the last stored one and published
+// with that message's sequence as the expected last sequence; when another
+// process appended in between, the server refuses it and Append builds it
+// again on the new last record. Safe for concurrent use, across processes
+// sharing one NATS server or cluster.
+type JetStream struct {
+	js jetstream.JetStream
+}
+
+var _ Backend = (*JetStream)(nil)
+
+// CreateJetStream creates (or updates) the ledger's stream with replicas
+// copies and returns the backend.
+func CreateJetStream(ctx context.Context, js jetstream.JetStream, replicas int) (*JetStream, error) {
+	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "pushvault evidence ledger: append-only, hash-chained, signed records",
+		Subjects:    []string{StreamSubject},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(replicas, 1),
+		MaxMsgs:     -1,
+		MaxBytes:    -1,
+		MaxAge:      0,
+		DenyDelete:  true,
+		DenyPurge:   true,
+		Discard:     jetstream.DiscardNew,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evidence stream %s: %w", StreamName, err)
+	}
+	return &JetStream{js: js}, nil
+}
+
+// OpenJetStream returns the backend over an existing stream, creating
+// nothing (for reading: verify, export). A missing stream reads as a
+// missing ledger (an error wrapping fs.ErrNotExist).
+func OpenJetStream(js jetstream.JetStream) *JetStream { return &JetStream{js: js} }
+
+func (j *JetStream) stream(ctx context.Context) (jetstream.Stream, error) {
+	s, err := j.js.Stream(ctx, StreamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("evidence stream %s: %w (%w)", StreamName, fs.ErrNotExist, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("evidence stream %s: %w", StreamName, err)
+	}
+	return s, nil
+}
+
+// Append implements Backend.
+func (j *JetStream) Append(ctx context.Context, next func(last []byte) ([]byte, error)) error {
+	s, err := j.stream(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		var last []byte
+		var lastSeq uint64
+		m, err := s.GetLastMsgForSubject(ctx, StreamSubject)
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+		case err != nil:
+			return fmt.Errorf("evidence append: read the last record: %w", err)
+		default:
+			last, lastSeq = m.Data, m.Sequence
+		}
+		line, err := next(last)
+		if err != nil {
+			return err
+		}
+		if len(line) == 0 || bytes.IndexByte(line, '\n') >= 0 {
+			return errors.New("evidence append: a record must be non-empty and hold no newline")
+		}
+		_, err = j.js.Publish(ctx, StreamSubject, line, jetstream.WithExpectStream(StreamName), jetstream.WithExpectLastSequence(lastSeq))
+		if conflict(err) {
+			continue // someone appended first: build on their record
+		}
+		if err != nil {
+			return fmt.Errorf("evidence append: %w", err)
+		}
+		return nil
+	}
+}
+
+func conflict(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}
+
+// Read implements Backend: every message of the stream, oldest first.
+func (j *JetStream) Read(ctx context.Context) ([][]byte, error) {
+	s, err := j.stream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("evidence read: %w", err)
+	}
+	last := info.State.LastSeq
+	if info.State.Msgs == 0 {
+		return nil, nil
+	}
+	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{StreamSubject}})
+	if err != nil {
+		return nil, fmt.Errorf("evidence read: %w", err)
+	}
+	var out [][]byte
+	for {
+		batch, err := c.Fetch(1000, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return nil, fmt.Errorf("evidence read: %w", err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			md, err := m.Metadata()
+			if err != nil {
+				return nil, fmt.Errorf("evidence read: %w", err)
+			}
+			out = append(out, m.Data())
+			if md.Sequence.Stream >= last {
+				return out, nil
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return nil, fmt.Errorf("evidence read: %w", err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("evidence read: the stream stopped at record %d of %d", len(out), info.State.Msgs)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+}
