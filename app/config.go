@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/pushvault/pushvault/remediator/rotate"
 	"io"
 	"net"
 	"net/url"
@@ -41,6 +42,9 @@ type ServeConfig struct {
 	Vault           vault.Config  `yaml:"vault"`
 	Queue           QueueConfig   `yaml:"queue"`
 	Webhook         WebhookConfig `yaml:"webhook"`
+	// Rotation is the server's rotation settings; a repository's own
+	// `rotation:` section in .github/pushvault.yml replaces them.
+	Rotation rotate.Settings `yaml:"rotation"`
 }
 
 // GitHubConfig is the GitHub App's identity. The private key and the
@@ -326,6 +330,9 @@ func (c ServeConfig) Validate() error {
 	}
 	if c.Webhook.MaxBodyBytes < 1024 {
 		bad("webhook.max_body_bytes: %d, want at least 1024", c.Webhook.MaxBodyBytes)
+	}
+	if err := c.Rotation.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

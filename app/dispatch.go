@@ -70,3 +70,12 @@ func (d *Dispatcher) Process(ctx context.Context, ev githubapp.Event) error {
 	}
 	return h.Handle(ctx, ev)
 }
+
+// DeadLettered implements DeadLetterHandler: it passes the dead letter to
+// the event's handler when that handler reports them.
+func (d *Dispatcher) DeadLettered(ctx context.Context, ev githubapp.Event, reason string) error {
+	if h, ok := d.handlers[ev.Event].(DeadLetterHandler); ok {
+		return h.DeadLettered(ctx, ev, reason)
+	}
+	return nil
+}

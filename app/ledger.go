@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +26,17 @@ func DefaultLedgerPath() string { return filepath.Join(DataDir(), "evidence.json
 type ledger struct {
 	l    *evidence.Ledger
 	seen map[string]bool
+	// state, when set, makes "once" hold across processes sharing the
+	// ledger (pushvault serve replicas): each append is keyed in the state
+	// store instead of the in-memory set.
+	state *Store
+}
+
+// sharedLedger is the server's ledger: appends deduplicated through the
+// state store, so a redelivered or resumed push, or a second replica,
+// never records a transition twice.
+func sharedLedger(l *evidence.Ledger, state *Store) *ledger {
+	return &ledger{l: l, seen: map[string]bool{}, state: state}
 }
 
 func openLedger(path string, t *vault.Transit) (*ledger, error) {
@@ -61,6 +74,27 @@ func ledgerKey(r evidence.Record) string {
 
 func (l *ledger) append(ctx context.Context, r evidence.Record) error {
 	key := ledgerKey(r)
+	if l.state != nil {
+		_, err := l.state.Once(ctx, "ledger/"+sha256Hex(key), func(ctx context.Context, a Attempt) ([]byte, error) {
+			if a.Resumed {
+				// The earlier attempt may have appended before it died.
+				recs, err := l.l.Records(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("evidence ledger: %w", err)
+				}
+				for _, rec := range recs {
+					if ledgerKey(rec) == key {
+						return nil, nil
+					}
+				}
+			}
+			if _, err := l.l.Append(ctx, r); err != nil {
+				return nil, fmt.Errorf("evidence ledger: %w", err)
+			}
+			return nil, nil
+		})
+		return err
+	}
 	if l.seen[key] {
 		return nil
 	}
@@ -196,4 +230,9 @@ func ledgerPathOr(path string) string {
 		return DefaultLedgerPath()
 	}
 	return path
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }

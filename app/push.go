@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"path/filepath"
+
 	"errors"
 	"fmt"
+	"github.com/bradleyfalzon/ghinstallation/v2"
 	"log/slog"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -15,19 +18,15 @@ import (
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/rotate"
+	kv "github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
 )
 
-// installations gives a GitHub client and a git token for an installation.
+// installations gives a GitHub client and its transport (whose token git
+// uses) for an installation; *githubapp.Clients is one.
 type installations interface {
-	Client(ctx context.Context, installationID int64) (*github.Client, error)
-	Token(ctx context.Context, installationID int64) (string, error)
-}
-
-// onceStore runs a side effect once per key, across retries, restarts and
-// processes, and returns its remembered result to later callers.
-type onceStore interface {
-	Once(ctx context.Context, key string, fn func(context.Context) ([]byte, error)) ([]byte, error)
+	Installation(id int64) (*github.Client, error)
+	Transport(id int64) (*ghinstallation.Transport, error)
 }
 
 // PushPipeline handles one push end to end: fetch what it added, scan it,
@@ -36,11 +35,12 @@ type onceStore interface {
 // commits, recording each step in the evidence ledger. Every side effect is
 // keyed so that a retried or redelivered push repeats none of them.
 type PushPipeline struct {
+	appID int64 // the GitHub App's id: check runs of other apps are not ours
 	// rotationDefaults are the server's rotation settings; a repository's
 	// own rotation section replaces them.
 	rotationDefaults rotate.Settings
 	github           installations
-	once             onceStore
+	once             *Store
 	vault            *vaultSession
 	ledger           *ledger
 	mirrors          *mirrors
@@ -60,6 +60,9 @@ type Push struct {
 	Deleted        bool
 	Forced         bool
 	Pusher         string
+	// Rescan marks a scan asked for again from the check run: it gets a
+	// check run of its own (keyed by its delivery) instead of the push's.
+	Rescan bool
 }
 
 // PushFromEvent takes what the pipeline needs from a push webhook.
@@ -84,12 +87,12 @@ func PushFromEvent(deliveryID string, ev *github.PushEvent) Push {
 
 const zeroSHA = "0000000000000000000000000000000000000000"
 
-// Handle runs the pipeline for p. It returns nil for pushes it rightly
+// Run runs the pipeline for p. It returns nil for pushes it rightly
 // ignores (branch deletions, tags), a *PermanentError for what retrying
 // can't fix (after completing the check run with the reason), and other
 // errors for the worker to retry.
-func (pp *PushPipeline) Handle(ctx context.Context, p Push) error {
-	log := pp.log.With("delivery_id", p.DeliveryID, "installation_id", p.InstallationID, "repo", p.Owner+"/"+p.Repo, "sha", p.After)
+func (pp *PushPipeline) Run(ctx context.Context, p Push) error {
+	log := githubapp.Logger(ctx)
 	branch, ok := strings.CutPrefix(p.Ref, "refs/heads/")
 	switch {
 	case p.Deleted || p.After == zeroSHA:
@@ -102,20 +105,15 @@ func (pp *PushPipeline) Handle(ctx context.Context, p Push) error {
 		log.Info("push to pushvault's own fix branch: nothing to scan", "ref", p.Ref)
 		return nil
 	}
-	gh, err := pp.github.Client(ctx, p.InstallationID)
+	gh, err := pp.github.Installation(p.InstallationID)
 	if err != nil {
 		return fmt.Errorf("installation client: %w", err)
 	}
 	checks := githubapp.NewChecks(gh)
-	runKey := fmt.Sprintf("checkrun/%s/%s/%s", p.Owner, p.Repo, p.After)
-	idb, err := pp.once.Once(ctx, runKey, func(ctx context.Context) ([]byte, error) {
-		id, err := checks.Start(ctx, p.Owner, p.Repo, p.After, p.DeliveryID)
-		return []byte(strconv.FormatInt(id, 10)), err
-	})
+	runID, err := pp.startCheck(ctx, checks, p)
 	if err != nil {
 		return err
 	}
-	runID, _ := strconv.ParseInt(string(idb), 10, 64)
 	o, err := pp.remediate(ctx, log, gh, p, branch)
 	if err != nil {
 		var perm *PermanentError
@@ -124,12 +122,18 @@ func (pp *PushPipeline) Handle(ctx context.Context, p Push) error {
 		}
 		o.Failure = perm.Error()
 	}
-	if _, cerr := pp.once.Once(ctx, fmt.Sprintf("checkrun-complete/%s/%s/%d", p.Owner, p.Repo, runID), func(ctx context.Context) ([]byte, error) {
-		return nil, checks.Complete(ctx, runID, o)
-	}); cerr != nil {
+	if cerr := pp.completeCheck(ctx, checks, p, runID, o); cerr != nil {
 		return cerr
 	}
+	if len(o.Secrets) > 0 {
+		if err := pp.rememberRun(ctx, p, runID, o); err != nil {
+			return err
+		}
+	}
 	if o.PR != nil {
+		if err := pp.rememberFix(ctx, p, runID, o); err != nil {
+			return err
+		}
 		// Best effort: a comment that fails is logged, not retried forever.
 		if err := githubapp.NewComments(gh).CommitComments(ctx, o); err != nil {
 			log.Warn("commit comments", "error", err)
@@ -153,7 +157,11 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 			return o, &PermanentError{Err: fmt.Errorf("invalid settings: %w", err)}
 		}
 	}
-	token, err := pp.github.Token(ctx, p.InstallationID)
+	tr, err := pp.github.Transport(p.InstallationID)
+	if err != nil {
+		return o, fmt.Errorf("installation token: %w", err)
+	}
+	token, err := tr.Token(ctx)
 	if err != nil {
 		return o, fmt.Errorf("installation token: %w", err)
 	}
@@ -273,7 +281,7 @@ func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotation
 	}
 	var out []githubapp.SecretOutcome
 	for _, f := range findings {
-		s := githubapp.SecretOutcome{FindingID: f.ID, Detector: f.Detector, Redacted: f.Redacted, Locations: f.Locations, Rotation: "not attempted"}
+		s := githubapp.SecretOutcome{FindingID: f.ID, Fingerprint: string(f.Fingerprint), Detector: f.Detector, Redacted: f.Redacted, Locations: f.Locations, Rotation: "not attempted"}
 		if v := byID[f.ID]; v != nil {
 			s.VaultPath = mountOf(v) + "/data/" + v.Stored.Path
 			s.VaultVersion = v.Stored.Version
@@ -310,23 +318,49 @@ func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotation
 // worker calls when it gives up on a push (dead letter), so the developer
 // sees why instead of a check that never ends.
 func (pp *PushPipeline) Fail(ctx context.Context, p Push, reason string) error {
-	gh, err := pp.github.Client(ctx, p.InstallationID)
+	gh, err := pp.github.Installation(p.InstallationID)
 	if err != nil {
 		return fmt.Errorf("installation client: %w", err)
 	}
 	checks := githubapp.NewChecks(gh)
-	idb, err := pp.once.Once(ctx, fmt.Sprintf("checkrun/%s/%s/%s", p.Owner, p.Repo, p.After), func(ctx context.Context) ([]byte, error) {
-		id, err := checks.Start(ctx, p.Owner, p.Repo, p.After, p.DeliveryID)
-		return []byte(strconv.FormatInt(id, 10)), err
-	})
+	runID, err := pp.startCheck(ctx, checks, p)
 	if err != nil {
 		return err
 	}
-	runID, _ := strconv.ParseInt(string(idb), 10, 64)
 	branch, _ := strings.CutPrefix(p.Ref, "refs/heads/")
 	o := &githubapp.Outcome{Owner: p.Owner, Repo: p.Repo, Branch: branch, HeadSHA: p.After, Failure: reason}
-	_, err = pp.once.Once(ctx, fmt.Sprintf("checkrun-complete/%s/%s/%d", p.Owner, p.Repo, runID), func(ctx context.Context) ([]byte, error) {
-		return nil, checks.Complete(ctx, runID, o)
+	return pp.completeCheck(ctx, checks, p, runID, o)
+}
+
+// startCheck creates p's check run once: a redelivery, a retry or another
+// replica gets the same run.
+func (pp *PushPipeline) startCheck(ctx context.Context, checks *githubapp.Checks, p Push) (int64, error) {
+	key := fmt.Sprintf("checkrun/%s/%s/%s", p.Owner, p.Repo, p.After)
+	if p.Rescan {
+		key += "/rescan/" + p.DeliveryID
+	}
+	return OnceJSON(ctx, pp.once, key, func(ctx context.Context, a Attempt) (int64, error) {
+		if a.Resumed {
+			// The attempt that died may have created it already.
+			if id, ok, err := checks.Find(ctx, p.Owner, p.Repo, p.After, p.DeliveryID); err != nil || ok {
+				return id, err
+			}
+		}
+		return checks.Start(ctx, p.Owner, p.Repo, p.After, p.DeliveryID)
+	})
+}
+
+// completeCheck writes the outcome to run id once (annotations append on
+// GitHub, so a second write would double them).
+func (pp *PushPipeline) completeCheck(ctx context.Context, checks *githubapp.Checks, p Push, id int64, o *githubapp.Outcome) error {
+	key := fmt.Sprintf("checkrun-complete/%s/%s/%d", p.Owner, p.Repo, id)
+	_, err := pp.once.Once(ctx, key, func(ctx context.Context, a Attempt) ([]byte, error) {
+		if a.Resumed {
+			if done, err := checks.Completed(ctx, p.Owner, p.Repo, id); err != nil || done {
+				return nil, err
+			}
+		}
+		return nil, checks.Complete(ctx, id, o)
 	})
 	return err
 }
@@ -381,4 +415,95 @@ func (pp *PushPipeline) openRotationIssues(ctx context.Context, log *slog.Logger
 		}
 		o.Secrets[i].Rotation = fmt.Sprintf("manual: see #%d", link.Number)
 	}
+}
+
+// NewPushPipeline builds the pipeline over the server's services; git
+// mirrors live under the data directory.
+func NewPushPipeline(svc *Services) *PushPipeline {
+	return &PushPipeline{
+		appID:            svc.Config.GitHub.AppID,
+		rotationDefaults: svc.Config.Rotation,
+		github:           svc.GitHub,
+		once:             svc.State,
+		vault:            &vaultSession{client: svc.Vault, store: kv.NewStore(svc.Vault, svc.Config.Vault.Mount, svc.Config.Vault.PathTemplate), transit: svc.Transit},
+		ledger:           sharedLedger(svc.Ledger, svc.State),
+		mirrors:          newMirrors(filepath.Join(svc.Config.DataDir, "git")),
+		log:              svc.Log,
+	}
+}
+
+var (
+	_ Handler           = (*PushPipeline)(nil)
+	_ DeadLetterHandler = (*PushPipeline)(nil)
+)
+
+// Handle implements Handler for push events.
+func (pp *PushPipeline) Handle(ctx context.Context, ev githubapp.Event) error {
+	var pe github.PushEvent
+	if err := json.Unmarshal(ev.Payload, &pe); err != nil {
+		return Permanent(fmt.Errorf("push payload: %w", err))
+	}
+	p := PushFromEvent(ev.DeliveryID, &pe)
+	if p.InstallationID == 0 || p.Owner == "" || p.Repo == "" || p.CloneURL == "" {
+		return Permanent(fmt.Errorf("push payload lacks the installation, repository or clone URL"))
+	}
+	return pp.Run(ctx, p)
+}
+
+// DeadLettered implements DeadLetterHandler: the push's check run is
+// completed as failed with the reason.
+func (pp *PushPipeline) DeadLettered(ctx context.Context, ev githubapp.Event, reason string) error {
+	var pe github.PushEvent
+	if err := json.Unmarshal(ev.Payload, &pe); err != nil {
+		return nil // nothing to report on: no check run was ever started
+	}
+	p := PushFromEvent(ev.DeliveryID, &pe)
+	if p.Deleted || !strings.HasPrefix(p.Ref, "refs/heads/") || p.InstallationID == 0 {
+		return nil
+	}
+	return pp.Fail(ctx, p, "pushvault gave up on this push ("+reason+"); fix the cause and re-run the check")
+}
+
+// fixRecord is what pushvault remembers of a fix pull request, to close its
+// findings when it is merged. It holds no secret value.
+type fixRecord struct {
+	HeadSHA    string       `json:"head_sha"`
+	CheckRunID int64        `json:"check_run_id"`
+	PR         int          `json:"pr"`
+	Findings   []fixFinding `json:"findings"`
+}
+
+type fixFinding struct {
+	ID           string `json:"id"`
+	Fingerprint  string `json:"fingerprint"`
+	Detector     string `json:"detector"`
+	VaultPath    string `json:"vault_path,omitempty"`
+	VaultVersion int    `json:"vault_version,omitempty"`
+}
+
+func fixKey(owner, repo, branch string) string { return "fix/" + owner + "/" + repo + "/" + branch }
+
+func (pp *PushPipeline) rememberFix(ctx context.Context, p Push, runID int64, o *githubapp.Outcome) error {
+	rec := fixRecordOf(p, runID, o)
+	_, err := OnceJSON(ctx, pp.once, fixKey(p.Owner, p.Repo, o.PR.Branch), func(context.Context, Attempt) (fixRecord, error) { return rec, nil })
+	return err
+}
+
+// rememberRun keeps a check run's findings for its "False positive" button.
+func (pp *PushPipeline) rememberRun(ctx context.Context, p Push, runID int64, o *githubapp.Outcome) error {
+	rec := fixRecordOf(p, runID, o)
+	key := fmt.Sprintf("findings-of-run/%s/%s/%d", p.Owner, p.Repo, runID)
+	_, err := OnceJSON(ctx, pp.once, key, func(context.Context, Attempt) (fixRecord, error) { return rec, nil })
+	return err
+}
+
+func fixRecordOf(p Push, runID int64, o *githubapp.Outcome) fixRecord {
+	rec := fixRecord{HeadSHA: p.After, CheckRunID: runID}
+	if o.PR != nil {
+		rec.PR = o.PR.Number
+	}
+	for _, s := range o.Secrets {
+		rec.Findings = append(rec.Findings, fixFinding{ID: s.FindingID, Fingerprint: s.Fingerprint, Detector: s.Detector, VaultPath: s.VaultPath, VaultVersion: s.VaultVersion})
+	}
+	return rec
 }

@@ -227,6 +227,30 @@ func (s *Store) run(ctx context.Context, key, k string, rev uint64, a Attempt, f
 	return res, nil
 }
 
+// Get returns the result stored for key by a completed Once; ok is false
+// when key has not completed (never run, running, or failed).
+func (s *Store) Get(ctx context.Context, key string) (result []byte, ok bool, err error) {
+	k, err := kvKey(key)
+	if err != nil {
+		return nil, false, err
+	}
+	e, err := s.kv.Get(ctx, k)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("state %s: %w", key, err)
+	}
+	var rec onceRecord
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		return nil, false, fmt.Errorf("state %s: undecodable record at revision %d: %w", key, e.Revision(), err)
+	}
+	if rec.State != stateDone {
+		return nil, false, nil
+	}
+	return rec.Result, true, nil
+}
+
 // OnceJSON is Once for a JSON-encodable result.
 func OnceJSON[T any](ctx context.Context, s *Store, key string, fn func(ctx context.Context, a Attempt) (T, error)) (T, error) {
 	var out T

@@ -262,6 +262,22 @@ func (w *Workers) deadLetter(ctx context.Context, log *slog.Logger, msg jetstrea
 		w.obs.DeadLettered(ev.Event, kind)
 	}
 	log.Error("event dead-lettered", slog.String("reason", reason), slog.String("dead_letter_stream", DeadLetterStream))
+	if dl, ok := w.p.(DeadLetterHandler); ok {
+		// Tell the people waiting on the work (a check run that would
+		// otherwise stay "in progress"). Best effort: the dead letter is
+		// already stored, and can be replayed.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := dl.DeadLettered(githubapp.WithLogger(hctx, log), ev, reason); err != nil {
+			log.Warn("reporting the dead letter failed", slog.Any("error", err))
+		}
+	}
+}
+
+// DeadLetterHandler is implemented by processors (and handlers) that report
+// a delivery given up on, e.g. by completing its check run as failed.
+type DeadLetterHandler interface {
+	DeadLettered(ctx context.Context, ev githubapp.Event, reason string) error
 }
 
 func truncate(s string, n int) string {

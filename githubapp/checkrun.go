@@ -159,3 +159,25 @@ func (c *Checks) Completed(ctx context.Context, owner, repo string, id int64) (b
 	}
 	return r.GetStatus() == "completed", nil
 }
+
+// Close notes on completed check run id that its findings are closed,
+// keeping its conclusion and annotations: the title and a line above the
+// summary change.
+func (c *Checks) Close(ctx context.Context, owner, repo string, id int64, note string) error {
+	run, _, err := c.gh.Checks.GetCheckRun(ctx, owner, repo, id)
+	if err != nil {
+		return fmt.Errorf("get check run %d: %w", id, err)
+	}
+	summary := note + "\n\n" + run.GetOutput().GetSummary()
+	if len(summary) > MaxSummary {
+		summary = summary[:MaxSummary]
+	}
+	_, _, err = c.gh.Checks.UpdateCheckRun(ctx, owner, repo, id, github.UpdateCheckRunOptions{
+		Name:   CheckName,
+		Output: &github.CheckRunOutput{Title: github.String("Findings closed"), Summary: github.String(summary)},
+	})
+	if err != nil {
+		return fmt.Errorf("close check run %d: %w", id, err)
+	}
+	return nil
+}

@@ -30,6 +30,7 @@ type Outcome struct {
 // SecretOutcome is one distinct secret found in the push.
 type SecretOutcome struct {
 	FindingID    string
+	Fingerprint  string // keyed HMAC of the value (never the value)
 	Detector     string
 	Redacted     string
 	Locations    []scanner.Location

@@ -46,10 +46,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) int {
 		return exitError
 	}
 	defer svc.Close()
-	// The push, pull_request and check_run handlers join these when the
-	// GitHub pipeline is wired in; until then those events are answered
-	// 202 and ignored at the endpoint (counted as "ignored").
-	d := app.NewDispatcher(svc.BaseHandlers())
+	h := svc.BaseHandlers()
+	pp := app.NewPushPipeline(svc)
+	h["push"] = pp
+	h["pull_request"] = app.NewPullRequestHandler(pp)
+	h["check_run"] = app.NewCheckRunHandler(pp)
+	d := app.NewDispatcher(h)
 	if err := svc.Run(ctx, d, nil); err != nil {
 		fmt.Fprintf(stderr, "pushvault serve: %v\n", err)
 		return exitError
