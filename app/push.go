@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"log/slog"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -35,7 +36,10 @@ type installations interface {
 // commits, recording each step in the evidence ledger. Every side effect is
 // keyed so that a retried or redelivered push repeats none of them.
 type PushPipeline struct {
-	appID int64 // the GitHub App's id: check runs of other apps are not ours
+	// revoker revokes leaked GitHub tokens (unauthenticated, one limiter
+	// for the process: GitHub allows 60 revocation requests an hour).
+	revoker *githubapp.Revoker
+	appID   int64 // the GitHub App's id: check runs of other apps are not ours
 	// rotationDefaults are the server's rotation settings; a repository's
 	// own rotation section replaces them.
 	rotationDefaults rotate.Settings
@@ -230,7 +234,11 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 	if err != nil {
 		return o, err
 	}
-	runner := rotate.NewRunner(pp.vault.client, pp.rotation(rs), ledgerRecorder{l: pp.ledger, actor: actor}, rotate.WithLogger(log))
+	ropts := []rotate.Option{rotate.WithLogger(log)}
+	if pp.revoker != nil {
+		ropts = append(ropts, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(pp.revoker, pp.revoker)))
+	}
+	runner := rotate.NewRunner(pp.vault.client, pp.rotation(rs), ledgerRecorder{l: pp.ledger, actor: actor}, ropts...)
 	rotations, rotErr := rotateAll(ctx, runner, repo, pp.vault.store, plan, false, unreplaced)
 	if err := fixer.Rewrite(ctx, plan, read); err != nil {
 		return o, err
@@ -420,7 +428,14 @@ func (pp *PushPipeline) openRotationIssues(ctx context.Context, log *slog.Logger
 // NewPushPipeline builds the pipeline over the server's services; git
 // mirrors live under the data directory.
 func NewPushPipeline(svc *Services) *PushPipeline {
+	var revoker *githubapp.Revoker
+	if u, err := url.Parse(svc.Config.GitHub.APIURL); err == nil && u.Host != "" {
+		rc := github.NewClient(nil)
+		rc.BaseURL = u
+		revoker = githubapp.NewRevoker(rc)
+	}
 	return &PushPipeline{
+		revoker:          revoker,
 		appID:            svc.Config.GitHub.AppID,
 		rotationDefaults: svc.Config.Rotation,
 		github:           svc.GitHub,
