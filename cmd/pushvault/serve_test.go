@@ -96,20 +96,24 @@ type serveProc struct {
 // itself.
 func (e *serveEnv) start(t *testing.T, dataDir, queue string, secrets ...string) *serveProc {
 	t.Helper()
+	return e.startWith(t, dataDir, "github:\n  app_id: 4242\n", queue, secrets...)
+}
+
+// startWith is start with the github section given (YAML).
+func (e *serveEnv) startWith(t *testing.T, dataDir, githubYAML, queue string, secrets ...string) *serveProc {
+	t.Helper()
 	addr := freeAddr(t)
 	cfg := fmt.Sprintf(`listen: %s
 data_dir: %s
 workers: 3
 log_level: debug
 shutdown_timeout: 10s
-github:
-  app_id: 4242
-queue:
+%squeue:
   ack_wait: 2s
   claim_lease: 2s
   max_attempts: 4
   backoff: [100ms]
-%s`, addr, dataDir, queue)
+%s`, addr, dataDir, githubYAML, queue)
 	cfgFile := filepath.Join(t.TempDir(), "serve.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -155,6 +159,20 @@ func (p *serveProc) kill() {
 		<-p.done
 		p.done <- nil
 	}
+}
+
+// stop ends the process with SIGTERM (a clean stop) and fails the test if
+// it does not exit cleanly.
+func (p *serveProc) stop(t *testing.T) {
+	t.Helper()
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-p.done; err != nil {
+		t.Errorf("after SIGTERM: %v\n%s", err, p.logs)
+	}
+	p.done <- nil
 }
 
 func (p *serveProc) get(t *testing.T, path string) (int, string) {
