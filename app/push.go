@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -36,6 +37,7 @@ type installations interface {
 // commits, recording each step in the evidence ledger. Every side effect is
 // keyed so that a retried or redelivered push repeats none of them.
 type PushPipeline struct {
+	metrics *Metrics // nil: not counted
 	// revoker revokes leaked GitHub tokens (unauthenticated, one limiter
 	// for the process: GitHub allows 60 revocation requests an hour).
 	revoker *githubapp.Revoker
@@ -191,9 +193,16 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 	}
 	sc := scanner.New(scanner.WithSettings(settings), scanner.WithLogger(log),
 		scanner.WithFingerprinter(pp.vault.transit.Fingerprinter(FingerprintKey)))
+	started := time.Now()
 	res, err := sc.Scan(ctx, dir, target)
 	if err != nil {
 		return o, fmt.Errorf("scan: %w", err)
+	}
+	if pp.metrics != nil {
+		pp.metrics.ObserveScan(time.Since(started), res.Stats.Bytes)
+		for _, f := range res.Findings {
+			pp.metrics.Finding(f.Detector)
+		}
 	}
 	o.Scanned = res.Stats.Commits
 	if len(res.Stats.Reasons) > 0 {
@@ -244,6 +253,7 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 		return o, err
 	}
 	o.Secrets = outcomeSecrets(res.Findings, plan, rotations)
+	pp.countRemediations(plan, rotations)
 	if rotErr != nil {
 		// The vaulted values and the fix stand; a failed rotation is
 		// retried with the push (the runner resumes where it stopped).
@@ -436,6 +446,7 @@ func NewPushPipeline(svc *Services) *PushPipeline {
 	}
 	return &PushPipeline{
 		revoker:          revoker,
+		metrics:          svc.Metrics,
 		appID:            svc.Config.GitHub.AppID,
 		rotationDefaults: svc.Config.Rotation,
 		github:           svc.GitHub,
@@ -521,4 +532,17 @@ func fixRecordOf(p Push, runID int64, o *githubapp.Outcome) fixRecord {
 		rec.Findings = append(rec.Findings, fixFinding{ID: s.FindingID, Fingerprint: s.Fingerprint, Detector: s.Detector, VaultPath: s.VaultPath, VaultVersion: s.VaultVersion})
 	}
 	return rec
+}
+
+// countRemediations counts each secret's outcome once per processing.
+func (pp *PushPipeline) countRemediations(plan *remediator.Plan, rotations map[string]rotate.Result) {
+	if pp.metrics == nil {
+		return
+	}
+	for _, v := range plan.Secrets {
+		pp.metrics.Remediation("vaulted")
+		if r, ok := rotations[v.Finding.ID]; ok {
+			pp.metrics.Remediation(string(r.State))
+		}
+	}
 }
