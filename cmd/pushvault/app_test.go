@@ -5,13 +5,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
@@ -294,4 +298,288 @@ func exportLedger(t *testing.T, v *vaulttest.Server, source ...string) []evidenc
 		out = append(out, r)
 	}
 	return out
+}
+
+// newAppEnvWith is newAppEnv with Vault reached through a proxy the test
+// can take down, and the queue settings given.
+func newAppEnvWith(t *testing.T, queue string) (*appEnv, *tcpProxy) {
+	t.Helper()
+	srv := githubtest.New(t)
+	if err := srv.CreateRepo("acme", "shop", map[string]string{"README.md": "shop\n"}); err != nil {
+		t.Fatal(err)
+	}
+	e := &appEnv{srv: srv, vault: vaulttest.Start(t), inst: srv.Install("acme"), data: t.TempDir()}
+	proxy := newTCPProxy(t, strings.TrimPrefix(e.vault.Addr, "http://"))
+	app := srv.App()
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(keyFile, app.PrivateKeyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := &serveEnv{vault: &vaulttest.Server{Addr: "http://" + proxy.addr, Token: e.vault.Token}}
+	e.serve = env.startWith(t, e.data, fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n", app.ID, srv.URL), queue,
+		"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE="+keyFile, "PUSHVAULT_GITHUB_WEBHOOK_SECRET="+app.WebhookSecret)
+	srv.SetWebhookURL("http://" + e.serve.addr + "/webhook")
+	return e, proxy
+}
+
+// pushSecrets commits two planted secrets to main and pushes; it returns
+// the head and the values.
+func (e *appEnv) pushSecrets(t *testing.T, seed uint64) (string, []string) {
+	t.Helper()
+	g := secrettest.New(seed)
+	stripe, sendgrid := g.Stripe(), g.SendGrid()
+	work := e.clone(t)
+	head := work.Commit("dev <dev@acme.test>", "config", map[string]string{
+		"config/payments.yml": "stripe_api_key: " + stripe + "\n",
+		".env":                "SENDGRID_API_KEY=" + sendgrid + "\n",
+	})
+	work.Git("push", "origin", "HEAD:main")
+	return head, []string{stripe, sendgrid}
+}
+
+// exactlyOnce checks one completed check run on head with one annotation
+// per planted value, one fix PR, and version 1 as the only version of each
+// vaulted secret.
+func (e *appEnv) exactlyOnce(t *testing.T, head string, secrets int) {
+	t.Helper()
+	var runs []githubtest.CheckRun
+	for _, r := range e.srv.CheckRuns() {
+		if r.HeadSHA == head && r.Name == "pushvault" {
+			runs = append(runs, r)
+		}
+	}
+	if len(runs) != 1 || runs[0].Status != "completed" || len(runs[0].Annotations) != secrets {
+		t.Errorf("check runs on the head: %d; want one completed with %d annotations: %+v", len(runs), secrets, runs)
+	}
+	prs := 0
+	for _, pr := range e.srv.PullRequests() {
+		if pr.Head == "pushvault/fix-"+head[:7] {
+			prs++
+		}
+	}
+	if prs != 1 {
+		t.Errorf("%d fix pull requests, want 1", prs)
+	}
+	vc := e.vault.Client(t)
+	for _, name := range []string{"stripe_api_key", "sendgrid_api_key"} {
+		md, err := vc.KVv2("secret").GetMetadata(context.Background(), "pushvault/acme/shop/"+name)
+		if err != nil {
+			t.Errorf("vault %s: %v", name, err)
+			continue
+		}
+		if md.CurrentVersion != 1 || len(md.Versions) != 1 {
+			t.Errorf("vault %s: current version %d of %d, want exactly one version", name, md.CurrentVersion, len(md.Versions))
+		}
+	}
+}
+
+// TestAppRecoversFromFaults: GitHub answering 502, a secondary and a
+// primary rate limit, and Vault down for a while: the push is finished once
+// they pass, with nothing lost or done twice.
+func TestAppRecoversFromFaults(t *testing.T) {
+	e, proxy := newAppEnvWith(t, "  max_attempts: 30\n  backoff: [300ms]\n")
+	e.srv.Fault(githubtest.Fault{Operation: "checks/create", Kind: githubtest.ServerError, Status: 502, Count: 2})
+	e.srv.Fault(githubtest.Fault{Operation: "pulls/create", Kind: githubtest.SecondaryRateLimit, RetryAfter: time.Second, Count: 1})
+	e.srv.Fault(githubtest.Fault{Operation: "repos/create-commit-comment", Kind: githubtest.PrimaryRateLimit, RetryAfter: 2 * time.Second, Count: 1})
+	proxy.setUp(false)
+	head, planted := e.pushSecrets(t, 11)
+	waitFor(t, "a failed attempt while Vault is down", func() bool {
+		return strings.Contains(e.serve.logs.String(), `"outcome":"retry"`) || strings.Contains(e.serve.logs.String(), "will be retried") ||
+			strings.Count(e.serve.logs.String(), `"attempt":2`) > 0
+	})
+	proxy.setUp(true)
+	waitFor(t, "the check run completes after recovery", func() bool {
+		r := e.checkRun(head)
+		return r != nil && r.Status == "completed"
+	})
+	waitFor(t, "the commit comment", func() bool {
+		for _, c := range e.srv.Comments() {
+			if c.CommitSHA == head {
+				return true
+			}
+		}
+		return false
+	})
+	if r := e.checkRun(head); r.Conclusion != "action_required" {
+		t.Errorf("after recovery: conclusion %q\n%s", r.Conclusion, r.Summary)
+	}
+	e.exactlyOnce(t, head, 2)
+	if n := e.srv.FaultHits(); n < 4 {
+		t.Errorf("%d faults served, want all 4 hit", n)
+	}
+	logs := e.serve.logs.String()
+	for _, v := range planted {
+		if strings.Contains(logs, v) {
+			t.Error("a planted secret reached serve's log")
+		}
+	}
+}
+
+// TestAppDeadLettersAndSaysSo: Vault stays down; after the last attempt the
+// push goes to the dead-letter stream and its check run says failure with
+// the reason.
+func TestAppDeadLettersAndSaysSo(t *testing.T) {
+	e, proxy := newAppEnvWith(t, "  max_attempts: 3\n  backoff: [100ms]\n")
+	proxy.setUp(false)
+	head, _ := e.pushSecrets(t, 12)
+	waitFor(t, "the check run fails", func() bool {
+		r := e.checkRun(head)
+		return r != nil && r.Status == "completed"
+	})
+	r := e.checkRun(head)
+	if r.Conclusion != "failure" || !strings.Contains(r.Summary, "gave up on this push") || !strings.Contains(r.Summary, "retries_exhausted") {
+		t.Errorf("check run %s/%s:\n%s", r.Status, r.Conclusion, r.Summary)
+	}
+	if code, body := e.serve.get(t, "/metrics"); code != 200 || series(body, `pushvault_dead_letters_total{event="push",reason="retries_exhausted"}`) != 1 {
+		t.Errorf("metrics do not count the dead letter:\n%s", grepLines(body, "dead_letters"))
+	}
+	if len(e.srv.PullRequests()) != 0 {
+		t.Error("a fix PR was opened without Vault")
+	}
+}
+
+// TestAppPushesThatAddNothing: a branch created at an existing commit, a
+// branch deletion and tag pushes are handled without work lost or made up.
+func TestAppPushesThatAddNothing(t *testing.T) {
+	e := newAppEnv(t)
+	work := e.clone(t)
+	base := work.Head()
+	work.Git("push", "origin", "HEAD:refs/heads/feature")
+	waitFor(t, "the empty push's check run", func() bool {
+		r := e.checkRun(base)
+		return r != nil && r.Status == "completed"
+	})
+	if r := e.checkRun(base); r.Conclusion != "success" || len(r.Annotations) != 0 {
+		t.Errorf("empty push: %s with %d annotations", r.Conclusion, len(r.Annotations))
+	}
+	work.Git("push", "origin", ":refs/heads/feature")
+	work.Git("tag", "v1")
+	work.Git("tag", "-a", "v2", "-m", "release")
+	work.Git("push", "origin", "v1", "v2")
+	deliveries := len(e.srv.Deliveries())
+	waitFor(t, "every delivery processed", func() bool {
+		_, body := e.serve.get(t, "/metrics")
+		return series(body, `pushvault_events_processed_total{event="push",outcome="success"}`) >= 4
+	})
+	_, body := e.serve.get(t, "/metrics")
+	if n := series(body, `pushvault_webhooks_total{event="push",outcome="accepted"}`); n != 4 {
+		t.Errorf("%v push deliveries accepted, want 4 (of %d deliveries)", n, deliveries)
+	}
+	if n := series(body, `pushvault_dead_letters_total{event="push",reason="permanent"}`); n != 0 {
+		t.Errorf("%v pushes dead-lettered", n)
+	}
+	runs := 0
+	for _, r := range e.srv.CheckRuns() {
+		if r.Name == "pushvault" {
+			runs++
+		}
+	}
+	if runs != 1 || len(e.srv.PullRequests()) != 0 {
+		t.Errorf("%d check runs and %d PRs, want only the empty push's check run", runs, len(e.srv.PullRequests()))
+	}
+}
+
+// TestAppKilledMidPush: serve is killed (SIGKILL) while it opens the fix
+// PR, then restarted on the same data: exactly one PR, one check-run
+// result and one vault version per secret.
+func TestAppKilledMidPush(t *testing.T) {
+	e, _ := newAppEnvWith(t, "")
+	e.srv.Fault(githubtest.Fault{Operation: "pulls/create", Kind: githubtest.Slow, Delay: 3 * time.Second, Count: 1})
+	head, _ := e.pushSecrets(t, 13)
+	waitFor(t, "the worker to be opening the PR", func() bool {
+		r := e.checkRun(head)
+		return r != nil && r.Status == "in_progress" && e.srv.FaultHits() == 1
+	})
+	e.serve.kill()
+	env := &serveEnv{vault: e.vault}
+	app := e.srv.App()
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(keyFile, app.PrivateKeyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.serve = env.startWith(t, e.data, fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n", app.ID, e.srv.URL), "",
+		"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE="+keyFile, "PUSHVAULT_GITHUB_WEBHOOK_SECRET="+app.WebhookSecret)
+	e.srv.SetWebhookURL("http://" + e.serve.addr + "/webhook")
+	waitFor(t, "the restarted server to finish the push", func() bool {
+		r := e.checkRun(head)
+		return r != nil && r.Status == "completed"
+	})
+	e.exactlyOnce(t, head, 2)
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// tcpProxy forwards connections to target while up; while down it refuses
+// them (closes at once) and cuts the ones open: a server going away.
+type tcpProxy struct {
+	ln     net.Listener
+	addr   string
+	target string
+	mu     sync.Mutex
+	up     bool
+	conns  map[net.Conn]bool
+}
+
+func newTCPProxy(t *testing.T, target string) *tcpProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, addr: ln.Addr().String(), target: target, up: true, conns: map[net.Conn]bool{}}
+	t.Cleanup(func() { ln.Close(); p.setUp(false) })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c)
+		}
+	}()
+	return p
+}
+
+func (p *tcpProxy) serve(c net.Conn) {
+	p.mu.Lock()
+	if !p.up {
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	p.mu.Unlock()
+	u, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[c], p.conns[u] = true, true
+	p.mu.Unlock()
+	go func() { io.Copy(u, c); u.Close() }()
+	io.Copy(c, u)
+	c.Close()
+	p.mu.Lock()
+	delete(p.conns, c)
+	delete(p.conns, u)
+	p.mu.Unlock()
+}
+
+func (p *tcpProxy) setUp(up bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.up = up
+	if !up {
+		for c := range p.conns {
+			c.Close()
+		}
+	}
 }

@@ -111,9 +111,7 @@ shutdown_timeout: 10s
 %squeue:
   ack_wait: 2s
   claim_lease: 2s
-  max_attempts: 4
-  backoff: [100ms]
-%s`, addr, dataDir, githubYAML, queue)
+%s`, addr, dataDir, githubYAML, queueDefaults(queue))
 	cfgFile := filepath.Join(t.TempDir(), "serve.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -159,6 +157,18 @@ func (p *serveProc) kill() {
 		<-p.done
 		p.done <- nil
 	}
+}
+
+// queueDefaults adds the tests' default retry settings unless queue sets
+// them.
+func queueDefaults(queue string) string {
+	if !strings.Contains(queue, "max_attempts:") {
+		queue = "  max_attempts: 4\n" + queue
+	}
+	if !strings.Contains(queue, "backoff:") {
+		queue = "  backoff: [100ms]\n" + queue
+	}
+	return queue
 }
 
 // stop ends the process with SIGTERM (a clean stop) and fails the test if
