@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 	"github.com/joho/godotenv"
+	"github.com/nats-io/nats-server/v2/server"
 	"gopkg.in/yaml.v3"
 
 	"github.com/pushvault/pushvault/githubapp/githubtest"
@@ -582,4 +584,163 @@ func (p *tcpProxy) setUp(up bool) {
 			c.Close()
 		}
 	}
+}
+
+// fanOut forwards every webhook to each of targets (as GitHub's redelivery
+// reaching another replica would) and answers with the first answer.
+func fanOut(t *testing.T, targets ...string) string {
+	t.Helper()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		codes := make([]int, len(targets))
+		var wg sync.WaitGroup
+		for i, target := range targets {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest("POST", target, strings.NewReader(string(body)))
+				req.Header = r.Header.Clone()
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					codes[i] = 502
+					return
+				}
+				resp.Body.Close()
+				codes[i] = resp.StatusCode
+			}()
+		}
+		wg.Wait()
+		w.WriteHeader(codes[0])
+	})
+	s := httptestServer(t, h)
+	return s
+}
+
+// TestAppTwoServesBurst: two `pushvault serve` on one NATS server, every
+// webhook delivered to both; a burst of 200 pushes over 20 repositories
+// (one secret in each repository's first push) is processed once each: one
+// check run per push, one fix PR and one commit comment per secret, one
+// vault version per secret.
+func TestAppTwoServesBurst(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats did not start")
+	}
+	defer ns.Shutdown()
+	srv := githubtest.New(t)
+	const repos, pushes = 20, 200
+	for i := range repos {
+		if err := srv.CreateRepo("acme", fmt.Sprintf("repo-%02d", i), map[string]string{"README.md": "r\n"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inst := srv.Install("acme")
+	v := vaulttest.Start(t)
+	app := srv.App()
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(keyFile, app.PrivateKeyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := &serveEnv{vault: v}
+	gh := fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n", app.ID, srv.URL)
+	queue := "  url: " + ns.ClientURL() + "\n"
+	var procs []*serveProc
+	for range 2 {
+		procs = append(procs, env.startWith(t, t.TempDir(), gh, queue,
+			"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE="+keyFile, "PUSHVAULT_GITHUB_WEBHOOK_SECRET="+app.WebhookSecret))
+	}
+	srv.SetWebhookURL(fanOut(t, "http://"+procs[0].addr+"/webhook", "http://"+procs[1].addr+"/webhook"))
+
+	tok, _, err := srv.Token(inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clones := make([]*gittest.Repo, repos)
+	for i := range repos {
+		clones[i] = gittest.Clone(t, srv.AuthCloneURL("acme", fmt.Sprintf("repo-%02d", i), tok))
+	}
+	heads := map[string]bool{}
+	var planted []string
+	for i := range pushes {
+		files := map[string]string{fmt.Sprintf("notes/%03d.txt", i): fmt.Sprintf("push %d\n", i)}
+		if i < repos {
+			s := secrettest.New(uint64(100 + i)).Stripe()
+			planted = append(planted, s)
+			files["config/payments.yml"] = "stripe_api_key: " + s + "\n"
+		}
+		c := clones[i%repos]
+		heads[c.Commit("dev <dev@acme.test>", fmt.Sprintf("push %d", i), files)] = true
+		c.Git("push", "-q", "origin", "HEAD:main")
+	}
+	waitFor(t, "every push's check run to complete", func() bool {
+		done := 0
+		for _, r := range srv.CheckRuns() {
+			if r.Name == "pushvault" && heads[r.HeadSHA] && r.Status == "completed" {
+				done++
+			}
+		}
+		return done >= pushes
+	})
+	perHead := map[string]int{}
+	for _, r := range srv.CheckRuns() {
+		if r.Name == "pushvault" {
+			perHead[r.HeadSHA]++
+		}
+	}
+	for h, n := range perHead {
+		if n != 1 || !heads[h] {
+			t.Errorf("head %s: %d check runs (a pushed head: %v)", h[:7], n, heads[h])
+		}
+	}
+	waitFor(t, "the commit comments", func() bool { return len(srv.Comments()) >= repos })
+	prs := map[string]int{}
+	for _, pr := range srv.PullRequests() {
+		prs[pr.Repo+" "+pr.Head]++
+	}
+	if len(prs) != repos {
+		t.Errorf("%d fix PRs, want %d", len(prs), repos)
+	}
+	for k, n := range prs {
+		if n != 1 {
+			t.Errorf("%s: %d PRs", k, n)
+		}
+	}
+	if n := len(srv.Comments()); n != repos {
+		t.Errorf("%d commit comments, want %d", n, repos)
+	}
+	vc := v.Client(t)
+	for i := range repos {
+		md, err := vc.KVv2("secret").GetMetadata(context.Background(), fmt.Sprintf("pushvault/acme/repo-%02d/stripe_api_key", i))
+		if err != nil || md.CurrentVersion != 1 || len(md.Versions) != 1 {
+			t.Errorf("repo-%02d: vault versions %v (%v)", i, md, err)
+		}
+	}
+	var processed [2]float64
+	for i, p := range procs {
+		_, body := p.get(t, "/metrics")
+		processed[i] = series(body, `pushvault_events_processed_total{event="push",outcome="success"}`)
+	}
+	t.Logf("pushes processed by each process: %v", processed)
+	for i, p := range procs {
+		for _, s := range planted {
+			if strings.Contains(p.logs.String(), s) {
+				t.Errorf("process %d logged a planted secret", i+1)
+			}
+		}
+	}
+}
+
+func httptestServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s.URL
 }
