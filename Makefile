@@ -13,7 +13,7 @@ WITH_TAGS = GOFLAGS="$$($(GO) env GOFLAGS) $$(test -f /usr/include/re2/re2.h && 
 # Keep under CI's budget on 2 cores, first run (Vault build) included.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build build-static test bench vault lint sample-scan demo tools deps clean
+.PHONY: all build build-static test bench vault lint sample-scan demo demo-local tools deps clean
 
 all: build
 
@@ -23,7 +23,7 @@ deps:
 build:
 	$(WITH_TAGS) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/pushvault ./cmd/pushvault
 
-## The README's first command: build, make a repository with planted
+## Detection alone, without Vault: build, make a repository with planted
 ## secrets, scan it. `pushvault scan` exits 1 when it finds secrets, which
 ## is the expected outcome here.
 sample-scan: deps build
@@ -36,9 +36,16 @@ build-static: deps
 	$(GO) build -tags re2_cgo,osusergo,netgo -trimpath \
 	  -ldflags '$(LDFLAGS) -linkmode external -extldflags "-static"' -o bin/pushvault-static ./cmd/pushvault
 
-## The README's first command: the whole local job against a Vault dev
-## server (see scripts/demo-local.sh).
+## The README's first command: the GitHub App end to end — a Vault dev
+## server, the GitHub stand-in and `pushvault serve`; a real `git push`
+## with planted secrets; the check run, the fix PR and its diff, the
+## vaulted secrets (see scripts/demo-app.sh).
 demo: deps build vault
+	bash scripts/demo-app.sh
+
+## The local job without GitHub: `pushvault scan --fix` on a sample
+## repository against a Vault dev server (see scripts/demo-local.sh).
+demo-local: deps build vault
 	bash scripts/demo-local.sh
 
 ## The README's test command and what .ci/run runs: Vault is built first

@@ -52,4 +52,4 @@ git -C "$demo/shop" worktree add -q "$demo/fixed" "$branch"
 
 section "The evidence ledger"
 bin/pushvault evidence verify
-bin/pushvault evidence export --format md | head -20
+bin/pushvault evidence export --format md | sed -n 1,20p
