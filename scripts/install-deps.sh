@@ -9,6 +9,8 @@
 #                a throwaway cluster with, for the database rotation tests.
 #   mariadb-server — mariadb-install-db and mariadbd, for internal/mysqltest
 #                (the MySQL/MariaDB rotation test).
+#   jq, curl, openssl — what scripts/demo-app.sh (make demo) drives the
+#                GitHub stand-in and serve with.
 # The packages' own services are not needed (the tests start their own
 # servers in temporary directories).
 set -euo pipefail
@@ -22,6 +24,9 @@ fi
 if ! command -v mariadbd >/dev/null 2>&1 && [ ! -x /usr/sbin/mariadbd ]; then
   want="$want mariadb-server"
 fi
+for tool in jq curl openssl; do
+  command -v "$tool" >/dev/null 2>&1 || want="$want $tool"
+done
 if [ -z "$want" ]; then
   exit 0
 fi
