@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -212,6 +213,17 @@ func benchApp(c appConfig) error {
 		found += dones[i].found
 	}
 	burstWall := last.Sub(burstStart)
+	// The rate over the first and the second half of the completions.
+	ends := make([]time.Time, len(dones))
+	for i, d := range dones {
+		ends[i] = d.done()
+	}
+	sort.Slice(ends, func(i, j int) bool { return ends[i].Before(ends[j]) })
+	var firstRate, secondRate float64
+	if half := len(ends) / 2; half > 0 {
+		firstRate = float64(half) / ends[half-1].Sub(burstStart).Minutes()
+		secondRate = float64(len(ends)-half) / ends[len(ends)-1].Sub(ends[half-1]).Minutes()
+	}
 
 	// (c) Memory, then the outputs checked for planted values.
 	serveHWM, _ := serve.memory()
@@ -245,6 +257,7 @@ func benchApp(c appConfig) error {
 	fmt.Printf("  all pushes returned after  %7.2f s\n", pushedAll.Seconds())
 	fmt.Printf("  all check runs and PRs in  %7.2f s  -> %.1f pushes per minute sustained\n", burstWall.Seconds(),
 		float64(len(pushes))/burstWall.Minutes())
+	fmt.Printf("  first half %.1f, second half %.1f pushes per minute\n", firstRate, secondRate)
 	fmt.Printf("  push -> done under load: p50 %.2f s, p95 %.2f s\n", percentile(burstDone, 50).Seconds(), percentile(burstDone, 95).Seconds())
 
 	fmt.Printf("\n%-30s %12s\n", "peak memory (VmHWM)", "")
@@ -255,6 +268,7 @@ func benchApp(c appConfig) error {
 	fmt.Printf("\n%d pushes handled: %d check runs action_required, %d fix PRs, %d of %d planted secrets annotated; %d baseline pushes\n",
 		handled, countCompleted(final), countFixPRs(final), found, handled*plantedPerPush, basePushes)
 	fmt.Println("no planted value in serve's log, the stand-in's log or its state")
+	fmt.Printf("(the stand-in's state was polled %d times; the last answer was %s)\n", state.polls, size(state.last))
 	return nil
 }
 
@@ -426,7 +440,11 @@ func (c *clone) git(args ...string) error {
 }
 
 // stateReader polls the stand-in's state.
-type stateReader struct{ url string }
+type stateReader struct {
+	url   string
+	polls int
+	last  int64 // bytes of the last answer
+}
 
 func (s *stateReader) read() (githubtest.State, error) {
 	var st githubtest.State
@@ -438,7 +456,13 @@ func (s *stateReader) read() (githubtest.State, error) {
 	if resp.StatusCode != http.StatusOK {
 		return st, fmt.Errorf("stand-in state: %s", resp.Status)
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return st, fmt.Errorf("stand-in state: %w", err)
+	}
+	s.polls++
+	s.last = int64(len(body))
+	if err := json.Unmarshal(body, &st); err != nil {
 		return st, fmt.Errorf("stand-in state: %w", err)
 	}
 	return st, nil
@@ -708,7 +732,7 @@ func startStandin(kids *children, name, bin, dir, webhook string, repos []string
 }
 
 func startServe(kids *children, bin, scratch, addr, vaultAddr string, info standinInfo) (*child, error) {
-	cfg := fmt.Sprintf("listen: %s\ndata_dir: %s\nlog_level: info\nshutdown_timeout: 15s\ngithub:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n",
+	cfg := fmt.Sprintf("listen: %s\ndata_dir: %s\nworkers: 4\nlog_level: info\nshutdown_timeout: 15s\ngithub:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n",
 		addr, filepath.Join(scratch, "serve-data"), info.AppID, info.URL, info.URL)
 	cfgFile := filepath.Join(scratch, "serve.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
