@@ -65,14 +65,17 @@ tools:
 	@bash scripts/build-tool.sh gitleaks github.com/zricethezav/gitleaks/v8 $(GITLEAKS_VERSION) >/dev/null
 
 ## Scanner throughput and peak memory against the TruffleHog CLI and
-## Gitleaks on the same generated 60 MiB history, then the Go benchmarks.
-bench: deps build tools
+## Gitleaks on the same generated 60 MiB history, the pre-receive hook, the
+## GitHub App (webhook-to-PR latency, pushes per minute, serve's peak
+## memory; Vault dev and the GitHub stand-in), then the Go benchmarks.
+bench: deps build tools vault
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault \
 	  -trufflehog "$$(bash scripts/build-tool.sh trufflehog github.com/trufflesecurity/trufflehog/v3 $(TRUFFLEHOG_VERSION))" \
 	  -trufflehog-version $(TRUFFLEHOG_VERSION) \
 	  -gitleaks "$$(bash scripts/build-tool.sh gitleaks github.com/zricethezav/gitleaks/v8 $(GITLEAKS_VERSION))" \
 	  -gitleaks-version $(GITLEAKS_VERSION)
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -hook
+	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -app
 	PUSHVAULT_BENCH_REPO="$$(ls -d $${PUSHVAULT_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/pushvault}/bench-repo-v*-56mib | tail -1)" \
 	  $(WITH_TAGS) $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./scanner/
 

@@ -2,7 +2,9 @@
 // (and Gitleaks) on the same generated history, in one run, and prints each
 // tool's throughput, peak memory and findings, with ratios. With -hook it
 // measures `pushvault hook pre-receive` on generated pushes instead (see
-// hook.go). `make bench` runs both.
+// hook.go); with -app, `pushvault serve` as the GitHub App behind the
+// GitHub stand-in: webhook-to-PR latency, pushes per minute and peak memory
+// (see app.go). `make bench` runs all three.
 //
 // The history is generated once (git fast-import, deterministic) into the
 // cache directory: at least 50 MiB of `git log -p --all`, with secrets of
@@ -41,8 +43,20 @@ func main() {
 		repoDir    = flag.String("repo", "", "benchmark repository (default: generated into the cache)")
 		hook       = flag.Bool("hook", false, "benchmark the pre-receive hook (pushvault hook pre-receive) on generated pushes instead of the scan")
 		hookRuns   = flag.Int("hook-runs", 20, "runs per push with -hook")
+		app        = flag.Bool("app", false, "benchmark the GitHub App (pushvault serve with Vault and the GitHub stand-in): webhook-to-PR latency, pushes per minute, peak memory")
+		appRepos   = flag.Int("app-repos", 10, "repositories on the stand-in with -app")
+		appPushes  = flag.Int("app-pushes", 20, "sequential pushes for the latency figures with -app")
+		appBurst   = flag.Int("app-burst", 180, "pushes in the throughput burst with -app")
+		standin    = flag.String("standin", "", "GitHub stand-in binary for -app (default: built from ./internal/cmd/standin)")
 	)
 	flag.Parse()
+	if *app {
+		if err := benchApp(appConfig{pushvault: *pushvault, standin: *standin, repos: *appRepos, latency: *appPushes, burst: *appBurst}); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *hook {
 		if err := benchHook(*pushvault, *hookRuns); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
