@@ -744,3 +744,67 @@ func httptestServer(t *testing.T, h http.Handler) string {
 	t.Cleanup(s.Close)
 	return s.URL
 }
+
+// TestAppCheckRunActions: "False positive" closes the run's findings with
+// the actor; "Re-run" scans the push again under a check run of its own
+// without a second vault version or PR; an invalid settings file fails the
+// check run with the file, line and problem.
+func TestAppCheckRunActions(t *testing.T) {
+	e := newAppEnv(t)
+	head, _ := e.pushSecrets(t, 21)
+	waitFor(t, "the check run completes", func() bool {
+		r := e.checkRun(head)
+		return r != nil && r.Status == "completed"
+	})
+	first := e.checkRun(head)
+	if _, err := e.srv.TriggerCheckRun(first.ID, "requested_action", "false_positive"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the false positive noted on the check run", func() bool {
+		r := e.checkRun(head)
+		return r != nil && strings.Contains(r.Summary, "Closed as false positive")
+	})
+	if _, err := e.srv.TriggerCheckRun(first.ID, "rerequested", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the re-run's own check run completes", func() bool {
+		n := 0
+		for _, r := range e.srv.CheckRuns() {
+			if r.HeadSHA == head && r.Status == "completed" {
+				n++
+			}
+		}
+		return n == 2
+	})
+	if n := len(e.srv.PullRequests()); n != 1 {
+		t.Errorf("%d PRs after the re-run, want still 1", n)
+	}
+
+	// A broken settings file: the check run fails and says where.
+	work := e.clone(t)
+	bad := work.Commit("dev <dev@acme.test>", "settings", map[string]string{".github/pushvault.yml": "allowlist:\n  pathz: [\"docs/**\"]\n"})
+	work.Git("push", "origin", "HEAD:main")
+	waitFor(t, "the invalid-settings check run", func() bool {
+		r := e.checkRun(bad)
+		return r != nil && r.Status == "completed"
+	})
+	if r := e.checkRun(bad); r.Conclusion != "failure" || !strings.Contains(r.Summary, "pushvault.yml:2") {
+		t.Errorf("invalid settings: %s\n%s", r.Conclusion, r.Summary)
+	}
+
+	e.serve.stop(t)
+	var closed []evidence.Record
+	for _, r := range exportLedger(t, e.vault, "--data-dir", e.data) {
+		if r.Transition == evidence.Closed {
+			closed = append(closed, r)
+		}
+	}
+	if len(closed) != 2 {
+		t.Fatalf("%d closed records, want the 2 findings", len(closed))
+	}
+	for _, r := range closed {
+		if !strings.HasPrefix(r.Actor, "github:") || !strings.Contains(r.Detail["reason"], "false positive") {
+			t.Errorf("closed record: actor %q reason %q", r.Actor, r.Detail["reason"])
+		}
+	}
+}

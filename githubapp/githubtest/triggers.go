@@ -1,6 +1,9 @@
 package githubtest
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // TriggerCheckRun sends a check_run webhook for check run id: action
 // "rerequested", or "requested_action" with the action's identifier, as
@@ -63,7 +66,22 @@ func (s *Server) checkRunEvent(rs *repoState, cr *CheckRun, action string, sende
 	s.mu.Unlock()
 	// the webhook description types these as strings: GitHub sends "" for unset
 	o["details_url"], o["external_id"] = cr.DetailsURL, cr.ExternalID
-	o["check_suite"] = obj{"id": cr.ID + 500000, "head_sha": cr.HeadSHA, "head_branch": nil, "status": "completed",
+	// As on GitHub, the suite names the branch its head was pushed to
+	// (here: a branch whose tip it is, the default branch first), else null.
+	var headBranch any
+	if refs, err := s.refs(rs); err == nil {
+		if refs["refs/heads/main"] == cr.HeadSHA {
+			headBranch = "main"
+		} else {
+			for ref, sha := range refs {
+				if b, ok := strings.CutPrefix(ref, "refs/heads/"); ok && sha == cr.HeadSHA {
+					headBranch = b
+					break
+				}
+			}
+		}
+	}
+	o["check_suite"] = obj{"id": cr.ID + 500000, "head_sha": cr.HeadSHA, "head_branch": headBranch, "status": "completed",
 		"conclusion": o["conclusion"], "url": s.apiURL(rs, fmt.Sprintf("check-suites/%d", cr.ID+500000)),
 		"before": nil, "after": nil, "pull_requests": []obj{}, "app": s.appObject(),
 		"created_at": ts(cr.StartedAt), "updated_at": ts(s.now())}
