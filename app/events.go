@@ -81,7 +81,8 @@ func (h *CheckRunHandler) Handle(ctx context.Context, ev githubapp.Event) error 
 	}
 	owner, repo := ce.GetRepo().GetOwner().GetLogin(), ce.GetRepo().GetName()
 	switch {
-	case ce.GetAction() == "rerequested" || ce.GetAction() == "requested_action" && ce.GetRequestedAction().Identifier == githubapp.ActionRescan:
+	case ce.GetAction() == "rerequested" || ce.GetAction() == "requested_action" &&
+		(actionID(ce) == githubapp.ActionRescan || actionID(ce) == githubapp.ActionApproveRotation):
 		branch := run.GetCheckSuite().GetHeadBranch()
 		if branch == "" {
 			return Permanent(fmt.Errorf("check run %d has no head branch to rescan", run.GetID()))
@@ -92,9 +93,25 @@ func (h *CheckRunHandler) Handle(ctx context.Context, ev githubapp.Event) error 
 			Ref: "refs/heads/" + branch, Before: zeroSHA, After: run.GetHeadSHA(), Created: true,
 			Pusher: ce.GetSender().GetLogin(), Rescan: true,
 		}
-		log.Info("re-scan requested", "by", ce.GetSender().GetLogin())
+		if b, ok, err := h.pp.once.Get(ctx, runPushKey(owner, repo, run.GetID())); err != nil {
+			return err
+		} else if ok {
+			// Scan what the run scanned, not the whole branch again.
+			var orig Push
+			if err := json.Unmarshal(b, &orig); err == nil && orig.After == run.GetHeadSHA() {
+				orig.DeliveryID, orig.Rescan, orig.Pusher = p.DeliveryID, true, p.Pusher
+				orig.InstallationID = p.InstallationID
+				p = orig
+			}
+		}
+		if actionID(ce) == githubapp.ActionApproveRotation {
+			p.ApprovedBy = ce.GetSender().GetLogin()
+			log.Info("rotation approved", "by", p.ApprovedBy)
+		} else {
+			log.Info("re-scan requested", "by", ce.GetSender().GetLogin())
+		}
 		return h.pp.Run(ctx, p)
-	case ce.GetAction() == "requested_action" && ce.GetRequestedAction().Identifier == githubapp.ActionFalsePositive:
+	case ce.GetAction() == "requested_action" && actionID(ce) == githubapp.ActionFalsePositive:
 		return h.falsePositive(ctx, ev, ce, owner, repo)
 	}
 	return nil
@@ -159,4 +176,12 @@ func findingsAre(n int) string {
 		return "1 finding is"
 	}
 	return strconv.Itoa(n) + " findings are"
+}
+
+// actionID is the requested action's identifier ("" for other actions).
+func actionID(ce github.CheckRunEvent) string {
+	if ra := ce.GetRequestedAction(); ra != nil {
+		return ra.Identifier
+	}
+	return ""
 }

@@ -69,6 +69,9 @@ type Push struct {
 	// Rescan marks a scan asked for again from the check run: it gets a
 	// check run of its own (keyed by its delivery) instead of the push's.
 	Rescan bool
+	// ApprovedBy names who approved the rotations the settings hold for
+	// approval (the check run's "Approve rotation" button).
+	ApprovedBy string
 }
 
 // PushFromEvent takes what the pipeline needs from a push webhook.
@@ -118,6 +121,10 @@ func (pp *PushPipeline) Run(ctx context.Context, p Push) error {
 	checks := githubapp.NewChecks(gh)
 	runID, err := pp.startCheck(ctx, checks, p)
 	if err != nil {
+		return err
+	}
+	// Remember what the run scans, for its Re-scan and Approve buttons.
+	if _, err := OnceJSON(ctx, pp.once, runPushKey(p.Owner, p.Repo, runID), func(context.Context, Attempt) (Push, error) { return p, nil }); err != nil {
 		return err
 	}
 	o, err := pp.remediate(ctx, log, gh, p, branch)
@@ -185,12 +192,7 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 		log.Info("pushed head no longer on GitHub: nothing to scan")
 		return o, nil
 	}
-	target := scanner.Range(p.Before, p.After)
-	if p.Created || p.Before == zeroSHA {
-		target = scanner.NewBranch(p.Ref, p.After)
-	} else if _, err := git(ctx, dir, nil, nil, "cat-file", "-e", p.Before+"^{commit}"); err != nil {
-		target = scanner.NewBranch(p.Ref, p.After)
-	}
+	target := pushTarget(ctx, dir, p, branch)
 	sc := scanner.New(scanner.WithSettings(settings), scanner.WithLogger(log),
 		scanner.WithFingerprinter(pp.vault.transit.Fingerprinter(FingerprintKey)))
 	started := time.Now()
@@ -216,6 +218,9 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 	}
 	repo := p.Owner + "/" + p.Repo
 	actor := "pushvault (push by " + p.Pusher + ")"
+	if p.ApprovedBy != "" {
+		actor = "pushvault (rotation approved by " + p.ApprovedBy + ")"
+	}
 	for _, f := range res.Findings {
 		if err := pp.ledger.record(ctx, repo, f, "detected", actor, nil); err != nil {
 			return o, err
@@ -248,7 +253,12 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 		ropts = append(ropts, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(pp.revoker, pp.revoker)))
 	}
 	runner := rotate.NewRunner(pp.vault.client, pp.rotation(rs), ledgerRecorder{l: pp.ledger, actor: actor}, ropts...)
-	rotations, rotErr := rotateAll(ctx, runner, repo, pp.vault.store, plan, false, unreplaced)
+	rotations, rotErr := rotateAll(ctx, runner, repo, pp.vault.store, plan, p.ApprovedBy != "", unreplaced)
+	for _, r := range rotations {
+		if r.State == rotate.StatePending {
+			o.PendingRotations = true
+		}
+	}
 	if err := fixer.Rewrite(ctx, plan, read); err != nil {
 		return o, err
 	}
@@ -545,4 +555,26 @@ func (pp *PushPipeline) countRemediations(plan *remediator.Plan, rotations map[s
 			pp.metrics.Remediation(string(r.State))
 		}
 	}
+}
+
+func runPushKey(owner, repo string, runID int64) string {
+	return fmt.Sprintf("push-of-run/%s/%s/%d", owner, repo, runID)
+}
+
+// pushTarget is what a push added: before..after for an update (a force
+// push included: what is new since before); for a new branch, the commits
+// not on the default branch; failing those, the commits no other ref
+// reaches.
+func pushTarget(ctx context.Context, dir string, p Push, branch string) scanner.Target {
+	has := func(rev string) bool {
+		_, err := git(ctx, dir, nil, nil, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
+		return err == nil
+	}
+	switch {
+	case !p.Created && p.Before != zeroSHA && has(p.Before):
+		return scanner.Range(p.Before, p.After)
+	case p.DefaultBranch != "" && branch != p.DefaultBranch && has("refs/heads/"+p.DefaultBranch):
+		return scanner.Range("refs/heads/"+p.DefaultBranch, p.After)
+	}
+	return scanner.NewBranch(p.Ref, p.After)
 }

@@ -17,8 +17,9 @@ const MaxAnnotations = 50
 
 // Check-run action identifiers (at most 20 characters each).
 const (
-	ActionRescan        = "rescan"
-	ActionFalsePositive = "false_positive"
+	ActionRescan          = "rescan"
+	ActionFalsePositive   = "false_positive"
+	ActionApproveRotation = "approve_rotation"
 )
 
 // Actions are the buttons a completed pushvault check run offers.
@@ -88,9 +89,15 @@ func (c *Checks) Complete(ctx context.Context, id int64, o *Outcome) error {
 	return nil
 }
 
+// ApproveAction runs the rotations the settings hold for approval.
+var ApproveAction = &github.CheckRunAction{Label: "Approve rotation", Description: "Rotate the exposed secrets now", Identifier: ActionApproveRotation}
+
 func actionsFor(o *Outcome) []*github.CheckRunAction {
 	if len(o.Secrets) == 0 {
 		return Actions[:1]
+	}
+	if o.PendingRotations {
+		return append(append([]*github.CheckRunAction{}, Actions...), ApproveAction)
 	}
 	return Actions
 }

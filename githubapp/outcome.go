@@ -25,6 +25,9 @@ type Outcome struct {
 	Failure string
 	// PR is the fix pull request, when one is open.
 	PR *PRLink
+	// PendingRotations: some rotation waits for a person's approval; the
+	// check run offers the "Approve rotation" button.
+	PendingRotations bool
 }
 
 // SecretOutcome is one distinct secret found in the push.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
+	vaultapi "github.com/hashicorp/vault/api"
 	"github.com/joho/godotenv"
 	"github.com/nats-io/nats-server/v2/server"
 	"gopkg.in/yaml.v3"
@@ -767,7 +768,7 @@ func TestAppCheckRunActions(t *testing.T) {
 	if _, err := e.srv.TriggerCheckRun(first.ID, "rerequested", ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the re-run's own check run completes", func() bool {
+	e.waitFor(t, "the re-run's own check run completes", func() bool {
 		n := 0
 		for _, r := range e.srv.CheckRuns() {
 			if r.HeadSHA == head && r.Status == "completed" {
@@ -806,5 +807,87 @@ func TestAppCheckRunActions(t *testing.T) {
 		if !strings.HasPrefix(r.Actor, "github:") || !strings.Contains(r.Detail["reason"], "false positive") {
 			t.Errorf("closed record: actor %q reason %q", r.Actor, r.Detail["reason"])
 		}
+	}
+}
+
+// TestAppApproveRotation: with rotation.approval: required, a leaked Vault
+// token is vaulted but stays live, and the check run offers "Approve
+// rotation"; approved, it is revoked (a lookup fails) and the approver is
+// on record.
+func TestAppApproveRotation(t *testing.T) {
+	e := newAppEnv(t)
+	vc := e.vault.Client(t)
+	sec, err := vc.Auth().Token().Create(&vaultapi.TokenCreateRequest{Policies: []string{"default"}, TTL: "1h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaked := sec.Auth.ClientToken
+	works := func() bool {
+		c, err := vc.Clone()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetToken(leaked)
+		_, err = c.Auth().Token().LookupSelf()
+		return err == nil
+	}
+	work := e.clone(t)
+	head := work.Commit("dev <dev@acme.test>", "ci", map[string]string{
+		".github/pushvault.yml": "rotation:\n  approval: required\n",
+		"ci/env.sh":             "export VAULT_TOKEN=" + leaked + "\n",
+	})
+	work.Git("push", "origin", "HEAD:main")
+	waitFor(t, "the check run completes", func() bool {
+		r := e.checkRun(head)
+		return r != nil && r.Status == "completed"
+	})
+	r := e.checkRun(head)
+	var approve bool
+	for _, a := range r.Actions {
+		approve = approve || a.Identifier == "approve_rotation"
+	}
+	if !approve || !strings.Contains(r.Summary, "waits for approval") {
+		t.Fatalf("check run without an Approve rotation action (%+v):\n%s", r.Actions, r.Summary)
+	}
+	if !works() {
+		t.Fatal("the token was revoked before anyone approved")
+	}
+	if _, err := e.srv.TriggerCheckRun(r.ID, "requested_action", "approve_rotation"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the approved run completes", func() bool {
+		n := 0
+		for _, c := range e.srv.CheckRuns() {
+			if c.HeadSHA == head && c.Status == "completed" {
+				n++
+			}
+		}
+		return n == 2
+	})
+	if works() {
+		t.Fatal("approved: the leaked Vault token still works")
+	}
+	e.serve.stop(t)
+	var approvedBy string
+	for _, rec := range exportLedger(t, e.vault, "--data-dir", e.data) {
+		if rec.Transition == evidence.Rotated {
+			approvedBy = rec.Actor
+		}
+	}
+	if !strings.Contains(approvedBy, "approved by octocat") {
+		t.Errorf("rotated by %q, want the approver on record", approvedBy)
+	}
+}
+
+// waitFor is waitFor that shows serve's last log lines when it gives up.
+func (e *appEnv) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			lines := strings.Split(strings.TrimSpace(e.serve.logs.String()), "\n")
+			t.Fatalf("gave up waiting: %s; serve's last log lines:\n%s", what, strings.Join(lines[max(0, len(lines)-15):], "\n"))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
