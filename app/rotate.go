@@ -131,6 +131,9 @@ type MarkRotatedOptions struct {
 	FindingID string
 	Actor     string
 	Ledger    string
+	// Source, when it names pushvault serve's ledger (NATS or DataDir),
+	// is used instead of the file Ledger.
+	Source EvidenceSource
 	// Settings is the settings file whose rotation section applies
 	// (destroy_exposed); default: none (destroy).
 	SettingsFile string
@@ -160,8 +163,24 @@ func MarkRotated(ctx context.Context, opts MarkRotatedOptions, vcfg vault.Config
 	if err != nil {
 		return err
 	}
-	led, err := openLedger(opts.Ledger, vs.transit)
-	if err != nil {
+	var led *ledger
+	if opts.Source.jetstream() {
+		// pushvault serve's ledger (the GitHub App's findings).
+		b, release, err := opts.Source.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+		l := evidence.New(b, evidence.TransitSigner{T: vs.transit, Key: EvidenceKey})
+		recs, err := l.Records(ctx)
+		if err != nil {
+			return fmt.Errorf("evidence ledger %s: %w", opts.Source, err)
+		}
+		led = &ledger{l: l, seen: map[string]bool{}}
+		for _, r := range recs {
+			led.seen[ledgerKey(r)] = true
+		}
+	} else if led, err = openLedger(opts.Ledger, vs.transit); err != nil {
 		return err
 	}
 	recs, err := led.l.Records(ctx)

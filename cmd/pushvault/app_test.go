@@ -234,6 +234,28 @@ func TestAppEndToEnd(t *testing.T) {
 	if closed != 3 {
 		t.Errorf("%d closed records, want 3", closed)
 	}
+	// The SendGrid key's manual rotation, marked done by a person in the
+	// server's ledger, as its issue says.
+	var sendgridID, manual string
+	for _, r := range recs {
+		if r.Transition == evidence.Vaulted && r.Detail["detector"] == "SendGrid" {
+			sendgridID = r.FindingID
+		}
+		if r.Transition == evidence.RotationManual && r.FindingID == sendgridID {
+			manual = r.FindingID
+		}
+	}
+	if manual == "" {
+		t.Fatal("no rotation_manual record for the SendGrid key")
+	}
+	env := []string{"VAULT_ADDR=" + e.vault.Addr, "VAULT_TOKEN=" + e.vault.Token}
+	if res := runBinary(t, t.TempDir(), env, "rotated", manual, "--actor", "alice", "--data-dir", e.data); res.code != 0 {
+		t.Fatalf("pushvault rotated: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	recs = exportLedger(t, e.vault, "--data-dir", e.data)
+	if last := recs[len(recs)-1]; last.Transition != evidence.MarkedRotated || last.Actor != "alice" || last.FindingID != manual {
+		t.Errorf("last record %s by %s for %s, want marked_rotated by alice", last.Transition, last.Actor, last.FindingID)
+	}
 
 	// Nothing secret anywhere: check run, PR, comments, issues, logs, ledger.
 	var outputs []string

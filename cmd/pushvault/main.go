@@ -41,7 +41,7 @@ const usage = `pushvault moves secrets pushed to git into HashiCorp Vault.
 Usage:
   pushvault scan [DIR] [--range A..B | --all] [--format text|json|sarif] [--config FILE] [--verify]
                  [--fix [--repository OWNER/REPO] [--ledger FILE] [--approve-rotation]]
-  pushvault rotated FINDING-ID --actor NAME [--ledger FILE] [--config FILE]
+  pushvault rotated FINDING-ID --actor NAME [--ledger FILE | --nats URL | --data-dir DIR] [--config FILE]
   pushvault exec [--env-file FILE]... -- COMMAND [ARGS...]
   pushvault hook pre-receive [--budget DURATION] [--on-timeout reject|accept] [--repository OWNER/REPO]
   pushvault hook install REPO.git
@@ -226,6 +226,10 @@ func runRotated(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	actor := fs.String("actor", "", "`name` of the person who rotated the credential (required; recorded in the ledger)")
 	ledger := fs.String("ledger", "", "evidence ledger `file` (default $PUSHVAULT_DATA_DIR/evidence.jsonl)")
 	config := fs.String("config", "", "settings `file` whose rotation section applies (destroy_exposed)")
+	var src app.EvidenceSource
+	fs.StringVar(&src.NATS, "nats", "", "record it in pushvault serve's ledger on the NATS server at `URL` (findings of the GitHub App)")
+	fs.StringVar(&src.NATSCreds, "nats-creds", "", "NATS credentials `file` for --nats")
+	fs.StringVar(&src.DataDir, "data-dir", "", "record it in pushvault serve's embedded NATS store under `DIR` (serve must be stopped)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: pushvault rotated FINDING-ID --actor NAME [flags]\n\n"+
 			"Records that a person rotated a finding pushvault could not rotate (rotation_manual).\n\nFlags:\n")
@@ -252,7 +256,7 @@ func runRotated(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fs.Usage()
 		return exitError
 	}
-	err := app.MarkRotated(ctx, app.MarkRotatedOptions{FindingID: id, Actor: *actor, Ledger: *ledger, SettingsFile: *config}, vault.Config{}, stdout)
+	err := app.MarkRotated(ctx, app.MarkRotatedOptions{FindingID: id, Actor: *actor, Ledger: *ledger, SettingsFile: *config, Source: src}, vault.Config{}, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "pushvault rotated:", err)
 		return exitError
