@@ -220,6 +220,29 @@ func TestAppEndToEnd(t *testing.T) {
 		r := e.checkRun(head)
 		return r != nil && r.Title == "Findings closed"
 	})
+	// What operators see.
+	_, metrics := e.serve.get(t, "/metrics")
+	for _, m := range []struct {
+		series string
+		min    float64
+	}{
+		{`pushvault_findings_total{detector="Stripe"}`, 1},
+		{`pushvault_findings_total{detector="SendGrid"}`, 1},
+		{`pushvault_remediations_total{outcome="vaulted"}`, 3},
+		{`pushvault_remediations_total{outcome="rotated"}`, 1},
+		{`pushvault_remediations_total{outcome="rotation_manual"}`, 2},
+		{`pushvault_scan_bytes_total`, 1},
+		{`pushvault_scan_duration_seconds_count`, 1},
+		{`pushvault_events_processed_total{event="push",outcome="success"}`, 1},
+		{`pushvault_events_processed_total{event="pull_request",outcome="success"}`, 1},
+	} {
+		if got := series(metrics, m.series); got < m.min {
+			t.Errorf("%s = %v, want at least %v", m.series, got, m.min)
+		}
+	}
+	if !strings.Contains(metrics, "pushvault_github_rate_limit_remaining") || !strings.Contains(metrics, "pushvault_queue_pending") {
+		t.Error("/metrics lacks the GitHub rate limit or the queue depth")
+	}
 	e.serve.stop(t)
 	recs := exportLedger(t, e.vault, "--data-dir", e.data)
 	closed := 0
