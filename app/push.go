@@ -335,6 +335,11 @@ func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotation
 			}
 			if r, ok := rotations[f.ID]; ok {
 				s.Rotation = rotationWords(r)
+				if r.State == rotate.StateRotated && (r.Rotator == rotate.NameGitHub || r.Rotator == rotate.NameVaultToken) {
+					// A revocation leaves no value to use: the reference
+					// resolves again once someone stores a new token.
+					s.Manual = append(s.Manual, fmt.Sprintf("the exposed token is revoked: create a new one and store it with `vault kv put %s value=-` for the reference to resolve", strings.Replace(s.VaultPath, "/data/", "/", 1)))
+				}
 			}
 		}
 		out = append(out, s)
