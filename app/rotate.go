@@ -48,8 +48,13 @@ func target(repo string, store remediator.SecretStore, v *remediator.Vaulted, ap
 func rotateAll(ctx context.Context, r *rotate.Runner, repo string, store remediator.SecretStore, plan *remediator.Plan, approved bool, unreplaced map[string]bool) (map[string]rotate.Result, error) {
 	out := map[string]rotate.Result{}
 	var errs []error
-	for _, v := range plan.Secrets {
-		res, err := r.Run(ctx, target(repo, store, v, approved, unreplaced[v.Finding.ID]))
+	targets := make([]rotate.Target, len(plan.Secrets))
+	for i, v := range plan.Secrets {
+		targets[i] = target(repo, store, v, approved, unreplaced[v.Finding.ID])
+	}
+	r.Prepare(ctx, targets)
+	for i, v := range plan.Secrets {
+		res, err := r.Run(ctx, targets[i])
 		out[v.Finding.ID] = res
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: %w", v.Finding.Detector, v.Finding.ID, err))

@@ -2,8 +2,10 @@ package rotate
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // TokenRevoker revokes GitHub credentials through POST /credentials/revoke;
@@ -25,6 +27,9 @@ type TokenChecker interface {
 type GitHub struct {
 	revoker TokenRevoker
 	checker TokenChecker
+
+	mu        sync.Mutex
+	submitted map[[32]byte]bool // tokens Batch already revoked
 }
 
 // NewGitHub returns the rotator.
@@ -53,8 +58,14 @@ func (g *GitHub) Match(_ context.Context, t Target) (bool, error) {
 // Rotate implements Rotator. Revoking a token twice is harmless: GitHub
 // accepts it again.
 func (g *GitHub) Rotate(ctx context.Context, t Target) (Change, error) {
-	if err := g.revoker.Revoke(ctx, []string{t.Exposed.Reveal("value")}); err != nil {
-		return Change{}, fmt.Errorf("github credentials revoke: %w", err)
+	tok := t.Exposed.Reveal("value")
+	g.mu.Lock()
+	done := g.submitted[sha256.Sum256([]byte(tok))]
+	g.mu.Unlock()
+	if !done {
+		if err := g.revoker.Revoke(ctx, []string{tok}); err != nil {
+			return Change{}, fmt.Errorf("github credentials revoke: %w", err)
+		}
 	}
 	return Change{
 		Data:   Data{"state": "revoked", "revoked_by": "pushvault", "note": "the exposed GitHub token was revoked; create a new token and store it here"},
@@ -72,4 +83,26 @@ func (g *GitHub) CheckDead(ctx context.Context, t Target) error {
 		return fmt.Errorf("%w: GitHub still accepts the exposed token", ErrStillWorks)
 	}
 	return nil
+}
+
+// Batch revokes the tokens of targets in as few requests as GitHub allows
+// (one per 1000), so that a push leaking several tokens spends one of the
+// 60 revocation requests an hour, not one each; Rotate then sends nothing
+// for them. A failed batch is not an error here: each Rotate retries its
+// own token.
+func (g *GitHub) Batch(ctx context.Context, tokens []string) {
+	if len(tokens) < 2 {
+		return
+	}
+	if err := g.revoker.Revoke(ctx, tokens); err != nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.submitted == nil {
+		g.submitted = map[[32]byte]bool{}
+	}
+	for _, tok := range tokens {
+		g.submitted[sha256.Sum256([]byte(tok))] = true
+	}
 }

@@ -3,6 +3,7 @@ package rotate_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -84,4 +85,55 @@ func gitWith(token string, args ...string) error {
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_COUNT=1",
 		"GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic "+cred)
 	return cmd.Run()
+}
+
+// countingRevoker counts the revocation requests a Revoker is asked for.
+type countingRevoker struct {
+	rotate.TokenRevoker
+	calls int
+}
+
+func (c *countingRevoker) Revoke(ctx context.Context, creds []string) error {
+	c.calls++
+	return c.TokenRevoker.Revoke(ctx, creds)
+}
+
+// TestGitHubTokensBatched: several leaked tokens cost one revocation
+// request (GitHub allows 60 an hour), and each is still proven dead.
+func TestGitHubTokensBatched(t *testing.T) {
+	_, c := startVault(t)
+	ctx := context.Background()
+	srv := githubtest.New(t)
+	client, err := github.NewClient(nil).WithEnterpriseURLs(srv.URL, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := githubapp.NewRevoker(client)
+	counting := &countingRevoker{TokenRevoker: rev}
+	runner := rotate.NewRunner(c, rotate.Settings{}, &recorder{}, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(counting, rev)))
+	var targets []rotate.Target
+	var leaked []string
+	for i, kind := range []string{"ghp_", "gho_", "github_pat_"} {
+		tok, err := srv.UserToken("octocat", kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaked = append(leaked, tok)
+		targets = append(targets, vaultSecret(t, c, fmt.Sprintf("token_%d", i), "Github", rotate.Data{"value": tok}))
+	}
+	runner.Prepare(ctx, targets)
+	for _, tg := range targets {
+		res, err := runner.Run(ctx, tg)
+		if err != nil || res.State != rotate.StateRotated || !res.ExposedDead {
+			t.Fatalf("run: %+v %v", res, err)
+		}
+	}
+	if counting.calls != 1 {
+		t.Errorf("%d revocation requests for 3 tokens, want 1", counting.calls)
+	}
+	for _, tok := range leaked {
+		if works, _ := rev.TokenWorks(ctx, tok); works {
+			t.Error("a leaked token still works")
+		}
+	}
 }

@@ -391,3 +391,22 @@ func (r *Runner) waitsForApproval(name string, t Target) string {
 	}
 	return ""
 }
+
+// Prepare lets rotators that can act on several targets at once do so
+// before Run is called for each: the GitHub rotator revokes every leaked
+// token it may revoke now (enabled, not waiting for approval) in one
+// request. Run still records each rotation and proves each token dead.
+func (r *Runner) Prepare(ctx context.Context, targets []Target) {
+	g, ok := r.rotators[NameGitHub].(*GitHub)
+	if !ok || !r.settings.enabled(NameGitHub) {
+		return
+	}
+	var tokens []string
+	for _, t := range targets {
+		if m, _ := g.Match(ctx, t); !m || r.waitsForApproval(NameGitHub, t) != "" {
+			continue
+		}
+		tokens = append(tokens, t.Exposed.Reveal("value"))
+	}
+	g.Batch(ctx, tokens)
+}
