@@ -84,9 +84,6 @@ func (h *CheckRunHandler) Handle(ctx context.Context, ev githubapp.Event) error 
 	case ce.GetAction() == "rerequested" || ce.GetAction() == "requested_action" &&
 		(actionID(ce) == githubapp.ActionRescan || actionID(ce) == githubapp.ActionApproveRotation):
 		branch := run.GetCheckSuite().GetHeadBranch()
-		if branch == "" {
-			return Permanent(fmt.Errorf("check run %d has no head branch to rescan", run.GetID()))
-		}
 		p := Push{
 			DeliveryID: ev.DeliveryID, InstallationID: ev.InstallationID, Owner: owner, Repo: repo,
 			CloneURL: ce.GetRepo().GetCloneURL(), DefaultBranch: ce.GetRepo().GetDefaultBranch(),
@@ -103,6 +100,9 @@ func (h *CheckRunHandler) Handle(ctx context.Context, ev githubapp.Event) error 
 				orig.InstallationID = p.InstallationID
 				p = orig
 			}
+		}
+		if p.Ref == "refs/heads/" {
+			return Permanent(fmt.Errorf("check run %d: neither a recorded push nor a head branch to rescan", run.GetID()))
 		}
 		if actionID(ce) == githubapp.ActionApproveRotation {
 			p.ApprovedBy = ce.GetSender().GetLogin()

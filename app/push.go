@@ -3,17 +3,17 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
-
 	"errors"
 	"fmt"
-	"github.com/bradleyfalzon/ghinstallation/v2"
 	"log/slog"
 	"net/url"
+	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 
 	"github.com/pushvault/pushvault/githubapp"
@@ -50,7 +50,6 @@ type PushPipeline struct {
 	vault            *vaultSession
 	ledger           *ledger
 	mirrors          *mirrors
-	log              *slog.Logger
 }
 
 // Push is the part of a push webhook the pipeline needs.
@@ -64,7 +63,6 @@ type Push struct {
 	Before, After  string
 	Created        bool
 	Deleted        bool
-	Forced         bool
 	Pusher         string
 	// Rescan marks a scan asked for again from the check run: it gets a
 	// check run of its own (keyed by its delivery) instead of the push's.
@@ -89,7 +87,6 @@ func PushFromEvent(deliveryID string, ev *github.PushEvent) Push {
 		After:          ev.GetAfter(),
 		Created:        ev.GetCreated(),
 		Deleted:        ev.GetDeleted(),
-		Forced:         ev.GetForced(),
 		Pusher:         ev.GetPusher().GetName(),
 	}
 }
@@ -401,7 +398,7 @@ func (pp *PushPipeline) completeCheck(ctx context.Context, checks *githubapp.Che
 // rotation is the repository's rotation settings when it has a rotation
 // section, else the server's.
 func (pp *PushPipeline) rotation(repo rotate.Settings) rotate.Settings {
-	if repo.Approval == "" && repo.Enabled == nil && repo.DestroyExposed == nil && repo.Databases == nil && repo.PKI == nil && repo.Owned == nil {
+	if reflect.ValueOf(repo).IsZero() {
 		return pp.rotationDefaults
 	}
 	return repo
@@ -469,7 +466,6 @@ func NewPushPipeline(svc *Services) *PushPipeline {
 		vault:            &vaultSession{client: svc.Vault, store: kv.NewStore(svc.Vault, svc.Config.Vault.Mount, svc.Config.Vault.PathTemplate), transit: svc.Transit},
 		ledger:           sharedLedger(svc.Ledger, svc.State),
 		mirrors:          newMirrors(filepath.Join(svc.Config.DataDir, "git")),
-		log:              svc.Log,
 	}
 }
 

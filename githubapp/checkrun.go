@@ -3,6 +3,7 @@ package githubapp
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -177,7 +178,7 @@ func (c *Checks) Close(ctx context.Context, owner, repo string, id int64, note s
 	}
 	summary := note + "\n\n" + run.GetOutput().GetSummary()
 	if len(summary) > MaxSummary {
-		summary = summary[:MaxSummary]
+		summary = strings.ToValidUTF8(summary[:MaxSummary], "")
 	}
 	_, _, err = c.gh.Checks.UpdateCheckRun(ctx, owner, repo, id, github.UpdateCheckRunOptions{
 		Name:   CheckName,

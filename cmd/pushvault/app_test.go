@@ -42,15 +42,28 @@ type appEnv struct {
 	gh    *github.Client // as the installation
 	serve *serveProc
 	data  string
+	// serveVault is how serve reaches Vault: vault itself, or a proxy
+	// the test can take down.
+	serveVault *vaulttest.Server
 }
 
 func newAppEnv(t *testing.T) *appEnv {
+	t.Helper()
+	e := newStandIn(t)
+	e.start(t, "")
+	return e
+}
+
+// newStandIn is the stand-in with acme/shop installed, a Vault dev server
+// and a client as the installation; serve is not started yet.
+func newStandIn(t *testing.T) *appEnv {
 	t.Helper()
 	srv := githubtest.New(t)
 	if err := srv.CreateRepo("acme", "shop", map[string]string{"README.md": "shop\n"}); err != nil {
 		t.Fatal(err)
 	}
 	e := &appEnv{srv: srv, vault: vaulttest.Start(t), inst: srv.Install("acme"), data: t.TempDir()}
+	e.serveVault = e.vault
 	app := srv.App()
 	tr, err := ghinstallation.New(http.DefaultTransport, app.ID, e.inst, app.PrivateKeyPEM)
 	if err != nil {
@@ -59,22 +72,28 @@ func newAppEnv(t *testing.T) *appEnv {
 	tr.BaseURL = srv.URL
 	e.gh = github.NewClient(&http.Client{Transport: tr})
 	e.gh.BaseURL, _ = url.Parse(srv.URL + "/")
-	e.start(t)
 	return e
 }
 
-// start runs pushvault serve as the stand-in's App.
-func (e *appEnv) start(t *testing.T) {
+// start runs pushvault serve as the stand-in's App on e's data directory,
+// with the queue settings given, and sends the stand-in's webhooks to it.
+func (e *appEnv) start(t *testing.T, queue string) {
 	t.Helper()
-	app := e.srv.App()
+	e.serve = startApp(t, e.srv, e.serveVault, e.data, queue)
+	e.srv.SetWebhookURL("http://" + e.serve.addr + "/webhook")
+}
+
+// startApp runs pushvault serve as srv's App, reaching Vault as v says.
+func startApp(t *testing.T, srv *githubtest.Server, v *vaulttest.Server, dataDir, queue string) *serveProc {
+	t.Helper()
+	app := srv.App()
 	keyFile := filepath.Join(t.TempDir(), "app.pem")
 	if err := os.WriteFile(keyFile, app.PrivateKeyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := &serveEnv{vault: e.vault}
-	e.serve = env.startWith(t, e.data, fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n", app.ID, e.srv.URL, e.srv.URL), "",
+	env := &serveEnv{vault: v}
+	return env.startWith(t, dataDir, fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n", app.ID, srv.URL, srv.URL), queue,
 		"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE="+keyFile, "PUSHVAULT_GITHUB_WEBHOOK_SECRET="+app.WebhookSecret)
-	e.srv.SetWebhookURL("http://" + e.serve.addr + "/webhook")
 }
 
 // clone clones acme/shop with a fresh installation token.
@@ -352,21 +371,10 @@ func exportLedger(t *testing.T, v *vaulttest.Server, source ...string) []evidenc
 // can take down, and the queue settings given.
 func newAppEnvWith(t *testing.T, queue string) (*appEnv, *tcpProxy) {
 	t.Helper()
-	srv := githubtest.New(t)
-	if err := srv.CreateRepo("acme", "shop", map[string]string{"README.md": "shop\n"}); err != nil {
-		t.Fatal(err)
-	}
-	e := &appEnv{srv: srv, vault: vaulttest.Start(t), inst: srv.Install("acme"), data: t.TempDir()}
+	e := newStandIn(t)
 	proxy := newTCPProxy(t, strings.TrimPrefix(e.vault.Addr, "http://"))
-	app := srv.App()
-	keyFile := filepath.Join(t.TempDir(), "app.pem")
-	if err := os.WriteFile(keyFile, app.PrivateKeyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := &serveEnv{vault: &vaulttest.Server{Addr: "http://" + proxy.addr, Token: e.vault.Token}}
-	e.serve = env.startWith(t, e.data, fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n", app.ID, srv.URL), queue,
-		"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE="+keyFile, "PUSHVAULT_GITHUB_WEBHOOK_SECRET="+app.WebhookSecret)
-	srv.SetWebhookURL("http://" + e.serve.addr + "/webhook")
+	e.serveVault = &vaulttest.Server{Addr: "http://" + proxy.addr, Token: e.vault.Token}
+	e.start(t, queue)
 	return e, proxy
 }
 
@@ -539,15 +547,7 @@ func TestAppKilledMidPush(t *testing.T) {
 		return r != nil && r.Status == "in_progress" && e.srv.FaultHits() == 1
 	})
 	e.serve.kill()
-	env := &serveEnv{vault: e.vault}
-	app := e.srv.App()
-	keyFile := filepath.Join(t.TempDir(), "app.pem")
-	if err := os.WriteFile(keyFile, app.PrivateKeyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e.serve = env.startWith(t, e.data, fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n", app.ID, e.srv.URL), "",
-		"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE="+keyFile, "PUSHVAULT_GITHUB_WEBHOOK_SECRET="+app.WebhookSecret)
-	e.srv.SetWebhookURL("http://" + e.serve.addr + "/webhook")
+	e.start(t, "")
 	waitFor(t, "the restarted server to finish the push", func() bool {
 		r := e.checkRun(head)
 		return r != nil && r.Status == "completed"
@@ -690,18 +690,10 @@ func TestAppTwoServesBurst(t *testing.T) {
 	}
 	inst := srv.Install("acme")
 	v := vaulttest.Start(t)
-	app := srv.App()
-	keyFile := filepath.Join(t.TempDir(), "app.pem")
-	if err := os.WriteFile(keyFile, app.PrivateKeyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := &serveEnv{vault: v}
-	gh := fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n", app.ID, srv.URL)
 	queue := "  url: " + ns.ClientURL() + "\n"
 	var procs []*serveProc
 	for range 2 {
-		procs = append(procs, env.startWith(t, t.TempDir(), gh, queue,
-			"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE="+keyFile, "PUSHVAULT_GITHUB_WEBHOOK_SECRET="+app.WebhookSecret))
+		procs = append(procs, startApp(t, srv, v, t.TempDir(), queue))
 	}
 	srv.SetWebhookURL(fanOut(t, "http://"+procs[0].addr+"/webhook", "http://"+procs[1].addr+"/webhook"))
 
