@@ -70,24 +70,32 @@ func commitFix(ctx context.Context, dir, parent, branch string, files map[string
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
+	modes, err := treeModes(ctx, dir, parent, paths)
+	if err != nil {
+		return fixCommit{}, err
+	}
+	// One `update-index --index-info` for every entry: unlike --add and
+	// --force-remove it needs no work tree, so the same code writes the fix
+	// in a checkout (scan --fix) and in the App's bare mirror. A zero mode
+	// removes the path.
+	var info bytes.Buffer
 	for _, p := range paths {
 		if files[p] == nil {
-			if _, err := git(ctx, dir, env, nil, "update-index", "--force-remove", "--", p); err != nil {
-				return fixCommit{}, err
-			}
+			fmt.Fprintf(&info, "0 %s\t%s\n", zeroSHA, p)
 			continue
 		}
 		blob, err := git(ctx, dir, nil, files[p], "hash-object", "-w", "--stdin")
 		if err != nil {
 			return fixCommit{}, err
 		}
-		mode := "100644"
-		if ls, err := git(ctx, dir, nil, nil, "ls-tree", parent, "--", p); err == nil && ls != "" {
-			mode = strings.Fields(ls)[0]
+		mode := modes[p]
+		if mode == "" {
+			mode = "100644"
 		}
-		if _, err := git(ctx, dir, env, nil, "update-index", "--add", "--cacheinfo", mode+","+blob+","+p); err != nil {
-			return fixCommit{}, err
-		}
+		fmt.Fprintf(&info, "%s %s\t%s\n", mode, blob, p)
+	}
+	if _, err := git(ctx, dir, env, info.Bytes(), "update-index", "--index-info"); err != nil {
+		return fixCommit{}, err
 	}
 	tree, err := git(ctx, dir, env, nil, "write-tree")
 	if err != nil {
@@ -111,6 +119,23 @@ func commitFix(ctx context.Context, dir, parent, branch string, files map[string
 		return fixCommit{}, err
 	}
 	return fixCommit{Branch: branch, Commit: commit, Changed: true}, nil
+}
+
+// treeModes returns the mode of each of paths in commit (absent paths are
+// missing from the map), so an edited executable script stays executable.
+func treeModes(ctx context.Context, dir, commit string, paths []string) (map[string]string, error) {
+	out, err := git(ctx, dir, nil, nil, append([]string{"ls-tree", "-z", "--full-tree", commit, "--"}, paths...)...)
+	if err != nil {
+		return nil, err
+	}
+	modes := map[string]string{}
+	for _, rec := range strings.Split(out, "\x00") {
+		meta, path, ok := strings.Cut(rec, "\t")
+		if f := strings.Fields(meta); ok && len(f) == 3 {
+			modes[path] = f[0]
+		}
+	}
+	return modes, nil
 }
 
 var remotePat = regexp.MustCompile(`[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$`)
