@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/pushvault/pushvault/remediator/rotate"
 	"io"
 	"net"
 	"net/url"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pushvault/pushvault/remediator/rotate"
 
 	"gopkg.in/yaml.v3"
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/evidence"
 )
 
@@ -38,7 +39,7 @@ func (h *PullRequestHandler) Handle(ctx context.Context, ev githubapp.Event) err
 	}
 	pr := pe.GetPullRequest()
 	branch := pr.GetHead().GetRef()
-	if pe.GetAction() != "closed" || !pr.GetMerged() || !strings.HasPrefix(branch, "pushvault/fix-") {
+	if pe.GetAction() != "closed" || !pr.GetMerged() || !remediator.IsFixBranch(branch) {
 		log.Debug("pull request event needs nothing", "action", pe.GetAction(), "head", branch)
 		return nil
 	}
@@ -149,7 +150,7 @@ func (pp *PushPipeline) closeFindings(ctx context.Context, repo string, rec fixR
 			VaultPath: f.VaultPath, VaultVersion: f.VaultVersion, Links: links,
 			Detail: map[string]string{"reason": reason, "detector": f.Detector},
 		}
-		if err := pp.ledger.append(ctx, r); err != nil {
+		if err := pp.ledger.Append(ctx, r); err != nil {
 			return err
 		}
 	}

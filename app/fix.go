@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,7 +30,7 @@ const (
 type FixResult struct {
 	Scan   *scanner.Result
 	Plan   *remediator.Plan
-	Commit fixCommit
+	Commit remediator.FixCommit
 	Head   string
 	// Rotations are the rotation outcomes by finding id.
 	Rotations map[string]rotate.Result
@@ -108,50 +109,18 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 	}
 	fr := &FixResult{Scan: res, Head: head}
 	actor := "pushvault (local: " + gitUser(ctx, opts.Dir) + ")"
-	for _, f := range res.Findings {
-		if err := led.record(ctx, owner+"/"+repo, f, "detected", actor, nil); err != nil {
-			return nil, err
-		}
-	}
-	fixer := remediator.NewFixer(vs.store, rewrite.Style(settings.FixStyle))
-	read := func(ctx context.Context, path string) ([]byte, bool, error) {
-		return readAt(ctx, opts.Dir, head, path)
-	}
-	plan, fixErr := fixer.Vault(ctx, owner, repo, res.Findings, read)
-	fr.Plan = plan
-	// Record what truly reached Vault, even when a later write failed.
-	for _, v := range plan.Secrets {
-		if err := led.record(ctx, owner+"/"+repo, v.Finding, "vaulted", actor, v); err != nil {
-			return nil, err
-		}
-	}
-	if fixErr != nil {
-		return nil, fixErr
-	}
-	runner := rotate.NewRunner(vs.client, rs, ledgerRecorder{l: led, actor: actor}, rotate.WithLogger(log))
-	var rotErr error
-	unreplaced, err := unreplacedUses(ctx, fixer, plan, read)
-	if err != nil {
-		return nil, err
-	}
-	fr.Rotations, rotErr = rotateAll(ctx, runner, owner+"/"+repo, vs.store, plan, opts.ApproveRotation, unreplaced)
-	if err := fixer.Rewrite(ctx, plan, read); err != nil {
-		return nil, err
-	}
-	if len(plan.Files) > 0 {
-		branch := "pushvault/fix-" + head[:7]
-		fr.Commit, err = commitFix(ctx, opts.Dir, head, branch, plan.Files, fixMessage(plan))
-		if err != nil {
-			return nil, fmt.Errorf("writing the fix branch: %w", err)
-		}
-		for _, v := range plan.Secrets {
-			if len(v.Edits) == 0 {
-				continue
-			}
-			if err := led.recordFix(ctx, owner+"/"+repo, v, actor, fr.Commit); err != nil {
-				return nil, err
-			}
-		}
+	out2, rotErr := remediator.NewPipeline(vs.store, led).Run(ctx, remediator.Job{
+		Owner: owner, Repo: repo, Findings: res.Findings, Style: rewrite.Style(settings.FixStyle), Actor: actor,
+		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
+			return readAt(ctx, opts.Dir, head, path)
+		},
+		Rotator:  rotate.NewRunner(vs.client, rs, remediator.RotationRecorder(led, actor), rotate.WithLogger(log)),
+		Approved: opts.ApproveRotation,
+		Fix:      branchFix{Dir: opts.Dir, Parent: head, Branch: remediator.FixBranch(head)},
+	})
+	fr.Plan, fr.Rotations, fr.Commit = out2.Plan, out2.Rotations, out2.Commit
+	if rotErr != nil && !errors.Is(rotErr, remediator.ErrRotationFailed) {
+		return nil, rotErr
 	}
 	switch opts.Format {
 	case "json":
@@ -177,33 +146,6 @@ func gitUser(ctx context.Context, dir string) string {
 		return name
 	}
 	return "unknown user"
-}
-
-// fixMessage lists the findings, redacted.
-func fixMessage(plan *remediator.Plan) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "pushvault: move %d secret%s to Vault\n\n", len(plan.Secrets), plural(len(plan.Secrets)))
-	b.WriteString("Each hard-coded secret below now lives in Vault; the code reads it through\n")
-	b.WriteString("the reference instead (code: environment variables mapped in vault.env,\n")
-	b.WriteString("run with `pushvault exec --env-file vault.env -- COMMAND`).\n\n")
-	for _, v := range plan.Secrets {
-		first := v.Finding.First()
-		fmt.Fprintf(&b, "- %s %s at %s:%d (%s): %s/%s version %d\n", v.Finding.Detector, v.Finding.Redacted,
-			first.Path, first.Line, v.Finding.ID, mountOf(v), v.Stored.Path, v.Stored.Version)
-		for _, m := range v.Manual {
-			fmt.Fprintf(&b, "  manual step, %s:%d: %s\n", m.Path, m.Line, m.Step)
-		}
-	}
-	b.WriteString("\nThe exposed values remain in git history: each must be rotated or revoked\n")
-	b.WriteString("(see the rotation outcome in pushvault's report and evidence ledger).\n")
-	return b.String()
-}
-
-func mountOf(v *remediator.Vaulted) string {
-	for _, r := range v.Refs {
-		return r.Mount
-	}
-	return ""
 }
 
 func plural(n int) string {
@@ -265,7 +207,7 @@ type fixManualJSON struct {
 func writeFixJSON(w io.Writer, vs *vaultSession, fr *FixResult) error {
 	fx := fixJSON{Vault: vs.cfg.Address, Branch: fr.Commit.Branch, Commit: fr.Commit.Commit, Changed: fr.Commit.Changed, Secrets: []fixSecretJSON{}}
 	for _, v := range fr.Plan.Secrets {
-		s := fixSecretJSON{ID: v.Finding.ID, Detector: v.Finding.Detector, Path: mountOf(v) + "/" + v.Stored.Path,
+		s := fixSecretJSON{ID: v.Finding.ID, Detector: v.Finding.Detector, Path: v.Location(),
 			Version: v.Stored.Version, Created: v.Stored.Created, References: map[string]string{},
 			Edits: []fixEditJSON{}, Manual: []fixManualJSON{}}
 		for k, r := range v.Refs {
@@ -304,8 +246,8 @@ func writeFixText(w io.Writer, vs *vaultSession, fr *FixResult) {
 		if v.Stored.Created {
 			state = "vaulted now"
 		}
-		fmt.Fprintf(w, "  %s %s %s -> %s/%s version %d (%s)\n", v.Finding.Detector, v.Finding.Redacted, v.Finding.ID,
-			mountOf(v), v.Stored.Path, v.Stored.Version, state)
+		fmt.Fprintf(w, "  %s %s %s -> %s version %d (%s)\n", v.Finding.Detector, v.Finding.Redacted, v.Finding.ID,
+			v.Location(), v.Stored.Version, state)
 		keys := make([]string, 0, len(v.Refs))
 		for k := range v.Refs {
 			keys = append(keys, k)

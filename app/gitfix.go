@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/pushvault/pushvault/remediator"
 )
 
 // git runs the git CLI in dir with extra environment and returns trimmed
@@ -44,26 +46,19 @@ func readAt(ctx context.Context, dir, commit, path string) ([]byte, bool, error)
 	return out, true, nil
 }
 
-// fixCommit is the outcome of commitFix.
-type fixCommit struct {
-	Branch  string
-	Commit  string
-	Changed bool // false when the branch already held exactly this fix
-}
-
 // commitFix writes files as one commit on top of parent and points branch
 // at it, without touching the working tree, the index or the current
 // branch: the tree is built in a private index file. When branch already
 // points at a commit with the same parent and tree, nothing changes.
-func commitFix(ctx context.Context, dir, parent, branch string, files map[string][]byte, message string) (fixCommit, error) {
+func commitFix(ctx context.Context, dir, parent, branch string, files map[string][]byte, message string) (remediator.FixCommit, error) {
 	tmp, err := os.MkdirTemp("", "pushvault-index-")
 	if err != nil {
-		return fixCommit{}, err
+		return remediator.FixCommit{}, err
 	}
 	defer os.RemoveAll(tmp)
 	env := []string{"GIT_INDEX_FILE=" + filepath.Join(tmp, "index")}
 	if _, err := git(ctx, dir, env, nil, "read-tree", parent); err != nil {
-		return fixCommit{}, err
+		return remediator.FixCommit{}, err
 	}
 	paths := make([]string, 0, len(files))
 	for p := range files {
@@ -72,7 +67,7 @@ func commitFix(ctx context.Context, dir, parent, branch string, files map[string
 	sort.Strings(paths)
 	modes, err := treeModes(ctx, dir, parent, paths)
 	if err != nil {
-		return fixCommit{}, err
+		return remediator.FixCommit{}, err
 	}
 	// One `update-index --index-info` for every entry: unlike --add and
 	// --force-remove it needs no work tree, so the same code writes the fix
@@ -86,7 +81,7 @@ func commitFix(ctx context.Context, dir, parent, branch string, files map[string
 		}
 		blob, err := git(ctx, dir, nil, files[p], "hash-object", "-w", "--stdin")
 		if err != nil {
-			return fixCommit{}, err
+			return remediator.FixCommit{}, err
 		}
 		mode := modes[p]
 		if mode == "" {
@@ -95,30 +90,30 @@ func commitFix(ctx context.Context, dir, parent, branch string, files map[string
 		fmt.Fprintf(&info, "%s %s\t%s\n", mode, blob, p)
 	}
 	if _, err := git(ctx, dir, env, info.Bytes(), "update-index", "--index-info"); err != nil {
-		return fixCommit{}, err
+		return remediator.FixCommit{}, err
 	}
 	tree, err := git(ctx, dir, env, nil, "write-tree")
 	if err != nil {
-		return fixCommit{}, err
+		return remediator.FixCommit{}, err
 	}
 	ref := "refs/heads/" + branch
 	if cur, err := git(ctx, dir, nil, nil, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); err == nil && cur != "" {
 		curTree, _ := git(ctx, dir, nil, nil, "rev-parse", cur+"^{tree}")
 		curParent, _ := git(ctx, dir, nil, nil, "rev-parse", cur+"^")
 		if curTree == tree && curParent == parent {
-			return fixCommit{Branch: branch, Commit: cur}, nil
+			return remediator.FixCommit{Branch: branch, Commit: cur}, nil
 		}
 	}
 	who := []string{"GIT_AUTHOR_NAME=pushvault", "GIT_AUTHOR_EMAIL=pushvault@localhost",
 		"GIT_COMMITTER_NAME=pushvault", "GIT_COMMITTER_EMAIL=pushvault@localhost"}
 	commit, err := git(ctx, dir, who, []byte(message), "commit-tree", tree, "-p", parent)
 	if err != nil {
-		return fixCommit{}, err
+		return remediator.FixCommit{}, err
 	}
 	if _, err := git(ctx, dir, nil, nil, "update-ref", "-m", "pushvault fix", ref, commit); err != nil {
-		return fixCommit{}, err
+		return remediator.FixCommit{}, err
 	}
-	return fixCommit{Branch: branch, Commit: commit, Changed: true}, nil
+	return remediator.FixCommit{Branch: branch, Commit: commit, Changed: true}, nil
 }
 
 // treeModes returns the mode of each of paths in commit (absent paths are
@@ -136,6 +131,18 @@ func treeModes(ctx context.Context, dir, commit string, paths []string) (map[str
 		}
 	}
 	return modes, nil
+}
+
+// branchFix is the FixWriter of a repository on disk (a checkout or a bare
+// mirror): the fix is committed on Parent and Branch points at it.
+type branchFix struct {
+	Dir, Parent, Branch string
+}
+
+var _ remediator.FixWriter = branchFix{}
+
+func (b branchFix) WriteFix(ctx context.Context, files map[string][]byte, message string) (remediator.FixCommit, error) {
+	return commitFix(ctx, b.Dir, b.Parent, b.Branch, files, message)
 }
 
 var remotePat = regexp.MustCompile(`[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$`)

@@ -15,12 +15,13 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
-	"gopkg.in/yaml.v3"
 )
 
 // DefaultHookBudget leaves GHES's 5 s for all hooks some room.
@@ -348,6 +349,16 @@ func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, leaky [
 		fmt.Fprintf(msg, "pushvault: could not reach Vault, nothing vaulted: %v\n", err)
 		return false
 	}
+	led, err := openLedger(o.Ledger, vs.transit)
+	if err != nil {
+		fmt.Fprintf(msg, "pushvault: could not open the evidence ledger, nothing vaulted: %v\n", err)
+		return false
+	}
+	// The same pipeline as scan --fix and the App, without rotation (the
+	// hook is offline and has seconds) and without writing a fix: the
+	// rejection tells the pusher what to write instead.
+	pipeline := remediator.NewPipeline(vs.store, led)
+	actor := "pushvault (hook: push by " + o.Pusher + ")"
 	owner, repo, _ := strings.Cut(o.Repository, "/")
 	byID := map[string]*remediator.Vaulted{}
 	ok := true
@@ -370,15 +381,15 @@ func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, leaky [
 				todo = append(todo, f)
 			}
 		}
-		fixer := remediator.NewFixer(vs.store, styleOf(rs.settings))
 		commit := rs.update.New
-		plan, err := fixer.Fix(ctx, owner, repo, todo, func(ctx context.Context, path string) ([]byte, bool, error) {
-			return readAt(ctx, o.Dir, commit, path)
+		run, err := pipeline.Run(ctx, remediator.Job{
+			Owner: owner, Repo: repo, Findings: todo, Style: styleOf(rs.settings), Actor: actor,
+			Read: func(ctx context.Context, path string) ([]byte, bool, error) {
+				return readAt(ctx, o.Dir, commit, path)
+			},
 		})
-		if plan != nil {
-			for _, v := range plan.Secrets {
-				byID[v.Finding.ID] = v
-			}
+		for _, v := range run.Plan.Secrets {
+			byID[v.Finding.ID] = v
 		}
 		if err != nil {
 			log.WarnContext(ctx, "vaulting failed", slog.String("ref", rs.update.Ref), slog.String("error", err.Error()))
@@ -428,7 +439,7 @@ func recordSkip(ctx context.Context, o HookOptions, updates []RefUpdate, reason 
 			Actor:      o.Pusher,
 			Detail:     map[string]string{"reason": oneLine(reason), "ref": u.Ref, "old": u.Old, "new": u.New},
 		}
-		if err := led.append(ctx, r); err != nil {
+		if err := led.Append(ctx, r); err != nil {
 			return err
 		}
 	}
@@ -500,7 +511,7 @@ func writeRejection(w io.Writer, found []hookFinding, vaulted bool) {
 		if v == nil {
 			continue
 		}
-		fmt.Fprintf(w, "    now in Vault at %s/%s (version %d)\n", mountOf(v), v.Stored.Path, v.Stored.Version)
+		fmt.Fprintf(w, "    now in Vault at %s (version %d)\n", v.Location(), v.Stored.Version)
 		keys := make([]string, 0, len(v.Refs))
 		for k := range v.Refs {
 			keys = append(keys, k)

@@ -13,7 +13,6 @@ import (
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/vault"
-	"github.com/pushvault/pushvault/scanner"
 )
 
 // DefaultLedgerPath is the local evidence ledger: $PUSHVAULT_DATA_DIR/evidence.jsonl.
@@ -72,7 +71,10 @@ func ledgerKey(r evidence.Record) string {
 	return r.Repository + "\x00" + id + "\x00" + r.Transition + "\x00" + extra
 }
 
-func (l *ledger) append(ctx context.Context, r evidence.Record) error {
+var _ remediator.Ledger = (*ledger)(nil)
+
+// Append implements remediator.Ledger.
+func (l *ledger) Append(ctx context.Context, r evidence.Record) error {
 	key := ledgerKey(r)
 	if l.state != nil {
 		_, err := l.state.Once(ctx, "ledger/"+sha256Hex(key), func(ctx context.Context, a Attempt) ([]byte, error) {
@@ -103,41 +105,6 @@ func (l *ledger) append(ctx context.Context, r evidence.Record) error {
 	}
 	l.seen[key] = true
 	return nil
-}
-
-func (l *ledger) record(ctx context.Context, repo string, f *scanner.Finding, transition, actor string, v *remediator.Vaulted) error {
-	first := f.First()
-	r := evidence.Record{
-		FindingID:   f.ID,
-		Fingerprint: string(f.Fingerprint),
-		Repository:  repo,
-		Transition:  transition,
-		Actor:       actor,
-		Detail: map[string]string{
-			"detector": f.Detector, "commit": first.Commit, "path": first.Path,
-			"line": fmt.Sprint(first.Line), "locations": fmt.Sprint(len(f.Locations)), "redacted": f.Redacted,
-		},
-	}
-	if v != nil {
-		r.VaultPath = mountOf(v) + "/" + v.Stored.Path
-		r.VaultVersion = v.Stored.Version
-	}
-	return l.append(ctx, r)
-}
-
-func (l *ledger) recordFix(ctx context.Context, repo string, v *remediator.Vaulted, actor string, c fixCommit) error {
-	r := evidence.Record{
-		FindingID:    v.Finding.ID,
-		Fingerprint:  string(v.Finding.Fingerprint),
-		Repository:   repo,
-		Transition:   "fix_proposed",
-		Actor:        actor,
-		VaultPath:    mountOf(v) + "/" + v.Stored.Path,
-		VaultVersion: v.Stored.Version,
-		Links:        map[string]string{"fix_branch": c.Branch, "fix_commit": c.Commit},
-		Detail:       map[string]string{"edits": fmt.Sprint(len(v.Edits)), "manual_steps": fmt.Sprint(len(v.Manual))},
-	}
-	return l.append(ctx, r)
 }
 
 // EvidenceSource says which ledger `pushvault evidence` reads: the file at

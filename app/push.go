@@ -107,7 +107,7 @@ func (pp *PushPipeline) Run(ctx context.Context, p Push) error {
 	case !ok:
 		log.Info("push is not to a branch: nothing to scan", "ref", p.Ref)
 		return nil
-	case strings.HasPrefix(branch, "pushvault/"):
+	case remediator.IsFixBranch(branch):
 		log.Info("push to pushvault's own fix branch: nothing to scan", "ref", p.Ref)
 		return nil
 	}
@@ -213,88 +213,85 @@ func (pp *PushPipeline) remediate(ctx context.Context, log *slog.Logger, gh *git
 	if len(res.Findings) == 0 {
 		return o, nil
 	}
-	repo := p.Owner + "/" + p.Repo
 	actor := "pushvault (push by " + p.Pusher + ")"
 	if p.ApprovedBy != "" {
 		actor = "pushvault (rotation approved by " + p.ApprovedBy + ")"
-	}
-	for _, f := range res.Findings {
-		if err := pp.ledger.record(ctx, repo, f, "detected", actor, nil); err != nil {
-			return o, err
-		}
 	}
 	rs, err := rotationSettings(settings, cfg.Source)
 	if err != nil {
 		return o, &PermanentError{Err: fmt.Errorf("invalid settings: %w", err)}
 	}
-	fixer := remediator.NewFixer(pp.vault.store, rewrite.Style(settings.FixStyle))
-	read := func(ctx context.Context, path string) ([]byte, bool, error) {
-		return readAt(ctx, dir, p.After, path)
-	}
-	plan, vaultErr := fixer.Vault(ctx, p.Owner, p.Repo, res.Findings, read)
-	for _, v := range plan.Secrets {
-		if err := pp.ledger.record(ctx, repo, v.Finding, "vaulted", actor, v); err != nil {
-			return o, err
-		}
-	}
-	o.Secrets = outcomeSecrets(res.Findings, plan, nil)
-	if vaultErr != nil {
-		return o, vaultErr
-	}
-	unreplaced, err := unreplacedUses(ctx, fixer, plan, read)
-	if err != nil {
-		return o, err
-	}
 	ropts := []rotate.Option{rotate.WithLogger(log)}
 	if pp.revoker != nil {
 		ropts = append(ropts, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(pp.revoker, pp.revoker)))
 	}
-	runner := rotate.NewRunner(pp.vault.client, pp.rotation(rs), ledgerRecorder{l: pp.ledger, actor: actor}, ropts...)
-	rotations, rotErr := rotateAll(ctx, runner, repo, pp.vault.store, plan, p.ApprovedBy != "", unreplaced)
-	for _, r := range rotations {
+	run, err := remediator.NewPipeline(pp.vault.store, pp.ledger).Run(ctx, remediator.Job{
+		Owner: p.Owner, Repo: p.Repo, Findings: res.Findings, Style: rewrite.Style(settings.FixStyle), Actor: actor,
+		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
+			return readAt(ctx, dir, p.After, path)
+		},
+		Rotator:  rotate.NewRunner(pp.vault.client, pp.rotation(rs), remediator.RotationRecorder(pp.ledger, actor), ropts...),
+		Approved: p.ApprovedBy != "",
+		Fix: mirrorFix{branchFix: branchFix{Dir: dir, Parent: p.After, Branch: remediator.FixBranch(p.After)},
+			mirrors: pp.mirrors, cloneURL: p.CloneURL, token: token},
+		Propose: &pullRequestProposal{pp: pp, log: log, gh: gh, o: o, base: branch, findings: res.Findings},
+	})
+	o.Secrets = outcomeSecrets(res.Findings, run.Plan, run.Rotations)
+	for _, r := range run.Rotations {
 		if r.State == rotate.StatePending {
 			o.PendingRotations = true
 		}
 	}
-	if err := fixer.Rewrite(ctx, plan, read); err != nil {
-		return o, err
+	if err == nil || errors.Is(err, remediator.ErrRotationFailed) {
+		pp.countRemediations(run.Plan, run.Rotations)
 	}
-	o.Secrets = outcomeSecrets(res.Findings, plan, rotations)
-	pp.countRemediations(plan, rotations)
-	if rotErr != nil {
+	if errors.Is(err, remediator.ErrRotationFailed) {
 		// The vaulted values and the fix stand; a failed rotation is
 		// retried with the push (the runner resumes where it stopped).
-		log.Warn("rotation failed; the push will be retried", "error", rotErr)
-		return o, rotErr
+		log.Warn("rotation failed; the push will be retried", "error", err)
 	}
-	pp.openRotationIssues(ctx, log, gh, o, rotations)
-	if len(plan.Files) == 0 {
-		return o, nil
+	return o, err
+}
+
+// mirrorFix writes the fix commit in the App's mirror and pushes its branch
+// to GitHub (only when the commit is new: a retry pushes nothing).
+type mirrorFix struct {
+	branchFix
+	mirrors         *mirrors
+	cloneURL, token string
+}
+
+func (m mirrorFix) WriteFix(ctx context.Context, files map[string][]byte, message string) (remediator.FixCommit, error) {
+	fc, err := m.branchFix.WriteFix(ctx, files, message)
+	if err != nil || !fc.Changed {
+		return fc, err
 	}
-	fixBranch := githubapp.FixBranch(p.After)
-	fc, err := commitFix(ctx, dir, p.After, fixBranch, plan.Files, fixMessage(plan))
+	return fc, m.mirrors.push(ctx, m.Dir, m.cloneURL, m.token, fc.Commit, fc.Branch)
+}
+
+// pullRequestProposal is the App's Proposer: an issue per secret only a
+// person can rotate, then the fix pull request onto the pushed branch.
+type pullRequestProposal struct {
+	pp       *PushPipeline
+	log      *slog.Logger
+	gh       *github.Client
+	o        *githubapp.Outcome
+	base     string
+	findings []*scanner.Finding
+}
+
+func (pr *pullRequestProposal) Propose(ctx context.Context, r *remediator.Result) error {
+	pr.o.Secrets = outcomeSecrets(pr.findings, r.Plan, r.Rotations)
+	pr.pp.openRotationIssues(ctx, pr.log, pr.gh, pr.o, r.Rotations)
+	if r.Commit.Branch == "" {
+		return nil // no file could be rewritten: nothing to propose
+	}
+	opened, err := githubapp.NewPullRequests(pr.gh).Open(ctx, pr.o, r.Commit.Branch, pr.base)
 	if err != nil {
-		return o, fmt.Errorf("writing the fix branch: %w", err)
+		return err
 	}
-	if fc.Changed {
-		if err := pp.mirrors.push(ctx, dir, p.CloneURL, token, fc.Commit, fixBranch); err != nil {
-			return o, err
-		}
-	}
-	pr, err := githubapp.NewPullRequests(gh).Open(ctx, o, fixBranch, branch)
-	if err != nil {
-		return o, err
-	}
-	o.PR = pr
-	for _, v := range plan.Secrets {
-		if len(v.Edits) == 0 {
-			continue
-		}
-		if err := pp.ledger.recordFix(ctx, repo, v, actor, fc); err != nil {
-			return o, err
-		}
-	}
-	return o, nil
+	pr.o.PR = opened
+	return nil
 }
 
 // outcomeSecrets describes every finding for GitHub: vaulted ones with
@@ -308,7 +305,7 @@ func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotation
 	for _, f := range findings {
 		s := githubapp.SecretOutcome{FindingID: f.ID, Fingerprint: string(f.Fingerprint), Detector: f.Detector, Redacted: f.Redacted, Locations: f.Locations, Rotation: "not attempted"}
 		if v := byID[f.ID]; v != nil {
-			s.VaultPath = mountOf(v) + "/data/" + v.Stored.Path
+			s.VaultPath = v.Mount() + "/data/" + v.Stored.Path
 			s.VaultVersion = v.Stored.Version
 			keys := make([]string, 0, len(v.Refs))
 			for k := range v.Refs {

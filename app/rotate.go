@@ -2,15 +2,12 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/evidence"
-	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
@@ -18,7 +15,7 @@ import (
 
 // ErrRotationFailed says that at least one rotation failed; the report
 // says which and why, and a rerun retries them.
-var ErrRotationFailed = errors.New("rotation failed")
+var ErrRotationFailed = remediator.ErrRotationFailed
 
 // rotationSettings decodes the settings file's rotation section.
 func rotationSettings(s *scanner.Settings, source string) (rotate.Settings, error) {
@@ -29,72 +26,6 @@ func rotationSettings(s *scanner.Settings, source string) (rotate.Settings, erro
 		source = scanner.SettingsPath
 	}
 	return rotate.ParseSettings(source, s.Rotation)
-}
-
-// target describes a vaulted finding for the rotation runner.
-func target(repo string, store remediator.SecretStore, v *remediator.Vaulted, approved, unreplaced bool) rotate.Target {
-	data := rotate.Data{}
-	for k, s := range v.Data() {
-		data[k] = s.Reveal()
-	}
-	return rotate.Target{Repository: repo, FindingID: v.Finding.ID, Fingerprint: string(v.Finding.Fingerprint),
-		Detector: v.Finding.Detector, Name: v.Name, SourcePath: v.Finding.First().Path,
-		Mount: store.Mount(), Path: v.Stored.Path, ExposedVersion: v.Stored.Version, Exposed: data, Approved: approved, Unreplaced: unreplaced}
-}
-
-// rotateAll runs the rotation of every vaulted secret, one after the other,
-// and points the references of rotated credentials where they now live.
-// Every secret is tried; the error joins the failures.
-func rotateAll(ctx context.Context, r *rotate.Runner, repo string, store remediator.SecretStore, plan *remediator.Plan, approved bool, unreplaced map[string]bool) (map[string]rotate.Result, error) {
-	out := map[string]rotate.Result{}
-	var errs []error
-	targets := make([]rotate.Target, len(plan.Secrets))
-	for i, v := range plan.Secrets {
-		targets[i] = target(repo, store, v, approved, unreplaced[v.Finding.ID])
-	}
-	r.Prepare(ctx, targets)
-	for i, v := range plan.Secrets {
-		res, err := r.Run(ctx, targets[i])
-		out[v.Finding.ID] = res
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s %s: %w", v.Finding.Detector, v.Finding.ID, err))
-			continue
-		}
-		if len(res.Refs) > 0 {
-			refs := map[string]rewrite.Ref{}
-			for k, ref := range res.Refs {
-				refs[k] = rewrite.Ref{API: ref.Path, Key: ref.Key}
-			}
-			v.Refs = refs
-		}
-	}
-	if len(errs) > 0 {
-		return out, fmt.Errorf("%w: %w", ErrRotationFailed, errors.Join(errs...))
-	}
-	return out, nil
-}
-
-// ledgerRecorder records rotation events in the evidence ledger.
-type ledgerRecorder struct {
-	l     *ledger
-	actor string
-}
-
-func (lr ledgerRecorder) Record(ctx context.Context, t rotate.Target, e rotate.Event) error {
-	detail := map[string]string{}
-	for k, v := range e.Detail {
-		detail[k] = v
-	}
-	if e.Attempt > 0 {
-		detail["attempt"] = strconv.Itoa(e.Attempt)
-	}
-	actor := e.Actor
-	if actor == "" {
-		actor = lr.actor
-	}
-	r := evidence.Record{FindingID: t.FindingID, Fingerprint: t.Fingerprint, Repository: t.Repository, Transition: e.Transition,
-		Actor: actor, VaultPath: t.Mount + "/" + t.Path, VaultVersion: e.Version, Rotation: e.Rotator, Detail: detail}
-	return lr.l.append(ctx, r)
 }
 
 // rotationLine says in one line where a rotation stands.
@@ -207,7 +138,7 @@ func MarkRotated(ctx context.Context, opts MarkRotatedOptions, vcfg vault.Config
 	}
 	t := rotate.Target{Repository: vaulted.Repository, FindingID: vaulted.FindingID, Fingerprint: vaulted.Fingerprint,
 		Detector: vaulted.Detail["detector"], Mount: mount, Path: path, ExposedVersion: vaulted.VaultVersion}
-	r := rotate.NewRunner(vs.client, rs, ledgerRecorder{l: led, actor: opts.Actor})
+	r := rotate.NewRunner(vs.client, rs, remediator.RotationRecorder(led, opts.Actor))
 	res, err := r.MarkRotated(ctx, t, opts.Actor)
 	if err != nil {
 		return vault.Explain(vs.cfg.Address, err)
@@ -223,26 +154,4 @@ func MarkRotated(ctx context.Context, opts MarkRotatedOptions, vcfg vault.Config
 			opts.FindingID, opts.Actor, vaulted.VaultPath, res.NewVersion, res.NewVersion, vaulted.VaultPath)
 	}
 	return nil
-}
-
-// unreplacedUses runs the rewrite on a copy of plan to learn, before any
-// rotation, which secrets the fix cannot replace everywhere (a manual step
-// remains): rotating those at the source would break what still uses them.
-func unreplacedUses(ctx context.Context, fixer *remediator.Fixer, plan *remediator.Plan, read remediator.FileReader) (map[string]bool, error) {
-	dry := &remediator.Plan{Files: map[string][]byte{}}
-	for _, v := range plan.Secrets {
-		c := *v
-		c.Edits, c.Manual = nil, nil
-		dry.Secrets = append(dry.Secrets, &c)
-	}
-	if err := fixer.Rewrite(ctx, dry, read); err != nil {
-		return nil, err
-	}
-	out := map[string]bool{}
-	for _, v := range dry.Secrets {
-		if len(v.Manual) > 0 {
-			out[v.Finding.ID] = true
-		}
-	}
-	return out, nil
 }

@@ -2,7 +2,6 @@ package githubapp_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -208,11 +207,6 @@ func TestLoadSettingsFallsBackToTheOrg(t *testing.T) {
 			t.Errorf("LoadSettings with GitHub failing = %v, want the 502", err)
 		}
 	})
-}
-
-func ExampleFixBranch() {
-	fmt.Println(githubapp.FixBranch("0123456789abcdef"))
-	// Output: pushvault/fix-0123456
 }
 
 func TestRotationIssueOpenedOnce(t *testing.T) {

@@ -7,9 +7,6 @@ import (
 	"github.com/google/go-github/v60/github"
 )
 
-// FixBranch is the branch a push's fix is committed to.
-func FixBranch(headSHA string) string { return "pushvault/fix-" + short(headSHA) }
-
 // PullRequests opens fix pull requests.
 type PullRequests struct{ gh *github.Client }
 

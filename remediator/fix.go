@@ -53,6 +53,8 @@ type Vaulted struct {
 	Edits []Edit
 	// Manual are the steps a person must take where no safe edit exists.
 	Manual []Manual
+
+	mount string // the store's mount the value was written to
 }
 
 // Edit is one rewritten occurrence.
@@ -116,6 +118,24 @@ func (f *Fixer) Rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 	return f.rewrite(ctx, plan, read)
 }
 
+// Mount is the store's mount the secret was written to (rotation may point
+// the references at another engine; this stays where the value was vaulted).
+func (v *Vaulted) Mount() string {
+	if v.mount != "" {
+		return v.mount
+	}
+	for _, r := range v.Refs {
+		if r.Mount != "" {
+			return r.Mount
+		}
+	}
+	return ""
+}
+
+// Location is where the secret's value lives in the store: mount/path
+// (without KV v2's data/).
+func (v *Vaulted) Location() string { return v.Mount() + "/" + v.Stored.Path }
+
 // Data returns the finding's values as vaulted, by data key ("value";
 // "username" and "password" for connection URIs; the parts of multi-part
 // credentials).
@@ -140,7 +160,7 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 	if err != nil {
 		return nil, fmt.Errorf("vaulting %s finding %s (%s:%d): %w", fd.Detector, fd.ID, first.Path, first.Line, err)
 	}
-	v := &Vaulted{Finding: fd, Name: name, Stored: st, Refs: map[string]rewrite.Ref{}}
+	v := &Vaulted{Finding: fd, Name: name, Stored: st, Refs: map[string]rewrite.Ref{}, mount: f.store.Mount()}
 	for k := range data {
 		v.Refs[k] = rewrite.Ref{Mount: f.store.Mount(), Path: st.Path, Key: k}
 	}

@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os"
@@ -12,9 +13,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/pushvault/pushvault/internal/gittest"
 	"github.com/pushvault/pushvault/internal/secrettest"
 	"github.com/pushvault/pushvault/internal/vaulttest"
+	"github.com/pushvault/pushvault/remediator/evidence"
 )
 
 // hookServer is a bare repository with the pushvault hook installed and a
@@ -278,7 +282,8 @@ func TestHookPreReceiveVault(t *testing.T) {
 		"billing.go":     "package main\n\nconst stripeKey = \"" + stripe + "\"\n",
 	})
 	before := s.refs()
-	env := []string{"PUSHVAULT_DATA_DIR=" + t.TempDir(), "VAULT_ADDR=" + srv.Addr, "VAULT_TOKEN=" + srv.Token, "PUSHVAULT_HOOK_BUDGET=30s"}
+	data := t.TempDir()
+	env := []string{"PUSHVAULT_DATA_DIR=" + data, "VAULT_ADDR=" + srv.Addr, "VAULT_TOKEN=" + srv.Token, "PUSHVAULT_HOOK_BUDGET=30s", "GL_USERNAME=mallory"}
 	r := s.push(t, env, "origin", "main")
 	msg := remoteText(r.stderr)
 	if r.code == 0 {
@@ -304,6 +309,33 @@ func TestHookPreReceiveVault(t *testing.T) {
 	}
 	if strings.Contains(r.stdout+r.stderr, stripe) {
 		t.Error("planted value in the push output")
+	}
+
+	// The hook runs the same pipeline as scan --fix and the App, so its
+	// ledger says the same: the secret detected, then vaulted, by whom.
+	ledger, err := os.ReadFile(filepath.Join(data, "evidence.jsonl"))
+	if err != nil {
+		t.Fatalf("the hook wrote no evidence ledger: %v", err)
+	}
+	var transitions []string
+	for _, line := range strings.Split(strings.TrimSpace(string(ledger)), "\n") {
+		var rec evidence.Record
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("ledger line: %v", err)
+		}
+		transitions = append(transitions, rec.Transition)
+		if rec.Repository != "acme/shop" || !strings.Contains(rec.Actor, "mallory (GL_USERNAME)") {
+			t.Errorf("record %s: repository %q, actor %q; want acme/shop and the pusher", rec.Transition, rec.Repository, rec.Actor)
+		}
+	}
+	if diff := cmp.Diff([]string{"detected", "vaulted"}, transitions); diff != "" {
+		t.Errorf("ledger transitions (-want +got):\n%s", diff)
+	}
+	if strings.Contains(string(ledger), stripe) {
+		t.Error("planted value in the ledger")
+	}
+	if v := runBinary(t, s.bare.Dir, env, "evidence", "verify"); v.code != 0 {
+		t.Errorf("evidence verify after the hook vaulted: exit %d\n%s", v.code, v.stderr)
 	}
 }
 

@@ -1,0 +1,264 @@
+package remediator_test
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pushvault/pushvault/remediator"
+	"github.com/pushvault/pushvault/remediator/evidence"
+	"github.com/pushvault/pushvault/remediator/remediatortest"
+	"github.com/pushvault/pushvault/remediator/rotate"
+	"github.com/pushvault/pushvault/scanner"
+)
+
+// Planted values: made up, shaped like the real thing, never printed.
+const (
+	stripeKey = "sk_live_4eC39HqLyjWDarjtT1zdp7dcZZ0f4Kq2"
+	slackKey  = "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+	otherKey  = "sk_live_9fD28GpKxiVCzqisS0ycq6cbYY9e3Jp1"
+)
+
+func finding(id, detector, value, path string, line int) *scanner.Finding {
+	return &scanner.Finding{ID: id, Detector: detector, Secret: scanner.NewSecret(value), Redacted: value[:4] + "****",
+		Fingerprint: scanner.Fingerprint("hmac-test:" + id),
+		Locations:   []scanner.Location{{Commit: strings.Repeat("a", 40), Path: path, Line: line, ID: id}}}
+}
+
+// repo is the scanned head: a dotenv file and a YAML file pushvault can
+// rewrite, and notes pushvault does not know how to edit.
+var repo = map[string]string{
+	".env":            "PORT=8080\nSTRIPE_KEY=" + stripeKey + "\n",
+	"config/app.yaml": "chat:\n  slack_token: " + slackKey + "\n",
+	"NOTES.txt":       "the old key was " + otherKey + " until May\n",
+}
+
+func findings() []*scanner.Finding {
+	return []*scanner.Finding{
+		finding("pv_00000000000000000001", "Stripe", stripeKey, ".env", 2),
+		finding("pv_00000000000000000002", "Slack", slackKey, "config/app.yaml", 2),
+	}
+}
+
+type ports struct {
+	store    *remediatortest.Store
+	ledger   *remediatortest.Ledger
+	rotator  *remediatortest.Rotator
+	fix      *remediatortest.FixWriter
+	proposer *remediatortest.Proposer
+}
+
+func newPorts() *ports {
+	return &ports{store: &remediatortest.Store{}, ledger: &remediatortest.Ledger{},
+		rotator: &remediatortest.Rotator{ResultValue: rotate.Result{State: rotate.StateRotated, Rotator: "owned"}},
+		fix:     &remediatortest.FixWriter{}, proposer: &remediatortest.Proposer{}}
+}
+
+func (p *ports) run(t *testing.T, fs []*scanner.Finding, files map[string]string) (*remediator.Result, error) {
+	t.Helper()
+	return remediator.NewPipeline(p.store, p.ledger).Run(context.Background(), remediator.Job{
+		Owner: "acme", Repo: "shop", Findings: fs, Read: remediatortest.Files(files), Actor: "pushvault (test)",
+		Rotator: p.rotator, Fix: p.fix, Propose: p.proposer,
+	})
+}
+
+// calls is what the ports saw, in a form cmp can show.
+type calls struct {
+	Puts, Rotations, Writes, Proposals int
+	Transitions                        map[string]int
+}
+
+func (p *ports) calls() calls {
+	return calls{Puts: p.store.Puts, Rotations: len(p.rotator.Targets), Writes: p.fix.Writes,
+		Proposals: p.proposer.Proposals, Transitions: p.ledger.Transitions()}
+}
+
+func noSecretIn(t *testing.T, what, s string) {
+	t.Helper()
+	for _, v := range []string{stripeKey, slackKey, otherKey} {
+		if strings.Contains(s, v) {
+			t.Errorf("%s holds a planted secret", what)
+		}
+	}
+}
+
+func TestPipelineVaultsRotatesFixesAndProposes(t *testing.T) {
+	p := newPorts()
+	res, err := p.run(t, findings(), repo)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := calls{Puts: 2, Rotations: 2, Writes: 1, Proposals: 1,
+		Transitions: map[string]int{evidence.Detected: 2, evidence.Vaulted: 2, evidence.FixProposed: 2}}
+	if diff := cmp.Diff(want, p.calls()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	var written []string
+	for path := range p.fix.Files {
+		written = append(written, path)
+	}
+	sort.Strings(written)
+	if diff := cmp.Diff([]string{".env", "config/app.yaml"}, written); diff != "" {
+		t.Errorf("files in the fix (-want +got):\n%s", diff)
+	}
+	for path, content := range p.fix.Files {
+		noSecretIn(t, "fix file "+path, string(content))
+	}
+	noSecretIn(t, "fix commit message", p.fix.Messages[0])
+	for _, r := range p.ledger.Records {
+		noSecretIn(t, "ledger record", r.Transition+r.VaultPath+r.Actor+strings.Join(mapValues(r.Detail), " "))
+		if r.Transition == evidence.FixProposed && r.Links["fix_branch"] != remediator.FixBranch("0123456789abcdef") {
+			t.Errorf("fix_proposed links %v, want the fix branch", r.Links)
+		}
+	}
+	if p.proposer.Last != res || res.Commit.Branch == "" {
+		t.Errorf("proposal got %p (commit %+v), want the run's result %p with its commit", p.proposer.Last, res.Commit, res)
+	}
+}
+
+func TestPipelineVaultFailureHalfway(t *testing.T) {
+	p := newPorts()
+	p.store.PutError, p.store.FailOnPut = errors.New("vault: permission denied"), 2
+	res, err := p.run(t, findings(), repo)
+	if err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("Run error = %v, want the store's", err)
+	}
+	// The ledger says what truly reached the store; nothing after it ran.
+	want := calls{Puts: 2, Transitions: map[string]int{evidence.Detected: 2, evidence.Vaulted: 1}}
+	if diff := cmp.Diff(want, p.calls()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if len(res.Plan.Secrets) != 1 || res.Plan.Secrets[0].Finding.Detector != "Stripe" {
+		t.Errorf("plan holds %d secrets, want the one vaulted before the failure", len(res.Plan.Secrets))
+	}
+	noSecretIn(t, "error", err.Error())
+}
+
+func TestPipelineRotationPending(t *testing.T) {
+	p := newPorts()
+	p.rotator.ByDetector = map[string]remediatortest.RotatorAnswer{
+		"Slack": {Result: rotate.Result{State: rotate.StatePending, Reason: "approval required"}},
+	}
+	res, err := p.run(t, findings(), repo)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := res.Rotations["pv_00000000000000000002"].State; got != rotate.StatePending {
+		t.Errorf("Slack rotation = %q, want pending", got)
+	}
+	// A pending rotation is an outcome, not a failure: the fix is proposed.
+	if p.fix.Writes != 1 || p.proposer.Proposals != 1 {
+		t.Errorf("writes %d, proposals %d; want 1 and 1", p.fix.Writes, p.proposer.Proposals)
+	}
+}
+
+func TestPipelineRotationFailedThenResumed(t *testing.T) {
+	p := newPorts()
+	p.rotator.ByDetector = map[string]remediatortest.RotatorAnswer{
+		"Stripe": {Result: rotate.Result{State: rotate.StateFailed, Reason: "provider down"}, Err: errors.New("provider down")},
+	}
+	res, err := p.run(t, findings(), repo)
+	if !errors.Is(err, remediator.ErrRotationFailed) {
+		t.Fatalf("Run error = %v, want ErrRotationFailed", err)
+	}
+	// Every secret is tried; the fix stands (the references hold either
+	// way) but is not proposed while a rotation is unfinished.
+	want := calls{Puts: 2, Rotations: 2, Writes: 1,
+		Transitions: map[string]int{evidence.Detected: 2, evidence.Vaulted: 2, evidence.FixProposed: 2}}
+	if diff := cmp.Diff(want, p.calls()); diff != "" {
+		t.Errorf("first run calls (-want +got):\n%s", diff)
+	}
+	if res.Rotations["pv_00000000000000000001"].State != rotate.StateFailed {
+		t.Errorf("Stripe rotation = %+v, want failed", res.Rotations["pv_00000000000000000001"])
+	}
+
+	p.rotator.ByDetector = nil // the provider is back
+	res, err = p.run(t, findings(), repo)
+	if err != nil {
+		t.Fatalf("second Run: %v", err)
+	}
+	if p.proposer.Proposals != 1 || res.Commit.Changed {
+		t.Errorf("after resuming: proposals %d, commit changed %v; want one proposal of the same commit", p.proposer.Proposals, res.Commit.Changed)
+	}
+	if got := res.Rotations["pv_00000000000000000001"].State; got != rotate.StateRotated {
+		t.Errorf("Stripe rotation after resuming = %q, want rotated", got)
+	}
+}
+
+func TestPipelineNoFileChanged(t *testing.T) {
+	p := newPorts()
+	// The files were deleted again before the head: nothing to rewrite.
+	res, err := p.run(t, findings(), map[string]string{})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := calls{Puts: 2, Rotations: 2, Proposals: 1,
+		Transitions: map[string]int{evidence.Detected: 2, evidence.Vaulted: 2}}
+	if diff := cmp.Diff(want, p.calls()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if res.Commit != (remediator.FixCommit{}) {
+		t.Errorf("commit = %+v, want none", res.Commit)
+	}
+}
+
+func TestPipelineManualStep(t *testing.T) {
+	p := newPorts()
+	fs := append(findings(), finding("pv_00000000000000000003", "Stripe", otherKey, "NOTES.txt", 1))
+	res, err := p.run(t, fs, repo)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	notes := res.Plan.Secrets[2]
+	if len(notes.Manual) != 1 || notes.Manual[0].Path != "NOTES.txt" || notes.Manual[0].Line != 1 || len(notes.Edits) != 0 {
+		t.Fatalf("NOTES.txt secret: edits %v, manual %+v; want one manual step at NOTES.txt:1", notes.Edits, notes.Manual)
+	}
+	if _, ok := p.fix.Files["NOTES.txt"]; ok {
+		t.Errorf("the fix rewrote NOTES.txt, which pushvault cannot edit safely")
+	}
+	// The rotator learns which secret keeps a use the fix cannot replace
+	// (approval "auto" holds such rotations).
+	unreplaced := map[string]bool{}
+	for _, tg := range p.rotator.Targets {
+		unreplaced[tg.FindingID] = tg.Unreplaced
+	}
+	if diff := cmp.Diff(map[string]bool{"pv_00000000000000000001": false, "pv_00000000000000000002": false, "pv_00000000000000000003": true}, unreplaced); diff != "" {
+		t.Errorf("Unreplaced per target (-want +got):\n%s", diff)
+	}
+	// Only secrets with an edit are recorded as fixed.
+	if got := p.ledger.Transitions()[evidence.FixProposed]; got != 2 {
+		t.Errorf("fix_proposed records = %d, want 2", got)
+	}
+	noSecretIn(t, "manual step", notes.Manual[0].Step+notes.Manual[0].Reason)
+	noSecretIn(t, "fix commit message", p.fix.Messages[0])
+}
+
+func TestPipelineWithoutWriterOrRotator(t *testing.T) {
+	// The hook's shape: vault and compute the edits, write nothing.
+	p := newPorts()
+	res, err := remediator.NewPipeline(p.store, p.ledger).Run(context.Background(), remediator.Job{
+		Owner: "acme", Repo: "shop", Findings: findings(), Read: remediatortest.Files(repo), Actor: "pushvault (hook)",
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := calls{Puts: 2, Transitions: map[string]int{evidence.Detected: 2, evidence.Vaulted: 2}}
+	if diff := cmp.Diff(want, p.calls()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if len(res.Plan.Secrets[0].Edits) == 0 || res.Rotations != nil {
+		t.Errorf("edits %v, rotations %v; want the edits computed and no rotation", res.Plan.Secrets[0].Edits, res.Rotations)
+	}
+}
+
+func mapValues(m map[string]string) []string {
+	var out []string
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
