@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/pushvault/pushvault/app"
+	"github.com/pushvault/pushvault/app/local"
 )
 
 const hookUsage = "Usage: pushvault hook pre-receive [--budget DURATION] [--on-timeout reject|accept] [--repository OWNER/REPO]\n" +
@@ -58,14 +58,14 @@ func runPreReceive(ctx context.Context, args []string, stdin io.Reader, stderr i
 		return exitError
 	}
 	// git runs pre-receive with the repository as working directory.
-	opts, err := app.ResolveHookOptions(ctx, app.HookOptions{
+	opts, err := local.ResolveHookOptions(ctx, local.HookOptions{
 		Dir: ".", Budget: *budget, OnTimeout: *onTimeout, Repository: *repoName,
 	}, os.Getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "pushvault: hook misconfigured, push rejected: %v\n", err)
 		return exitError
 	}
-	v, err := app.PreReceive(ctx, log, opts, stdin, stderr)
+	v, err := local.PreReceive(ctx, log, opts, stdin, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "pushvault: error, push rejected: %v\n", err)
 		return exitError
@@ -97,7 +97,7 @@ func runHookInstall(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintln(stderr, "pushvault hook install: finding the pushvault binary:", err)
 		return exitError
 	}
-	if err := app.HookInstall(ctx, fs.Arg(0), self, stdout); err != nil {
+	if err := local.HookInstall(ctx, fs.Arg(0), self, stdout); err != nil {
 		fmt.Fprintln(stderr, "pushvault hook install:", err)
 		return exitError
 	}

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/pushvault/pushvault/app"
+	"github.com/pushvault/pushvault/app/local"
 	"github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
 )
@@ -156,15 +156,15 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pushvault scan: --repository wants OWNER/REPO")
 		return exitError
 	}
-	opts := app.ScanOptions{
+	opts := local.ScanOptions{
 		Dir: dir, Target: target, Format: *format, SettingsFile: *config, Verify: *verify, Version: version, Repository: *repoName,
 		ApproveRotation: *approve,
 	}
 	var res *scanner.Result
 	if *fix {
-		var fr *app.FixResult
-		fr, err = app.Fix(ctx, log, opts, vault.Config{}, *ledger, stdout)
-		if errors.Is(err, app.ErrRotationFailed) {
+		var fr *local.FixResult
+		fr, err = local.Fix(ctx, log, opts, vault.Config{}, *ledger, stdout)
+		if errors.Is(err, local.ErrRotationFailed) {
 			// The fix and its report are written; the rotation is retried
 			// by the next run.
 			fmt.Fprintln(stderr, "pushvault scan:", err)
@@ -174,7 +174,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			res = fr.Scan
 		}
 	} else {
-		res, err = app.Scan(ctx, log, opts, stdout)
+		res, err = local.Scan(ctx, log, opts, stdout)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "pushvault scan:", err)
@@ -215,7 +215,7 @@ func runExec(ctx context.Context, args []string, stderr io.Writer) int {
 			files = append(files, "vault.env")
 		}
 	}
-	err := app.Exec(ctx, app.ExecOptions{EnvFiles: files, Command: fs.Args()})
+	err := local.Exec(ctx, local.ExecOptions{EnvFiles: files, Command: fs.Args()})
 	fmt.Fprintln(stderr, "pushvault exec:", err)
 	return exitError
 }
@@ -226,7 +226,7 @@ func runRotated(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	actor := fs.String("actor", "", "`name` of the person who rotated the credential (required; recorded in the ledger)")
 	ledger := fs.String("ledger", "", "evidence ledger `file` (default $PUSHVAULT_DATA_DIR/evidence.jsonl)")
 	config := fs.String("config", "", "settings `file` whose rotation section applies (destroy_exposed)")
-	var src app.EvidenceSource
+	var src local.EvidenceSource
 	fs.StringVar(&src.NATS, "nats", "", "record it in pushvault serve's ledger on the NATS server at `URL` (findings of the GitHub App)")
 	fs.StringVar(&src.NATSCreds, "nats-creds", "", "NATS credentials `file` for --nats")
 	fs.StringVar(&src.DataDir, "data-dir", "", "record it in pushvault serve's embedded NATS store under `DIR` (serve must be stopped)")
@@ -256,7 +256,7 @@ func runRotated(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fs.Usage()
 		return exitError
 	}
-	err := app.MarkRotated(ctx, app.MarkRotatedOptions{FindingID: id, Actor: *actor, Ledger: *ledger, SettingsFile: *config, Source: src}, vault.Config{}, stdout)
+	err := local.MarkRotated(ctx, local.MarkRotatedOptions{FindingID: id, Actor: *actor, Ledger: *ledger, SettingsFile: *config, Source: src}, vault.Config{}, stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "pushvault rotated:", err)
 		return exitError
@@ -272,7 +272,7 @@ func runEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	sub := args[0]
 	fs := flag.NewFlagSet("pushvault evidence "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var src app.EvidenceSource
+	var src local.EvidenceSource
 	fs.StringVar(&src.Path, "ledger", "", "evidence ledger `file` (default $PUSHVAULT_DATA_DIR/evidence.jsonl)")
 	fs.StringVar(&src.NATS, "nats", "", "read pushvault serve's ledger from the NATS server at `URL`")
 	fs.StringVar(&src.NATSCreds, "nats-creds", "", "NATS credentials `file` for --nats")
@@ -291,11 +291,11 @@ func runEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var err error
 	if sub == "verify" {
 		var summary string
-		if summary, err = app.VerifyEvidence(ctx, src, vault.Config{}); err == nil {
+		if summary, err = local.VerifyEvidence(ctx, src, vault.Config{}); err == nil {
 			fmt.Fprintln(stdout, summary)
 		}
 	} else {
-		err = app.ExportEvidence(ctx, src, *format, stdout)
+		err = local.ExportEvidence(ctx, src, *format, stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "pushvault evidence %s: %v\n", sub, err)

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/pushvault/pushvault/app"
+	"github.com/pushvault/pushvault/app/serve"
 )
 
 // runServe runs the GitHub App server until SIGINT or SIGTERM.
@@ -30,7 +30,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pushvault serve: unexpected arguments %q\n", fs.Args())
 		return exitError
 	}
-	cfg, err := app.LoadServeConfig(*config, nil)
+	cfg, err := serve.LoadServeConfig(*config, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "pushvault serve: %v\n", err)
 		return exitError
@@ -40,19 +40,13 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pushvault serve: log_level:", err)
 		return exitError
 	}
-	svc, err := app.OpenServices(ctx, log, cfg)
+	srv, err := serve.New(ctx, log, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "pushvault serve: %v\n", err)
 		return exitError
 	}
-	defer svc.Close()
-	h := svc.BaseHandlers()
-	pp := app.NewPushPipeline(svc)
-	h["push"] = pp
-	h["pull_request"] = app.NewPullRequestHandler(pp)
-	h["check_run"] = app.NewCheckRunHandler(pp)
-	d := app.NewDispatcher(h)
-	if err := svc.Run(ctx, d, nil); err != nil {
+	defer srv.Close()
+	if err := srv.Run(ctx, nil); err != nil {
 		fmt.Fprintf(stderr, "pushvault serve: %v\n", err)
 		return exitError
 	}

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/pushvault/pushvault/app"
+	"github.com/pushvault/pushvault/app/local"
 	"github.com/pushvault/pushvault/githubapp"
 )
 
@@ -40,7 +40,7 @@ func runSetup(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	dir := *out
 	if dir == "" {
-		dir = app.DataDir()
+		dir = local.DataDir()
 	}
 	res, err := githubapp.Setup(ctx, githubapp.SetupOptions{
 		Manifest: m, WebURL: *webURL, APIURL: *apiURL, Org: *org, WebhookURL: *webhook, Listen: *listen, OutDir: dir,

@@ -1,0 +1,147 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/pushvault/pushvault/app/queue"
+	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/remediator/evidence"
+)
+
+// Installation handles installation and installation_repositories
+// events: each repository the app starts or stops watching is recorded in
+// the evidence ledger (repository_added, repository_removed), once per
+// delivery and repository whatever the redeliveries, crashes and replicas.
+// Other actions (suspend, unsuspend, new_permissions_accepted) are logged.
+type Installation struct {
+	Claims *queue.Claims
+	Ledger *evidence.Ledger
+}
+
+// Handles implements Handler.
+func (r *Installation) Handles() []string {
+	return []string{"installation", "installation_repositories"}
+}
+
+type installationPayload struct {
+	Action       string `json:"action"`
+	Installation struct {
+		ID      int64 `json:"id"`
+		Account struct {
+			Login string `json:"login"`
+		} `json:"account"`
+	} `json:"installation"`
+	Repositories        []repoRef `json:"repositories"`
+	RepositoriesAdded   []repoRef `json:"repositories_added"`
+	RepositoriesRemoved []repoRef `json:"repositories_removed"`
+	Sender              struct {
+		Login string `json:"login"`
+	} `json:"sender"`
+}
+
+type repoRef struct {
+	FullName string `json:"full_name"`
+}
+
+// Handle implements Handler.
+func (r *Installation) Handle(ctx context.Context, ev githubapp.Event) error {
+	log := githubapp.Logger(ctx)
+	var p installationPayload
+	if err := json.Unmarshal(ev.Payload, &p); err != nil {
+		return queue.Permanent(fmt.Errorf("%s payload: %w", ev.Event, err))
+	}
+	if p.Installation.ID == 0 {
+		return queue.Permanent(fmt.Errorf("%s payload has no installation id", ev.Event))
+	}
+	var added, removed []repoRef
+	switch {
+	case ev.Event == "installation" && p.Action == "created":
+		added = p.Repositories
+	case ev.Event == "installation" && p.Action == "deleted":
+		removed = p.Repositories
+	case ev.Event == "installation_repositories":
+		added, removed = p.RepositoriesAdded, p.RepositoriesRemoved
+	default:
+		log.Info("installation event noted", slog.String("account", p.Installation.Account.Login))
+		return nil
+	}
+	actor := "github:" + p.Sender.Login
+	if p.Sender.Login == "" {
+		actor = "github"
+	}
+	for _, set := range []struct {
+		repos      []repoRef
+		transition string
+	}{{added, evidence.RepositoryAdded}, {removed, evidence.RepositoryRemoved}} {
+		for _, repo := range set.repos {
+			if repo.FullName == "" {
+				return queue.Permanent(fmt.Errorf("%s payload lists a repository without full_name", ev.Event))
+			}
+			seq, err := r.record(ctx, ev, p, repo.FullName, set.transition, actor)
+			if err != nil {
+				return err
+			}
+			log.Info("repository coverage recorded", slog.String("repo", repo.FullName),
+				slog.String("transition", set.transition), slog.Uint64("ledger_seq", seq))
+		}
+	}
+	return nil
+}
+
+// record appends one coverage record, once per (delivery, transition,
+// repository), and returns its ledger sequence number.
+func (r *Installation) record(ctx context.Context, ev githubapp.Event, p installationPayload, repo, transition, actor string) (uint64, error) {
+	subject := "installation:" + strconv.FormatInt(p.Installation.ID, 10) + ":" + repo
+	key := "delivery/" + ev.DeliveryID + "/" + transition + "/" + repo
+	return queue.OnceJSON(ctx, r.Claims, key, func(ctx context.Context, a queue.Attempt) (uint64, error) {
+		if a.Resumed {
+			// The earlier attempt may have appended before it died.
+			recs, err := r.Ledger.Records(ctx)
+			if err != nil {
+				return 0, fmt.Errorf("evidence ledger: %w", err)
+			}
+			for _, rec := range recs {
+				if rec.FindingID == subject && rec.Transition == transition && rec.Detail["delivery_id"] == ev.DeliveryID {
+					return rec.Seq, nil
+				}
+			}
+		}
+		rec, err := r.Ledger.Append(ctx, evidence.Record{
+			FindingID:  subject,
+			Repository: repo,
+			Transition: transition,
+			Actor:      actor,
+			Detail: map[string]string{
+				"delivery_id": ev.DeliveryID, "event": ev.Event, "action": p.Action,
+				"installation_id": strconv.FormatInt(p.Installation.ID, 10), "account": p.Installation.Account.Login,
+			},
+		})
+		if err != nil {
+			return 0, fmt.Errorf("evidence ledger: %w", err)
+		}
+		return rec.Seq, nil
+	})
+}
+
+// Ping acknowledges GitHub's ping (sent when the webhook is set up).
+type Ping struct{}
+
+// Handles implements Handler.
+func (Ping) Handles() []string { return []string{"ping"} }
+
+// Handle implements Handler.
+func (Ping) Handle(ctx context.Context, ev githubapp.Event) error {
+	var p struct {
+		Zen    string `json:"zen"`
+		HookID int64  `json:"hook_id"`
+	}
+	if err := json.Unmarshal(ev.Payload, &p); err != nil {
+		return queue.Permanent(fmt.Errorf("ping payload: %w", err))
+	}
+	githubapp.Logger(ctx).Info("ping from GitHub", slog.Int64("hook_id", p.HookID), slog.String("zen", p.Zen))
+	return nil
+}

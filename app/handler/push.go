@@ -1,0 +1,608 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	"github.com/google/go-github/v60/github"
+
+	"github.com/pushvault/pushvault/app/ledger"
+	"github.com/pushvault/pushvault/app/policy"
+	"github.com/pushvault/pushvault/app/queue"
+	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/internal/gitcli"
+	"github.com/pushvault/pushvault/remediator"
+	"github.com/pushvault/pushvault/remediator/rewrite"
+	"github.com/pushvault/pushvault/remediator/rotate"
+	"github.com/pushvault/pushvault/remediator/vault"
+	"github.com/pushvault/pushvault/scanner"
+)
+
+// installations gives a GitHub client and its transport (whose token git
+// uses) for an installation; *githubapp.Clients is one.
+type installations interface {
+	Installation(id int64) (*github.Client, error)
+	Transport(id int64) (*ghinstallation.Transport, error)
+}
+
+// Push handles push events end to end: fetch what it added, scan it,
+// vault every distinct secret, commit the rewrites to a fix branch, open the
+// fix pull request, complete the check run and comment on the offending
+// commits, recording each step in the evidence ledger. Every side effect is
+// keyed so that a retried or redelivered push repeats none of them.
+type Push struct {
+	metrics PushObserver // nil: not counted
+	// revoker revokes leaked GitHub tokens (unauthenticated, one limiter
+	// for the process: GitHub allows 60 revocation requests an hour).
+	revoker *githubapp.Revoker
+	appID   int64 // the GitHub App's id: check runs of other apps are not ours
+	// rotationDefaults are the server's rotation settings; a repository's
+	// own rotation section replaces them.
+	rotationDefaults rotate.Settings
+	github           installations
+	claims           *queue.Claims
+	vault            *vault.Session
+	ledger           *ledger.Recorder
+	mirrors          *mirrors
+}
+
+// PushObserver counts what pushes find and do (serve's metrics).
+type PushObserver interface {
+	ObserveScan(d time.Duration, bytes int64)
+	Finding(detector string)
+	Remediation(outcome string)
+}
+
+// PushDeps are what the push handler is built from; every field is
+// required except Metrics and APIURL (no GitHub token revocation without it).
+type PushDeps struct {
+	GitHub  installations
+	Claims  *queue.Claims
+	Vault   *vault.Session
+	Ledger  *ledger.Recorder
+	Metrics PushObserver
+	// AppID is the GitHub App's id: check runs of other apps are not ours.
+	AppID int64
+	// APIURL is GitHub's REST API, where leaked GitHub tokens are revoked.
+	APIURL string
+	// Rotation is the server's rotation settings.
+	Rotation rotate.Settings
+	// MirrorDir holds one bare git mirror per repository.
+	MirrorDir string
+}
+
+// Pushed is the part of a push webhook the pipeline needs.
+type Pushed struct {
+	DeliveryID     string
+	InstallationID int64
+	Owner, Repo    string
+	CloneURL       string
+	DefaultBranch  string
+	Ref            string
+	Before, After  string
+	Created        bool
+	Deleted        bool
+	Pusher         string
+	// Rescan marks a scan asked for again from the check run: it gets a
+	// check run of its own (keyed by its delivery) instead of the push's.
+	Rescan bool
+	// ApprovedBy names who approved the rotations the settings hold for
+	// approval (the check run's "Approve rotation" button).
+	ApprovedBy string
+}
+
+// PushFromEvent takes what the pipeline needs from a push webhook.
+func pushedFrom(deliveryID string, ev *github.PushEvent) Pushed {
+	r := ev.GetRepo()
+	return Pushed{
+		DeliveryID:     deliveryID,
+		InstallationID: ev.GetInstallation().GetID(),
+		Owner:          r.GetOwner().GetLogin(),
+		Repo:           r.GetName(),
+		CloneURL:       r.GetCloneURL(),
+		DefaultBranch:  r.GetDefaultBranch(),
+		Ref:            ev.GetRef(),
+		Before:         ev.GetBefore(),
+		After:          ev.GetAfter(),
+		Created:        ev.GetCreated(),
+		Deleted:        ev.GetDeleted(),
+		Pusher:         ev.GetPusher().GetName(),
+	}
+}
+
+const zeroSHA = "0000000000000000000000000000000000000000"
+
+// Run runs the pipeline for p. It returns nil for pushes it rightly
+// ignores (branch deletions, tags), a *PermanentError for what retrying
+// can't fix (after completing the check run with the reason), and other
+// errors for the worker to retry.
+func (pp *Push) Run(ctx context.Context, p Pushed) error {
+	log := githubapp.Logger(ctx)
+	branch, ok := strings.CutPrefix(p.Ref, "refs/heads/")
+	switch {
+	case p.Deleted || p.After == gitcli.ZeroID:
+		log.Info("push deletes a ref: nothing to scan", "ref", p.Ref)
+		return nil
+	case !ok:
+		log.Info("push is not to a branch: nothing to scan", "ref", p.Ref)
+		return nil
+	case remediator.IsFixBranch(branch):
+		log.Info("push to pushvault's own fix branch: nothing to scan", "ref", p.Ref)
+		return nil
+	}
+	gh, err := pp.github.Installation(p.InstallationID)
+	if err != nil {
+		return fmt.Errorf("installation client: %w", err)
+	}
+	checks := githubapp.NewChecks(gh)
+	runID, err := pp.startCheck(ctx, checks, p)
+	if err != nil {
+		return err
+	}
+	// Remember what the run scans, for its Re-scan and Approve buttons.
+	if _, err := queue.OnceJSON(ctx, pp.claims, runPushKey(p.Owner, p.Repo, runID), func(context.Context, queue.Attempt) (Pushed, error) { return p, nil }); err != nil {
+		return err
+	}
+	o, err := pp.remediate(ctx, log, gh, p, branch)
+	if err != nil {
+		var perm *queue.PermanentError
+		if !errors.As(err, &perm) {
+			return err
+		}
+		o.Failure = perm.Error()
+	}
+	if cerr := pp.completeCheck(ctx, checks, p, runID, o); cerr != nil {
+		return cerr
+	}
+	if len(o.Secrets) > 0 {
+		if err := pp.rememberRun(ctx, p, runID, o); err != nil {
+			return err
+		}
+	}
+	if o.PR != nil {
+		if err := pp.rememberFix(ctx, p, runID, o); err != nil {
+			return err
+		}
+		// Best effort: a comment that fails is logged, not retried forever.
+		if err := githubapp.NewComments(gh).CommitComments(ctx, o); err != nil {
+			log.Warn("commit comments", "error", err)
+		}
+	}
+	log.Info("push handled", "conclusion", o.Conclusion(), "secrets", len(o.Secrets))
+	return err
+}
+
+// remediate fetches, scans, vaults and proposes the fix. It always returns
+// an Outcome (possibly partial) for the check run.
+func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Client, p Pushed, branch string) (*githubapp.Outcome, error) {
+	o := &githubapp.Outcome{Owner: p.Owner, Repo: p.Repo, Branch: branch, HeadSHA: p.After}
+	cfg, err := githubapp.LoadSettings(ctx, gh, p.Owner, p.Repo, p.After)
+	if err != nil {
+		return o, err
+	}
+	settings := &scanner.Settings{MaxFileBytes: scanner.DefaultMaxFileBytes}
+	if cfg.Data != nil {
+		if settings, err = scanner.ParseSettings(cfg.Source, cfg.Data); err != nil {
+			return o, &queue.PermanentError{Err: fmt.Errorf("invalid settings: %w", err)}
+		}
+	}
+	tr, err := pp.github.Transport(p.InstallationID)
+	if err != nil {
+		return o, fmt.Errorf("installation token: %w", err)
+	}
+	token, err := tr.Token(ctx)
+	if err != nil {
+		return o, fmt.Errorf("installation token: %w", err)
+	}
+	dir, unlock, err := pp.mirrors.lock(ctx, p.Owner, p.Repo)
+	if err != nil {
+		return o, err
+	}
+	defer unlock()
+	if err := pp.mirrors.fetch(ctx, dir, p.CloneURL, token); err != nil {
+		return o, err
+	}
+	if _, err := gitcli.Run(ctx, dir, nil, nil, "cat-file", "-e", p.After+"^{commit}"); err != nil {
+		// The branch moved on and its old head is gone (force-pushed over):
+		// a later push's delivery scans what replaced it.
+		log.Info("pushed head no longer on GitHub: nothing to scan")
+		return o, nil
+	}
+	target := pushTarget(ctx, dir, p, branch)
+	sc := scanner.New(scanner.WithSettings(settings), scanner.WithLogger(log),
+		scanner.WithFingerprinter(pp.vault.Transit.Fingerprinter(vault.FingerprintKey)))
+	started := time.Now()
+	res, err := sc.Scan(ctx, dir, target)
+	if err != nil {
+		return o, fmt.Errorf("scan: %w", err)
+	}
+	if pp.metrics != nil {
+		pp.metrics.ObserveScan(time.Since(started), res.Stats.Bytes)
+		for _, f := range res.Findings {
+			pp.metrics.Finding(f.Detector)
+		}
+	}
+	o.Scanned = res.Stats.Commits
+	if len(res.Stats.Reasons) > 0 {
+		o.Skipped = map[string]int{}
+		for r, n := range res.Stats.Reasons {
+			o.Skipped[string(r)] = n
+		}
+	}
+	if len(res.Findings) == 0 {
+		return o, nil
+	}
+	actor := "pushvault (push by " + p.Pusher + ")"
+	if p.ApprovedBy != "" {
+		actor = "pushvault (rotation approved by " + p.ApprovedBy + ")"
+	}
+	rs, err := policy.Rotation(settings, cfg.Source)
+	if err != nil {
+		return o, &queue.PermanentError{Err: fmt.Errorf("invalid settings: %w", err)}
+	}
+	ropts := []rotate.Option{rotate.WithLogger(log)}
+	if pp.revoker != nil {
+		ropts = append(ropts, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(pp.revoker, pp.revoker)))
+	}
+	run, err := remediator.NewPipeline(pp.vault.Store, pp.ledger).Run(ctx, remediator.Job{
+		Owner: p.Owner, Repo: p.Repo, Findings: res.Findings, Style: rewrite.Style(settings.FixStyle), Actor: actor,
+		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
+			return gitcli.ReadAt(ctx, dir, p.After, path)
+		},
+		Rotator:  rotate.NewRunner(pp.vault.Client, pp.rotation(rs), remediator.RotationRecorder(pp.ledger, actor), ropts...),
+		Approved: p.ApprovedBy != "",
+		Fix: mirrorFix{commit: gitcli.Branch{Dir: dir, Parent: p.After, Branch: remediator.FixBranch(p.After)},
+			mirrors: pp.mirrors, cloneURL: p.CloneURL, token: token},
+		Propose: &pullRequestProposal{pp: pp, log: log, gh: gh, o: o, base: branch, findings: res.Findings},
+	})
+	o.Secrets = outcomeSecrets(res.Findings, run.Plan, run.Rotations)
+	for _, r := range run.Rotations {
+		if r.State == rotate.StatePending {
+			o.PendingRotations = true
+		}
+	}
+	if err == nil || errors.Is(err, remediator.ErrRotationFailed) {
+		pp.countRemediations(run.Plan, run.Rotations)
+	}
+	if errors.Is(err, remediator.ErrRotationFailed) {
+		// The vaulted values and the fix stand; a failed rotation is
+		// retried with the push (the runner resumes where it stopped).
+		log.Warn("rotation failed; the push will be retried", "error", err)
+	}
+	return o, err
+}
+
+// mirrorFix writes the fix commit in the App's mirror and pushes its branch
+// to GitHub (only when the commit is new: a retry pushes nothing).
+type mirrorFix struct {
+	commit          gitcli.Branch
+	mirrors         *mirrors
+	cloneURL, token string
+}
+
+func (m mirrorFix) WriteFix(ctx context.Context, files map[string][]byte, message string) (remediator.FixCommit, error) {
+	fc, err := m.commit.WriteFix(ctx, files, message)
+	if err != nil || !fc.Changed {
+		return fc, err
+	}
+	return fc, m.mirrors.push(ctx, m.commit.Dir, m.cloneURL, m.token, fc.Commit, fc.Branch)
+}
+
+// pullRequestProposal is the App's Proposer: an issue per secret only a
+// person can rotate, then the fix pull request onto the pushed branch.
+type pullRequestProposal struct {
+	pp       *Push
+	log      *slog.Logger
+	gh       *github.Client
+	o        *githubapp.Outcome
+	base     string
+	findings []*scanner.Finding
+}
+
+func (pr *pullRequestProposal) Propose(ctx context.Context, r *remediator.Result) error {
+	pr.o.Secrets = outcomeSecrets(pr.findings, r.Plan, r.Rotations)
+	pr.pp.openRotationIssues(ctx, pr.log, pr.gh, pr.o, r.Rotations)
+	if r.Commit.Branch == "" {
+		return nil // no file could be rewritten: nothing to propose
+	}
+	opened, err := githubapp.NewPullRequests(pr.gh).Open(ctx, pr.o, r.Commit.Branch, pr.base)
+	if err != nil {
+		return err
+	}
+	pr.o.PR = opened
+	return nil
+}
+
+// outcomeSecrets describes every finding for GitHub: vaulted ones with
+// their path, version and reference, the rest as found.
+func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotations map[string]rotate.Result) []githubapp.SecretOutcome {
+	byID := map[string]*remediator.Vaulted{}
+	for _, v := range plan.Secrets {
+		byID[v.Finding.ID] = v
+	}
+	var out []githubapp.SecretOutcome
+	for _, f := range findings {
+		s := githubapp.SecretOutcome{FindingID: f.ID, Fingerprint: string(f.Fingerprint), Detector: f.Detector, Redacted: f.Redacted, Locations: f.Locations, Rotation: "not attempted"}
+		if v := byID[f.ID]; v != nil {
+			s.VaultPath = v.Mount() + "/data/" + v.Stored.Path
+			s.VaultVersion = v.Stored.Version
+			keys := make([]string, 0, len(v.Refs))
+			for k := range v.Refs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			var refs []string
+			for _, k := range keys {
+				refs = append(refs, v.Refs[k].Vault())
+			}
+			s.Reference = strings.Join(refs, ", ")
+			seen := map[string]bool{}
+			for _, e := range v.Edits {
+				if e.EnvName != "" && !seen[e.EnvName] {
+					seen[e.EnvName] = true
+					s.EnvNames = append(s.EnvNames, e.EnvName)
+				}
+			}
+			for _, m := range v.Manual {
+				s.Manual = append(s.Manual, fmt.Sprintf("%s:%d: %s", m.Path, m.Line, m.Step))
+			}
+			if r, ok := rotations[f.ID]; ok {
+				s.Rotation = rotationWords(r)
+				if r.State == rotate.StateRotated && (r.Rotator == rotate.NameGitHub || r.Rotator == rotate.NameVaultToken) {
+					// A revocation leaves no value to use: the reference
+					// resolves again once someone stores a new token.
+					s.Manual = append(s.Manual, fmt.Sprintf("the exposed token is revoked: create a new one and store it with `vault kv put %s value=-` for the reference to resolve", strings.Replace(s.VaultPath, "/data/", "/", 1)))
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Fail completes p's check run with conclusion failure and reason: what the
+// worker calls when it gives up on a push (dead letter), so the developer
+// sees why instead of a check that never ends.
+func (pp *Push) Fail(ctx context.Context, p Pushed, reason string) error {
+	gh, err := pp.github.Installation(p.InstallationID)
+	if err != nil {
+		return fmt.Errorf("installation client: %w", err)
+	}
+	checks := githubapp.NewChecks(gh)
+	runID, err := pp.startCheck(ctx, checks, p)
+	if err != nil {
+		return err
+	}
+	branch, _ := strings.CutPrefix(p.Ref, "refs/heads/")
+	o := &githubapp.Outcome{Owner: p.Owner, Repo: p.Repo, Branch: branch, HeadSHA: p.After, Failure: reason}
+	return pp.completeCheck(ctx, checks, p, runID, o)
+}
+
+// startCheck creates p's check run once: a redelivery, a retry or another
+// replica gets the same run.
+func (pp *Push) startCheck(ctx context.Context, checks *githubapp.Checks, p Pushed) (int64, error) {
+	key := fmt.Sprintf("checkrun/%s/%s/%s", p.Owner, p.Repo, p.After)
+	if p.Rescan {
+		key += "/rescan/" + p.DeliveryID
+	}
+	return queue.OnceJSON(ctx, pp.claims, key, func(ctx context.Context, a queue.Attempt) (int64, error) {
+		if a.Resumed {
+			// The attempt that died may have created it already.
+			if id, ok, err := checks.Find(ctx, p.Owner, p.Repo, p.After, p.DeliveryID); err != nil || ok {
+				return id, err
+			}
+		}
+		return checks.Start(ctx, p.Owner, p.Repo, p.After, p.DeliveryID)
+	})
+}
+
+// completeCheck writes the outcome to run id once (annotations append on
+// GitHub, so a second write would double them).
+func (pp *Push) completeCheck(ctx context.Context, checks *githubapp.Checks, p Pushed, id int64, o *githubapp.Outcome) error {
+	key := fmt.Sprintf("checkrun-complete/%s/%s/%d", p.Owner, p.Repo, id)
+	_, err := pp.claims.Once(ctx, key, func(ctx context.Context, a queue.Attempt) ([]byte, error) {
+		if a.Resumed {
+			if done, err := checks.Completed(ctx, p.Owner, p.Repo, id); err != nil || done {
+				return nil, err
+			}
+		}
+		return nil, checks.Complete(ctx, id, o)
+	})
+	return err
+}
+
+// rotation is the repository's rotation settings when it has a rotation
+// section, else the server's.
+func (pp *Push) rotation(repo rotate.Settings) rotate.Settings {
+	if reflect.ValueOf(repo).IsZero() {
+		return pp.rotationDefaults
+	}
+	return repo
+}
+
+// rotationWords says a rotation's outcome in a few words for GitHub.
+func rotationWords(r rotate.Result) string {
+	switch r.State {
+	case rotate.StateRotated:
+		w := "rotated by " + r.Rotator
+		if r.ExposedDead {
+			w += "; exposed value proven dead"
+		}
+		if r.ExposedDestroyed {
+			w += "; exposed version destroyed"
+		}
+		return w
+	case rotate.StateManual:
+		return "manual rotation needed"
+	case rotate.StatePending:
+		return "waits for approval: " + r.Reason
+	case rotate.StateFailed:
+		return "rotation failed (will retry): " + r.Reason
+	case rotate.StateMarkedRotated:
+		return "rotated by hand"
+	}
+	return string(r.State)
+}
+
+// openRotationIssues opens an issue with the provider's steps for each
+// secret only a person can rotate, and points the outcome at it. Best
+// effort: a failure is logged and the check run still says "manual".
+func (pp *Push) openRotationIssues(ctx context.Context, log *slog.Logger, gh *github.Client, o *githubapp.Outcome, rotations map[string]rotate.Result) {
+	issues := githubapp.NewIssues(gh)
+	for i := range o.Secrets {
+		r, ok := rotations[o.Secrets[i].FindingID]
+		if !ok || r.State != rotate.StateManual {
+			continue
+		}
+		link, err := issues.OpenRotation(ctx, o, githubapp.Rotation{Secret: o.Secrets[i], Guide: r.Guide, Steps: r.Steps})
+		if err != nil {
+			log.Warn("manual rotation issue", "finding", o.Secrets[i].FindingID, "error", err)
+			continue
+		}
+		o.Secrets[i].Rotation = fmt.Sprintf("manual: see #%d", link.Number)
+	}
+}
+
+// NewPush returns the push handler.
+func NewPush(d PushDeps) *Push {
+	var revoker *githubapp.Revoker
+	if u, err := url.Parse(d.APIURL); err == nil && u.Host != "" {
+		rc := github.NewClient(nil)
+		rc.BaseURL = u
+		revoker = githubapp.NewRevoker(rc)
+	}
+	return &Push{
+		revoker:          revoker,
+		metrics:          d.Metrics,
+		appID:            d.AppID,
+		rotationDefaults: d.Rotation,
+		github:           d.GitHub,
+		claims:           d.Claims,
+		vault:            d.Vault,
+		ledger:           d.Ledger,
+		mirrors:          newMirrors(d.MirrorDir),
+	}
+}
+
+var (
+	_ Handler                 = (*Push)(nil)
+	_ queue.DeadLetterHandler = (*Push)(nil)
+)
+
+// Handles implements Handler.
+func (pp *Push) Handles() []string { return []string{"push"} }
+
+// Handle implements Handler for push events.
+func (pp *Push) Handle(ctx context.Context, ev githubapp.Event) error {
+	var pe github.PushEvent
+	if err := json.Unmarshal(ev.Payload, &pe); err != nil {
+		return queue.Permanent(fmt.Errorf("push payload: %w", err))
+	}
+	p := pushedFrom(ev.DeliveryID, &pe)
+	if p.InstallationID == 0 || p.Owner == "" || p.Repo == "" || p.CloneURL == "" {
+		return queue.Permanent(fmt.Errorf("push payload lacks the installation, repository or clone URL"))
+	}
+	return pp.Run(ctx, p)
+}
+
+// DeadLettered implements DeadLetterHandler: the push's check run is
+// completed as failed with the reason.
+func (pp *Push) DeadLettered(ctx context.Context, ev githubapp.Event, reason string) error {
+	var pe github.PushEvent
+	if err := json.Unmarshal(ev.Payload, &pe); err != nil {
+		return nil // nothing to report on: no check run was ever started
+	}
+	p := pushedFrom(ev.DeliveryID, &pe)
+	if p.Deleted || !strings.HasPrefix(p.Ref, "refs/heads/") || p.InstallationID == 0 {
+		return nil
+	}
+	return pp.Fail(ctx, p, "pushvault gave up on this push ("+reason+"); fix the cause and re-run the check")
+}
+
+// fixRecord is what pushvault remembers of a fix pull request, to close its
+// findings when it is merged. It holds no secret value.
+type fixRecord struct {
+	HeadSHA    string       `json:"head_sha"`
+	CheckRunID int64        `json:"check_run_id"`
+	PR         int          `json:"pr"`
+	Findings   []fixFinding `json:"findings"`
+}
+
+type fixFinding struct {
+	ID           string `json:"id"`
+	Fingerprint  string `json:"fingerprint"`
+	Detector     string `json:"detector"`
+	VaultPath    string `json:"vault_path,omitempty"`
+	VaultVersion int    `json:"vault_version,omitempty"`
+}
+
+func fixKey(owner, repo, branch string) string { return "fix/" + owner + "/" + repo + "/" + branch }
+
+func (pp *Push) rememberFix(ctx context.Context, p Pushed, runID int64, o *githubapp.Outcome) error {
+	rec := fixRecordOf(p, runID, o)
+	_, err := queue.OnceJSON(ctx, pp.claims, fixKey(p.Owner, p.Repo, o.PR.Branch), func(context.Context, queue.Attempt) (fixRecord, error) { return rec, nil })
+	return err
+}
+
+// rememberRun keeps a check run's findings for its "False positive" button.
+func (pp *Push) rememberRun(ctx context.Context, p Pushed, runID int64, o *githubapp.Outcome) error {
+	rec := fixRecordOf(p, runID, o)
+	key := fmt.Sprintf("findings-of-run/%s/%s/%d", p.Owner, p.Repo, runID)
+	_, err := queue.OnceJSON(ctx, pp.claims, key, func(context.Context, queue.Attempt) (fixRecord, error) { return rec, nil })
+	return err
+}
+
+func fixRecordOf(p Pushed, runID int64, o *githubapp.Outcome) fixRecord {
+	rec := fixRecord{HeadSHA: p.After, CheckRunID: runID}
+	if o.PR != nil {
+		rec.PR = o.PR.Number
+	}
+	for _, s := range o.Secrets {
+		rec.Findings = append(rec.Findings, fixFinding{ID: s.FindingID, Fingerprint: s.Fingerprint, Detector: s.Detector, VaultPath: s.VaultPath, VaultVersion: s.VaultVersion})
+	}
+	return rec
+}
+
+// countRemediations counts each secret's outcome once per processing.
+func (pp *Push) countRemediations(plan *remediator.Plan, rotations map[string]rotate.Result) {
+	if pp.metrics == nil {
+		return
+	}
+	for _, v := range plan.Secrets {
+		pp.metrics.Remediation("vaulted")
+		if r, ok := rotations[v.Finding.ID]; ok {
+			pp.metrics.Remediation(string(r.State))
+		}
+	}
+}
+
+func runPushKey(owner, repo string, runID int64) string {
+	return fmt.Sprintf("push-of-run/%s/%s/%d", owner, repo, runID)
+}
+
+// pushTarget is what a push added: before..after for an update (a force
+// push included: what is new since before); for a new branch, the commits
+// not on the default branch; failing those, the commits no other ref
+// reaches.
+func pushTarget(ctx context.Context, dir string, p Pushed, branch string) scanner.Target {
+	has := func(rev string) bool {
+		_, err := gitcli.Run(ctx, dir, nil, nil, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
+		return err == nil
+	}
+	switch {
+	case !p.Created && p.Before != gitcli.ZeroID && has(p.Before):
+		return scanner.Range(p.Before, p.After)
+	case p.DefaultBranch != "" && branch != p.DefaultBranch && has("refs/heads/"+p.DefaultBranch):
+		return scanner.Range("refs/heads/"+p.DefaultBranch, p.After)
+	}
+	return scanner.NewBranch(p.Ref, p.After)
+}

@@ -1,0 +1,541 @@
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/pushvault/pushvault/app/policy"
+	"github.com/pushvault/pushvault/internal/gitcli"
+	"github.com/pushvault/pushvault/remediator"
+	"github.com/pushvault/pushvault/remediator/evidence"
+	"github.com/pushvault/pushvault/remediator/rewrite"
+	"github.com/pushvault/pushvault/remediator/vault"
+	"github.com/pushvault/pushvault/scanner"
+)
+
+// DefaultHookBudget leaves GHES's 5 s for all hooks some room.
+const DefaultHookBudget = 4 * time.Second
+
+// Policies for a hook that runs out of time.
+const (
+	OnTimeoutReject = "reject"
+	OnTimeoutAccept = "accept"
+)
+
+// HookOptions are the inputs of `pushvault hook pre-receive`. Zero fields
+// are filled by ResolveHookOptions.
+type HookOptions struct {
+	// Dir is the repository receiving the push (git runs hooks in it).
+	Dir string
+	// Budget bounds the whole hook: settings, scan and Vault.
+	Budget time.Duration
+	// OnTimeout is OnTimeoutReject or OnTimeoutAccept.
+	OnTimeout string
+	// Repository is owner/repo for Vault paths.
+	Repository string
+	// PushOptions are the client's `git push -o` values.
+	PushOptions []string
+	// Ledger is the evidence ledger a skip is recorded in (with Vault
+	// configured); default DefaultLedgerPath.
+	Ledger string
+	// Pusher names who pushed, from the server's environment.
+	Pusher string
+}
+
+// HookConfigFile is the optional settings file next to the hook, read from
+// the repository's hooks directory: budget, on_timeout, repository, ledger.
+const HookConfigFile = "pushvault.yml"
+
+// hookFileSettings is HookConfigFile's content.
+type hookFileSettings struct {
+	Budget     string `yaml:"budget"`
+	OnTimeout  string `yaml:"on_timeout"`
+	Repository string `yaml:"repository"`
+	Ledger     string `yaml:"ledger"`
+}
+
+// readHookFile reads the settings file next to the hook; absent is empty.
+func readHookFile(ctx context.Context, dir string) (hookFileSettings, string, error) {
+	var hs hookFileSettings
+	hooks, err := gitcli.Run(ctx, dir, nil, nil, "rev-parse", "--git-path", "hooks")
+	if err != nil {
+		return hs, "", nil
+	}
+	if !filepath.IsAbs(hooks) {
+		hooks = filepath.Join(dir, hooks)
+	}
+	path := filepath.Join(hooks, HookConfigFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return hs, "", nil
+	}
+	if err != nil {
+		return hs, path, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&hs); err != nil && !errors.Is(err, io.EOF) {
+		return hs, path, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return hs, path, nil
+}
+
+// pusher names who pushed, from what git servers put in a hook's
+// environment: GHES, GitLab, Gitea, HTTP authentication, then the OS user.
+func pusher(getenv func(string) string) string {
+	for _, k := range []string{"GITHUB_USER_LOGIN", "GL_USERNAME", "GITEA_PUSHER_NAME", "REMOTE_USER", "USER"} {
+		if v := getenv(k); v != "" {
+			return v + " (" + k + ")"
+		}
+	}
+	return "unknown pusher"
+}
+
+// ResolveHookOptions fills what the command line left empty from the
+// environment (PUSHVAULT_HOOK_BUDGET, PUSHVAULT_HOOK_ON_TIMEOUT,
+// PUSHVAULT_REPOSITORY), then git config (pushvault.budget,
+// pushvault.onTimeout, pushvault.repository), then defaults; and reads the
+// push options git passes in GIT_PUSH_OPTION_*. It returns every invalid
+// setting at once, named as the user wrote it.
+func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) string) (HookOptions, error) {
+	var errs []error
+	file, filePath, err := readHookFile(ctx, o.Dir)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	fromFile := map[string]string{"pushvault.budget": file.Budget, "pushvault.onTimeout": file.OnTimeout,
+		"pushvault.repository": file.Repository, "pushvault.ledger": file.Ledger}
+	setting := func(cur, env, key string) (string, string) {
+		if cur != "" {
+			return cur, "flag"
+		}
+		if v := getenv(env); v != "" {
+			return v, env
+		}
+		if v := fromFile[key]; v != "" {
+			return v, filePath
+		}
+		if v, err := gitcli.Run(ctx, o.Dir, nil, nil, "config", "--get", key); err == nil && v != "" {
+			return v, "git config " + key
+		}
+		return "", ""
+	}
+	budget := ""
+	if o.Budget != 0 {
+		budget = o.Budget.String()
+	}
+	if v, src := setting(budget, "PUSHVAULT_HOOK_BUDGET", "pushvault.budget"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: budget %q: want a positive duration such as 4s or 1500ms", src, v))
+		}
+		o.Budget = d
+	} else {
+		o.Budget = DefaultHookBudget
+	}
+	if v, src := setting(o.OnTimeout, "PUSHVAULT_HOOK_ON_TIMEOUT", "pushvault.onTimeout"); v != "" {
+		if v != OnTimeoutReject && v != OnTimeoutAccept {
+			errs = append(errs, fmt.Errorf("%s: onTimeout %q: want reject or accept", src, v))
+		}
+		o.OnTimeout = v
+	} else {
+		o.OnTimeout = OnTimeoutReject
+	}
+	if v, src := setting(o.Repository, "PUSHVAULT_REPOSITORY", "pushvault.repository"); v != "" {
+		if owner, repo, ok := strings.Cut(strings.Trim(v, "/"), "/"); !ok || owner == "" || repo == "" {
+			errs = append(errs, fmt.Errorf("%s: repository %q: want OWNER/REPO", src, v))
+		}
+		o.Repository = strings.Trim(v, "/")
+	} else {
+		abs, err := filepath.Abs(o.Dir)
+		if err != nil {
+			abs = o.Dir
+		}
+		o.Repository = "local/" + strings.TrimSuffix(filepath.Base(abs), ".git")
+	}
+	if v, _ := setting(o.Ledger, "PUSHVAULT_LEDGER", "pushvault.ledger"); v != "" {
+		o.Ledger = v
+	}
+	if o.Pusher == "" {
+		o.Pusher = pusher(getenv)
+	}
+	if o.PushOptions == nil {
+		n, _ := strconv.Atoi(getenv("GIT_PUSH_OPTION_COUNT"))
+		for i := range n {
+			o.PushOptions = append(o.PushOptions, getenv("GIT_PUSH_OPTION_"+strconv.Itoa(i)))
+		}
+	}
+	return o, errors.Join(errs...)
+}
+
+// RefUpdate is one line of a pre-receive hook's input.
+type RefUpdate struct {
+	Old, New, Ref string
+}
+
+func isZero(id string) bool { return strings.Trim(id, "0") == "" }
+
+// ParseRefUpdates reads `<old> <new> <ref>` lines.
+func ParseRefUpdates(r io.Reader) ([]RefUpdate, error) {
+	var out []RefUpdate
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("pre-receive input: bad line %q: want <old> <new> <ref>", line)
+		}
+		out = append(out, RefUpdate{Old: f[0], New: f[1], Ref: f[2]})
+	}
+	return out, sc.Err()
+}
+
+// target is what an update adds: nothing for a deletion, the commits no
+// existing ref reaches for a new ref (branch or tag; the new ref does not
+// exist yet while the hook runs), old..new for an update.
+func (u RefUpdate) target() (scanner.Target, bool) {
+	switch {
+	case isZero(u.New):
+		return scanner.Target{}, false
+	case isZero(u.Old):
+		return scanner.NewBranch(u.Ref, u.New), true
+	}
+	return scanner.Range(u.Old, u.New), true
+}
+
+// HookVerdict is what the hook decided.
+type HookVerdict struct {
+	Accept   bool
+	Findings int
+	TimedOut bool
+	Skipped  string // the skip reason, when the push option was used
+}
+
+// hookFinding is a finding with the ref it was pushed on and, with Vault,
+// where its value now is.
+type hookFinding struct {
+	ref     string
+	finding *scanner.Finding
+	vaulted *remediator.Vaulted
+	style   rewrite.Style // how the ref's settings write references
+}
+
+// PreReceive runs the pre-receive hook: it reads the ref updates from in,
+// scans what each adds within the budget, vaults what it finds when Vault
+// is configured (VAULT_ADDR), and writes the message for the pusher to msg.
+// Any finding on any ref rejects the whole push. The error is for failures
+// of the hook itself (the caller rejects the push on it). Running out of
+// budget is not an error: with no finding so far the verdict follows
+// o.OnTimeout; with findings the push is rejected and the message says which
+// refs were left unscanned.
+func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Reader, msg io.Writer) (HookVerdict, error) {
+	updates, err := ParseRefUpdates(in)
+	if err != nil {
+		return HookVerdict{}, err
+	}
+	if reason, ok := skipReason(o.PushOptions); ok {
+		log.InfoContext(ctx, "hook skipped by push option", slog.String("reason", reason))
+		if err := recordSkip(ctx, o, updates, reason, msg); err != nil {
+			// A skip that can't be recorded where Vault is configured is not
+			// granted: the escape hatch must leave evidence.
+			fmt.Fprintf(msg, "pushvault: push rejected: the skip could not be recorded in the evidence ledger: %v\n", err)
+			return HookVerdict{}, nil
+		}
+		fmt.Fprintf(msg, "pushvault: scan skipped by push option pushvault.skip (reason: %s)\n", oneLine(reason))
+		return HookVerdict{Accept: true, Skipped: reason}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Budget)
+	defer cancel()
+	timedOut := func(err error) bool { return err != nil && ctx.Err() != nil }
+
+	// Detection is offline and touches nothing but git: a clean push never
+	// waits for Vault, and a Vault outage never blocks one.
+	var (
+		found     []hookFinding
+		leaky     []refScan
+		seen      = map[string]bool{}
+		scanned   int
+		outOfTime bool
+	)
+	for _, u := range updates {
+		target, ok := u.target()
+		if !ok {
+			scanned++
+			continue
+		}
+		settings, err := hookSettings(ctx, o.Dir, u.New)
+		if timedOut(err) {
+			outOfTime = true
+			break
+		}
+		if err != nil {
+			return HookVerdict{}, fmt.Errorf("%s: %w", u.Ref, err)
+		}
+		// The hook's own environment (GIT_QUARANTINE_PATH,
+		// GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES) reaches git
+		// as inherited; nothing to add.
+		res, err := scanner.New(scanner.WithSettings(settings), scanner.WithLogger(log)).ScanEnv(ctx, o.Dir, nil, target)
+		if timedOut(err) {
+			outOfTime = true
+			break
+		}
+		if err != nil {
+			return HookVerdict{}, fmt.Errorf("scanning %s: %w", u.Ref, err)
+		}
+		scanned++
+		log.DebugContext(ctx, "ref scanned", slog.String("ref", u.Ref), slog.String("target", target.String()),
+			slog.Int("findings", len(res.Findings)), slog.Int("commits", res.Stats.Commits))
+		rs := refScan{update: u, target: target, settings: settings}
+		for _, f := range res.Findings {
+			if seen[f.ID] {
+				continue
+			}
+			seen[f.ID] = true
+			rs.findings = append(rs.findings, f)
+			found = append(found, hookFinding{ref: u.Ref, finding: f, style: policy.Style(settings)})
+		}
+		if len(rs.findings) > 0 {
+			leaky = append(leaky, rs)
+		}
+	}
+	if len(found) == 0 {
+		if outOfTime {
+			return timeoutVerdict(o, msg, scanned, len(updates)), nil
+		}
+		return HookVerdict{Accept: true}, nil
+	}
+	vaulted := false
+	if vault.FromEnv(vault.Config{}).Address != "" {
+		vaulted = vaultFindings(ctx, log, o, leaky, found, msg)
+	}
+	writeRejection(msg, found, vaulted)
+	if outOfTime {
+		fmt.Fprintf(msg, "pushvault: the %s budget ran out after %d of %d refs; the others were not scanned.\n", o.Budget, scanned, len(updates))
+	}
+	return HookVerdict{Findings: len(found), TimedOut: outOfTime}, nil
+}
+
+// refScan is one leaky ref: what was scanned and what it added.
+type refScan struct {
+	update   RefUpdate
+	target   scanner.Target
+	settings *scanner.Settings
+	findings []*scanner.Finding
+}
+
+// vaultFindings stores the value of every finding in Vault and attaches
+// where it went to found. It is best effort: the push is rejected anyway,
+// so a failure is reported to the pusher and the rest goes on. The leaky
+// refs are scanned again with Vault's fingerprints, which Store.Put needs
+// and the offline scan did not compute.
+func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, leaky []refScan, found []hookFinding, msg io.Writer) bool {
+	vs, err := openVault(ctx, vault.Config{})
+	if err != nil {
+		log.WarnContext(ctx, "vault unavailable", slog.String("error", err.Error()))
+		fmt.Fprintf(msg, "pushvault: could not reach Vault, nothing vaulted: %v\n", err)
+		return false
+	}
+	led, err := openLedger(ctx, o.Ledger, vs.Transit)
+	if err != nil {
+		fmt.Fprintf(msg, "pushvault: could not open the evidence ledger, nothing vaulted: %v\n", err)
+		return false
+	}
+	// The same pipeline as scan --fix and the App, without rotation (the
+	// hook is offline and has seconds) and without writing a fix: the
+	// rejection tells the pusher what to write instead.
+	pipeline := remediator.NewPipeline(vs.Store, led)
+	actor := "pushvault (hook: push by " + o.Pusher + ")"
+	owner, repo, _ := strings.Cut(o.Repository, "/")
+	byID := map[string]*remediator.Vaulted{}
+	ok := true
+	for _, rs := range leaky {
+		sc := scanner.New(scanner.WithSettings(rs.settings), scanner.WithLogger(log),
+			scanner.WithFingerprinter(vs.Transit.Fingerprinter(vault.FingerprintKey)))
+		res, err := sc.ScanEnv(ctx, o.Dir, nil, rs.target)
+		if err != nil {
+			fmt.Fprintf(msg, "pushvault: could not vault the secrets of %s: %v\n", rs.update.Ref, err)
+			ok = false
+			continue
+		}
+		want := map[string]bool{}
+		for _, f := range rs.findings {
+			want[f.ID] = true
+		}
+		var todo []*scanner.Finding
+		for _, f := range res.Findings {
+			if want[f.ID] {
+				todo = append(todo, f)
+			}
+		}
+		commit := rs.update.New
+		run, err := pipeline.Run(ctx, remediator.Job{
+			Owner: owner, Repo: repo, Findings: todo, Style: policy.Style(rs.settings), Actor: actor,
+			Read: func(ctx context.Context, path string) ([]byte, bool, error) {
+				return gitcli.ReadAt(ctx, o.Dir, commit, path)
+			},
+		})
+		for _, v := range run.Plan.Secrets {
+			byID[v.Finding.ID] = v
+		}
+		if err != nil {
+			log.WarnContext(ctx, "vaulting failed", slog.String("ref", rs.update.Ref), slog.String("error", err.Error()))
+			fmt.Fprintf(msg, "pushvault: could not vault every secret of %s: %v\n", rs.update.Ref, err)
+			ok = false
+		}
+	}
+	for i := range found {
+		found[i].vaulted = byID[found[i].finding.ID]
+	}
+	return ok && len(byID) > 0
+}
+
+func timeoutVerdict(o HookOptions, msg io.Writer, scanned, total int) HookVerdict {
+	fmt.Fprintf(msg, "pushvault: the scan ran out of its %s budget after %d of %d ref%s; nothing was found in what was scanned.\n",
+		o.Budget, scanned, total, plural(total))
+	if o.OnTimeout == OnTimeoutAccept {
+		fmt.Fprintln(msg, "pushvault: WARNING: push accepted unscanned (pushvault.onTimeout = accept). Scan it with `pushvault scan`.")
+		return HookVerdict{Accept: true, TimedOut: true}
+	}
+	fmt.Fprintln(msg, "pushvault: push rejected (pushvault.onTimeout = reject). Push fewer commits at a time, or ask an administrator.")
+	return HookVerdict{TimedOut: true}
+}
+
+// recordSkip appends a scan_skipped record per updated ref to the ledger
+// when Vault is configured (VAULT_ADDR); without Vault there is no ledger
+// to sign and the skip is only reported to the pusher and logged.
+func recordSkip(ctx context.Context, o HookOptions, updates []RefUpdate, reason string, msg io.Writer) error {
+	if os.Getenv("VAULT_ADDR") == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Budget)
+	defer cancel()
+	vs, err := openVault(ctx, vault.Config{})
+	if err != nil {
+		return err
+	}
+	led, err := openLedger(ctx, o.Ledger, vs.Transit)
+	if err != nil {
+		return err
+	}
+	for _, u := range updates {
+		r := evidence.Record{
+			FindingID:  "push:" + u.Ref + "@" + u.New,
+			Repository: o.Repository,
+			Transition: evidence.ScanSkipped,
+			Actor:      o.Pusher,
+			Detail:     map[string]string{"reason": oneLine(reason), "ref": u.Ref, "old": u.Old, "new": u.New},
+		}
+		if err := led.Append(ctx, r); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(msg, "pushvault: the skip is recorded in the evidence ledger (%d ref%s).\n", len(updates), plural(len(updates)))
+	return nil
+}
+
+// skipReason finds the push option pushvault.skip=<reason>.
+func skipReason(opts []string) (string, bool) {
+	for _, o := range opts {
+		if reason, ok := strings.CutPrefix(o, "pushvault.skip="); ok {
+			if reason == "" {
+				reason = "none given"
+			}
+			return reason, true
+		}
+		if o == "pushvault.skip" {
+			return "none given", true
+		}
+	}
+	return "", false
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// hookSettings reads .github/pushvault.yml from the pushed commit; without
+// one, the defaults.
+func hookSettings(ctx context.Context, dir, commit string) (*scanner.Settings, error) {
+	data, ok, err := scanner.ReadFileAt(ctx, dir, commit, scanner.SettingsPath)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return &scanner.Settings{MaxFileBytes: scanner.DefaultMaxFileBytes}, nil
+	}
+	return scanner.ParseSettings(short(commit)+":"+scanner.SettingsPath, data)
+}
+
+
+func short(id string) string {
+	if len(id) > 7 {
+		return id[:7]
+	}
+	return id
+}
+
+// writeRejection writes what the pusher reads: each finding where it was
+// added, where its value now is in Vault, and how to fix the push.
+func writeRejection(w io.Writer, found []hookFinding, vaulted bool) {
+	fmt.Fprintf(w, "pushvault: push rejected: %d secret%s found\n", len(found), plural(len(found)))
+	for _, hf := range found {
+		f := hf.finding
+		fmt.Fprintf(w, "\n  %s %s (%s), id %s\n", f.Detector, f.Redacted, hf.ref, f.ID)
+		for _, l := range f.Locations {
+			fmt.Fprintf(w, "    added in %s at %s:%d\n", short(l.Commit), l.Path, l.Line)
+		}
+		v := hf.vaulted
+		if v == nil {
+			continue
+		}
+		fmt.Fprintf(w, "    now in Vault at %s (version %d)\n", v.Location(), v.Stored.Version)
+		keys := make([]string, 0, len(v.Refs))
+		for k := range v.Refs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "    reference: %s\n", v.Refs[k].Vault())
+		}
+		for _, e := range v.Edits {
+			if rewrite.IsCode(e.Path) {
+				fmt.Fprintf(w, "    %s:%d: read environment variable %s instead,\n      with %s=%s in vault.env, run under `pushvault exec`\n",
+					e.Path, e.Line, e.EnvName, e.EnvName, e.Ref.Vault())
+				continue
+			}
+			fmt.Fprintf(w, "    %s:%d: write %s instead\n", e.Path, e.Line, e.Ref.In(hf.style, e.EnvName))
+		}
+	}
+	fmt.Fprint(w, `
+To fix, take the secret out of the commits that add it, then push again:
+  last commit:    edit the file, git add it, git commit --amend
+  older commits:  git rebase -i <commit>^, mark the commit "edit", fix it,
+                  git commit --amend, git rebase --continue
+Not a secret? Add "# pushvault:allow" to the line, or add its id to
+allowlist.findings in .github/pushvault.yml.
+`)
+	if !vaulted {
+		fmt.Fprintln(w, "If the value was ever shared, rotate it.")
+	} else {
+		fmt.Fprintln(w, "The value is in Vault now; if it was ever shared, rotate it there.")
+	}
+}

@@ -1,0 +1,331 @@
+package serve
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pushvault/pushvault/app/local"
+
+	"github.com/pushvault/pushvault/app/queue"
+	"github.com/pushvault/pushvault/remediator/rotate"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/remediator/vault"
+)
+
+// ServeConfig is `pushvault serve`'s configuration. Load reads it: defaults,
+// then the file (strict: unknown keys are errors), then PUSHVAULT_*
+// environment variables (one per key: PUSHVAULT_ + the key's path in upper
+// case joined by "_", e.g. PUSHVAULT_GITHUB_APP_ID, PUSHVAULT_QUEUE_URL),
+// then Vault's own VAULT_ADDR, VAULT_TOKEN... for what is still empty.
+type ServeConfig struct {
+	// Listen is the HTTP address for /webhook, /healthz, /readyz, /metrics.
+	Listen string `yaml:"listen"`
+	// DataDir holds the embedded NATS server's files.
+	DataDir string `yaml:"data_dir"`
+	// Workers is how many deliveries this process works on at once.
+	Workers int `yaml:"workers"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// ShutdownTimeout is how long work in progress may take to finish
+	// after SIGTERM.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	GitHub          GitHubConfig  `yaml:"github"`
+	Vault           vault.Config  `yaml:"vault"`
+	Queue           queue.Config  `yaml:"queue"`
+	Webhook         WebhookConfig `yaml:"webhook"`
+	// Rotation is the server's rotation settings; a repository's own
+	// `rotation:` section in .github/pushvault.yml replaces them.
+	Rotation rotate.Settings `yaml:"rotation"`
+}
+
+// GitHubConfig is the GitHub App's identity. The private key and the
+// webhook secret each come from exactly one of: the value itself (best
+// from the environment: PUSHVAULT_GITHUB_PRIVATE_KEY,
+// PUSHVAULT_GITHUB_WEBHOOK_SECRET), a file, or a Vault reference
+// (vault:secret/data/PATH#KEY).
+type GitHubConfig struct {
+	AppID              int64  `yaml:"app_id"`
+	PrivateKey         string `yaml:"private_key"`
+	PrivateKeyFile     string `yaml:"private_key_file"`
+	PrivateKeyVault    string `yaml:"private_key_vault"`
+	WebhookSecret      string `yaml:"webhook_secret"`
+	WebhookSecretFile  string `yaml:"webhook_secret_file"`
+	WebhookSecretVault string `yaml:"webhook_secret_vault"`
+	// APIURL: https://api.github.com/ or, for GHES, https://HOST/api/v3/.
+	APIURL string `yaml:"api_url"`
+	// WebURL: https://github.com/ or https://HOST/.
+	WebURL string `yaml:"web_url"`
+}
+
+// WebhookConfig is the webhook endpoint.
+type WebhookConfig struct {
+	// MaxBodyBytes is the largest body accepted (413 above).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// DefaultServeConfig is every default in one place.
+func DefaultServeConfig() ServeConfig {
+	return ServeConfig{
+		Listen:          ":8080",
+		DataDir:         local.DataDir(),
+		Workers:         4,
+		LogLevel:        "info",
+		ShutdownTimeout: 30 * time.Second,
+		GitHub:          GitHubConfig{APIURL: githubapp.DefaultAPIURL, WebURL: "https://github.com/"},
+		Queue:           queue.DefaultConfig(),
+		Webhook: WebhookConfig{MaxBodyBytes: githubapp.DefaultMaxBody},
+	}
+}
+
+// LoadServeConfig reads path (none when "") over the defaults, applies the
+// environment (getenv; os.Getenv when nil) and returns the configuration
+// with Validate's verdict.
+func LoadServeConfig(path string, getenv func(string) string) (ServeConfig, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	cfg := DefaultServeConfig()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		if err := decodeStrict(data, &cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&cfg).Elem(), "PUSHVAULT", getenv); err != nil {
+		return cfg, err
+	}
+	cfg.Vault = vaultFromEnv(cfg.Vault, getenv)
+	return cfg, cfg.Validate()
+}
+
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+func decodeStrict(data []byte, cfg *ServeConfig) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
+		msg = strings.ReplaceAll(msg, "\n  ", "; ")
+		return errors.New(unknownField.ReplaceAllString(msg, "unknown key $1"))
+	}
+	return nil
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// applyEnv sets every field of v (a struct) from prefix_FIELD variables,
+// recursing into nested structs; it reports every bad value at once.
+func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error {
+	var errs []error
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		name := prefix + "_" + strings.ToUpper(tag)
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct {
+			errs = append(errs, applyEnv(f, name, getenv))
+			continue
+		}
+		s := getenv(name)
+		if s == "" {
+			continue
+		}
+		switch {
+		case f.Type() == durationType:
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration (e.g. 30s, 5m)", name, s))
+				continue
+			}
+			f.SetInt(int64(d))
+		case f.Kind() == reflect.Slice && f.Type().Elem() == durationType:
+			var ds []time.Duration
+			for _, part := range strings.Split(s, ",") {
+				d, err := time.ParseDuration(strings.TrimSpace(part))
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %q is not a comma-separated list of durations", name, s))
+					ds = nil
+					break
+				}
+				ds = append(ds, d)
+			}
+			if ds != nil {
+				f.Set(reflect.ValueOf(ds))
+			}
+		case f.Kind() == reflect.String:
+			f.SetString(s)
+		case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not a whole number", name, s))
+				continue
+			}
+			f.SetInt(n)
+		case f.Kind() == reflect.Bool:
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not true or false", name, s))
+				continue
+			}
+			f.SetBool(b)
+		default:
+			errs = append(errs, fmt.Errorf("%s: cannot be set from the environment", name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// vaultFromEnv is vault.FromEnv reading through getenv.
+func vaultFromEnv(c vault.Config, getenv func(string) string) vault.Config {
+	fill := func(dst *string, name string) {
+		if *dst == "" {
+			*dst = getenv(name)
+		}
+	}
+	fill(&c.Address, "VAULT_ADDR")
+	fill(&c.Namespace, "VAULT_NAMESPACE")
+	fill(&c.CACert, "VAULT_CACERT")
+	if c.Auth.Method == "" {
+		c.Auth.Method = "token"
+	}
+	if c.Auth.Method == "token" {
+		fill(&c.Auth.Token, "VAULT_TOKEN")
+	}
+	// vault.FromEnv leaves set fields alone and fills the defaults.
+	return vault.FromEnv(c)
+}
+
+// Validate reports every problem at once, each naming its key as the file
+// spells it.
+func (c ServeConfig) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen: %q is not host:port", c.Listen)
+	}
+	if c.DataDir == "" {
+		bad("data_dir: required")
+	}
+	if c.Workers < 1 {
+		bad("workers: %d, want at least 1", c.Workers)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level: %q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown_timeout: must be positive")
+	}
+	g := c.GitHub
+	if g.AppID <= 0 {
+		bad("github.app_id: required (the GitHub App's numeric id)")
+	}
+	if err := oneSource("github.private_key", g.PrivateKey, g.PrivateKeyFile, g.PrivateKeyVault); err != nil {
+		errs = append(errs, err)
+	}
+	if err := oneSource("github.webhook_secret", g.WebhookSecret, g.WebhookSecretFile, g.WebhookSecretVault); err != nil {
+		errs = append(errs, err)
+	}
+	for key, u := range map[string]string{"github.api_url": g.APIURL, "github.web_url": g.WebURL} {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			bad("%s: %q is not an http(s) URL", key, u)
+		}
+	}
+	if err := c.Vault.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	q := c.Queue
+	if q.URL != "" {
+		for _, u := range strings.Split(q.URL, ",") {
+			p, err := url.Parse(strings.TrimSpace(u))
+			if err != nil || p.Host == "" || (p.Scheme != "nats" && p.Scheme != "tls" && p.Scheme != "ws" && p.Scheme != "wss") {
+				bad("queue.url: %q is not a nats://, tls://, ws:// or wss:// URL", queue.RedactURL(u))
+			}
+		}
+		if q.Listen != "" {
+			bad("queue.listen: only for the embedded server; remove it or queue.url")
+		}
+	}
+	if q.Listen != "" {
+		if _, _, err := net.SplitHostPort(q.Listen); err != nil {
+			bad("queue.listen: %q is not host:port", q.Listen)
+		}
+	}
+	if q.Replicas < 1 || q.Replicas > 5 {
+		bad("queue.replicas: %d, want 1 to 5", q.Replicas)
+	}
+	if q.AckWait < time.Second {
+		bad("queue.ack_wait: %v, want at least 1s", q.AckWait)
+	}
+	if q.MaxAttempts < 1 {
+		bad("queue.max_attempts: %d, want at least 1", q.MaxAttempts)
+	}
+	for i, d := range q.Backoff {
+		if d < 0 {
+			bad("queue.backoff[%d]: %v is negative", i, d)
+		}
+	}
+	if q.DedupWindow < time.Minute {
+		bad("queue.dedup_window: %v, want at least 1m", q.DedupWindow)
+	}
+	if q.ClaimLease < time.Second {
+		bad("queue.claim_lease: %v, want at least 1s", q.ClaimLease)
+	}
+	if q.StateTTL != 0 && q.StateTTL < q.DedupWindow {
+		bad("queue.state_ttl: %v is shorter than queue.dedup_window (%v); 0 keeps records forever", q.StateTTL, q.DedupWindow)
+	}
+	if c.Webhook.MaxBodyBytes < 1024 {
+		bad("webhook.max_body_bytes: %d, want at least 1024", c.Webhook.MaxBodyBytes)
+	}
+	if err := c.Rotation.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// oneSource checks that exactly one of a secret's three sources is set.
+func oneSource(key, value, file, ref string) error {
+	n := 0
+	for _, s := range []string{value, file, ref} {
+		if s != "" {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return fmt.Errorf("%s: required: set %s (or %s), %s_file or %s_vault", key, key, envName(key), key, key)
+	case n > 1:
+		return fmt.Errorf("%s: set only one of %s, %s_file and %s_vault", key, key, key, key)
+	}
+	if ref != "" {
+		if _, err := vault.ParseReference(ref); err != nil {
+			return fmt.Errorf("%s_vault: %q: want vault:PATH#KEY", key, ref)
+		}
+	}
+	return nil
+}
+
+func envName(key string) string {
+	return "PUSHVAULT_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}

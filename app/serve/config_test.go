@@ -1,0 +1,170 @@
+package serve_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pushvault/pushvault/app/serve"
+)
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "serve.yml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const validConfig = `
+listen: 127.0.0.1:9000
+data_dir: /var/lib/pushvault
+workers: 8
+github:
+  app_id: 4242
+  private_key_file: /etc/pushvault/serve.pem
+  webhook_secret_vault: vault:secret/data/pushvault/app#webhook_secret
+  api_url: https://ghe.acme.test/api/v3/
+  web_url: https://ghe.acme.test/
+vault:
+  address: https://vault.acme.test:8200
+  auth:
+    method: approle
+    role_id: pushvault
+    secret_id_file: /etc/pushvault/secret-id
+queue:
+  url: nats://nats-1.acme.test:4222,nats://nats-2.acme.test:4222
+  replicas: 3
+  backoff: [1s, 1m]
+`
+
+func TestLoadServeConfig(t *testing.T) {
+	cfg, err := serve.LoadServeConfig(writeConfig(t, validConfig), envOf(map[string]string{
+		"PUSHVAULT_WORKERS":            "16",
+		"PUSHVAULT_QUEUE_ACK_WAIT":     "45s",
+		"PUSHVAULT_QUEUE_BACKOFF":      "2s, 3m",
+		"PUSHVAULT_VAULT_AUTH_ROLE_ID": "pushvault-prod",
+		"VAULT_ADDR":                   "https://ignored.acme.test", // the file's address wins
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Workers != 16 || cfg.Queue.AckWait != 45*time.Second || cfg.Vault.Auth.RoleID != "pushvault-prod" {
+		t.Errorf("env overrides not applied: workers %d, ack_wait %v, role_id %q", cfg.Workers, cfg.Queue.AckWait, cfg.Vault.Auth.RoleID)
+	}
+	if diff := cmp.Diff([]time.Duration{2 * time.Second, 3 * time.Minute}, cfg.Queue.Backoff); diff != "" {
+		t.Errorf("backoff (-want +got):\n%s", diff)
+	}
+	if cfg.Vault.Address != "https://vault.acme.test:8200" || cfg.GitHub.APIURL != "https://ghe.acme.test/api/v3/" || cfg.Queue.Replicas != 3 {
+		t.Errorf("file values lost: %+v", cfg)
+	}
+	if cfg.Queue.MaxAttempts != 5 || cfg.Queue.DedupWindow != 24*time.Hour || cfg.ShutdownTimeout != 30*time.Second {
+		t.Errorf("defaults lost: %+v", cfg.Queue)
+	}
+}
+
+func TestLoadServeConfigFromEnvOnly(t *testing.T) {
+	cfg, err := serve.LoadServeConfig("", envOf(map[string]string{
+		"PUSHVAULT_GITHUB_APP_ID":         "7",
+		"PUSHVAULT_GITHUB_PRIVATE_KEY":    "-----BEGIN RSA PRIVATE KEY-----",
+		"PUSHVAULT_GITHUB_WEBHOOK_SECRET": "s3cret",
+		"PUSHVAULT_DATA_DIR":              "/data",
+		"VAULT_ADDR":                      "http://127.0.0.1:8200",
+		"VAULT_TOKEN":                     "hvs.x",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.GitHub.AppID != 7 || cfg.DataDir != "/data" || cfg.Vault.Auth.Token != "hvs.x" || cfg.Queue.URL != "" {
+		t.Errorf("%+v", cfg)
+	}
+}
+
+func TestLoadServeConfigStrict(t *testing.T) {
+	_, err := serve.LoadServeConfig(writeConfig(t, validConfig+"  ack_wiat: 10s\n"), envOf(nil))
+	if err == nil || !strings.Contains(err.Error(), "line 21: unknown key ack_wiat") || !strings.Contains(err.Error(), "serve.yml") {
+		t.Errorf("err = %v, want the file, line 21 and the unknown key", err)
+	}
+	_, err = serve.LoadServeConfig(writeConfig(t, "workers: many\n"), envOf(nil))
+	if err == nil || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("err = %v, want a type error on line 1", err)
+	}
+}
+
+func TestServeConfigValidateNamesEveryBadField(t *testing.T) {
+	_, err := serve.LoadServeConfig(writeConfig(t, `
+listen: nowhere
+workers: 0
+log_level: loud
+github:
+  private_key: inline
+  private_key_file: /also/a/file
+  webhook_secret_vault: secret/no-prefix
+  api_url: ftp://x
+vault:
+  auth:
+    method: password
+queue:
+  url: http://nats:4222
+  listen: 127.0.0.1:4222
+  replicas: 9
+  ack_wait: 10ms
+  max_attempts: 0
+  backoff: [-1s]
+  dedup_window: 1s
+  claim_lease: 1ms
+webhook:
+  max_body_bytes: 10
+`), envOf(map[string]string{"PUSHVAULT_SHUTDOWN_TIMEOUT": "soon"}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if !strings.Contains(err.Error(), `PUSHVAULT_SHUTDOWN_TIMEOUT: "soon" is not a duration`) {
+		t.Errorf("bad env value not named: %v", err)
+	}
+	_, err = serve.LoadServeConfig(writeConfig(t, `
+listen: nowhere
+workers: 0
+log_level: loud
+github:
+  private_key: inline
+  private_key_file: /also/a/file
+  webhook_secret_vault: secret/no-prefix
+  api_url: ftp://x
+vault:
+  auth:
+    method: password
+queue:
+  url: http://nats:4222
+  listen: 127.0.0.1:4222
+  replicas: 9
+  ack_wait: 10ms
+  max_attempts: 0
+  backoff: [-1s]
+  dedup_window: 1s
+  claim_lease: 1ms
+webhook:
+  max_body_bytes: 10
+`), envOf(nil))
+	for _, want := range []string{
+		`listen: "nowhere"`, "workers: 0", `log_level: "loud"`, "github.app_id: required",
+		"github.private_key: set only one of", `github.webhook_secret_vault: "secret/no-prefix"`, `github.api_url: "ftp://x"`,
+		"vault.address: required", `vault.auth.method: "password"`, `queue.url: "http://nats:4222"`, "queue.listen: only for the embedded server",
+		"queue.replicas: 9", "queue.ack_wait: 10ms", "queue.max_attempts: 0", "queue.backoff[0]: -1s", "queue.dedup_window: 1s",
+		"queue.claim_lease: 1ms", "webhook.max_body_bytes: 10",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "inline") {
+		t.Errorf("the private key's value is in the error: %v", err)
+	}
+}

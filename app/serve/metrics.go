@@ -1,0 +1,162 @@
+package serve
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/pushvault/pushvault/app/queue"
+	"github.com/pushvault/pushvault/githubapp"
+)
+
+// Metrics are `pushvault serve`'s Prometheus series, in their own registry
+// (no globals). The pipeline records scans, findings and remediations
+// through ObserveScan, Finding and Remediation. Safe for concurrent use.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	webhooks       *prometheus.CounterVec
+	processed      *prometheus.CounterVec
+	processSeconds *prometheus.HistogramVec
+	deadLetters    *prometheus.CounterVec
+	scanSeconds    prometheus.Histogram
+	scanBytes      prometheus.Counter
+	findings       *prometheus.CounterVec
+	remediations   *prometheus.CounterVec
+	githubCalls    *prometheus.CounterVec
+	rateRemaining  *prometheus.GaugeVec
+	rateWaits      *prometheus.CounterVec
+}
+
+var (
+	_ githubapp.WebhookObserver = (*Metrics)(nil)
+	_ githubapp.CallObserver    = (*Metrics)(nil)
+	_ queue.WorkObserver        = (*Metrics)(nil)
+)
+
+// NewMetrics registers every series. depth, when not nil, is asked for the
+// queue's depth at each scrape (pushvault_queue_pending,
+// pushvault_queue_in_flight, pushvault_dead_letter_messages).
+func NewMetrics(depth func(context.Context) (queue.Depth, error)) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pushvault_webhooks_total", Help: "Webhook deliveries received, by event (\"other\" for events nothing handles) and outcome (accepted, duplicate, ignored, bad_signature, malformed, too_large, queue_error).",
+		}, []string{"event", "outcome"}),
+		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pushvault_events_processed_total", Help: "Processing attempts by event and outcome (success, retry, dead_letter).",
+		}, []string{"event", "outcome"}),
+		processSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "pushvault_event_processing_seconds", Help: "Time spent processing one delivery attempt.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 4, 9),
+		}, []string{"event"}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pushvault_dead_letters_total", Help: "Deliveries moved to the dead-letter stream by this process, by event and reason (undecodable, unfinished, permanent, retries_exhausted).",
+		}, []string{"event", "reason"}),
+		scanSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "pushvault_scan_duration_seconds", Help: "Time to scan one push.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 3, 9),
+		}),
+		scanBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pushvault_scan_bytes_total", Help: "Bytes of diff scanned.",
+		}),
+		findings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pushvault_findings_total", Help: "Secrets found, by detector.",
+		}, []string{"detector"}),
+		remediations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pushvault_remediations_total", Help: "Remediation outcomes (vaulted, rotated, rotation_manual, fix_proposed, failed...).",
+		}, []string{"outcome"}),
+		githubCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pushvault_github_requests_total", Help: "GitHub API responses by method and status code (0: no response).",
+		}, []string{"method", "code"}),
+		rateRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pushvault_github_rate_limit_remaining", Help: "X-RateLimit-Remaining of the last GitHub response, by resource.",
+		}, []string{"resource"}),
+		rateWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pushvault_github_rate_limit_waits_total", Help: "Waits for a GitHub rate limit, by kind (primary, secondary).",
+		}, []string{"kind"}),
+	}
+	m.Registry.MustRegister(m.webhooks, m.processed, m.processSeconds, m.deadLetters, m.scanSeconds, m.scanBytes,
+		m.findings, m.remediations, m.githubCalls, m.rateRemaining, m.rateWaits,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if depth != nil {
+		m.Registry.MustRegister(&depthCollector{depth: depth})
+	}
+	return m
+}
+
+// Webhook implements githubapp.WebhookObserver.
+func (m *Metrics) Webhook(event, outcome string) {
+	m.webhooks.WithLabelValues(event, outcome).Inc()
+}
+
+// Processed implements WorkObserver.
+func (m *Metrics) Processed(event, outcome string, d time.Duration) {
+	m.processed.WithLabelValues(event, outcome).Inc()
+	m.processSeconds.WithLabelValues(event).Observe(d.Seconds())
+}
+
+// DeadLettered implements WorkObserver.
+func (m *Metrics) DeadLettered(event, reason string) {
+	m.deadLetters.WithLabelValues(event, reason).Inc()
+}
+
+// GitHubCall implements githubapp.CallObserver.
+func (m *Metrics) GitHubCall(method string, status int) {
+	m.githubCalls.WithLabelValues(method, strconv.Itoa(status)).Inc()
+}
+
+// RateLimitRemaining implements githubapp.CallObserver.
+func (m *Metrics) RateLimitRemaining(resource string, remaining int) {
+	m.rateRemaining.WithLabelValues(resource).Set(float64(remaining))
+}
+
+// RateLimitWait implements githubapp.CallObserver.
+func (m *Metrics) RateLimitWait(kind string, _ time.Duration) {
+	m.rateWaits.WithLabelValues(kind).Inc()
+}
+
+// ObserveScan records one push's scan.
+func (m *Metrics) ObserveScan(d time.Duration, bytes int64) {
+	m.scanSeconds.Observe(d.Seconds())
+	m.scanBytes.Add(float64(bytes))
+}
+
+// Finding counts one finding of detector.
+func (m *Metrics) Finding(detector string) { m.findings.WithLabelValues(detector).Inc() }
+
+// Remediation counts one remediation outcome.
+func (m *Metrics) Remediation(outcome string) { m.remediations.WithLabelValues(outcome).Inc() }
+
+var (
+	pendingDesc  = prometheus.NewDesc("pushvault_queue_pending", "Deliveries waiting for a worker.", nil, nil)
+	inFlightDesc = prometheus.NewDesc("pushvault_queue_in_flight", "Deliveries being worked on (delivered, not yet acknowledged).", nil, nil)
+	deadDesc     = prometheus.NewDesc("pushvault_dead_letter_messages", "Messages in the dead-letter stream "+queue.DeadLetterStream+".", nil, nil)
+)
+
+// depthCollector asks the queue at scrape time.
+type depthCollector struct {
+	depth func(context.Context) (queue.Depth, error)
+}
+
+func (c *depthCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- pendingDesc
+	ch <- inFlightDesc
+	ch <- deadDesc
+}
+
+func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	d, err := c.depth(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(pendingDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(d.Pending))
+	ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(d.InFlight))
+	ch <- prometheus.MustNewConstMetric(deadDesc, prometheus.GaugeValue, float64(d.DeadLetters))
+}

@@ -1,0 +1,227 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pushvault/pushvault/app/handler"
+	"github.com/pushvault/pushvault/app/ledger"
+	"github.com/pushvault/pushvault/app/queue"
+	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/remediator/evidence"
+	"github.com/pushvault/pushvault/remediator/vault"
+)
+
+// Server is `pushvault serve`: every component and every event handler,
+// wired in one place (New). Run serves; Close releases.
+type Server struct {
+	Config  ServeConfig
+	Log     *slog.Logger
+	Vault   *vault.Session
+	Queue   *queue.Queue
+	Claims  *queue.Claims
+	Ledger  *evidence.Ledger
+	GitHub  *githubapp.Clients
+	Metrics *Metrics
+	// Dispatcher routes each queued event to its handler; its events are
+	// the ones the webhook endpoint accepts.
+	Dispatcher *handler.Dispatcher
+
+	webhookSecret []byte
+}
+
+// New logs in to Vault (transit keys ready), reads the app's private key
+// and webhook secret, opens the queue (embedded server or queue.url), the
+// claim store and the ledger's stream, checks the GitHub App identity, and
+// builds every event handler. cfg must have passed Validate. Errors never
+// carry a secret.
+func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error) {
+	s := &Server{Config: cfg, Log: log}
+	vs, err := vault.Open(ctx, cfg.Vault)
+	if err != nil {
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	s.Vault = vs
+	res := vault.NewResolver(vs.Client)
+	key, err := readSecret(ctx, res, "github.private_key", cfg.GitHub.PrivateKey, cfg.GitHub.PrivateKeyFile, cfg.GitHub.PrivateKeyVault)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := readSecret(ctx, res, "github.webhook_secret", cfg.GitHub.WebhookSecret, cfg.GitHub.WebhookSecretFile, cfg.GitHub.WebhookSecretVault)
+	if err != nil {
+		return nil, err
+	}
+	s.webhookSecret = secret
+	if s.Queue, err = queue.Open(ctx, log, cfg.Queue, cfg.DataDir); err != nil {
+		return nil, err
+	}
+	s.Claims = s.Queue.Claims()
+	backend, err := evidence.CreateJetStream(ctx, s.Queue.JetStream(), cfg.Queue.Replicas)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Ledger = evidence.New(backend, evidence.TransitSigner{T: vs.Transit, Key: vault.EvidenceKey})
+	s.Metrics = NewMetrics(s.Queue.Depth)
+	if s.GitHub, err = githubapp.NewClients(githubapp.ClientsConfig{
+		AppID: cfg.GitHub.AppID, PrivateKey: key, APIURL: cfg.GitHub.APIURL, Observer: s.Metrics, Log: log,
+	}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.Dispatcher, err = s.handlers(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// handlers is every event handler serve runs.
+func (s *Server) handlers() (*handler.Dispatcher, error) {
+	push := handler.NewPush(handler.PushDeps{
+		GitHub: s.GitHub, Claims: s.Claims, Vault: s.Vault, Ledger: ledger.Shared(s.Ledger, s.Claims),
+		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL,
+		Rotation: s.Config.Rotation, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
+	})
+	return handler.NewDispatcher(
+		handler.Ping{},
+		&handler.Installation{Claims: s.Claims, Ledger: s.Ledger},
+		push,
+		handler.NewPullRequest(push),
+		handler.NewCheckRun(push),
+	)
+}
+
+// readSecret reads a secret from its one configured source.
+func readSecret(ctx context.Context, res *vault.Resolver, key, value, file, ref string) ([]byte, error) {
+	switch {
+	case value != "":
+		return []byte(value), nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("%s_file: %w", key, err)
+		}
+		return []byte(strings.TrimSpace(string(b))), nil
+	default:
+		r, err := vault.ParseReference(ref)
+		if err != nil {
+			return nil, fmt.Errorf("%s_vault: %w", key, err)
+		}
+		v, err := res.Resolve(ctx, r)
+		if err != nil {
+			return nil, fmt.Errorf("%s_vault: %w", key, err)
+		}
+		return []byte(v), nil
+	}
+}
+
+// Handler is the HTTP side: POST /webhook, GET /healthz, /readyz, /metrics.
+func (s *Server) Handler() http.Handler {
+	d := s.Dispatcher
+	mux := http.NewServeMux()
+	mux.Handle("/webhook", &githubapp.WebhookHandler{
+		Secret: s.webhookSecret, Events: d.Events(), Queue: s.Queue, Log: s.Log,
+		Observer: s.Metrics, MaxBody: s.Config.Webhook.MaxBodyBytes,
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		var problems []string
+		if err := s.Queue.Ready(ctx); err != nil {
+			problems = append(problems, "queue: "+err.Error())
+		}
+		if err := vaultReady(ctx, s.Vault.Client); err != nil {
+			problems = append(problems, "vault: "+err.Error())
+		}
+		if len(problems) > 0 {
+			http.Error(w, strings.Join(problems, "\n"), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// vaultReady checks that Vault answers, is unsealed and accepts our token.
+func vaultReady(ctx context.Context, c *api.Client) error {
+	h, err := c.Sys().HealthWithContext(ctx)
+	if err != nil {
+		return vault.Explain(c.Address(), err)
+	}
+	if h.Sealed {
+		return vault.ErrSealed
+	}
+	if _, err := c.Auth().Token().LookupSelfWithContext(ctx); err != nil {
+		return vault.Explain(c.Address(), err)
+	}
+	return nil
+}
+
+// Run serves HTTP on cfg.Listen and runs the workers until ctx is
+// cancelled; then it stops taking webhooks, lets work in progress finish
+// (shutdown_timeout) and returns. ready, when not nil, receives the
+// listening address once the server accepts connections.
+func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
+	d := s.Dispatcher
+	ln, err := net.Listen("tcp", s.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	workers := queue.NewWorkers(s.Queue, d, s.Log, s.Metrics, s.Config.Workers, s.Config.ShutdownTimeout)
+	wctx, stopWorkers := context.WithCancel(ctx)
+	defer stopWorkers()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		workers.Run(wctx)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.Log.Info("pushvault serve started", slog.String("listen", ln.Addr().String()),
+		slog.String("queue", s.Queue.Where()), slog.Int("workers", s.Config.Workers),
+		slog.Int64("app_id", s.Config.GitHub.AppID), slog.Any("events", d.EventNames()))
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.Config.ShutdownTimeout)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	stopWorkers()
+	wg.Wait()
+	s.Log.Info("pushvault serve stopped")
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}
+
+// Close releases the queue connection (and the embedded server).
+func (s *Server) Close() {
+	if s.Queue != nil {
+		s.Queue.Close()
+	}
+}

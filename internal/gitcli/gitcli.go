@@ -1,0 +1,171 @@
+// Package gitcli runs the git CLI for pushvault: reading a file at a
+// commit, writing a fix commit through a private index (no work tree
+// needed, so it works in a checkout and in a bare mirror alike), and naming
+// a repository from its remote.
+package gitcli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pushvault/pushvault/remediator"
+)
+
+// ZeroID is the object id git uses for "no commit" (a new or deleted ref).
+const ZeroID = "0000000000000000000000000000000000000000"
+
+// Run runs the git CLI in dir with extra environment and returns trimmed
+// stdout; errors carry git's stderr.
+func Run(ctx context.Context, dir string, env []string, stdin []byte, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C"), env...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// ReadAt reads path at commit; ok=false if absent.
+func ReadAt(ctx context.Context, dir, commit, path string) ([]byte, bool, error) {
+	if _, err := Run(ctx, dir, nil, nil, "cat-file", "-e", commit+":"+path); err != nil {
+		return nil, false, nil
+	}
+	cmd := exec.CommandContext(ctx, "git", "-C", dir, "cat-file", "blob", commit+":"+path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, false, fmt.Errorf("git cat-file %s:%s: %s", commit, path, strings.TrimSpace(stderr.String()))
+	}
+	return out, true, nil
+}
+
+// CommitFix writes files as one commit on top of parent and points branch
+// at it, without touching the working tree, the index or the current
+// branch: the tree is built in a private index file. When branch already
+// points at a commit with the same parent and tree, nothing changes.
+func CommitFix(ctx context.Context, dir, parent, branch string, files map[string][]byte, message string) (remediator.FixCommit, error) {
+	tmp, err := os.MkdirTemp("", "pushvault-index-")
+	if err != nil {
+		return remediator.FixCommit{}, err
+	}
+	defer os.RemoveAll(tmp)
+	env := []string{"GIT_INDEX_FILE=" + filepath.Join(tmp, "index")}
+	if _, err := Run(ctx, dir, env, nil, "read-tree", parent); err != nil {
+		return remediator.FixCommit{}, err
+	}
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	modes, err := treeModes(ctx, dir, parent, paths)
+	if err != nil {
+		return remediator.FixCommit{}, err
+	}
+	// One `update-index --index-info` for every entry: unlike --add and
+	// --force-remove it needs no work tree, so the same code writes the fix
+	// in a checkout (scan --fix) and in the App's bare mirror. A zero mode
+	// removes the path.
+	var info bytes.Buffer
+	for _, p := range paths {
+		if files[p] == nil {
+			fmt.Fprintf(&info, "0 %s\t%s\n", ZeroID, p)
+			continue
+		}
+		blob, err := Run(ctx, dir, nil, files[p], "hash-object", "-w", "--stdin")
+		if err != nil {
+			return remediator.FixCommit{}, err
+		}
+		mode := modes[p]
+		if mode == "" {
+			mode = "100644"
+		}
+		fmt.Fprintf(&info, "%s %s\t%s\n", mode, blob, p)
+	}
+	if _, err := Run(ctx, dir, env, info.Bytes(), "update-index", "--index-info"); err != nil {
+		return remediator.FixCommit{}, err
+	}
+	tree, err := Run(ctx, dir, env, nil, "write-tree")
+	if err != nil {
+		return remediator.FixCommit{}, err
+	}
+	ref := "refs/heads/" + branch
+	if cur, err := Run(ctx, dir, nil, nil, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); err == nil && cur != "" {
+		curTree, _ := Run(ctx, dir, nil, nil, "rev-parse", cur+"^{tree}")
+		curParent, _ := Run(ctx, dir, nil, nil, "rev-parse", cur+"^")
+		if curTree == tree && curParent == parent {
+			return remediator.FixCommit{Branch: branch, Commit: cur}, nil
+		}
+	}
+	who := []string{"GIT_AUTHOR_NAME=pushvault", "GIT_AUTHOR_EMAIL=pushvault@localhost",
+		"GIT_COMMITTER_NAME=pushvault", "GIT_COMMITTER_EMAIL=pushvault@localhost"}
+	commit, err := Run(ctx, dir, who, []byte(message), "commit-tree", tree, "-p", parent)
+	if err != nil {
+		return remediator.FixCommit{}, err
+	}
+	if _, err := Run(ctx, dir, nil, nil, "update-ref", "-m", "pushvault fix", ref, commit); err != nil {
+		return remediator.FixCommit{}, err
+	}
+	return remediator.FixCommit{Branch: branch, Commit: commit, Changed: true}, nil
+}
+
+// treeModes returns the mode of each of paths in commit (absent paths are
+// missing from the map), so an edited executable script stays executable.
+func treeModes(ctx context.Context, dir, commit string, paths []string) (map[string]string, error) {
+	out, err := Run(ctx, dir, nil, nil, append([]string{"ls-tree", "-z", "--full-tree", commit, "--"}, paths...)...)
+	if err != nil {
+		return nil, err
+	}
+	modes := map[string]string{}
+	for _, rec := range strings.Split(out, "\x00") {
+		meta, path, ok := strings.Cut(rec, "\t")
+		if f := strings.Fields(meta); ok && len(f) == 3 {
+			modes[path] = f[0]
+		}
+	}
+	return modes, nil
+}
+
+// Branch is the FixWriter of a repository on disk (a checkout or a bare
+// mirror): the fix is committed on Parent and Branch points at it.
+type Branch struct {
+	Dir, Parent, Branch string
+}
+
+var _ remediator.FixWriter = Branch{}
+
+// WriteFix implements remediator.FixWriter.
+func (b Branch) WriteFix(ctx context.Context, files map[string][]byte, message string) (remediator.FixCommit, error) {
+	return CommitFix(ctx, b.Dir, b.Parent, b.Branch, files, message)
+}
+
+var remotePat = regexp.MustCompile(`[:/]([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$`)
+
+// Repository names the repository as owner/repo: from the origin remote's
+// URL, else "local/<directory name>".
+func Repository(ctx context.Context, dir string) (owner, repo string) {
+	if u, err := Run(ctx, dir, nil, nil, "remote", "get-url", "origin"); err == nil {
+		if m := remotePat.FindStringSubmatch(u); m != nil {
+			return m[1], m[2]
+		}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	return "local", strings.TrimSuffix(filepath.Base(abs), ".git")
+}
