@@ -485,7 +485,6 @@ func hookSettings(ctx context.Context, dir, commit string) (*scanner.Settings, e
 	return scanner.ParseSettings(short(commit)+":"+scanner.SettingsPath, data)
 }
 
-
 func short(id string) string {
 	if len(id) > 7 {
 		return id[:7]

@@ -91,12 +91,12 @@ const (
 // consumer, the dead-letter stream and the state bucket. Safe for
 // concurrent use.
 type Queue struct {
-	cfg   Config
-	srv   *server.Server // the embedded server; nil with queue.url
-	lock  *os.File       // holds the embedded store directory
-	nc    *nats.Conn
-	js    jetstream.JetStream
-	cons  jetstream.Consumer
+	cfg    Config
+	srv    *server.Server // the embedded server; nil with queue.url
+	lock   *os.File       // holds the embedded store directory
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	cons   jetstream.Consumer
 	claims *Claims
 }
 

@@ -86,7 +86,7 @@ func DefaultServeConfig() ServeConfig {
 		ShutdownTimeout: 30 * time.Second,
 		GitHub:          GitHubConfig{APIURL: githubapp.DefaultAPIURL, WebURL: "https://github.com/"},
 		Queue:           queue.DefaultConfig(),
-		Webhook: WebhookConfig{MaxBodyBytes: githubapp.DefaultMaxBody},
+		Webhook:         WebhookConfig{MaxBodyBytes: githubapp.DefaultMaxBody},
 	}
 }
 
