@@ -45,7 +45,7 @@ func (h *CheckRun) Handle(ctx context.Context, ev githubapp.Event) error {
 			Ref: "refs/heads/" + branch, Before: gitcli.ZeroID, After: run.GetHeadSHA(), Created: true,
 			Pusher: ce.GetSender().GetLogin(), Rescan: true,
 		}
-		if b, ok, err := h.pp.claims.Get(ctx, runPushKey(owner, repo, run.GetID())); err != nil {
+		if b, ok, err := h.pp.claims.Get(ctx, queue.KeyRunPush(owner, repo, run.GetID())); err != nil {
 			return err
 		} else if ok {
 			// Scan what the run scanned, not the whole branch again.
@@ -74,7 +74,7 @@ func (h *CheckRun) Handle(ctx context.Context, ev githubapp.Event) error {
 
 func (h *CheckRun) falsePositive(ctx context.Context, ev githubapp.Event, ce github.CheckRunEvent, owner, repo string) error {
 	run := ce.GetCheckRun()
-	key := fmt.Sprintf("findings-of-run/%s/%s/%d", owner, repo, run.GetID())
+	key := queue.KeyRunFindings(owner, repo, run.GetID())
 	b, ok, err := h.pp.claims.Get(ctx, key)
 	if err != nil {
 		return err

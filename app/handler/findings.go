@@ -34,7 +34,7 @@ func (pp *Push) noteCheck(ctx context.Context, installationID int64, owner, repo
 	if err != nil {
 		return fmt.Errorf("installation client: %w", err)
 	}
-	_, err = pp.claims.Once(ctx, "checkrun-note/"+owner+"/"+repo+"/"+strconv.FormatInt(id, 10)+"/"+what, func(ctx context.Context, a queue.Attempt) ([]byte, error) {
+	_, err = pp.claims.Once(ctx, queue.KeyCheckRunNote(owner, repo, id, what), func(ctx context.Context, a queue.Attempt) ([]byte, error) {
 		return nil, githubapp.NewChecks(gh).Close(ctx, owner, repo, id, note)
 	})
 	return err

@@ -96,7 +96,7 @@ func (r *Installation) Handle(ctx context.Context, ev githubapp.Event) error {
 // repository), and returns its ledger sequence number.
 func (r *Installation) record(ctx context.Context, ev githubapp.Event, p installationPayload, repo, transition, actor string) (uint64, error) {
 	subject := "installation:" + strconv.FormatInt(p.Installation.ID, 10) + ":" + repo
-	key := "delivery/" + ev.DeliveryID + "/" + transition + "/" + repo
+	key := queue.KeyDeliveryRecord(ev.DeliveryID, transition, repo)
 	return queue.OnceJSON(ctx, r.Claims, key, func(ctx context.Context, a queue.Attempt) (uint64, error) {
 		if a.Resumed {
 			// The earlier attempt may have appended before it died.

@@ -38,7 +38,7 @@ func (h *PullRequest) Handle(ctx context.Context, ev githubapp.Event) error {
 		return nil
 	}
 	owner, repo := pe.GetRepo().GetOwner().GetLogin(), pe.GetRepo().GetName()
-	b, ok, err := h.pp.claims.Get(ctx, fixKey(owner, repo, branch))
+	b, ok, err := h.pp.claims.Get(ctx, queue.KeyFix(owner, repo, branch))
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,7 @@ func (pp *Push) Run(ctx context.Context, p Pushed) error {
 		return err
 	}
 	// Remember what the run scans, for its Re-scan and Approve buttons.
-	if _, err := queue.OnceJSON(ctx, pp.claims, runPushKey(p.Owner, p.Repo, runID), func(context.Context, queue.Attempt) (Pushed, error) { return p, nil }); err != nil {
+	if _, err := queue.OnceJSON(ctx, pp.claims, queue.KeyRunPush(p.Owner, p.Repo, runID), func(context.Context, queue.Attempt) (Pushed, error) { return p, nil }); err != nil {
 		return err
 	}
 	o, err := pp.remediate(ctx, log, gh, p, branch)
@@ -390,10 +390,11 @@ func (pp *Push) Fail(ctx context.Context, p Pushed, reason string) error {
 // startCheck creates p's check run once: a redelivery, a retry or another
 // replica gets the same run.
 func (pp *Push) startCheck(ctx context.Context, checks *githubapp.Checks, p Pushed) (int64, error) {
-	key := fmt.Sprintf("checkrun/%s/%s/%s", p.Owner, p.Repo, p.After)
+	rescan := ""
 	if p.Rescan {
-		key += "/rescan/" + p.DeliveryID
+		rescan = p.DeliveryID
 	}
+	key := queue.KeyCheckRun(p.Owner, p.Repo, p.After, rescan)
 	return queue.OnceJSON(ctx, pp.claims, key, func(ctx context.Context, a queue.Attempt) (int64, error) {
 		if a.Resumed {
 			// The attempt that died may have created it already.
@@ -408,7 +409,7 @@ func (pp *Push) startCheck(ctx context.Context, checks *githubapp.Checks, p Push
 // completeCheck writes the outcome to run id once (annotations append on
 // GitHub, so a second write would double them).
 func (pp *Push) completeCheck(ctx context.Context, checks *githubapp.Checks, p Pushed, id int64, o *githubapp.Outcome) error {
-	key := fmt.Sprintf("checkrun-complete/%s/%s/%d", p.Owner, p.Repo, id)
+	key := queue.KeyCheckRunComplete(p.Owner, p.Repo, id)
 	_, err := pp.claims.Once(ctx, key, func(ctx context.Context, a queue.Attempt) ([]byte, error) {
 		if a.Resumed {
 			if done, err := checks.Completed(ctx, p.Owner, p.Repo, id); err != nil || done {
@@ -545,18 +546,16 @@ type fixFinding struct {
 	VaultVersion int    `json:"vault_version,omitempty"`
 }
 
-func fixKey(owner, repo, branch string) string { return "fix/" + owner + "/" + repo + "/" + branch }
-
 func (pp *Push) rememberFix(ctx context.Context, p Pushed, runID int64, o *githubapp.Outcome) error {
 	rec := fixRecordOf(p, runID, o)
-	_, err := queue.OnceJSON(ctx, pp.claims, fixKey(p.Owner, p.Repo, o.PR.Branch), func(context.Context, queue.Attempt) (fixRecord, error) { return rec, nil })
+	_, err := queue.OnceJSON(ctx, pp.claims, queue.KeyFix(p.Owner, p.Repo, o.PR.Branch), func(context.Context, queue.Attempt) (fixRecord, error) { return rec, nil })
 	return err
 }
 
 // rememberRun keeps a check run's findings for its "False positive" button.
 func (pp *Push) rememberRun(ctx context.Context, p Pushed, runID int64, o *githubapp.Outcome) error {
 	rec := fixRecordOf(p, runID, o)
-	key := fmt.Sprintf("findings-of-run/%s/%s/%d", p.Owner, p.Repo, runID)
+	key := queue.KeyRunFindings(p.Owner, p.Repo, runID)
 	_, err := queue.OnceJSON(ctx, pp.claims, key, func(context.Context, queue.Attempt) (fixRecord, error) { return rec, nil })
 	return err
 }
@@ -583,10 +582,6 @@ func (pp *Push) countRemediations(plan *remediator.Plan, rotations map[string]ro
 			pp.metrics.Remediation(string(r.State))
 		}
 	}
-}
-
-func runPushKey(owner, repo string, runID int64) string {
-	return fmt.Sprintf("push-of-run/%s/%s/%d", owner, repo, runID)
 }
 
 // pushTarget is what a push added: before..after for an update (a force

@@ -8,8 +8,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -85,7 +83,7 @@ func Key(r evidence.Record) string {
 func (l *Recorder) Append(ctx context.Context, r evidence.Record) error {
 	key := Key(r)
 	if l.claims != nil {
-		_, err := l.claims.Once(ctx, "ledger/"+sha256Hex(key), func(ctx context.Context, a queue.Attempt) ([]byte, error) {
+		_, err := l.claims.Once(ctx, queue.KeyLedgerRecord(key), func(ctx context.Context, a queue.Attempt) ([]byte, error) {
 			if a.Resumed {
 				// The earlier attempt may have appended before it died.
 				recs, err := l.l.Records(ctx)
@@ -113,9 +111,4 @@ func (l *Recorder) Append(ctx context.Context, r evidence.Record) error {
 	}
 	l.seen[key] = true
 	return nil
-}
-
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
 }
