@@ -21,6 +21,7 @@ import (
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/internal/gitcli"
 	"github.com/pushvault/pushvault/remediator"
+	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/remediator/vault"
@@ -577,7 +578,7 @@ func (pp *Push) countRemediations(plan *remediator.Plan, rotations map[string]ro
 		return
 	}
 	for _, v := range plan.Secrets {
-		pp.metrics.Remediation("vaulted")
+		pp.metrics.Remediation(evidence.Vaulted)
 		if r, ok := rotations[v.Finding.ID]; ok {
 			pp.metrics.Remediation(string(r.State))
 		}

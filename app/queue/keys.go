@@ -1,0 +1,55 @@
+package queue
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
+
+// The claim store's keys: every key pushvault claims is built here and
+// nowhere else, so two writers of one fact cannot drift apart. Keys hold
+// names and ids only, never a secret.
+
+// KeyCheckRun is the check run of a push's head (rescan: one per request).
+func KeyCheckRun(owner, repo, head, rescanDelivery string) string {
+	k := fmt.Sprintf("checkrun/%s/%s/%s", owner, repo, head)
+	if rescanDelivery != "" {
+		k += "/rescan/" + rescanDelivery
+	}
+	return k
+}
+
+// KeyCheckRunComplete is the completion of check run id.
+func KeyCheckRunComplete(owner, repo string, id int64) string {
+	return fmt.Sprintf("checkrun-complete/%s/%s/%d", owner, repo, id)
+}
+
+// KeyCheckRunNote is a note (what: "merged", "false-positive") on check run id.
+func KeyCheckRunNote(owner, repo string, id int64, what string) string {
+	return fmt.Sprintf("checkrun-note/%s/%s/%d/%s", owner, repo, id, what)
+}
+
+// KeyRunPush is the push a check run scanned (for its Re-scan and Approve buttons).
+func KeyRunPush(owner, repo string, id int64) string {
+	return fmt.Sprintf("push-of-run/%s/%s/%d", owner, repo, id)
+}
+
+// KeyRunFindings is a check run's findings (for its False positive button).
+func KeyRunFindings(owner, repo string, id int64) string {
+	return fmt.Sprintf("findings-of-run/%s/%s/%d", owner, repo, id)
+}
+
+// KeyFix is the fix pull request of a fix branch.
+func KeyFix(owner, repo, branch string) string { return "fix/" + owner + "/" + repo + "/" + branch }
+
+// KeyDeliveryRecord is one coverage record of an installation delivery.
+func KeyDeliveryRecord(delivery, transition, repo string) string {
+	return "delivery/" + delivery + "/" + transition + "/" + repo
+}
+
+// KeyLedgerRecord is one evidence-ledger append, by the record's identity
+// (ledger.Key), hashed to fit the store's key syntax.
+func KeyLedgerRecord(identity string) string {
+	sum := sha256.Sum256([]byte(identity))
+	return "ledger/" + hex.EncodeToString(sum[:])
+}
