@@ -2,15 +2,15 @@ package scanner
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
+
+	"github.com/pushvault/pushvault/internal/strictyaml"
 )
 
 // SettingsPath is where a repository keeps its pushvault settings.
@@ -62,20 +62,20 @@ func ParseSettings(name string, data []byte) (*Settings, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	p := &settingsParser{file: name}
+	p := &settingsParser{strictyaml.New(name)}
 	var allowNode *yaml.Node
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
-	p.mapping(root, "", map[string]func(*yaml.Node, string){
+	p.Mapping(root, "", map[string]func(*yaml.Node, string){
 		"version": func(n *yaml.Node, key string) {
-			if v := p.int(n, key); v != 1 && v != 0 {
-				p.errf(n, key, "unsupported version %d (this pushvault reads version 1)", v)
+			if v := p.Int(n, key); v != 1 && v != 0 {
+				p.Errf(n, key, "unsupported version %d (this pushvault reads version 1)", v)
 			}
 		},
 		"allowlist": func(n *yaml.Node, key string) {
-			p.mapping(n, key, map[string]func(*yaml.Node, string){
+			p.Mapping(n, key, map[string]func(*yaml.Node, string){
 				"paths": func(n *yaml.Node, key string) { s.Allowlist.Paths = p.globs(n, key) },
 				"detectors": func(n *yaml.Node, key string) {
 					s.Allowlist.Detectors = p.detectorNames(n, key)
@@ -86,20 +86,20 @@ func ParseSettings(name string, data []byte) (*Settings, error) {
 		},
 		"detectors": func(n *yaml.Node, key string) { s.Detectors = p.customDetectors(n, key) },
 		"fix": func(n *yaml.Node, key string) {
-			p.mapping(n, key, map[string]func(*yaml.Node, string){
+			p.Mapping(n, key, map[string]func(*yaml.Node, string){
 				"style": func(n *yaml.Node, key string) {
-					s.FixStyle = p.str(n, key)
+					s.FixStyle = p.Str(n, key)
 					switch s.FixStyle {
 					case "vault", "vals", "env":
 					default:
-						p.errf(n, key, "%q is not one of vault, vals, env", s.FixStyle)
+						p.Errf(n, key, "%q is not one of vault, vals, env", s.FixStyle)
 					}
 				},
 			})
 		},
 		"rotation": func(n *yaml.Node, key string) { s.Rotation = n },
 		"scan": func(n *yaml.Node, key string) {
-			p.mapping(n, key, map[string]func(*yaml.Node, string){
+			p.Mapping(n, key, map[string]func(*yaml.Node, string){
 				"max_file_size": func(n *yaml.Node, key string) { s.MaxFileBytes = p.size(n, key) },
 			})
 		},
@@ -111,112 +111,24 @@ func ParseSettings(name string, data []byte) (*Settings, error) {
 		}
 		for i, item := range allowNode.Content {
 			if item.Kind == yaml.ScalarNode && item.Value != "" && !custom[strings.ToLower(item.Value)] && !KnownDetector(item.Value) {
-				p.errf(item, fmt.Sprintf("allowlist.detectors[%d]", i), "unknown detector %q (use the name pushvault scan reports, e.g. AWS, Stripe, VaultToken)", item.Value)
+				p.Errf(item, fmt.Sprintf("allowlist.detectors[%d]", i), "unknown detector %q (use the name pushvault scan reports, e.g. AWS, Stripe, VaultToken)", item.Value)
 			}
 		}
 	}
-	if len(p.errs) > 0 {
-		return nil, errors.Join(p.errs...)
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
-type settingsParser struct {
-	file string
-	errs []error
-}
-
-func (p *settingsParser) errf(n *yaml.Node, key, format string, args ...any) {
-	where := p.file
-	if n != nil && n.Line > 0 {
-		where += ":" + strconv.Itoa(n.Line)
-	}
-	if key != "" {
-		where += ": " + key
-	}
-	p.errs = append(p.errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
-}
-
-func join(parent, key string) string {
-	if parent == "" {
-		return key
-	}
-	return parent + "." + key
-}
-
-func (p *settingsParser) mapping(n *yaml.Node, key string, fields map[string]func(*yaml.Node, string)) {
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return
-	}
-	if n.Kind != yaml.MappingNode {
-		p.errf(n, key, "must be a mapping of keys to values")
-		return
-	}
-	known := make([]string, 0, len(fields))
-	for k := range fields {
-		known = append(known, k)
-	}
-	sort.Strings(known)
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		full := join(key, k.Value)
-		f, ok := fields[k.Value]
-		switch {
-		case !ok:
-			p.errf(k, full, "unknown key (known keys here: %s)", strings.Join(known, ", "))
-		case seen[k.Value]:
-			p.errf(k, full, "appears twice")
-		default:
-			seen[k.Value] = true
-			f(v, full)
-		}
-	}
-}
-
-func (p *settingsParser) strings(n *yaml.Node, key string) []string {
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		p.errf(n, key, "must be a list of strings")
-		return nil
-	}
-	out := make([]string, 0, len(n.Content))
-	for i, item := range n.Content {
-		if item.Kind != yaml.ScalarNode || item.Tag != "!!str" {
-			p.errf(item, fmt.Sprintf("%s[%d]", key, i), "must be a string")
-			continue
-		}
-		out = append(out, item.Value)
-	}
-	return out
-}
-
-func (p *settingsParser) str(n *yaml.Node, key string) string {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		p.errf(n, key, "must be a string")
-		return ""
-	}
-	return n.Value
-}
-
-func (p *settingsParser) int(n *yaml.Node, key string) int {
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-		p.errf(n, key, "must be a whole number")
-		return 0
-	}
-	v, err := strconv.Atoi(n.Value)
-	if err != nil {
-		p.errf(n, key, "must be a whole number")
-	}
-	return v
-}
+// settingsParser reads the settings' scan sections through the project's
+// one strict YAML walker.
+type settingsParser struct{ *strictyaml.Walker }
 
 // size reads a byte count: a number, or a number with B, KiB, MiB or GiB.
 func (p *settingsParser) size(n *yaml.Node, key string) int {
 	if n.Kind != yaml.ScalarNode {
-		p.errf(n, key, "must be a size such as 1048576 or 1MiB")
+		p.Errf(n, key, "must be a size such as 1048576 or 1MiB")
 		return DefaultMaxFileBytes
 	}
 	s := strings.TrimSpace(n.Value)
@@ -232,37 +144,37 @@ func (p *settingsParser) size(n *yaml.Node, key string) int {
 	}
 	v, err := strconv.Atoi(s)
 	if err != nil || v <= 0 {
-		p.errf(n, key, "must be a positive size such as 1048576 or 1MiB, not %q", n.Value)
+		p.Errf(n, key, "must be a positive size such as 1048576 or 1MiB, not %q", n.Value)
 		return DefaultMaxFileBytes
 	}
 	return v * mult
 }
 
 func (p *settingsParser) globs(n *yaml.Node, key string) []string {
-	list := p.strings(n, key)
+	list := p.Strings(n, key)
 	for i, g := range list {
 		if g == "" || !doublestar.ValidatePattern(g) {
-			p.errf(n.Content[i], fmt.Sprintf("%s[%d]", key, i), "invalid glob %q", g)
+			p.Errf(n.Content[i], fmt.Sprintf("%s[%d]", key, i), "invalid glob %q", g)
 		}
 	}
 	return list
 }
 
 func (p *settingsParser) detectorNames(n *yaml.Node, key string) []string {
-	list := p.strings(n, key)
+	list := p.Strings(n, key)
 	for i, name := range list {
 		if strings.TrimSpace(name) == "" {
-			p.errf(n.Content[i], fmt.Sprintf("%s[%d]", key, i), "empty detector name")
+			p.Errf(n.Content[i], fmt.Sprintf("%s[%d]", key, i), "empty detector name")
 		}
 	}
 	return list
 }
 
 func (p *settingsParser) findingIDs(n *yaml.Node, key string) []string {
-	list := p.strings(n, key)
+	list := p.Strings(n, key)
 	for i, id := range list {
 		if !findingIDPat.MatchString(id) {
-			p.errf(n.Content[i], fmt.Sprintf("%s[%d]", key, i), "%q is not a finding id (pv_ followed by 20 hex digits, as reported by pushvault scan)", id)
+			p.Errf(n.Content[i], fmt.Sprintf("%s[%d]", key, i), "%q is not a finding id (pv_ followed by 20 hex digits, as reported by pushvault scan)", id)
 		}
 	}
 	return list
@@ -272,7 +184,7 @@ var detectorNamePat = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
 
 func (p *settingsParser) customDetectors(n *yaml.Node, key string) []*CustomDetector {
 	if n.Kind != yaml.SequenceNode {
-		p.errf(n, key, "must be a list of detectors (name, regex, keywords)")
+		p.Errf(n, key, "must be a list of detectors (name, regex, keywords)")
 		return nil
 	}
 	var out []*CustomDetector
@@ -282,40 +194,40 @@ func (p *settingsParser) customDetectors(n *yaml.Node, key string) []*CustomDete
 		d := &CustomDetector{}
 		var pattern string
 		var patNode *yaml.Node
-		p.mapping(item, ikey, map[string]func(*yaml.Node, string){
-			"name":        func(n *yaml.Node, key string) { d.name = p.str(n, key) },
-			"regex":       func(n *yaml.Node, key string) { pattern, patNode = p.str(n, key), n },
-			"keywords":    func(n *yaml.Node, key string) { d.keywords = p.strings(n, key) },
-			"description": func(n *yaml.Node, key string) { d.description = p.str(n, key) },
+		p.Mapping(item, ikey, map[string]func(*yaml.Node, string){
+			"name":        func(n *yaml.Node, key string) { d.name = p.Str(n, key) },
+			"regex":       func(n *yaml.Node, key string) { pattern, patNode = p.Str(n, key), n },
+			"keywords":    func(n *yaml.Node, key string) { d.keywords = p.Strings(n, key) },
+			"description": func(n *yaml.Node, key string) { d.description = p.Str(n, key) },
 		})
 		if item.Kind != yaml.MappingNode {
 			continue
 		}
 		switch {
 		case d.name == "":
-			p.errf(item, ikey+".name", "required")
+			p.Errf(item, ikey+".name", "required")
 		case !detectorNamePat.MatchString(d.name):
-			p.errf(item, ikey+".name", "%q: use letters, digits, '_', '-' or '.', starting with a letter", d.name)
+			p.Errf(item, ikey+".name", "%q: use letters, digits, '_', '-' or '.', starting with a letter", d.name)
 		case names[strings.ToLower(d.name)]:
-			p.errf(item, ikey+".name", "%q is declared twice", d.name)
+			p.Errf(item, ikey+".name", "%q is declared twice", d.name)
 		}
 		names[strings.ToLower(d.name)] = true
 		if patNode == nil {
-			p.errf(item, ikey+".regex", "required")
+			p.Errf(item, ikey+".regex", "required")
 			continue
 		}
 		re, err := regexp.Compile(pattern)
 		if err != nil {
-			p.errf(patNode, ikey+".regex", "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+			p.Errf(patNode, ikey+".regex", "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 			continue
 		}
 		if re.MatchString("") {
-			p.errf(patNode, ikey+".regex", "matches the empty string, so it would match everywhere")
+			p.Errf(patNode, ikey+".regex", "matches the empty string, so it would match everywhere")
 			continue
 		}
 		for j, k := range d.keywords {
 			if strings.TrimSpace(k) == "" {
-				p.errf(item, fmt.Sprintf("%s.keywords[%d]", ikey, j), "empty keyword")
+				p.Errf(item, fmt.Sprintf("%s.keywords[%d]", ikey, j), "empty keyword")
 			}
 		}
 		d.re = re

@@ -3,12 +3,12 @@ package rotate
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
+
+	"github.com/pushvault/pushvault/internal/strictyaml"
 )
 
 // Rotator names, as settings list them.
@@ -160,169 +160,89 @@ func known(n string) bool {
 // file in messages.
 func ParseSettings(file string, n *yaml.Node) (Settings, error) {
 	var s Settings
-	p := &parser{file: file}
-	p.mapping(n, "rotation", map[string]func(*yaml.Node, string){
+	p := &parser{strictyaml.New(file)}
+	p.Mapping(n, "rotation", map[string]func(*yaml.Node, string){
 		"enabled": func(n *yaml.Node, key string) {
-			s.Enabled = p.strings(n, key)
+			s.Enabled = p.Strings(n, key)
 			if s.Enabled == nil {
 				s.Enabled = []string{}
 			}
 			for i, name := range s.Enabled {
 				if !known(name) {
-					p.errf(n.Content[i], fmt.Sprintf("%s[%d]", key, i), "%q is not one of %s", name, strings.Join(allNames, ", "))
+					p.Errf(n.Content[i], fmt.Sprintf("%s[%d]", key, i), "%q is not one of %s", name, strings.Join(allNames, ", "))
 				}
 			}
 		},
 		"destroy_exposed": func(n *yaml.Node, key string) {
-			if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
-				p.errf(n, key, "must be true or false")
-				return
-			}
-			b := n.Value == "true"
+			b := p.Bool(n, key)
 			s.DestroyExposed = &b
 		},
 		"approval": func(n *yaml.Node, key string) {
-			s.Approval = p.str(n, key)
+			s.Approval = p.Str(n, key)
 			if s.Approval != ApprovalAuto && s.Approval != ApprovalRequired {
-				p.errf(n, key, "%q is not one of auto, required", s.Approval)
+				p.Errf(n, key, "%q is not one of auto, required", s.Approval)
 			}
 		},
 		"databases": func(n *yaml.Node, key string) {
-			p.list(n, key, func(item *yaml.Node, ikey string) {
+			p.List(n, key, func(item *yaml.Node, ikey string) {
 				var d Database
-				p.mapping(item, ikey, map[string]func(*yaml.Node, string){
+				p.Mapping(item, ikey, map[string]func(*yaml.Node, string){
 					"match": func(n *yaml.Node, key string) {
-						p.mapping(n, key, map[string]func(*yaml.Node, string){
-							"host":     func(n *yaml.Node, key string) { d.Match.Host = p.glob(n, key) },
-							"port":     func(n *yaml.Node, key string) { d.Match.Port = p.glob(n, key) },
-							"database": func(n *yaml.Node, key string) { d.Match.Database = p.glob(n, key) },
+						p.Mapping(n, key, map[string]func(*yaml.Node, string){
+							"host":     func(n *yaml.Node, key string) { d.Match.Host = p.Glob(n, key) },
+							"port":     func(n *yaml.Node, key string) { d.Match.Port = p.Glob(n, key) },
+							"database": func(n *yaml.Node, key string) { d.Match.Database = p.Glob(n, key) },
 						})
 					},
-					"vault_connection": func(n *yaml.Node, key string) { d.Connection = p.str(n, key) },
-					"vault_mount":      func(n *yaml.Node, key string) { d.Mount = p.str(n, key) },
-					"rotation_period":  func(n *yaml.Node, key string) { d.RotationPeriod = p.str(n, key) },
+					"vault_connection": func(n *yaml.Node, key string) { d.Connection = p.Str(n, key) },
+					"vault_mount":      func(n *yaml.Node, key string) { d.Mount = p.Str(n, key) },
+					"rotation_period":  func(n *yaml.Node, key string) { d.RotationPeriod = p.Str(n, key) },
 				})
 				if item.Kind == yaml.MappingNode && d.Connection == "" {
-					p.errf(item, ikey+".vault_connection", "required")
+					p.Errf(item, ikey+".vault_connection", "required")
 				}
 				s.Databases = append(s.Databases, d)
 			})
 		},
 		"pki": func(n *yaml.Node, key string) {
-			p.list(n, key, func(item *yaml.Node, ikey string) {
+			p.List(n, key, func(item *yaml.Node, ikey string) {
 				var k PKIMount
-				p.mapping(item, ikey, map[string]func(*yaml.Node, string){
-					"mount": func(n *yaml.Node, key string) { k.Mount = p.str(n, key) },
-					"role":  func(n *yaml.Node, key string) { k.Role = p.str(n, key) },
+				p.Mapping(item, ikey, map[string]func(*yaml.Node, string){
+					"mount": func(n *yaml.Node, key string) { k.Mount = p.Str(n, key) },
+					"role":  func(n *yaml.Node, key string) { k.Role = p.Str(n, key) },
 				})
 				if item.Kind == yaml.MappingNode && (k.Mount == "" || k.Role == "") {
-					p.errf(item, ikey, "mount and role are required")
+					p.Errf(item, ikey, "mount and role are required")
 				}
 				s.PKI = append(s.PKI, k)
 			})
 		},
 		"owned": func(n *yaml.Node, key string) {
-			p.list(n, key, func(item *yaml.Node, ikey string) {
+			p.List(n, key, func(item *yaml.Node, ikey string) {
 				var o OwnedSecret
-				p.mapping(item, ikey, map[string]func(*yaml.Node, string){
-					"path": func(n *yaml.Node, key string) { o.Path = p.glob(n, key) },
-					"name": func(n *yaml.Node, key string) { o.Name = p.str(n, key) },
+				p.Mapping(item, ikey, map[string]func(*yaml.Node, string){
+					"path": func(n *yaml.Node, key string) { o.Path = p.Glob(n, key) },
+					"name": func(n *yaml.Node, key string) { o.Name = p.Str(n, key) },
 					"shape": func(n *yaml.Node, key string) {
-						o.Shape = p.str(n, key)
+						o.Shape = p.Str(n, key)
 						if _, err := parseShape(o.Shape); err != nil {
-							p.errf(n, key, "%v", err)
+							p.Errf(n, key, "%v", err)
 						}
 					},
 				})
 				if item.Kind == yaml.MappingNode && o.Path == "" && o.Name == "" {
-					p.errf(item, ikey, "path or name is required")
+					p.Errf(item, ikey, "path or name is required")
 				}
 				s.Owned = append(s.Owned, o)
 			})
 		},
 	})
-	if len(p.errs) > 0 {
-		return Settings{}, errors.Join(p.errs...)
+	if err := p.Err(); err != nil {
+		return Settings{}, err
 	}
 	return s, nil
 }
 
-type parser struct {
-	file string
-	errs []error
-}
-
-func (p *parser) errf(n *yaml.Node, key, format string, args ...any) {
-	where := p.file
-	if n != nil && n.Line > 0 {
-		where += ":" + strconv.Itoa(n.Line)
-	}
-	p.errs = append(p.errs, fmt.Errorf("%s: %s: %s", where, key, fmt.Sprintf(format, args...)))
-}
-
-func (p *parser) mapping(n *yaml.Node, key string, fields map[string]func(*yaml.Node, string)) {
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return
-	}
-	if n.Kind != yaml.MappingNode {
-		p.errf(n, key, "must be a mapping of keys to values")
-		return
-	}
-	names := make([]string, 0, len(fields))
-	for k := range fields {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		full := key + "." + k.Value
-		f, ok := fields[k.Value]
-		switch {
-		case !ok:
-			p.errf(k, full, "unknown key (known keys here: %s)", strings.Join(names, ", "))
-		case seen[k.Value]:
-			p.errf(k, full, "appears twice")
-		default:
-			seen[k.Value] = true
-			f(v, full)
-		}
-	}
-}
-
-func (p *parser) list(n *yaml.Node, key string, item func(*yaml.Node, string)) {
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return
-	}
-	if n.Kind != yaml.SequenceNode {
-		p.errf(n, key, "must be a list")
-		return
-	}
-	for i, it := range n.Content {
-		item(it, fmt.Sprintf("%s[%d]", key, i))
-	}
-}
-
-func (p *parser) strings(n *yaml.Node, key string) []string {
-	var out []string
-	p.list(n, key, func(item *yaml.Node, ikey string) {
-		out = append(out, p.str(item, ikey))
-	})
-	return out
-}
-
-func (p *parser) str(n *yaml.Node, key string) string {
-	if n.Kind != yaml.ScalarNode || (n.Tag != "!!str" && n.Tag != "!!int") {
-		p.errf(n, key, "must be a string")
-		return ""
-	}
-	return n.Value
-}
-
-func (p *parser) glob(n *yaml.Node, key string) string {
-	g := p.str(n, key)
-	if g != "" && !doublestar.ValidatePattern(g) {
-		p.errf(n, key, "invalid glob %q", g)
-	}
-	return g
-}
+// parser reads the rotation section through the project's one strict YAML
+// walker.
+type parser struct{ *strictyaml.Walker }
