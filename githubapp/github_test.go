@@ -190,7 +190,7 @@ func TestLoadSettingsFallsBackToTheOrg(t *testing.T) {
 				}
 			}
 			sha := head(t, gh, "acme", "shop", "main")
-			got, err := githubapp.LoadSettings(ctx, gh, "acme", "shop", sha)
+			got, err := githubapp.LoadSettings(ctx, gh, "acme", "shop", sha, ".github/pushvault.yml")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,7 +203,7 @@ func TestLoadSettingsFallsBackToTheOrg(t *testing.T) {
 		srv, gh := standIn(t, map[string]string{"README.md": "shop\n"})
 		sha := head(t, gh, "acme", "shop", "main")
 		srv.Fault(githubtest.Fault{Operation: "repos/get-content", Kind: githubtest.ServerError, Status: 502, Count: 1})
-		if _, err := githubapp.LoadSettings(ctx, gh, "acme", "shop", sha); err == nil || !strings.Contains(err.Error(), "502") {
+		if _, err := githubapp.LoadSettings(ctx, gh, "acme", "shop", sha, ".github/pushvault.yml"); err == nil || !strings.Contains(err.Error(), "502") {
 			t.Errorf("LoadSettings with GitHub failing = %v, want the 502", err)
 		}
 	})

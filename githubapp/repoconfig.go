@@ -9,22 +9,19 @@ import (
 	"github.com/google/go-github/v60/github"
 )
 
-// SettingsPath is where a repository keeps its pushvault settings.
-const SettingsPath = ".github/pushvault.yml"
-
 // Settings is a settings file as found on GitHub.
 type Settings struct {
 	Data   []byte // nil when neither the repository nor the organisation has one
 	Source string // "owner/repo@sha:.github/pushvault.yml", for messages
 }
 
-// LoadSettings reads .github/pushvault.yml at sha in owner/repo, falling
-// back to the default branch of the owner's ".github" repository. Neither
-// existing is not an error: Data is nil and server defaults apply.
-func LoadSettings(ctx context.Context, gh *github.Client, owner, repo, sha string) (Settings, error) {
-	data, err := fileAt(ctx, gh, owner, repo, sha, SettingsPath)
+// LoadSettings reads the settings file at path at sha in owner/repo,
+// falling back to the default branch of the owner's ".github" repository.
+// Neither existing is not an error: Data is nil and server defaults apply.
+func LoadSettings(ctx context.Context, gh *github.Client, owner, repo, sha, path string) (Settings, error) {
+	data, err := fileAt(ctx, gh, owner, repo, sha, path)
 	if err == nil {
-		return Settings{Data: data, Source: fmt.Sprintf("%s/%s@%s:%s", owner, repo, short(sha), SettingsPath)}, nil
+		return Settings{Data: data, Source: fmt.Sprintf("%s/%s@%s:%s", owner, repo, short(sha), path)}, nil
 	}
 	if !errors.Is(err, errNotFound) {
 		return Settings{}, err
@@ -32,9 +29,9 @@ func LoadSettings(ctx context.Context, gh *github.Client, owner, repo, sha strin
 	if repo == ".github" {
 		return Settings{}, nil
 	}
-	data, err = fileAt(ctx, gh, owner, ".github", "", SettingsPath)
+	data, err = fileAt(ctx, gh, owner, ".github", "", path)
 	if err == nil {
-		return Settings{Data: data, Source: fmt.Sprintf("%s/.github:%s", owner, SettingsPath)}, nil
+		return Settings{Data: data, Source: fmt.Sprintf("%s/.github:%s", owner, path)}, nil
 	}
 	if errors.Is(err, errNotFound) {
 		return Settings{}, nil

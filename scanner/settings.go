@@ -13,9 +13,6 @@ import (
 	"github.com/pushvault/pushvault/internal/strictyaml"
 )
 
-// SettingsPath is where a repository keeps its pushvault settings.
-const SettingsPath = ".github/pushvault.yml"
-
 // DefaultMaxFileBytes is how much a single file may add in one commit before
 // it is skipped (and counted) rather than scanned.
 const DefaultMaxFileBytes = 10 << 20
@@ -52,7 +49,9 @@ var findingIDPat = regexp.MustCompile(`^pv_[0-9a-f]{20}$`)
 
 // ParseSettings decodes a settings file strictly: unknown keys, wrong types,
 // invalid regexes and globs are errors, all of them reported at once, each
-// with the file, line and key. name is the file's name for messages.
+// with the file, line and key. name is the file's name for messages. On
+// problems the settings read so far come back with the error (nil only when
+// data is not YAML), so app/policy can check the rotation section too.
 func ParseSettings(name string, data []byte) (*Settings, error) {
 	s := &Settings{MaxFileBytes: DefaultMaxFileBytes}
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -62,7 +61,7 @@ func ParseSettings(name string, data []byte) (*Settings, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	p := &settingsParser{strictyaml.New(name)}
+	p := &settingsParser{Walker: strictyaml.New(name), name: name}
 	var allowNode *yaml.Node
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -90,7 +89,7 @@ func ParseSettings(name string, data []byte) (*Settings, error) {
 				"style": func(n *yaml.Node, key string) {
 					s.FixStyle = p.Str(n, key)
 					switch s.FixStyle {
-					case "vault", "vals", "env":
+					case "", "vault", "vals", "env":
 					default:
 						p.Errf(n, key, "%q is not one of vault, vals, env", s.FixStyle)
 					}
@@ -115,15 +114,17 @@ func ParseSettings(name string, data []byte) (*Settings, error) {
 			}
 		}
 	}
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	// The partial settings come back with the error, so the caller can
+	// check the sections it owns (rotation) and report every problem.
+	return s, p.Err()
 }
 
 // settingsParser reads the settings' scan sections through the project's
 // one strict YAML walker.
-type settingsParser struct{ *strictyaml.Walker }
+type settingsParser struct {
+	*strictyaml.Walker
+	name string // the settings file, for custom detectors' descriptions
+}
 
 // size reads a byte count: a number, or a number with B, KiB, MiB or GiB.
 func (p *settingsParser) size(n *yaml.Node, key string) int {
@@ -232,7 +233,7 @@ func (p *settingsParser) customDetectors(n *yaml.Node, key string) []*CustomDete
 		}
 		d.re = re
 		if d.description == "" {
-			d.description = "Custom detector " + d.name + " declared in " + SettingsPath
+			d.description = "Custom detector " + d.name + " declared in " + p.name
 		}
 		out = append(out, d)
 	}

@@ -22,7 +22,6 @@ import (
 	"github.com/pushvault/pushvault/internal/gitcli"
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/evidence"
-	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
@@ -186,15 +185,12 @@ func (pp *Push) Run(ctx context.Context, p Pushed) error {
 // an Outcome (possibly partial) for the check run.
 func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Client, p Pushed, branch string) (*githubapp.Outcome, error) {
 	o := &githubapp.Outcome{Owner: p.Owner, Repo: p.Repo, Branch: branch, HeadSHA: p.After}
-	cfg, err := githubapp.LoadSettings(ctx, gh, p.Owner, p.Repo, p.After)
+	settings, err := policy.FromGitHub(ctx, gh, p.Owner, p.Repo, p.After)
+	if errors.Is(err, policy.ErrInvalid) {
+		return o, &queue.PermanentError{Err: err}
+	}
 	if err != nil {
 		return o, err
-	}
-	settings := &scanner.Settings{MaxFileBytes: scanner.DefaultMaxFileBytes}
-	if cfg.Data != nil {
-		if settings, err = scanner.ParseSettings(cfg.Source, cfg.Data); err != nil {
-			return o, &queue.PermanentError{Err: fmt.Errorf("invalid settings: %w", err)}
-		}
 	}
 	tr, err := pp.github.Transport(p.InstallationID)
 	if err != nil {
@@ -219,7 +215,7 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 		return o, nil
 	}
 	target := pushTarget(ctx, dir, p, branch)
-	sc := scanner.New(scanner.WithSettings(settings), scanner.WithLogger(log),
+	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log),
 		scanner.WithFingerprinter(pp.vault.Transit.Fingerprinter(vault.FingerprintKey)))
 	started := time.Now()
 	res, err := sc.Scan(ctx, dir, target)
@@ -246,20 +242,16 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 	if p.ApprovedBy != "" {
 		actor = "pushvault (rotation approved by " + p.ApprovedBy + ")"
 	}
-	rs, err := policy.Rotation(settings, cfg.Source)
-	if err != nil {
-		return o, &queue.PermanentError{Err: fmt.Errorf("invalid settings: %w", err)}
-	}
 	ropts := []rotate.Option{rotate.WithLogger(log)}
 	if pp.revoker != nil {
 		ropts = append(ropts, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(pp.revoker, pp.revoker)))
 	}
 	run, err := remediator.NewPipeline(pp.vault.Store, pp.ledger).Run(ctx, remediator.Job{
-		Owner: p.Owner, Repo: p.Repo, Findings: res.Findings, Style: rewrite.Style(settings.FixStyle), Actor: actor,
+		Owner: p.Owner, Repo: p.Repo, Findings: res.Findings, Style: settings.Style, Actor: actor,
 		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
 			return gitcli.ReadAt(ctx, dir, p.After, path)
 		},
-		Rotator:  rotate.NewRunner(pp.vault.Client, pp.rotation(rs), remediator.RotationRecorder(pp.ledger, actor), ropts...),
+		Rotator:  rotate.NewRunner(pp.vault.Client, pp.rotation(settings.Rotation), remediator.RotationRecorder(pp.ledger, actor), ropts...),
 		Approved: p.ApprovedBy != "",
 		Fix: mirrorFix{commit: gitcli.Branch{Dir: dir, Parent: p.After, Branch: remediator.FixBranch(p.After)},
 			mirrors: pp.mirrors, cloneURL: p.CloneURL, token: token},

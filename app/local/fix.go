@@ -13,7 +13,6 @@ import (
 	"github.com/pushvault/pushvault/app/policy"
 	"github.com/pushvault/pushvault/internal/gitcli"
 	"github.com/pushvault/pushvault/remediator"
-	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
@@ -41,11 +40,7 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 	if err != nil {
 		return nil, err
 	}
-	settings, source, err := loadSettings(ctx, opts.Dir, opts.SettingsFile)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := policy.Rotation(settings, source)
+	settings, err := policy.Local(ctx, opts.Dir, opts.SettingsFile)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +52,7 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 	if err != nil {
 		return nil, err
 	}
-	sc := scanner.New(scanner.WithSettings(settings), scanner.WithVerify(opts.Verify),
+	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithVerify(opts.Verify),
 		scanner.WithFingerprinter(vs.Transit.Fingerprinter(vault.FingerprintKey)), scanner.WithLogger(log))
 	res, err := sc.Scan(ctx, opts.Dir, opts.Target)
 	if err != nil {
@@ -74,11 +69,11 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 	fr := &FixResult{Scan: res, Head: head}
 	actor := "pushvault (local: " + gitUser(ctx, opts.Dir) + ")"
 	out2, rotErr := remediator.NewPipeline(vs.Store, led).Run(ctx, remediator.Job{
-		Owner: owner, Repo: repo, Findings: res.Findings, Style: rewrite.Style(settings.FixStyle), Actor: actor,
+		Owner: owner, Repo: repo, Findings: res.Findings, Style: settings.Style, Actor: actor,
 		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
 			return gitcli.ReadAt(ctx, opts.Dir, head, path)
 		},
-		Rotator:  rotate.NewRunner(vs.Client, rs, remediator.RotationRecorder(led, actor), rotate.WithLogger(log)),
+		Rotator:  rotate.NewRunner(vs.Client, settings.Rotation, remediator.RotationRecorder(led, actor), rotate.WithLogger(log)),
 		Approved: opts.ApproveRotation,
 		Fix:      gitcli.Branch{Dir: opts.Dir, Parent: head, Branch: remediator.FixBranch(head)},
 	})

@@ -279,7 +279,7 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 			scanned++
 			continue
 		}
-		settings, err := hookSettings(ctx, o.Dir, u.New)
+		settings, err := policy.AtCommit(ctx, o.Dir, u.New)
 		if timedOut(err) {
 			outOfTime = true
 			break
@@ -290,7 +290,7 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 		// The hook's own environment (GIT_QUARANTINE_PATH,
 		// GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES) reaches git
 		// as inherited; nothing to add.
-		res, err := scanner.New(scanner.WithSettings(settings), scanner.WithLogger(log)).ScanEnv(ctx, o.Dir, nil, target)
+		res, err := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log)).ScanEnv(ctx, o.Dir, nil, target)
 		if timedOut(err) {
 			outOfTime = true
 			break
@@ -308,7 +308,7 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 			}
 			seen[f.ID] = true
 			rs.findings = append(rs.findings, f)
-			found = append(found, hookFinding{ref: u.Ref, finding: f, style: policy.Style(settings)})
+			found = append(found, hookFinding{ref: u.Ref, finding: f, style: settings.Style})
 		}
 		if len(rs.findings) > 0 {
 			leaky = append(leaky, rs)
@@ -335,7 +335,7 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 type refScan struct {
 	update   RefUpdate
 	target   scanner.Target
-	settings *scanner.Settings
+	settings *policy.Settings
 	findings []*scanner.Finding
 }
 
@@ -365,7 +365,7 @@ func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, leaky [
 	byID := map[string]*remediator.Vaulted{}
 	ok := true
 	for _, rs := range leaky {
-		sc := scanner.New(scanner.WithSettings(rs.settings), scanner.WithLogger(log),
+		sc := scanner.New(scanner.WithSettings(rs.settings.Scan), scanner.WithLogger(log),
 			scanner.WithFingerprinter(vs.Transit.Fingerprinter(vault.FingerprintKey)))
 		res, err := sc.ScanEnv(ctx, o.Dir, nil, rs.target)
 		if err != nil {
@@ -385,7 +385,7 @@ func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, leaky [
 		}
 		commit := rs.update.New
 		run, err := pipeline.Run(ctx, remediator.Job{
-			Owner: owner, Repo: repo, Findings: todo, Style: policy.Style(rs.settings), Actor: actor,
+			Owner: owner, Repo: repo, Findings: todo, Style: rs.settings.Style, Actor: actor,
 			Read: func(ctx context.Context, path string) ([]byte, bool, error) {
 				return gitcli.ReadAt(ctx, o.Dir, commit, path)
 			},
@@ -467,22 +467,6 @@ func skipReason(opts []string) (string, bool) {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// hookSettings reads .github/pushvault.yml from the pushed commit; without
-// one, the defaults.
-func hookSettings(ctx context.Context, dir, commit string) (*scanner.Settings, error) {
-	data, ok, err := scanner.ReadFileAt(ctx, dir, commit, scanner.SettingsPath)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		return &scanner.Settings{MaxFileBytes: scanner.DefaultMaxFileBytes}, nil
-	}
-	return scanner.ParseSettings(short(commit)+":"+scanner.SettingsPath, data)
 }
 
 func short(id string) string {

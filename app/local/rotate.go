@@ -77,13 +77,11 @@ func MarkRotated(ctx context.Context, opts MarkRotatedOptions, vcfg vault.Config
 	}
 	var rs rotate.Settings
 	if opts.SettingsFile != "" || opts.Dir != "" {
-		settings, source, err := loadSettings(ctx, opts.Dir, opts.SettingsFile)
+		settings, err := policy.Local(ctx, opts.Dir, opts.SettingsFile)
 		if err != nil {
 			return err
 		}
-		if rs, err = policy.Rotation(settings, source); err != nil {
-			return err
-		}
+		rs = settings.Rotation
 	}
 	vs, err := openVault(ctx, vcfg)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/pushvault/pushvault/app/policy"
 	"github.com/pushvault/pushvault/scanner"
 	"github.com/pushvault/pushvault/scanner/report"
 )
@@ -41,16 +42,16 @@ func Scan(ctx context.Context, log *slog.Logger, opts ScanOptions, out io.Writer
 	if err != nil {
 		return nil, err
 	}
-	settings, source, err := loadSettings(ctx, opts.Dir, opts.SettingsFile)
+	settings, err := policy.Local(ctx, opts.Dir, opts.SettingsFile)
 	if err != nil {
 		return nil, err
 	}
-	if source != "" {
-		log.DebugContext(ctx, "settings loaded", slog.String("source", source),
-			slog.Int("custom_detectors", len(settings.Detectors)),
-			slog.Int("allow_paths", len(settings.Allowlist.Paths)),
-			slog.Int("allow_detectors", len(settings.Allowlist.Detectors)),
-			slog.Int("allow_findings", len(settings.Allowlist.Findings)))
+	if settings.Source != "" {
+		log.DebugContext(ctx, "settings loaded", slog.String("source", settings.Source),
+			slog.Int("custom_detectors", len(settings.Scan.Detectors)),
+			slog.Int("allow_paths", len(settings.Scan.Allowlist.Paths)),
+			slog.Int("allow_detectors", len(settings.Scan.Allowlist.Detectors)),
+			slog.Int("allow_findings", len(settings.Scan.Allowlist.Findings)))
 	}
 	keyPath := filepath.Join(DataDir(), "fingerprint.key")
 	fp, err := scanner.LoadOrCreateLocalKey(keyPath)
@@ -58,7 +59,7 @@ func Scan(ctx context.Context, log *slog.Logger, opts ScanOptions, out io.Writer
 		return nil, err
 	}
 	sc := scanner.New(
-		scanner.WithSettings(settings),
+		scanner.WithSettings(settings.Scan),
 		scanner.WithVerify(opts.Verify),
 		scanner.WithFingerprinter(fp),
 		scanner.WithLogger(log),
@@ -91,32 +92,6 @@ func reportWriter(format, version string) (func(io.Writer, *scanner.Result) erro
 		return func(w io.Writer, r *scanner.Result) error { return report.WriteSARIF(w, r, version) }, nil
 	}
 	return nil, fmt.Errorf("%w: unknown format %q (want text, json or sarif)", ErrUsage, format)
-}
-
-// loadSettings reads the settings file given on the command line, else the
-// repository's .github/pushvault.yml from its working tree, else from HEAD.
-func loadSettings(ctx context.Context, dir, file string) (*scanner.Settings, string, error) {
-	if file != "" {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, "", fmt.Errorf("config: %w", err)
-		}
-		s, err := scanner.ParseSettings(file, data)
-		return s, file, err
-	}
-	wt := filepath.Join(dir, filepath.FromSlash(scanner.SettingsPath))
-	if data, err := os.ReadFile(wt); err == nil {
-		s, err := scanner.ParseSettings(scanner.SettingsPath, data)
-		return s, wt, err
-	}
-	data, ok, err := scanner.ReadFileAt(ctx, dir, "HEAD", scanner.SettingsPath)
-	if err != nil || !ok {
-		// No HEAD yet or no settings file: defaults. A repository that is not
-		// one at all is reported by the scan itself.
-		return &scanner.Settings{MaxFileBytes: scanner.DefaultMaxFileBytes}, "", nil
-	}
-	s, err := scanner.ParseSettings("HEAD:"+scanner.SettingsPath, data)
-	return s, "HEAD:" + scanner.SettingsPath, err
 }
 
 // DataDir is where pushvault keeps local state: $PUSHVAULT_DATA_DIR, else
