@@ -87,6 +87,16 @@ func (r *Repo) Write(files map[string]string) {
 	}
 }
 
+// Move renames a file in the work tree and the index (git mv), making the
+// destination's directories; the next Commit records the rename.
+func (r *Repo) Move(from, to string) {
+	r.t.Helper()
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(r.Dir, filepath.FromSlash(to))), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	r.Git("mv", from, to)
+}
+
 // Commit writes files, stages everything and commits as author ("Name
 // <email>"; empty for the default), with a deterministic date. It returns
 // the new commit's id.
