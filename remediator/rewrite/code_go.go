@@ -206,11 +206,11 @@ func goConstsToVars(content []byte, reps []Replacement) ([]byte, *codeRefusal) {
 		}
 	}
 
-	var edits []codeEdit
+	var edits []edit
 	for _, d := range decls {
 		specs := byDecl[d]
 		if len(specs) == len(d.Specs) {
-			edits = append(edits, codeEdit{off(d.TokPos), off(d.TokPos) + len("const"), "var"})
+			edits = append(edits, edit{off(d.TokPos), off(d.TokPos) + len("const"), "var"})
 			continue
 		}
 		var moved []string
@@ -237,14 +237,14 @@ func goConstsToVars(content []byte, reps []Replacement) ([]byte, *codeRefusal) {
 				return nil, refuse(cs.occ.rep, cs.occ.line,
 					"the Go constant holding the secret shares its line with other code, so it can't be moved into a var declaration")
 			}
-			edits = append(edits, codeEdit{ls, le, ""})
+			edits = append(edits, edit{ls, le, ""})
 			sp := off(cs.spec.Pos())
 			moved = append(moved, string(content[a:sp])+"var "+string(content[sp:b]))
 		}
 		end := off(d.End())
-		edits = append(edits, codeEdit{end, end, "\n\n" + strings.Join(moved, "\n\n")})
+		edits = append(edits, edit{end, end, "\n\n" + strings.Join(moved, "\n\n")})
 	}
-	out, err := applyCodeEdits(content, edits)
+	out, _, err := applyEdits(content, edits)
 	if err != nil {
 		return nil, refuse(0, 0, "the Go constants holding the secret could not be turned into variables")
 	}
@@ -283,18 +283,18 @@ func goReplace(path string, content []byte, reps []Replacement) ([]byte, *codeRe
 		}
 		segs[i] = append(segs[i], codeSeg{start: o.start, end: o.end, rep: o.rep, line: o.line, env: reps[o.rep].EnvName})
 	}
-	var edits []codeEdit
+	var edits []edit
 	for _, i := range order {
 		text, r := goLitText(content, fset, lits[i], segs[i], osName)
 		if r != nil {
 			return nil, r
 		}
-		edits = append(edits, codeEdit{lits[i].start, lits[i].end, text})
+		edits = append(edits, edit{lits[i].start, lits[i].end, text})
 	}
 	if needImport {
 		edits = append(edits, goImportEdit(fset, f, content))
 	}
-	out, err := applyCodeEdits(content, edits)
+	out, _, err := applyEdits(content, edits)
 	if err != nil {
 		return nil, refuse(0, 0, "the edits to the Go file overlap")
 	}
@@ -408,7 +408,7 @@ func goNeedsParens(parent ast.Node, lit *ast.BasicLit) bool {
 // as a group of its own), by turning a single `import "x"` into a block, or
 // as a new import declaration after the package clause. gofmt then sorts
 // the group.
-func goImportEdit(fset *token.FileSet, f *ast.File, content []byte) codeEdit {
+func goImportEdit(fset *token.FileSet, f *ast.File, content []byte) edit {
 	off := func(p token.Pos) int { return fset.Position(p).Offset }
 	var imports []*ast.GenDecl
 	for _, d := range f.Decls {
@@ -422,7 +422,7 @@ func goImportEdit(fset *token.FileSet, f *ast.File, content []byte) codeEdit {
 		}
 		if len(d.Specs) == 0 {
 			p := off(d.Lparen) + 1
-			return codeEdit{p, p, "\n\t\"os\"\n"}
+			return edit{p, p, "\n\t\"os\"\n"}
 		}
 		first := d.Specs[0].(*ast.ImportSpec)
 		pos := first.Pos()
@@ -434,9 +434,9 @@ func goImportEdit(fset *token.FileSet, f *ast.File, content []byte) codeEdit {
 			continue
 		}
 		if goStdImport(first) {
-			return codeEdit{ls, ls, "\t\"os\"\n"}
+			return edit{ls, ls, "\t\"os\"\n"}
 		}
-		return codeEdit{ls, ls, "\t\"os\"\n\n"}
+		return edit{ls, ls, "\t\"os\"\n\n"}
 	}
 	for _, d := range imports {
 		if d.Lparen.IsValid() || len(d.Specs) != 1 {
@@ -452,17 +452,17 @@ func goImportEdit(fset *token.FileSet, f *ast.File, content []byte) codeEdit {
 		} else {
 			text = "import (\n\t\"os\"\n\n\t" + text + "\n)"
 		}
-		return codeEdit{off(d.Pos()), off(d.End()), text}
+		return edit{off(d.Pos()), off(d.End()), text}
 	}
 	if n := len(imports); n > 0 {
 		p := lineEnd(content, off(imports[n-1].End()))
-		return codeEdit{p, p, "import \"os\"\n"}
+		return edit{p, p, "import \"os\"\n"}
 	}
 	p := lineEnd(content, off(f.Name.End()))
 	if p == len(content) && (p == 0 || content[p-1] != '\n') {
-		return codeEdit{p, p, "\n\nimport \"os\"\n"}
+		return edit{p, p, "\n\nimport \"os\"\n"}
 	}
-	return codeEdit{p, p, "\nimport \"os\"\n"}
+	return edit{p, p, "\nimport \"os\"\n"}
 }
 
 // goStdImport reports whether the import looks like the standard library
