@@ -11,23 +11,27 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/pushvault/pushvault/remediator/evidence"
 )
 
-// Ledger transitions a rotation records, beside the lifecycle's rotated and
-// rotation_manual.
+// The ledger transitions a rotation records, under the names they had
+// here before the ledger's vocabulary (remediator/evidence) was the only
+// one. New code uses the evidence constants.
 const (
-	TransitionStarted      = "rotation_started"
-	TransitionRotated      = "rotated"
-	TransitionVerifiedDead = "exposed_verified_dead"
-	TransitionDestroyed    = "exposed_destroyed"
-	TransitionFailed       = "rotation_failed"
-	TransitionManual       = "rotation_manual"
-	TransitionPending      = "rotation_pending"
-	TransitionMarked       = "marked_rotated"
+	TransitionStarted      = evidence.RotationStarted
+	TransitionRotated      = evidence.Rotated
+	TransitionVerifiedDead = evidence.ExposedVerifiedDead
+	TransitionDestroyed    = evidence.ExposedDestroyed
+	TransitionFailed       = evidence.RotationFailed
+	TransitionManual       = evidence.RotationManual
+	TransitionPending      = evidence.RotationPending
+	TransitionMarked       = evidence.MarkedRotated
 )
 
 // Event is one step of a rotation, for the ledger. It holds no secret.
 type Event struct {
+	// Transition is one of the ledger's transitions (remediator/evidence).
 	Transition string
 	Rotator    string
 	// Version is the KV version the step concerns: the new one for
@@ -122,7 +126,7 @@ func (r *Runner) Run(ctx context.Context, t Target) (Result, error) {
 			Refs: parseRefs(sec.md[mdRefs]), Attempt: atoi(sec.md[mdAttempts]), Already: true}, nil
 	}
 	name, rot, err := r.pick(ctx, t)
-	if prev := sec.md[mdRotator]; sec.md[mdState] == "rotating" || sec.md[mdState] == string(StateFailed) {
+	if prev := sec.md[mdRotator]; sec.md[mdState] == stateRotating || sec.md[mdState] == string(StateFailed) {
 		// A retry stays with the rotator that started: after a revocation
 		// the credential may no longer match anything.
 		if pr, ok := r.rotators[prev]; ok && r.settings.enabled(prev) {
@@ -140,14 +144,14 @@ func (r *Runner) Run(ctx context.Context, t Target) (Result, error) {
 		if err := r.setMetadata(ctx, t, &sec, map[string]string{mdState: string(StatePending), mdRotator: name}); err != nil {
 			return res, err
 		}
-		return res, r.rec.Record(ctx, t, Event{Transition: TransitionPending, Rotator: name, Attempt: atoi(sec.md[mdAttempts]),
+		return res, r.rec.Record(ctx, t, Event{Transition: evidence.RotationPending, Rotator: name, Attempt: atoi(sec.md[mdAttempts]),
 			Detail: map[string]string{"reason": res.Reason}})
 	}
 	attempt := atoi(sec.md[mdAttempts]) + 1
-	if err := r.setMetadata(ctx, t, &sec, map[string]string{mdState: "rotating", mdAttempts: strconv.Itoa(attempt), mdRotator: name, mdError: ""}); err != nil {
+	if err := r.setMetadata(ctx, t, &sec, map[string]string{mdState: stateRotating, mdAttempts: strconv.Itoa(attempt), mdRotator: name, mdError: ""}); err != nil {
 		return r.fail(ctx, t, &sec, name, attempt, "recording the start", err)
 	}
-	if err := r.rec.Record(ctx, t, Event{Transition: TransitionStarted, Rotator: name, Version: t.ExposedVersion, Attempt: attempt}); err != nil {
+	if err := r.rec.Record(ctx, t, Event{Transition: evidence.RotationStarted, Rotator: name, Version: t.ExposedVersion, Attempt: attempt}); err != nil {
 		return Result{State: StateFailed, Rotator: name, Attempt: attempt}, err
 	}
 	res := Result{Rotator: name, Attempt: attempt}
@@ -182,14 +186,14 @@ func (r *Runner) Run(ctx context.Context, t Target) (Result, error) {
 		if err := r.setMetadata(ctx, t, &sec, map[string]string{mdRotatedVersion: strconv.Itoa(res.NewVersion), mdSourceRotated: "true", mdRefs: formatRefs(ch.Refs)}); err != nil {
 			return r.fail(ctx, t, &sec, name, attempt, "recording the new version", err)
 		}
-		if err := r.rec.Record(ctx, t, Event{Transition: TransitionRotated, Rotator: name, Version: res.NewVersion, Attempt: attempt, Detail: ch.Detail}); err != nil {
+		if err := r.rec.Record(ctx, t, Event{Transition: evidence.Rotated, Rotator: name, Version: res.NewVersion, Attempt: attempt, Detail: ch.Detail}); err != nil {
 			return res, err
 		}
 	}
 	switch err := rot.CheckDead(ctx, t); {
 	case err == nil:
 		res.ExposedDead, res.DeadCheck = true, "true"
-		if err := r.rec.Record(ctx, t, Event{Transition: TransitionVerifiedDead, Rotator: name, Version: t.ExposedVersion, Attempt: attempt}); err != nil {
+		if err := r.rec.Record(ctx, t, Event{Transition: evidence.ExposedVerifiedDead, Rotator: name, Version: t.ExposedVersion, Attempt: attempt}); err != nil {
 			return res, err
 		}
 	case errors.Is(err, ErrUncheckable):
@@ -208,7 +212,7 @@ func (r *Runner) Run(ctx context.Context, t Target) (Result, error) {
 			if err := r.setMetadata(ctx, t, &sec, map[string]string{mdDestroyed: "true"}); err != nil {
 				return r.fail(ctx, t, &sec, name, attempt, "recording the destruction", err)
 			}
-			if err := r.rec.Record(ctx, t, Event{Transition: TransitionDestroyed, Rotator: name, Version: t.ExposedVersion, Attempt: attempt}); err != nil {
+			if err := r.rec.Record(ctx, t, Event{Transition: evidence.ExposedDestroyed, Rotator: name, Version: t.ExposedVersion, Attempt: attempt}); err != nil {
 				return res, err
 			}
 		}
@@ -260,7 +264,7 @@ func (r *Runner) fail(ctx context.Context, t Target, sec *kvSecret, name string,
 	if merr := r.setMetadata(ctx, t, sec, map[string]string{mdState: string(StateFailed), mdError: reason}); merr != nil {
 		err.msg += "; and recording the failure in Vault: " + r.scrub(t, merr.Error())
 	}
-	if lerr := r.rec.Record(ctx, t, Event{Transition: TransitionFailed, Rotator: name, Attempt: attempt, Detail: map[string]string{"step": step, "reason": reason}}); lerr != nil {
+	if lerr := r.rec.Record(ctx, t, Event{Transition: evidence.RotationFailed, Rotator: name, Attempt: attempt, Detail: map[string]string{"step": step, "reason": reason}}); lerr != nil {
 		err.msg += "; and recording the failure in the ledger: " + r.scrub(t, lerr.Error())
 	}
 	r.log.WarnContext(ctx, "rotation failed", "finding_id", t.FindingID, "rotator", name, "reason", reason)
@@ -283,7 +287,7 @@ func (r *Runner) manual(ctx context.Context, t Target, sec *kvSecret) (Result, e
 			return res, err
 		}
 	}
-	return res, r.rec.Record(ctx, t, Event{Transition: TransitionManual, Attempt: atoi(sec.md[mdAttempts]),
+	return res, r.rec.Record(ctx, t, Event{Transition: evidence.RotationManual, Attempt: atoi(sec.md[mdAttempts]),
 		Detail: map[string]string{"guide": guide, "reason": res.Reason}})
 }
 
@@ -319,7 +323,7 @@ func (r *Runner) MarkRotated(ctx context.Context, t Target, actor string) (Resul
 		mdRotatedAt: r.now().UTC().Format(time.RFC3339)}); err != nil {
 		return Result{}, err
 	}
-	return res, r.rec.Record(ctx, t, Event{Transition: TransitionMarked, Actor: actor, Version: sec.current, Detail: detail})
+	return res, r.rec.Record(ctx, t, Event{Transition: evidence.MarkedRotated, Actor: actor, Version: sec.current, Detail: detail})
 }
 
 // scrub removes t's values from a message: errors from providers are
