@@ -10,12 +10,15 @@ import (
 	"github.com/hashicorp/vault/api"
 )
 
-// Keys of the custom_metadata the store writes. Rotation (remediator/rotate)
-// adds its own and moves "state" and "exposed_version" on.
+// MetaState is the custom_metadata key holding where a secret stands:
+// "vaulted" once the store wrote it, then the rotation's states
+// (remediator/rotate), which add keys of their own.
+const MetaState = "state"
+
+// Other keys of the custom_metadata the store writes and reads.
 const (
-	MetaState          = "state"
-	MetaExposedVersion = "exposed_version"
-	MetaFingerprint    = "fingerprint"
+	metaExposedVersion = "exposed_version"
+	metaFingerprint    = "fingerprint"
 )
 
 // stateVaulted is the state of a secret the store has just written: the

@@ -112,7 +112,7 @@ func (s *Store) putAt(ctx context.Context, path string, item Item) (Stored, bool
 		return Stored{}, false, fmt.Errorf("vault read metadata %s/metadata/%s: %w", s.mount, path, Explain(s.addr, err))
 	}
 	if meta != nil {
-		fp := metaString(meta, MetaFingerprint)
+		fp := metaString(meta, metaFingerprint)
 		if fp != "" && fp != string(item.Fingerprint) {
 			return Stored{}, true, nil
 		}
@@ -147,7 +147,7 @@ func (s *Store) putAt(ctx context.Context, path string, item Item) (Stored, bool
 // exposedVersion is the version that holds the exposed value: recorded in
 // custom_metadata once a rotation moves on, else 1.
 func exposedVersion(meta *api.KVMetadata) int {
-	if v, err := strconv.Atoi(metaString(meta, MetaExposedVersion)); err == nil && v > 0 {
+	if v, err := strconv.Atoi(metaString(meta, metaExposedVersion)); err == nil && v > 0 {
 		return v
 	}
 	return 1
@@ -180,7 +180,7 @@ func customMetadata(item Item) map[string]string {
 		when = time.Now()
 	}
 	md := map[string]string{
-		MetaFingerprint:    string(item.Fingerprint),
+		metaFingerprint:    string(item.Fingerprint),
 		"source_repo":      src.Repository,
 		"source_commit":    src.Commit,
 		"source_path":      src.Path,
@@ -188,7 +188,7 @@ func customMetadata(item Item) map[string]string {
 		"detector":         src.Detector,
 		"detected_at":      when.UTC().Format(time.RFC3339),
 		MetaState:          stateVaulted,
-		MetaExposedVersion: "1",
+		metaExposedVersion: "1",
 		"managed_by":       "pushvault",
 	}
 	return md
