@@ -216,30 +216,6 @@ func absInt(n int) int {
 	return n
 }
 
-// codeEdit replaces content[start:end] with text.
-type codeEdit struct {
-	start, end int
-	text       string
-}
-
-// applyCodeEdits applies non-overlapping edits (insertions at the same
-// offset keep their order).
-func applyCodeEdits(content []byte, edits []codeEdit) ([]byte, error) {
-	sort.SliceStable(edits, func(a, b int) bool { return edits[a].start < edits[b].start })
-	var b bytes.Buffer
-	pos := 0
-	for _, e := range edits {
-		if e.start < pos || e.end < e.start || e.end > len(content) {
-			return nil, fmt.Errorf("overlapping edits")
-		}
-		b.Write(content[pos:e.start])
-		b.WriteString(e.text)
-		pos = e.end
-	}
-	b.Write(content[pos:])
-	return b.Bytes(), nil
-}
-
 // secretRemains reports whether any literal, or any line of at least 16
 // characters of a multi-line literal, is still in out.
 func secretRemains(out []byte, reps []Replacement) bool {

@@ -170,13 +170,13 @@ func (csharpLang) dropConst(f *tsFile, lit *tsLit, s codeSeg) *codeRefusal {
 	}
 	start, end := int(mod.StartByte()), int(mod.EndByte())
 	if decl.Type() == "field_declaration" {
-		f.addExtra("const@"+strconv.Itoa(start), codeEdit{start, end, "static readonly"})
+		f.addExtra("const@"+strconv.Itoa(start), edit{start, end, "static readonly"})
 		return nil
 	}
 	for end < len(f.src) && (f.src[end] == ' ' || f.src[end] == '\t') {
 		end++
 	}
-	f.addExtra("const@"+strconv.Itoa(start), codeEdit{start, end, ""})
+	f.addExtra("const@"+strconv.Itoa(start), edit{start, end, ""})
 	return nil
 }
 

@@ -123,128 +123,18 @@ func goConstsToVars(content []byte, reps []Replacement) ([]byte, *codeRefusal) {
 	if r != nil {
 		return nil, r
 	}
-	lits := goStringLits(fset, f)
-	off := func(p token.Pos) int { return fset.Position(p).Offset }
-
-	type constSpec struct {
-		spec *ast.ValueSpec
-		occ  codeOcc
-	}
-	byDecl := map[*ast.GenDecl][]constSpec{}
-	var decls []*ast.GenDecl
-	for _, o := range occs {
-		i := goLitFor(lits, o.start, o.end)
-		if i < 0 {
-			continue // goReplace explains it
-		}
-		st := lits[i].stack
-		for j := len(st) - 1; j > 0; j-- {
-			spec, ok := st[j].(*ast.ValueSpec)
-			if !ok {
-				continue
-			}
-			decl, ok := st[j-1].(*ast.GenDecl)
-			if !ok || decl.Tok != token.CONST {
-				break
-			}
-			dup := false
-			for _, cs := range byDecl[decl] {
-				dup = dup || cs.spec == spec
-			}
-			if !dup {
-				if byDecl[decl] == nil {
-					decls = append(decls, decl)
-				}
-				byDecl[decl] = append(byDecl[decl], constSpec{spec, o})
-			}
-			break
-		}
-	}
-	if len(decls) == 0 {
+	groups := goConstsHolding(goStringLits(fset, f), occs)
+	if len(groups) == 0 {
 		return content, nil
 	}
-
-	converted := map[*ast.ValueSpec]bool{}
-	for _, d := range decls {
-		for _, cs := range byDecl[d] {
-			converted[cs.spec] = true
-		}
+	if r := goCheckConstsUnused(f, groups); r != nil {
+		return nil, r
 	}
-	// A constant used in another constant's value can't become a variable.
-	for _, d := range decls {
-		for _, cs := range byDecl[d] {
-			if len(cs.spec.Names) != 1 {
-				return nil, refuse(cs.occ.rep, cs.occ.line, "the secret is in a Go constant declaration with several names")
-			}
-			name := cs.spec.Names[0].Name
-			used := false
-			ast.Inspect(f, func(n ast.Node) bool {
-				gd, ok := n.(*ast.GenDecl)
-				if !ok || gd.Tok != token.CONST {
-					return true
-				}
-				for _, s := range gd.Specs {
-					vs := s.(*ast.ValueSpec)
-					if converted[vs] {
-						continue
-					}
-					for _, v := range vs.Values {
-						ast.Inspect(v, func(m ast.Node) bool {
-							if id, ok := m.(*ast.Ident); ok && id.Name == name {
-								used = true
-							}
-							return !used
-						})
-					}
-				}
-				return true
-			})
-			if used {
-				return nil, refuseConst(cs.occ.rep, cs.occ.line,
-					"the Go constant "+name+" holding the secret is used in another constant, so it can't become a variable")
-			}
-		}
+	edits, r := goConstEdits(fset, content, groups)
+	if r != nil {
+		return nil, r
 	}
-
-	var edits []codeEdit
-	for _, d := range decls {
-		specs := byDecl[d]
-		if len(specs) == len(d.Specs) {
-			edits = append(edits, codeEdit{off(d.TokPos), off(d.TokPos) + len("const"), "var"})
-			continue
-		}
-		var moved []string
-		for _, cs := range specs {
-			idx := -1
-			for k, s := range d.Specs {
-				if s == cs.spec {
-					idx = k
-				}
-			}
-			if idx+1 < len(d.Specs) && len(d.Specs[idx+1].(*ast.ValueSpec).Values) == 0 {
-				return nil, refuse(cs.occ.rep, cs.occ.line,
-					"the next constant in the Go const group repeats this one's value, so it can't become a variable")
-			}
-			a, b := off(cs.spec.Pos()), off(cs.spec.End())
-			if cs.spec.Doc != nil {
-				a = off(cs.spec.Doc.Pos())
-			}
-			if cs.spec.Comment != nil {
-				b = off(cs.spec.Comment.End())
-			}
-			ls, le := lineStart(content, a), lineEnd(content, b)
-			if !blankBetween(content, ls, a) || len(bytes.TrimSpace(content[b:le])) != 0 {
-				return nil, refuse(cs.occ.rep, cs.occ.line,
-					"the Go constant holding the secret shares its line with other code, so it can't be moved into a var declaration")
-			}
-			edits = append(edits, codeEdit{ls, le, ""})
-			sp := off(cs.spec.Pos())
-			moved = append(moved, string(content[a:sp])+"var "+string(content[sp:b]))
-		}
-		end := off(d.End())
-		edits = append(edits, codeEdit{end, end, "\n\n" + strings.Join(moved, "\n\n")})
-	}
-	out, err := applyCodeEdits(content, edits)
+	out, _, err := applyEdits(content, edits)
 	if err != nil {
 		return nil, refuse(0, 0, "the Go constants holding the secret could not be turned into variables")
 	}
@@ -252,6 +142,182 @@ func goConstsToVars(content []byte, reps []Replacement) ([]byte, *codeRefusal) {
 		return nil, refuse(0, 0, "the Go constants holding the secret could not be turned into variables")
 	}
 	return out, nil
+}
+
+// goConstGroup is a const declaration and those of its specs that hold a
+// secret, each with the first occurrence found in it.
+type goConstGroup struct {
+	decl  *ast.GenDecl
+	specs []goConstSpec
+}
+
+type goConstSpec struct {
+	spec *ast.ValueSpec
+	occ  codeOcc
+}
+
+// goConstsHolding finds the const declarations whose specs hold an
+// occurrence, in the order of the occurrences. Occurrences outside string
+// literals are left for goReplace to explain.
+func goConstsHolding(lits []goLit, occs []codeOcc) []*goConstGroup {
+	var groups []*goConstGroup
+	byDecl := map[*ast.GenDecl]*goConstGroup{}
+	for _, o := range occs {
+		i := goLitFor(lits, o.start, o.end)
+		if i < 0 {
+			continue
+		}
+		decl, spec := goConstSpecOf(lits[i].stack)
+		if spec == nil {
+			continue
+		}
+		g := byDecl[decl]
+		if g == nil {
+			g = &goConstGroup{decl: decl}
+			byDecl[decl] = g
+			groups = append(groups, g)
+		}
+		if !g.has(spec) {
+			g.specs = append(g.specs, goConstSpec{spec, o})
+		}
+	}
+	return groups
+}
+
+// goConstSpecOf returns the innermost value spec enclosing a literal when
+// it belongs to a const declaration, or nils.
+func goConstSpecOf(stack []ast.Node) (*ast.GenDecl, *ast.ValueSpec) {
+	for j := len(stack) - 1; j > 0; j-- {
+		spec, ok := stack[j].(*ast.ValueSpec)
+		if !ok {
+			continue
+		}
+		decl, ok := stack[j-1].(*ast.GenDecl)
+		if !ok || decl.Tok != token.CONST {
+			return nil, nil
+		}
+		return decl, spec
+	}
+	return nil, nil
+}
+
+func (g *goConstGroup) has(spec *ast.ValueSpec) bool {
+	for _, cs := range g.specs {
+		if cs.spec == spec {
+			return true
+		}
+	}
+	return false
+}
+
+// goCheckConstsUnused refuses a constant to convert that has several names
+// or that another constant's value uses: it can't become a variable.
+func goCheckConstsUnused(f *ast.File, groups []*goConstGroup) *codeRefusal {
+	converted := map[*ast.ValueSpec]bool{}
+	for _, g := range groups {
+		for _, cs := range g.specs {
+			converted[cs.spec] = true
+		}
+	}
+	for _, g := range groups {
+		for _, cs := range g.specs {
+			if len(cs.spec.Names) != 1 {
+				return refuse(cs.occ.rep, cs.occ.line, "the secret is in a Go constant declaration with several names")
+			}
+			if name := cs.spec.Names[0].Name; goUsedInConst(f, name, converted) {
+				return refuseConst(cs.occ.rep, cs.occ.line,
+					"the Go constant "+name+" holding the secret is used in another constant, so it can't become a variable")
+			}
+		}
+	}
+	return nil
+}
+
+// goUsedInConst reports whether name appears in the value of a constant
+// that is not being converted.
+func goUsedInConst(f *ast.File, name string, converted map[*ast.ValueSpec]bool) bool {
+	used := false
+	ast.Inspect(f, func(n ast.Node) bool {
+		gd, ok := n.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			return true
+		}
+		for _, s := range gd.Specs {
+			vs := s.(*ast.ValueSpec)
+			if converted[vs] {
+				continue
+			}
+			for _, v := range vs.Values {
+				ast.Inspect(v, func(m ast.Node) bool {
+					if id, ok := m.(*ast.Ident); ok && id.Name == name {
+						used = true
+					}
+					return !used
+				})
+			}
+		}
+		return true
+	})
+	return used
+}
+
+// goConstEdits are the edits converting the groups: "const" becomes "var"
+// for a group that is all secrets; otherwise each secret's spec moves into
+// a var declaration after its group.
+func goConstEdits(fset *token.FileSet, content []byte, groups []*goConstGroup) ([]edit, *codeRefusal) {
+	off := func(p token.Pos) int { return fset.Position(p).Offset }
+	var edits []edit
+	for _, g := range groups {
+		d := g.decl
+		if len(g.specs) == len(d.Specs) {
+			edits = append(edits, edit{off(d.TokPos), off(d.TokPos) + len("const"), "var"})
+			continue
+		}
+		var moved []string
+		for _, cs := range g.specs {
+			cut, text, r := goMoveSpec(fset, content, d, cs)
+			if r != nil {
+				return nil, r
+			}
+			edits = append(edits, cut)
+			moved = append(moved, text)
+		}
+		end := off(d.End())
+		edits = append(edits, edit{end, end, "\n\n" + strings.Join(moved, "\n\n")})
+	}
+	return edits, nil
+}
+
+// goMoveSpec returns the edit removing cs's lines (its doc and line
+// comments included) from its const group and the var declaration to
+// write after the group. It refuses a spec whose next spec repeats its
+// value implicitly, or that shares its lines with other code.
+func goMoveSpec(fset *token.FileSet, content []byte, d *ast.GenDecl, cs goConstSpec) (edit, string, *codeRefusal) {
+	off := func(p token.Pos) int { return fset.Position(p).Offset }
+	idx := -1
+	for k, s := range d.Specs {
+		if s == cs.spec {
+			idx = k
+		}
+	}
+	if idx+1 < len(d.Specs) && len(d.Specs[idx+1].(*ast.ValueSpec).Values) == 0 {
+		return edit{}, "", refuse(cs.occ.rep, cs.occ.line,
+			"the next constant in the Go const group repeats this one's value, so it can't become a variable")
+	}
+	a, b := off(cs.spec.Pos()), off(cs.spec.End())
+	if cs.spec.Doc != nil {
+		a = off(cs.spec.Doc.Pos())
+	}
+	if cs.spec.Comment != nil {
+		b = off(cs.spec.Comment.End())
+	}
+	ls, le := lineStart(content, a), lineEnd(content, b)
+	if !blankBetween(content, ls, a) || len(bytes.TrimSpace(content[b:le])) != 0 {
+		return edit{}, "", refuse(cs.occ.rep, cs.occ.line,
+			"the Go constant holding the secret shares its line with other code, so it can't be moved into a var declaration")
+	}
+	sp := off(cs.spec.Pos())
+	return edit{ls, le, ""}, string(content[a:sp]) + "var " + string(content[sp:b]), nil
 }
 
 // goReplace replaces every occurrence with os.Getenv and adds the import.
@@ -283,18 +349,18 @@ func goReplace(path string, content []byte, reps []Replacement) ([]byte, *codeRe
 		}
 		segs[i] = append(segs[i], codeSeg{start: o.start, end: o.end, rep: o.rep, line: o.line, env: reps[o.rep].EnvName})
 	}
-	var edits []codeEdit
+	var edits []edit
 	for _, i := range order {
 		text, r := goLitText(content, fset, lits[i], segs[i], osName)
 		if r != nil {
 			return nil, r
 		}
-		edits = append(edits, codeEdit{lits[i].start, lits[i].end, text})
+		edits = append(edits, edit{lits[i].start, lits[i].end, text})
 	}
 	if needImport {
 		edits = append(edits, goImportEdit(fset, f, content))
 	}
-	out, err := applyCodeEdits(content, edits)
+	out, _, err := applyEdits(content, edits)
 	if err != nil {
 		return nil, refuse(0, 0, "the edits to the Go file overlap")
 	}
@@ -408,7 +474,7 @@ func goNeedsParens(parent ast.Node, lit *ast.BasicLit) bool {
 // as a group of its own), by turning a single `import "x"` into a block, or
 // as a new import declaration after the package clause. gofmt then sorts
 // the group.
-func goImportEdit(fset *token.FileSet, f *ast.File, content []byte) codeEdit {
+func goImportEdit(fset *token.FileSet, f *ast.File, content []byte) edit {
 	off := func(p token.Pos) int { return fset.Position(p).Offset }
 	var imports []*ast.GenDecl
 	for _, d := range f.Decls {
@@ -422,7 +488,7 @@ func goImportEdit(fset *token.FileSet, f *ast.File, content []byte) codeEdit {
 		}
 		if len(d.Specs) == 0 {
 			p := off(d.Lparen) + 1
-			return codeEdit{p, p, "\n\t\"os\"\n"}
+			return edit{p, p, "\n\t\"os\"\n"}
 		}
 		first := d.Specs[0].(*ast.ImportSpec)
 		pos := first.Pos()
@@ -434,9 +500,9 @@ func goImportEdit(fset *token.FileSet, f *ast.File, content []byte) codeEdit {
 			continue
 		}
 		if goStdImport(first) {
-			return codeEdit{ls, ls, "\t\"os\"\n"}
+			return edit{ls, ls, "\t\"os\"\n"}
 		}
-		return codeEdit{ls, ls, "\t\"os\"\n\n"}
+		return edit{ls, ls, "\t\"os\"\n\n"}
 	}
 	for _, d := range imports {
 		if d.Lparen.IsValid() || len(d.Specs) != 1 {
@@ -452,17 +518,17 @@ func goImportEdit(fset *token.FileSet, f *ast.File, content []byte) codeEdit {
 		} else {
 			text = "import (\n\t\"os\"\n\n\t" + text + "\n)"
 		}
-		return codeEdit{off(d.Pos()), off(d.End()), text}
+		return edit{off(d.Pos()), off(d.End()), text}
 	}
 	if n := len(imports); n > 0 {
 		p := lineEnd(content, off(imports[n-1].End()))
-		return codeEdit{p, p, "import \"os\"\n"}
+		return edit{p, p, "import \"os\"\n"}
 	}
 	p := lineEnd(content, off(f.Name.End()))
 	if p == len(content) && (p == 0 || content[p-1] != '\n') {
-		return codeEdit{p, p, "\n\nimport \"os\"\n"}
+		return edit{p, p, "\n\nimport \"os\"\n"}
 	}
-	return codeEdit{p, p, "\nimport \"os\"\n"}
+	return edit{p, p, "\nimport \"os\"\n"}
 }
 
 // goStdImport reports whether the import looks like the standard library

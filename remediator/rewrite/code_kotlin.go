@@ -109,7 +109,7 @@ func (kotlinLang) dropConst(f *tsFile, lit *tsLit, s codeSeg) *codeRefusal {
 	for end < len(f.src) && (f.src[end] == ' ' || f.src[end] == '\t') {
 		end++
 	}
-	f.addExtra("const@"+strconv.Itoa(start), codeEdit{start, end, ""})
+	f.addExtra("const@"+strconv.Itoa(start), edit{start, end, ""})
 	return nil
 }
 

@@ -160,7 +160,7 @@ func (pythonLang) finish(f *tsFile) *codeRefusal {
 	if first.Type() == "import_statement" || first.Type() == "import_from_statement" {
 		text = "import os" + nl
 	}
-	f.addExtra("import os", codeEdit{ls, ls, text})
+	f.addExtra("import os", edit{ls, ls, text})
 	return nil
 }
 

@@ -53,13 +53,13 @@ type tsFile struct {
 	root  *sitter.Node
 	lines lineIndex
 	reps  []Replacement
-	extra []codeEdit
+	extra []edit
 	keys  map[string]bool
 	flags map[string]bool // language state, e.g. "import os needed"
 }
 
 // addExtra adds an edit outside the literals once per key.
-func (f *tsFile) addExtra(key string, e codeEdit) {
+func (f *tsFile) addExtra(key string, e edit) {
 	if f.keys[key] {
 		return
 	}
@@ -132,7 +132,7 @@ func (t *tsSource) rewrite(path string, content []byte, reps []Replacement) ([]b
 		g.segs = append(g.segs, codeSeg{start: o.start, end: o.end, rep: o.rep, line: o.line, env: reps[o.rep].EnvName})
 	}
 
-	var edits []codeEdit
+	var edits []edit
 	for _, g := range groups {
 		if r := tsCheckSegs(g.lit, g.segs); r != nil {
 			return nil, r
@@ -141,13 +141,13 @@ func (t *tsSource) rewrite(path string, content []byte, reps []Replacement) ([]b
 		if r != nil {
 			return nil, r
 		}
-		edits = append(edits, codeEdit{g.lit.start, g.lit.end, text})
+		edits = append(edits, edit{g.lit.start, g.lit.end, text})
 	}
 	if r := t.lang.finish(f); r != nil {
 		return nil, r
 	}
 	edits = append(edits, f.extra...)
-	out, err := applyCodeEdits(content, edits)
+	out, _, err := applyEdits(content, edits)
 	if err != nil {
 		return nil, refuse(0, 0, "the edits to the "+t.lang.name()+" file overlap")
 	}

@@ -135,13 +135,14 @@ type configFile struct {
 
 func (c *configFile) name() string { return c.syntax.name() }
 
-// configEdit replaces content[start:end] with text.
+// configEdit is the edit of one value, with what the value must read back
+// as once the edit is made.
 type configEdit struct {
-	start, end int
-	text       string
-	want       string // decoded value the token must read back as
-	rep        int    // index of the replacement that caused it
-	scalar     scalar
+	edit
+	want   string // decoded value the token must read back as
+	rep    int    // index of the replacement that caused it
+	scalar scalar // the value as it was
+	at     int    // where the new token starts in the edited file
 }
 
 // configMatch is a replacement's literal found in a scalar.
@@ -152,173 +153,284 @@ type configMatch struct {
 	exact   bool   // variant is a substring of the value
 }
 
+// apply finds each replacement's literal among the file's values, plans
+// one edit per value holding literals, applies the edits and proves the
+// result: it parses, every edited value reads back as planned, and no
+// literal is left anywhere in the file.
 func (c *configFile) apply(path string, content []byte, reps []Replacement, opts Options) (*Result, error) {
-	style := opts.Style
-	if style == "" {
-		style = StyleVault
+	j := &configJob{c: c, path: path, content: content, reps: reps, style: opts.Style}
+	if j.style == "" {
+		j.style = StyleVault
 	}
-	fail := func(ri int, line int, reason, manual string) error {
-		return c.unsafe(path, reps, ri, line, reason, manual, style)
-	}
-	unparsable := func() error {
-		var r Replacement
-		if len(reps) > 0 {
-			r = reps[0]
-		}
-		return fail(0, 0, fmt.Sprintf("the file does not parse as %s before the edit", c.name()),
-			fmt.Sprintf("%s does not parse as %s: fix it and run the fix again, or edit line %d by hand: %s",
-				path, c.name(), r.Line, c.setStep(r, "", false, style)))
-	}
-	if err := c.syntax.parse(content); err != nil {
-		return nil, unparsable()
+	if err := j.checkParses(); err != nil {
+		return nil, err
 	}
 	if len(reps) == 0 {
 		return &Result{Content: content}, nil
 	}
-	vars := make([][]string, len(reps))
-	for i, r := range reps {
-		if strings.TrimSpace(r.Literal) == "" {
-			return nil, fail(i, 0, "the finding has no secret text to look for", "")
-		}
-		if style == StyleEnv && !envNamePat.MatchString(r.EnvName) {
-			return nil, fail(i, 0, "the env style needs an environment variable name, and the finding has none that is valid",
-				c.manualFor(path, r, "", false, StyleVault))
-		}
-		vars[i] = literalVariants(r.Literal)
+	if err := j.checkReplacements(); err != nil {
+		return nil, err
 	}
-	lines := newLineIndex(content)
-	scs, err := c.scan(content, lines)
+	if err := j.findValues(); err != nil {
+		return nil, err
+	}
+	matches := j.matchLiterals()
+	if err := j.checkEachLiteralPlaced(matches); err != nil {
+		return nil, err
+	}
+	edits, err := j.planEdits(matches)
 	if err != nil {
-		return nil, unparsable()
+		return nil, err
 	}
+	next, err := j.applyEdits(edits)
+	if err != nil {
+		return nil, err
+	}
+	after, err := j.checkReadsBack(next, edits)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.checkNoLiteralLeft(next, after, edits); err != nil {
+		return nil, err
+	}
+	return j.result(next), nil
+}
 
-	// Find every value holding a literal. A literal shared by several
-	// replacements belongs, in each value, to the replacement reported
-	// nearest to it.
-	matches := make([][]configMatch, len(scs))
-	for si, sc := range scs {
+// configJob is one call of configFile.apply: its inputs and what the
+// phases learn about them.
+type configJob struct {
+	c       *configFile
+	path    string
+	content []byte
+	reps    []Replacement
+	style   Style
+	vars    [][]string // each replacement's literalVariants
+	lines   lineIndex  // of content
+	scs     []scalar   // content's values, by start
+}
+
+// fail is the *UnsafeError for replacement ri (see configFile.unsafe).
+func (j *configJob) fail(ri, line int, reason, manual string) error {
+	return j.c.unsafe(j.path, j.reps, ri, line, reason, manual, j.style)
+}
+
+// unparsable is the refusal of a file that does not parse to begin with.
+func (j *configJob) unparsable() error {
+	var r Replacement
+	if len(j.reps) > 0 {
+		r = j.reps[0]
+	}
+	c := j.c
+	return j.fail(0, 0, fmt.Sprintf("the file does not parse as %s before the edit", c.name()),
+		fmt.Sprintf("%s does not parse as %s: fix it and run the fix again, or edit line %d by hand: %s",
+			j.path, c.name(), r.Line, c.setStep(r, "", false, j.style)))
+}
+
+// checkParses refuses a file the format's parser rejects.
+func (j *configJob) checkParses() error {
+	if err := j.c.syntax.parse(j.content); err != nil {
+		return j.unparsable()
+	}
+	return nil
+}
+
+// checkReplacements refuses replacements with nothing to look for, or,
+// in the env style, without a usable variable name; it notes each
+// literal's variants.
+func (j *configJob) checkReplacements() error {
+	j.vars = make([][]string, len(j.reps))
+	for i, r := range j.reps {
+		if strings.TrimSpace(r.Literal) == "" {
+			return j.fail(i, 0, "the finding has no secret text to look for", "")
+		}
+		if j.style == StyleEnv && !envNamePat.MatchString(r.EnvName) {
+			return j.fail(i, 0, "the env style needs an environment variable name, and the finding has none that is valid",
+				j.c.manualFor(j.path, r, "", false, StyleVault))
+		}
+		j.vars[i] = literalVariants(r.Literal)
+	}
+	return nil
+}
+
+// findValues lists the file's values.
+func (j *configJob) findValues() error {
+	j.lines = newLineIndex(j.content)
+	scs, err := j.c.scan(j.content, j.lines)
+	if err != nil {
+		return j.unparsable()
+	}
+	j.scs = scs
+	return nil
+}
+
+// canon is replacement ri's literal in its canonical form.
+func (j *configJob) canon(ri int) string { return j.vars[ri][len(j.vars[ri])-1] }
+
+// matchLiterals finds, for each value, the literals it holds. A literal
+// shared by several replacements belongs, in each value, to the
+// replacement reported nearest to it.
+func (j *configJob) matchLiterals() [][]configMatch {
+	matches := make([][]configMatch, len(j.scs))
+	for si, sc := range j.scs {
 		vp := sc.value[len(sc.prefix):]
 		owner := map[string]int{}
-		for ri := range reps {
-			m, ok := configMatchValue(vp, vars[ri])
+		for ri := range j.reps {
+			m, ok := configMatchValue(vp, j.vars[ri])
 			if !ok {
 				continue
 			}
 			m.rep = ri
-			canon := vars[ri][len(vars[ri])-1]
-			if prev, seen := owner[canon]; seen {
+			if prev, seen := owner[j.canon(ri)]; seen {
 				pm := &matches[si][prev]
-				if lineDistance(sc, reps[ri].Line) < lineDistance(sc, reps[pm.rep].Line) {
+				if lineDistance(sc, j.reps[ri].Line) < lineDistance(sc, j.reps[pm.rep].Line) {
 					*pm = m
 				}
 				continue
 			}
-			owner[canon] = len(matches[si])
+			owner[j.canon(ri)] = len(matches[si])
 			matches[si] = append(matches[si], m)
 		}
 	}
-	for ri, r := range reps {
+	return matches
+}
+
+// checkEachLiteralPlaced refuses a replacement whose literal is in no value,
+// or only in values far from the line it was reported on.
+func (j *configJob) checkEachLiteralPlaced(matches [][]configMatch) error {
+	c := j.c
+	for ri, r := range j.reps {
 		best, bestLine := -1, 0
 		for si, ms := range matches {
 			for _, m := range ms {
-				if vars[m.rep][len(vars[m.rep])-1] != vars[ri][len(vars[ri])-1] {
+				if j.canon(m.rep) != j.canon(ri) {
 					continue
 				}
-				if best < 0 || lineDistance(scs[si], r.Line) < best {
-					best, bestLine = lineDistance(scs[si], r.Line), scs[si].line
+				if d := lineDistance(j.scs[si], r.Line); best < 0 || d < best {
+					best, bestLine = d, j.scs[si].line
 				}
 			}
 		}
 		if best < 0 {
-			if off, ok := configRemains(content, scs, vars[ri]); ok {
-				return nil, fail(ri, 0, fmt.Sprintf("the secret is on line %d, but not in any %s value pushvault can edit (it may be in a comment, a key, or an unsupported kind of value)", lines.line(off), c.name()), "")
+			if off, ok := configRemains(j.content, j.scs, j.vars[ri]); ok {
+				return j.fail(ri, 0, fmt.Sprintf("the secret is on line %d, but not in any %s value pushvault can edit (it may be in a comment, a key, or an unsupported kind of value)", j.lines.line(off), c.name()), "")
 			}
-			return nil, fail(ri, 0, "the secret was not found in the file (it may have changed since the scan)", "")
+			return j.fail(ri, 0, "the secret was not found in the file (it may have changed since the scan)", "")
 		}
 		if best > nearLines {
-			return nil, fail(ri, 0, fmt.Sprintf("the secret is not in any %s value on or near line %d (the nearest value holding it is on line %d)", c.name(), r.Line, bestLine),
-				fmt.Sprintf("check line %d of %s (the secret was reported on line %d) and edit it by hand: %s", bestLine, path, r.Line, c.setStep(r, "", false, style)))
+			return j.fail(ri, 0, fmt.Sprintf("the secret is not in any %s value on or near line %d (the nearest value holding it is on line %d)", c.name(), r.Line, bestLine),
+				fmt.Sprintf("check line %d of %s (the secret was reported on line %d) and edit it by hand: %s", bestLine, j.path, r.Line, c.setStep(r, "", false, j.style)))
 		}
 	}
+	return nil
+}
 
+// planEdits builds one edit per value holding literals, sorted by start,
+// and refuses edits that overlap.
+func (j *configJob) planEdits(matches [][]configMatch) ([]configEdit, error) {
 	var edits []configEdit
 	for si, ms := range matches {
 		if len(ms) == 0 {
 			continue
 		}
-		e, err := c.editFor(path, reps, scs[si], content, ms, style)
+		e, err := j.editFor(j.scs[si], ms)
 		if err != nil {
 			return nil, err
 		}
-		e.scalar = scs[si]
+		e.scalar = j.scs[si]
 		edits = append(edits, e)
 	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	sort.Slice(edits, func(i, k int) bool { return edits[i].start < edits[k].start })
 	for i := 1; i < len(edits); i++ {
 		if edits[i].start < edits[i-1].end {
-			return nil, fail(edits[i].rep, edits[i].scalar.line, "two values to replace overlap", "")
+			return nil, j.fail(edits[i].rep, edits[i].scalar.line, "two values to replace overlap", "")
 		}
 	}
+	return edits, nil
+}
 
-	var out bytes.Buffer
-	newStart := make([]int, len(edits))
-	last := 0
+// applyEdits makes the edits (sorted, apart) with the code formats'
+// applyEdits and notes where each new token starts.
+func (j *configJob) applyEdits(edits []configEdit) ([]byte, error) {
+	plain := make([]edit, len(edits))
 	for i, e := range edits {
-		out.Write(content[last:e.start])
-		newStart[i] = out.Len()
-		out.WriteString(e.text)
-		last = e.end
+		plain[i] = e.edit
 	}
-	out.Write(content[last:])
-	next := out.Bytes()
-
-	if err := c.syntax.parse(next); err != nil {
-		return nil, fail(edits[0].rep, edits[0].scalar.line, fmt.Sprintf("the edited file would not parse as %s", c.name()), "")
-	}
-	nextLines := newLineIndex(next)
-	after, err := c.scan(next, nextLines)
+	next, at, err := applyEdits(j.content, plain)
 	if err != nil {
-		return nil, fail(edits[0].rep, edits[0].scalar.line, fmt.Sprintf("the edited file would not parse as %s", c.name()), "")
+		return nil, j.fail(edits[0].rep, edits[0].scalar.line, "two values to replace overlap", "")
+	}
+	for i := range edits {
+		edits[i].at = at[i]
+	}
+	return next, nil
+}
+
+// checkReadsBack proves the edited file parses and each edited value reads
+// back, with the format's parser, as the value planned. It returns the
+// edited file's values.
+func (j *configJob) checkReadsBack(next []byte, edits []configEdit) ([]scalar, error) {
+	notParsed := func() error {
+		return j.fail(edits[0].rep, edits[0].scalar.line, fmt.Sprintf("the edited file would not parse as %s", j.c.name()), "")
+	}
+	if err := j.c.syntax.parse(next); err != nil {
+		return nil, notParsed()
+	}
+	after, err := j.c.scan(next, newLineIndex(next))
+	if err != nil {
+		return nil, notParsed()
 	}
 	byStart := map[int]scalar{}
 	for _, sc := range after {
 		byStart[sc.start] = sc
 	}
-	checker, _ := c.syntax.(valueChecker)
-	for i, e := range edits {
-		sc, ok := byStart[newStart[i]]
+	checker, _ := j.c.syntax.(valueChecker)
+	for _, e := range edits {
+		sc, ok := byStart[e.at]
 		if !ok || sc.value != e.want || (checker != nil && !checker.checkValue(next, sc, e.want)) {
-			return nil, fail(e.rep, e.scalar.line, fmt.Sprintf("after the edit, the value on line %d would not read back as the reference", e.scalar.line), "")
+			return nil, j.fail(e.rep, e.scalar.line, fmt.Sprintf("after the edit, the value on line %d would not read back as the reference", e.scalar.line), "")
 		}
 	}
-	for ri := range reps {
-		if off, ok := configRemains(next, after, vars[ri]); ok {
-			// report the line in the file as it is now
-			for i := len(edits) - 1; i >= 0; i-- {
-				if newStart[i] < off {
-					off -= len(edits[i].text) - (edits[i].end - edits[i].start)
-				}
-			}
-			line := lines.line(off)
-			return nil, fail(ri, line, fmt.Sprintf("the secret also appears on line %d, outside any value pushvault can edit (for example in a comment)", line),
-				fmt.Sprintf("remove the secret from line %d of %s by hand (it is not in a value pushvault can edit); on line %d, %s", line, path, reps[ri].Line, c.setStep(reps[ri], "", false, style)))
-		}
-	}
+	return after, nil
+}
 
+// checkNoLiteralLeft refuses an edited file that still holds a literal
+// (in a comment, a key, a value pushvault can't edit), naming the line in
+// the file as it is now.
+func (j *configJob) checkNoLiteralLeft(next []byte, after []scalar, edits []configEdit) error {
+	for ri, r := range j.reps {
+		off, ok := configRemains(next, after, j.vars[ri])
+		if !ok {
+			continue
+		}
+		for i := len(edits) - 1; i >= 0; i-- {
+			if edits[i].at < off {
+				off -= len(edits[i].text) - (edits[i].end - edits[i].start)
+			}
+		}
+		line := j.lines.line(off)
+		return j.fail(ri, line, fmt.Sprintf("the secret also appears on line %d, outside any value pushvault can edit (for example in a comment)", line),
+			fmt.Sprintf("remove the secret from line %d of %s by hand (it is not in a value pushvault can edit); on line %d, %s", line, j.path, r.Line, j.c.setStep(r, "", false, j.style)))
+	}
+	return nil
+}
+
+// result is the edited file, with the vault.env mappings in the env style.
+func (j *configJob) result(next []byte) *Result {
 	res := &Result{Content: next}
-	if style == StyleEnv {
+	if j.style == StyleEnv {
 		res.Env = map[string]string{}
-		for _, r := range reps {
+		for _, r := range j.reps {
 			res.Env[r.EnvName] = r.Ref.Vault()
 		}
 	}
-	return res, nil
+	return res
 }
 
 // editFor builds the edit of one value holding one or more literals.
-func (c *configFile) editFor(path string, reps []Replacement, sc scalar, content []byte, ms []configMatch, style Style) (configEdit, error) {
+func (j *configJob) editFor(sc scalar, ms []configMatch) (configEdit, error) {
+	c, reps, style := j.c, j.reps, j.style
 	fail := func(ri int, reason string) (configEdit, error) {
-		return configEdit{}, c.unsafe(path, reps, ri, sc.line, reason, c.manualFor(path, reps[ri], sc.key, !ms[0].whole, style), style)
+		return configEdit{}, j.fail(ri, sc.line, reason, c.manualFor(j.path, reps[ri], sc.key, !ms[0].whole, style))
 	}
 	mode := dollarsLiteral
 	if style == StyleEnv {
@@ -340,14 +452,14 @@ func (c *configFile) editFor(path string, reps []Replacement, sc scalar, content
 		if !ok {
 			return fail(m.rep, fmt.Sprintf("the reference cannot be written safely as the %s value on line %d", c.name(), sc.line))
 		}
-		return configEdit{start: sc.start, end: sc.end, text: tok + sc.trailer, want: ref, rep: m.rep}, nil
+		return configEdit{edit: edit{sc.start, sc.end, tok + sc.trailer}, want: ref, rep: m.rep}, nil
 	}
 
 	// Part of the value (or the value after a "KEY=" prefix): replace each
 	// literal in place, keeping the rest of the token byte for byte; if the
 	// literal's spelling in the token can't be found, write the whole token
 	// again.
-	raw := string(content[sc.start:sc.end])
+	raw := string(j.content[sc.start:sc.end])
 	spliced := true
 	newVP := vp
 	for _, m := range ms {
@@ -391,7 +503,7 @@ func (c *configFile) editFor(path string, reps []Replacement, sc scalar, content
 		}
 		raw = tok + sc.trailer
 	}
-	return configEdit{start: sc.start, end: sc.end, text: raw, want: want, rep: ms[0].rep}, nil
+	return configEdit{edit: edit{sc.start, sc.end, raw}, want: want, rep: ms[0].rep}, nil
 }
 
 // inline is the reference written inside a larger string.

@@ -87,125 +87,196 @@ func (dockerfileSyntax) scalars(content []byte) ([]scalar, error) {
 	return dockerfileScalars(content)
 }
 
+// parseDockerfile reads content as BuildKit does, without expanding
+// anything: it joins physical lines into instructions and checks their
+// order. Anything it does not understand is errDockerfile.
 func parseDockerfile(content []byte) ([]dockerInstr, error) {
-	src := string(content)
-	escape := byte('\\')
-	directives := true
-	var (
-		out []dockerInstr
-		cur *dockerInstr
-	)
-	type physLine struct {
-		text  string
-		start int
+	instrs, err := joinDockerLines(splitDockerLines(content))
+	if err != nil {
+		return nil, err
 	}
-	var lines []physLine
+	if err := checkDockerOrder(instrs); err != nil {
+		return nil, err
+	}
+	return instrs, nil
+}
+
+// dockerLine is one physical line, without its line ending.
+type dockerLine struct {
+	text  string
+	start int // offset in the file
+}
+
+// blank reports whether the line is empty or a comment, which BuildKit
+// skips between instructions and inside continuations.
+func (l dockerLine) blank() bool {
+	t := strings.TrimSpace(l.text)
+	return t == "" || t[0] == '#'
+}
+
+// splitDockerLines cuts content into lines, dropping "\r" at line ends.
+func splitDockerLines(content []byte) []dockerLine {
+	src := string(content)
+	var lines []dockerLine
 	for pos := 0; pos <= len(src); {
 		end := strings.IndexByte(src[pos:], '\n')
 		if end < 0 {
 			if pos < len(src) {
-				lines = append(lines, physLine{strings.TrimRight(src[pos:], "\r"), pos})
+				lines = append(lines, dockerLine{strings.TrimRight(src[pos:], "\r"), pos})
 			}
 			break
 		}
-		lines = append(lines, physLine{strings.TrimRight(src[pos:pos+end], "\r"), pos})
+		lines = append(lines, dockerLine{strings.TrimRight(src[pos:pos+end], "\r"), pos})
 		pos += end + 1
 	}
-	for li := 0; li < len(lines); li++ {
-		l := lines[li]
-		t := strings.TrimSpace(l.text)
-		if cur == nil {
-			if directives {
-				if m := dockerDirective.FindStringSubmatch(t); m != nil {
-					if strings.EqualFold(m[1], "escape") {
-						switch m[2] {
-						case "`":
-							escape = '`'
-						case `\`:
-							escape = '\\'
-						default:
-							return nil, errDockerfile
-						}
-					}
-					continue
-				}
-				directives = false
-			}
-			if t == "" || t[0] == '#' {
-				continue
-			}
-			word, _, _ := strings.Cut(strings.ReplaceAll(t, "\t", " "), " ")
-			cmd := strings.ToUpper(word)
-			if !dockerInstructions[cmd] {
-				return nil, errDockerfile
-			}
-			cur = &dockerInstr{cmd: cmd, escape: escape}
-			lead := len(l.text) - len(strings.TrimLeft(l.text, " \t"))
-			cur.add(l.text[lead:], l.start+lead)
-		} else {
-			if t == "" || t[0] == '#' {
-				continue // blank and comment lines inside a continuation
-			}
-			cur.add(l.text, l.start)
-		}
-		// a line ending with the escape character (and blanks) continues
-		trimmed := strings.TrimRight(cur.text, " \t")
-		if strings.HasSuffix(trimmed, string(escape)) {
-			cur.text = trimmed[:len(trimmed)-1]
-			cur.offs = cur.offs[:len(cur.text)]
-			continue
-		}
-		if cur.cmd == "RUN" || cur.cmd == "COPY" || cur.cmd == "ADD" {
-			for _, m := range dockerHeredoc.FindAllStringSubmatch(cur.text, -1) {
-				if m[2] != m[4] {
-					return nil, errDockerfile
-				}
-				found := false
-				for li++; li < len(lines); li++ {
-					body := lines[li].text
-					if m[1] == "-" {
-						body = strings.TrimLeft(body, "\t")
-					}
-					if body == m[3] {
-						found = true
-						break
-					}
-				}
-				if !found {
-					return nil, errDockerfile
-				}
-			}
-		}
-		out = append(out, *cur)
-		cur = nil
+	return lines
+}
+
+// dockerJoiner reads lines into instructions, front to back.
+type dockerJoiner struct {
+	lines  []dockerLine
+	next   int  // index of the first line not read yet
+	escape byte // the escape character, '\\' unless a directive says '`'
+}
+
+// joinDockerLines reads the parser directives, then each instruction with
+// its continuation lines and heredoc bodies. A file without instructions is
+// errDockerfile.
+func joinDockerLines(lines []dockerLine) ([]dockerInstr, error) {
+	j := &dockerJoiner{lines: lines, escape: '\\'}
+	if err := j.directives(); err != nil {
+		return nil, err
 	}
-	if cur != nil {
-		out = append(out, *cur) // the file ends in a continuation
+	var out []dockerInstr
+	for j.skipBlank() {
+		in, err := j.instruction()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
 	}
 	if len(out) == 0 {
 		return nil, errDockerfile
 	}
+	return out, nil
+}
+
+// directives reads the parser directives at the top of the file, which
+// end at the first line that is not one; only escape matters here.
+func (j *dockerJoiner) directives() error {
+	for ; j.next < len(j.lines); j.next++ {
+		m := dockerDirective.FindStringSubmatch(strings.TrimSpace(j.lines[j.next].text))
+		if m == nil {
+			return nil
+		}
+		if !strings.EqualFold(m[1], "escape") {
+			continue
+		}
+		switch m[2] {
+		case "`":
+			j.escape = '`'
+		case `\`:
+			j.escape = '\\'
+		default:
+			return errDockerfile
+		}
+	}
+	return nil
+}
+
+// skipBlank skips blank and comment lines and reports whether a line is
+// left.
+func (j *dockerJoiner) skipBlank() bool {
+	for j.next < len(j.lines) && j.lines[j.next].blank() {
+		j.next++
+	}
+	return j.next < len(j.lines)
+}
+
+// instruction reads the instruction starting on the next line: a known
+// instruction word, the lines it continues onto (a file may end in a
+// continuation), and the bodies of its heredocs.
+func (j *dockerJoiner) instruction() (dockerInstr, error) {
+	l := j.lines[j.next]
+	j.next++
+	word, _, _ := strings.Cut(strings.ReplaceAll(strings.TrimSpace(l.text), "\t", " "), " ")
+	cmd := strings.ToUpper(word)
+	if !dockerInstructions[cmd] {
+		return dockerInstr{}, errDockerfile
+	}
+	in := dockerInstr{cmd: cmd, escape: j.escape}
+	lead := len(l.text) - len(strings.TrimLeft(l.text, " \t"))
+	in.add(l.text[lead:], l.start+lead)
+	for in.continues() {
+		if !j.skipBlank() {
+			return in, nil // the file ends in a continuation
+		}
+		in.add(j.lines[j.next].text, j.lines[j.next].start)
+		j.next++
+	}
+	if err := j.skipHeredocs(in); err != nil {
+		return dockerInstr{}, err
+	}
+	return in, nil
+}
+
+// skipHeredocs skips the body of each heredoc a RUN, COPY or ADD opens,
+// up to its terminator line; a heredoc without one is errDockerfile.
+func (j *dockerJoiner) skipHeredocs(in dockerInstr) error {
+	if in.cmd != "RUN" && in.cmd != "COPY" && in.cmd != "ADD" {
+		return nil
+	}
+	for _, m := range dockerHeredoc.FindAllStringSubmatch(in.text, -1) {
+		if m[2] != m[4] {
+			return errDockerfile
+		}
+		if !j.skipPast(m[3], m[1] == "-") {
+			return errDockerfile
+		}
+	}
+	return nil
+}
+
+// skipPast skips lines up to and including the line that is word (after
+// leading tabs, with trimTabs); false when there is none.
+func (j *dockerJoiner) skipPast(word string, trimTabs bool) bool {
+	for ; j.next < len(j.lines); j.next++ {
+		body := j.lines[j.next].text
+		if trimTabs {
+			body = strings.TrimLeft(body, "\t")
+		}
+		if body == word {
+			j.next++
+			return true
+		}
+	}
+	return false
+}
+
+// checkDockerOrder checks what BuildKit checks of the instructions as a
+// whole: each has arguments, only ARG comes before the first FROM, and
+// ONBUILD wraps an instruction it may wrap.
+func checkDockerOrder(instrs []dockerInstr) error {
 	seenFrom := false
-	for _, in := range out {
+	for _, in := range instrs {
 		args := strings.TrimSpace(in.text[len(dockerKeyword(in.text)):])
 		if args == "" {
-			return nil, errDockerfile
+			return errDockerfile
 		}
 		switch in.cmd {
 		case "FROM":
 			seenFrom = true
-		case "ARG":
 		case "ONBUILD":
 			next := strings.ToUpper(dockerKeyword(args))
 			if !dockerInstructions[next] || next == "ONBUILD" || next == "FROM" || next == "MAINTAINER" {
-				return nil, errDockerfile
+				return errDockerfile
 			}
 		}
 		if !seenFrom && in.cmd != "ARG" && in.cmd != "FROM" {
-			return nil, errDockerfile
+			return errDockerfile
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func (in *dockerInstr) add(text string, start int) {
@@ -213,6 +284,19 @@ func (in *dockerInstr) add(text string, start int) {
 	for i := range text {
 		in.offs = append(in.offs, start+i)
 	}
+}
+
+// continues reports whether the instruction's text so far ends with the
+// escape character (and blanks), which continues it on the next line; it
+// removes them.
+func (in *dockerInstr) continues() bool {
+	trimmed := strings.TrimRight(in.text, " \t")
+	if !strings.HasSuffix(trimmed, string(in.escape)) {
+		return false
+	}
+	in.text = trimmed[:len(trimmed)-1]
+	in.offs = in.offs[:len(in.text)]
+	return true
 }
 
 func dockerKeyword(s string) string {

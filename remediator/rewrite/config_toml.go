@@ -124,8 +124,7 @@ type tomlScanner struct {
 	i      int
 	out    []scalar
 	table  []pathElem     // current table
-	arrays map[string]int // array-of-tables path -> entries so far
-	tables [][]pathElem   // array-of-tables paths, to resolve nested headers
+	arrays map[string]int // array-of-tables path -> entries so far, to resolve nested headers
 }
 
 var errTOMLScan = errors.New("toml: unexpected text")

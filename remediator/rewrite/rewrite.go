@@ -99,14 +99,21 @@ type UnsafeError struct {
 	Line   int
 	Reason string // e.g. "the file does not parse as YAML before the edit"
 	Manual string // the manual step, naming the reference to use
+	// Err is the sentinel the refusal wraps, if any: ErrUnsupported for a
+	// file type no format handles.
+	Err error
 }
 
 func (e *UnsafeError) Error() string {
 	return fmt.Sprintf("%s:%d: no safe automatic edit: %s", e.Path, e.Line, e.Reason)
 }
 
-// ErrUnsupported is wrapped by UnsafeError-free errors for file types no
-// format handles; callers treat it like an UnsafeError.
+// Unwrap returns Err.
+func (e *UnsafeError) Unwrap() error { return e.Err }
+
+// ErrUnsupported is wrapped by the *UnsafeError Apply returns for a file
+// type no format handles, so errors.Is tells that case from a refused edit;
+// both carry a manual step.
 var ErrUnsupported = errors.New("unsupported file type")
 
 // format rewrites one kind of file.
@@ -138,8 +145,9 @@ func IsCode(path string) bool { return configFormat(path) == nil && codeFormat(p
 
 // Apply rewrites the file at path (repository-relative, slash-separated),
 // replacing every replacement. It returns an *UnsafeError (use errors.As)
-// when the edit cannot be proven safe, and an error wrapping ErrUnsupported
-// for file types it does not know; in both cases nothing should be written.
+// when the edit cannot be proven safe; for a file type it does not know,
+// that *UnsafeError also wraps ErrUnsupported (errors.Is). In both cases
+// nothing should be written.
 func Apply(path string, content []byte, reps []Replacement, opts Options) (*Result, error) {
 	if opts.Style == "" {
 		opts.Style = StyleVault
@@ -152,7 +160,7 @@ func Apply(path string, content []byte, reps []Replacement, opts Options) (*Resu
 		}
 		return nil, &UnsafeError{Path: path, Line: line,
 			Reason: "pushvault does not know how to edit this kind of file",
-			Manual: manualStep(path, reps)}
+			Manual: manualStep(path, reps), Err: ErrUnsupported}
 	}
 	return f.apply(path, content, reps, opts)
 }

@@ -8,19 +8,20 @@ import (
 	"strings"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/pushvault/pushvault/remediator/vault"
 )
 
 // Keys of the custom_metadata a rotation keeps on the vault secret. With the
 // keys the store writes (fingerprint, source, exposed_version, state) they
 // tell the secret's story.
 const (
-	mdState          = "state"
-	mdExposedVersion = "exposed_version"
+	mdState          = vault.MetaState
 	mdAttempts       = "rotation_attempts"
 	mdRotator        = "rotator"
 	mdRotatedVersion = "rotated_version"
 	mdSourceRotated  = "source_rotated"
-	mdDeadCheck      = "exposed_verified_dead"
+	mdDeadCheck      = "exposed_verified_dead" // a metadata key ("true" or why not checkable), named like the transition
 	mdDestroyed      = "exposed_version_destroyed"
 	mdRotatedAt      = "rotated_at"
 	mdRotatedBy      = "rotated_by"
@@ -50,26 +51,12 @@ func (r *Runner) readSecret(ctx context.Context, t Target) (kvSecret, error) {
 	return s, nil
 }
 
-// setMetadata merges kv into the secret's custom_metadata.
+// setMetadata merges kv into the secret's custom_metadata with
+// vault.WriteMetadata ("" removes a key) and keeps s up to date.
 func (r *Runner) setMetadata(ctx context.Context, t Target, s *kvSecret, kv map[string]string) error {
-	md := map[string]string{}
-	for k, v := range s.md {
-		md[k] = v
-	}
-	for k, v := range kv {
-		// Vault takes 1 to 512 printable characters: "" removes the key.
-		v = oneLine(v)
-		if v == "" {
-			delete(md, k)
-			continue
-		}
-		if len(v) > 512 {
-			v = v[:509] + "..."
-		}
-		md[k] = v
-	}
-	if _, err := r.c.Logical().WriteWithContext(ctx, t.Mount+"/metadata/"+t.Path, map[string]any{"custom_metadata": md}); err != nil {
-		return fmt.Errorf("vault write metadata %s/metadata/%s: %w", t.Mount, t.Path, err)
+	md, err := vault.WriteMetadata(ctx, r.c, t.Mount, t.Path, s.md, kv)
+	if err != nil {
+		return err
 	}
 	s.md = md
 	return nil

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+
+	"github.com/pushvault/pushvault/remediator/evidence"
 )
 
 // Data is a secret's key/value data. It holds secret values: it redacts
@@ -115,13 +117,18 @@ var (
 // State is where a finding's rotation stands.
 type State string
 
-// States, as recorded in the secret's custom_metadata "state".
+// States, as recorded in the secret's custom_metadata "state". A state
+// reached by a ledger transition has that transition's name.
 const (
-	StateRotated       State = "rotated"
-	StateManual        State = "rotation_manual"
-	StateFailed        State = "rotation_failed"
-	StatePending       State = "rotation_pending" // waits for approval
-	StateMarkedRotated State = "rotated_manually"
+	StateRotated       State = evidence.Rotated
+	StateManual        State = evidence.RotationManual
+	StateFailed        State = evidence.RotationFailed
+	StatePending       State = evidence.RotationPending // waits for approval
+	StateMarkedRotated State = "rotated_manually"       // after the marked_rotated transition
+
+	// stateRotating: an attempt started and has not finished (or
+	// stopped without recording its failure).
+	stateRotating = "rotating"
 )
 
 // Result is the outcome of one Run.

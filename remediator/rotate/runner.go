@@ -11,23 +11,27 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/pushvault/pushvault/remediator/evidence"
 )
 
-// Ledger transitions a rotation records, beside the lifecycle's rotated and
-// rotation_manual.
+// The ledger transitions a rotation records, under the names they had
+// here before the ledger's vocabulary (remediator/evidence) was the only
+// one. New code uses the evidence constants.
 const (
-	TransitionStarted      = "rotation_started"
-	TransitionRotated      = "rotated"
-	TransitionVerifiedDead = "exposed_verified_dead"
-	TransitionDestroyed    = "exposed_destroyed"
-	TransitionFailed       = "rotation_failed"
-	TransitionManual       = "rotation_manual"
-	TransitionPending      = "rotation_pending"
-	TransitionMarked       = "marked_rotated"
+	TransitionStarted      = evidence.RotationStarted
+	TransitionRotated      = evidence.Rotated
+	TransitionVerifiedDead = evidence.ExposedVerifiedDead
+	TransitionDestroyed    = evidence.ExposedDestroyed
+	TransitionFailed       = evidence.RotationFailed
+	TransitionManual       = evidence.RotationManual
+	TransitionPending      = evidence.RotationPending
+	TransitionMarked       = evidence.MarkedRotated
 )
 
 // Event is one step of a rotation, for the ledger. It holds no secret.
 type Event struct {
+	// Transition is one of the ledger's transitions (remediator/evidence).
 	Transition string
 	Rotator    string
 	// Version is the KV version the step concerns: the new one for
@@ -115,112 +119,231 @@ func (r *Runner) Run(ctx context.Context, t Target) (Result, error) {
 	if err != nil {
 		return Result{State: StateFailed, Reason: r.scrub(t, err.Error())}, err
 	}
-	switch State(sec.md[mdState]) {
-	case StateRotated, StateMarkedRotated:
-		return Result{State: State(sec.md[mdState]), Rotator: sec.md[mdRotator], NewVersion: atoi(sec.md[mdRotatedVersion]),
-			ExposedDead: sec.md[mdDeadCheck] == "true", DeadCheck: sec.md[mdDeadCheck], ExposedDestroyed: sec.md[mdDestroyed] == "true",
-			Refs: parseRefs(sec.md[mdRefs]), Attempt: atoi(sec.md[mdAttempts]), Already: true}, nil
+	if res, done := alreadyRotated(sec); done {
+		return res, nil
 	}
-	name, rot, err := r.pick(ctx, t)
-	if prev := sec.md[mdRotator]; sec.md[mdState] == "rotating" || sec.md[mdState] == string(StateFailed) {
-		// A retry stays with the rotator that started: after a revocation
-		// the credential may no longer match anything.
-		if pr, ok := r.rotators[prev]; ok && r.settings.enabled(prev) {
-			name, rot, err = prev, pr, nil
-		}
-	}
-	if err != nil {
+	name, rot, err := r.choose(ctx, t, sec)
+	switch {
+	case err != nil:
 		return r.fail(ctx, t, &sec, "", atoi(sec.md[mdAttempts]), "choosing a rotator", err)
-	}
-	if rot == nil {
+	case rot == nil:
 		return r.manual(ctx, t, &sec)
 	}
 	if reason := r.waitsForApproval(name, t); reason != "" {
-		res := Result{State: StatePending, Rotator: name, Reason: reason}
-		if err := r.setMetadata(ctx, t, &sec, map[string]string{mdState: string(StatePending), mdRotator: name}); err != nil {
-			return res, err
-		}
-		return res, r.rec.Record(ctx, t, Event{Transition: TransitionPending, Rotator: name, Attempt: atoi(sec.md[mdAttempts]),
-			Detail: map[string]string{"reason": res.Reason}})
+		return r.pending(ctx, t, &sec, name, reason)
 	}
-	attempt := atoi(sec.md[mdAttempts]) + 1
-	if err := r.setMetadata(ctx, t, &sec, map[string]string{mdState: "rotating", mdAttempts: strconv.Itoa(attempt), mdRotator: name, mdError: ""}); err != nil {
-		return r.fail(ctx, t, &sec, name, attempt, "recording the start", err)
+	ro := &rotation{Runner: r, t: t, sec: sec, name: name, rot: rot}
+	err = ro.run(ctx)
+	return ro.res, err
+}
+
+// alreadyRotated is the result of a secret whose rotation is finished
+// (by pushvault or marked by a person); false when it is not.
+func alreadyRotated(sec kvSecret) (Result, bool) {
+	st := State(sec.md[mdState])
+	if st != StateRotated && st != StateMarkedRotated {
+		return Result{}, false
 	}
-	if err := r.rec.Record(ctx, t, Event{Transition: TransitionStarted, Rotator: name, Version: t.ExposedVersion, Attempt: attempt}); err != nil {
-		return Result{State: StateFailed, Rotator: name, Attempt: attempt}, err
+	return Result{State: st, Rotator: sec.md[mdRotator], NewVersion: atoi(sec.md[mdRotatedVersion]),
+		ExposedDead: sec.md[mdDeadCheck] == "true", DeadCheck: sec.md[mdDeadCheck], ExposedDestroyed: sec.md[mdDestroyed] == "true",
+		Refs: parseRefs(sec.md[mdRefs]), Attempt: atoi(sec.md[mdAttempts]), Already: true}, true
+}
+
+// choose returns the rotator for t: the first enabled one that matches,
+// except that a retry stays with the rotator that started (after a
+// revocation the credential may no longer match anything). A nil rotator
+// and no error means none handles t.
+func (r *Runner) choose(ctx context.Context, t Target, sec kvSecret) (string, Rotator, error) {
+	name, rot, err := r.pick(ctx, t)
+	if st := sec.md[mdState]; st == stateRotating || st == string(StateFailed) {
+		prev := sec.md[mdRotator]
+		if pr, ok := r.rotators[prev]; ok && r.settings.enabled(prev) {
+			return prev, pr, nil
+		}
 	}
-	res := Result{Rotator: name, Attempt: attempt}
-	// A previous attempt that rotated at the source and wrote the next
-	// version resumes at the check: no second rotation, no second version.
-	resumed := sec.md[mdSourceRotated] == "true" && sec.md[mdRotator] == name && atoi(sec.md[mdRotatedVersion]) == sec.current && sec.current > t.ExposedVersion
-	if resumed {
-		res.NewVersion, res.Refs = sec.current, parseRefs(sec.md[mdRefs])
-	} else {
-		if sec.current > t.ExposedVersion && atoi(sec.md[mdRotatedVersion]) == sec.current {
-			if t.Prior, err = r.readVersion(ctx, t, sec.current); err != nil {
-				return r.fail(ctx, t, &sec, name, attempt, "reading the earlier attempt's version", err)
-			}
-		}
-		if sec.current != t.ExposedVersion && t.Prior == nil {
-			return r.fail(ctx, t, &sec, name, attempt, "checking versions",
-				fmt.Errorf("the secret is at version %d, not the exposed version %d, and pushvault did not write it: someone else changed it", sec.current, t.ExposedVersion))
-		}
-		ch, err := rot.Rotate(ctx, t)
+	return name, rot, err
+}
+
+// pending records that the rotation of t by rotator name waits for a
+// person's approval, and why.
+func (r *Runner) pending(ctx context.Context, t Target, sec *kvSecret, name, reason string) (Result, error) {
+	res := Result{State: StatePending, Rotator: name, Reason: reason}
+	if err := r.setMetadata(ctx, t, sec, map[string]string{mdState: string(StatePending), mdRotator: name}); err != nil {
+		return res, err
+	}
+	return res, r.rec.Record(ctx, t, Event{Transition: evidence.RotationPending, Rotator: name, Attempt: atoi(sec.md[mdAttempts]),
+		Detail: map[string]string{"reason": reason}})
+}
+
+// rotation is one attempt of Run with a chosen rotator: what it works on
+// and, in res, where it stands. Each step records what it did (in the
+// secret's custom_metadata and the ledger) before the next one starts, so
+// an attempt that stops anywhere can be resumed.
+type rotation struct {
+	*Runner
+	t       Target // t.Prior is filled in when an earlier attempt wrote a version
+	sec     kvSecret
+	name    string
+	rot     Rotator
+	attempt int
+	res     Result
+}
+
+// run takes the steps in order and stops at the first that fails.
+func (ro *rotation) run(ctx context.Context) error {
+	if err := ro.start(ctx); err != nil {
+		return err
+	}
+	if err := ro.rotateOrResume(ctx); err != nil {
+		return err
+	}
+	if err := ro.proveExposedDead(ctx); err != nil {
+		return err
+	}
+	if err := ro.destroyExposed(ctx); err != nil {
+		return err
+	}
+	return ro.finish(ctx)
+}
+
+// fail records the failure of step (see Runner.fail) and makes it the
+// result.
+func (ro *rotation) fail(ctx context.Context, step string, cause error) error {
+	res, err := ro.Runner.fail(ctx, ro.t, &ro.sec, ro.name, ro.attempt, step, cause)
+	ro.res = res
+	return err
+}
+
+// record adds a ledger event of this attempt.
+func (ro *rotation) record(ctx context.Context, transition string, version int, detail map[string]string) error {
+	return ro.rec.Record(ctx, ro.t, Event{Transition: transition, Rotator: ro.name, Version: version, Attempt: ro.attempt, Detail: detail})
+}
+
+// start numbers the attempt and records it.
+func (ro *rotation) start(ctx context.Context) error {
+	ro.attempt = atoi(ro.sec.md[mdAttempts]) + 1
+	ro.res = Result{Rotator: ro.name, Attempt: ro.attempt}
+	if err := ro.setMetadata(ctx, ro.t, &ro.sec, map[string]string{mdState: stateRotating, mdAttempts: strconv.Itoa(ro.attempt), mdRotator: ro.name, mdError: ""}); err != nil {
+		return ro.fail(ctx, "recording the start", err)
+	}
+	if err := ro.record(ctx, evidence.RotationStarted, ro.t.ExposedVersion, nil); err != nil {
+		ro.res.State = StateFailed
+		return err
+	}
+	return nil
+}
+
+// rotateOrResume rotates at the source and stores the new value as the
+// next version, unless an earlier attempt did both: that attempt resumes
+// at the check, with no second rotation and no second version.
+func (ro *rotation) rotateOrResume(ctx context.Context) error {
+	sec := ro.sec
+	if sec.md[mdSourceRotated] == "true" && sec.md[mdRotator] == ro.name && atoi(sec.md[mdRotatedVersion]) == sec.current && sec.current > ro.t.ExposedVersion {
+		ro.res.NewVersion, ro.res.Refs = sec.current, parseRefs(sec.md[mdRefs])
+		return nil
+	}
+	if err := ro.checkVersions(ctx); err != nil {
+		return err
+	}
+	ch, err := ro.rot.Rotate(ctx, ro.t)
+	if err != nil {
+		return ro.fail(ctx, "rotating at the source", err)
+	}
+	if err := ro.storeNewValue(ctx, ch); err != nil {
+		return err
+	}
+	return ro.record(ctx, evidence.Rotated, ro.res.NewVersion, ch.Detail)
+}
+
+// checkVersions makes sure the secret holds nothing pushvault did not
+// write: the exposed version, or after it the version an earlier attempt
+// wrote (which becomes t.Prior, for the rotator to reuse).
+func (ro *rotation) checkVersions(ctx context.Context) error {
+	sec := ro.sec
+	if sec.current > ro.t.ExposedVersion && atoi(sec.md[mdRotatedVersion]) == sec.current {
+		prior, err := ro.readVersion(ctx, ro.t, sec.current)
 		if err != nil {
-			return r.fail(ctx, t, &sec, name, attempt, "rotating at the source", err)
+			return ro.fail(ctx, "reading the earlier attempt's version", err)
 		}
-		res.Refs = ch.Refs
-		res.NewVersion = sec.current
-		if t.Prior == nil || !equal(t.Prior, ch.Data) {
-			if res.NewVersion, err = r.writeNext(ctx, t, sec.current, ch.Data); err != nil {
-				// The source is rotated but Vault does not hold the result:
-				// say so; the next attempt rotates again.
-				return r.fail(ctx, t, &sec, name, attempt, "storing the new value (the credential was rotated at its source)", err)
-			}
-		}
-		if err := r.setMetadata(ctx, t, &sec, map[string]string{mdRotatedVersion: strconv.Itoa(res.NewVersion), mdSourceRotated: "true", mdRefs: formatRefs(ch.Refs)}); err != nil {
-			return r.fail(ctx, t, &sec, name, attempt, "recording the new version", err)
-		}
-		if err := r.rec.Record(ctx, t, Event{Transition: TransitionRotated, Rotator: name, Version: res.NewVersion, Attempt: attempt, Detail: ch.Detail}); err != nil {
-			return res, err
-		}
+		ro.t.Prior = prior
 	}
-	switch err := rot.CheckDead(ctx, t); {
+	if sec.current != ro.t.ExposedVersion && ro.t.Prior == nil {
+		return ro.fail(ctx, "checking versions",
+			fmt.Errorf("the secret is at version %d, not the exposed version %d, and pushvault did not write it: someone else changed it", sec.current, ro.t.ExposedVersion))
+	}
+	return nil
+}
+
+// storeNewValue writes the rotation's data as the next version (unless an
+// earlier attempt wrote the same) and records which version that is.
+func (ro *rotation) storeNewValue(ctx context.Context, ch Change) error {
+	ro.res.Refs = ch.Refs
+	ro.res.NewVersion = ro.sec.current
+	if ro.t.Prior == nil || !equal(ro.t.Prior, ch.Data) {
+		v, err := ro.writeNext(ctx, ro.t, ro.sec.current, ch.Data)
+		if err != nil {
+			// The source is rotated but Vault does not hold the result:
+			// say so; the next attempt rotates again.
+			return ro.fail(ctx, "storing the new value (the credential was rotated at its source)", err)
+		}
+		ro.res.NewVersion = v
+	}
+	if err := ro.setMetadata(ctx, ro.t, &ro.sec, map[string]string{mdRotatedVersion: strconv.Itoa(ro.res.NewVersion), mdSourceRotated: "true", mdRefs: formatRefs(ch.Refs)}); err != nil {
+		return ro.fail(ctx, "recording the new version", err)
+	}
+	return nil
+}
+
+// proveExposedDead checks that the exposed value no longer works, or notes
+// why that cannot be checked.
+func (ro *rotation) proveExposedDead(ctx context.Context) error {
+	switch err := ro.rot.CheckDead(ctx, ro.t); {
 	case err == nil:
-		res.ExposedDead, res.DeadCheck = true, "true"
-		if err := r.rec.Record(ctx, t, Event{Transition: TransitionVerifiedDead, Rotator: name, Version: t.ExposedVersion, Attempt: attempt}); err != nil {
-			return res, err
+		ro.res.ExposedDead, ro.res.DeadCheck = true, "true"
+		if err := ro.record(ctx, evidence.ExposedVerifiedDead, ro.t.ExposedVersion, nil); err != nil {
+			return err
 		}
 	case errors.Is(err, ErrUncheckable):
-		res.DeadCheck = r.scrub(t, err.Error())
+		ro.res.DeadCheck = ro.scrub(ro.t, err.Error())
 	default:
-		return r.fail(ctx, t, &sec, name, attempt, "checking the exposed value is dead", err)
+		return ro.fail(ctx, "checking the exposed value is dead", err)
 	}
-	if err := r.setMetadata(ctx, t, &sec, map[string]string{mdDeadCheck: res.DeadCheck}); err != nil {
-		return r.fail(ctx, t, &sec, name, attempt, "recording the check", err)
+	if err := ro.setMetadata(ctx, ro.t, &ro.sec, map[string]string{mdDeadCheck: ro.res.DeadCheck}); err != nil {
+		return ro.fail(ctx, "recording the check", err)
 	}
-	if r.settings.Destroy() {
-		if sec.md[mdDestroyed] != "true" {
-			if err := r.destroy(ctx, t, t.ExposedVersion); err != nil {
-				return r.fail(ctx, t, &sec, name, attempt, "destroying the exposed version", err)
-			}
-			if err := r.setMetadata(ctx, t, &sec, map[string]string{mdDestroyed: "true"}); err != nil {
-				return r.fail(ctx, t, &sec, name, attempt, "recording the destruction", err)
-			}
-			if err := r.rec.Record(ctx, t, Event{Transition: TransitionDestroyed, Rotator: name, Version: t.ExposedVersion, Attempt: attempt}); err != nil {
-				return res, err
-			}
+	return nil
+}
+
+// destroyExposed destroys the exposed version when the settings say so
+// (once: a resumed attempt finds it done).
+func (ro *rotation) destroyExposed(ctx context.Context) error {
+	if !ro.settings.Destroy() {
+		return nil
+	}
+	if ro.sec.md[mdDestroyed] != "true" {
+		if err := ro.destroy(ctx, ro.t, ro.t.ExposedVersion); err != nil {
+			return ro.fail(ctx, "destroying the exposed version", err)
 		}
-		res.ExposedDestroyed = true
+		if err := ro.setMetadata(ctx, ro.t, &ro.sec, map[string]string{mdDestroyed: "true"}); err != nil {
+			return ro.fail(ctx, "recording the destruction", err)
+		}
+		if err := ro.record(ctx, evidence.ExposedDestroyed, ro.t.ExposedVersion, nil); err != nil {
+			return err
+		}
 	}
-	if err := r.setMetadata(ctx, t, &sec, map[string]string{mdState: string(StateRotated), mdRotatedAt: r.now().UTC().Format(time.RFC3339)}); err != nil {
-		return r.fail(ctx, t, &sec, name, attempt, "recording the outcome", err)
+	ro.res.ExposedDestroyed = true
+	return nil
+}
+
+// finish records the secret as rotated.
+func (ro *rotation) finish(ctx context.Context) error {
+	if err := ro.setMetadata(ctx, ro.t, &ro.sec, map[string]string{mdState: string(StateRotated), mdRotatedAt: ro.now().UTC().Format(time.RFC3339)}); err != nil {
+		return ro.fail(ctx, "recording the outcome", err)
 	}
-	res.State = StateRotated
-	r.log.InfoContext(ctx, "rotated", "finding_id", t.FindingID, "rotator", name, "vault_path", t.Mount+"/"+t.Path,
-		"new_version", res.NewVersion, "exposed_dead", res.ExposedDead, "exposed_destroyed", res.ExposedDestroyed)
-	return res, nil
+	ro.res.State = StateRotated
+	ro.log.InfoContext(ctx, "rotated", "finding_id", ro.t.FindingID, "rotator", ro.name, "vault_path", ro.t.Mount+"/"+ro.t.Path,
+		"new_version", ro.res.NewVersion, "exposed_dead", ro.res.ExposedDead, "exposed_destroyed", ro.res.ExposedDestroyed)
+	return nil
 }
 
 // pick returns the first enabled rotator that matches, or nil.
@@ -260,7 +383,7 @@ func (r *Runner) fail(ctx context.Context, t Target, sec *kvSecret, name string,
 	if merr := r.setMetadata(ctx, t, sec, map[string]string{mdState: string(StateFailed), mdError: reason}); merr != nil {
 		err.msg += "; and recording the failure in Vault: " + r.scrub(t, merr.Error())
 	}
-	if lerr := r.rec.Record(ctx, t, Event{Transition: TransitionFailed, Rotator: name, Attempt: attempt, Detail: map[string]string{"step": step, "reason": reason}}); lerr != nil {
+	if lerr := r.rec.Record(ctx, t, Event{Transition: evidence.RotationFailed, Rotator: name, Attempt: attempt, Detail: map[string]string{"step": step, "reason": reason}}); lerr != nil {
 		err.msg += "; and recording the failure in the ledger: " + r.scrub(t, lerr.Error())
 	}
 	r.log.WarnContext(ctx, "rotation failed", "finding_id", t.FindingID, "rotator", name, "reason", reason)
@@ -283,7 +406,7 @@ func (r *Runner) manual(ctx context.Context, t Target, sec *kvSecret) (Result, e
 			return res, err
 		}
 	}
-	return res, r.rec.Record(ctx, t, Event{Transition: TransitionManual, Attempt: atoi(sec.md[mdAttempts]),
+	return res, r.rec.Record(ctx, t, Event{Transition: evidence.RotationManual, Attempt: atoi(sec.md[mdAttempts]),
 		Detail: map[string]string{"guide": guide, "reason": res.Reason}})
 }
 
@@ -319,7 +442,7 @@ func (r *Runner) MarkRotated(ctx context.Context, t Target, actor string) (Resul
 		mdRotatedAt: r.now().UTC().Format(time.RFC3339)}); err != nil {
 		return Result{}, err
 	}
-	return res, r.rec.Record(ctx, t, Event{Transition: TransitionMarked, Actor: actor, Version: sec.current, Detail: detail})
+	return res, r.rec.Record(ctx, t, Event{Transition: evidence.MarkedRotated, Actor: actor, Version: sec.current, Detail: detail})
 }
 
 // scrub removes t's values from a message: errors from providers are

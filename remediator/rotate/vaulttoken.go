@@ -60,7 +60,7 @@ func (v *VaultToken) Rotate(ctx context.Context, t Target) (Change, error) {
 	accessor, _ := sec.Data["accessor"].(string)
 	if accessor == "" {
 		// Batch tokens have no accessor and can't be revoked: they expire.
-		ttl, _ := sec.Data["ttl"]
+		ttl := sec.Data["ttl"]
 		return Change{}, fmt.Errorf("the token has no accessor (a batch token cannot be revoked; it expires in %vs)", ttl)
 	}
 	if _, err := v.c.Logical().WriteWithContext(ctx, "auth/token/revoke-accessor", map[string]any{"accessor": accessor}); err != nil {

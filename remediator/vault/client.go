@@ -221,7 +221,9 @@ var (
 )
 
 // Explain wraps a Vault client error with the matching sentinel and a
-// message a person can act on.
+// message a person can act on. The result wraps both: errors.Is finds the
+// sentinel (ErrSealed, ErrUnreachable, ErrDenied) and errors.As still finds
+// the client's error (*api.ResponseError, *net.OpError). A nil err is nil.
 func Explain(addr string, err error) error {
 	if err == nil {
 		return nil
@@ -230,18 +232,18 @@ func Explain(addr string, err error) error {
 	if errors.As(err, &re) {
 		switch {
 		case re.StatusCode == 503 && strings.Contains(strings.Join(re.Errors, " "), "sealed"):
-			return fmt.Errorf("%w (%s): unseal it and try again: %v", ErrSealed, addr, err)
+			return fmt.Errorf("%w (%s): unseal it and try again: %w", ErrSealed, addr, err)
 		case re.StatusCode == 503:
-			return fmt.Errorf("%w (%s: 503): %v", ErrUnreachable, addr, err)
+			return fmt.Errorf("%w (%s: 503): %w", ErrUnreachable, addr, err)
 		case re.StatusCode == 403 || re.StatusCode == 400 && strings.Contains(strings.Join(re.Errors, " "), "permission denied"):
-			return fmt.Errorf("%w: %v (check the token's policy; see the least-privilege policy in README.md)", ErrDenied, err)
+			return fmt.Errorf("%w: %w (check the token's policy; see the least-privilege policy in README.md)", ErrDenied, err)
 		}
 		return err
 	}
 	var ne net.Error
 	var oe *net.OpError
 	if errors.As(err, &oe) || errors.As(err, &ne) || strings.Contains(err.Error(), "connection refused") {
-		return fmt.Errorf("%w at %s: %v", ErrUnreachable, addr, err)
+		return fmt.Errorf("%w at %s: %w", ErrUnreachable, addr, err)
 	}
 	return err
 }

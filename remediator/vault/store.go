@@ -112,7 +112,7 @@ func (s *Store) putAt(ctx context.Context, path string, item Item) (Stored, bool
 		return Stored{}, false, fmt.Errorf("vault read metadata %s/metadata/%s: %w", s.mount, path, Explain(s.addr, err))
 	}
 	if meta != nil {
-		fp := metaString(meta, "fingerprint")
+		fp := metaString(meta, metaFingerprint)
 		if fp != "" && fp != string(item.Fingerprint) {
 			return Stored{}, true, nil
 		}
@@ -125,9 +125,8 @@ func (s *Store) putAt(ctx context.Context, path string, item Item) (Stored, bool
 		}
 		// Metadata written, data not yet (a crash in between): finish.
 	} else {
-		md := map[string]any{"custom_metadata": customMetadata(item)}
-		if _, err := s.c.Logical().WriteWithContext(ctx, s.mount+"/metadata/"+path, md); err != nil {
-			return Stored{}, false, fmt.Errorf("vault write metadata %s/metadata/%s: %w", s.mount, path, Explain(s.addr, err))
+		if _, err := WriteMetadata(ctx, s.c, s.mount, path, nil, customMetadata(item)); err != nil {
+			return Stored{}, false, err
 		}
 	}
 	data := map[string]any{}
@@ -148,7 +147,7 @@ func (s *Store) putAt(ctx context.Context, path string, item Item) (Stored, bool
 // exposedVersion is the version that holds the exposed value: recorded in
 // custom_metadata once a rotation moves on, else 1.
 func exposedVersion(meta *api.KVMetadata) int {
-	if v, err := strconv.Atoi(metaString(meta, "exposed_version")); err == nil && v > 0 {
+	if v, err := strconv.Atoi(metaString(meta, metaExposedVersion)); err == nil && v > 0 {
 		return v
 	}
 	return 1
@@ -172,6 +171,8 @@ func isCASMismatch(err error) bool {
 	return false
 }
 
+// customMetadata is what a new secret's custom_metadata says about it.
+// WriteMetadata makes the values (a path from the push, say) fit Vault.
 func customMetadata(item Item) map[string]string {
 	src := item.Source
 	when := src.DetectedAt
@@ -179,29 +180,23 @@ func customMetadata(item Item) map[string]string {
 		when = time.Now()
 	}
 	md := map[string]string{
-		"fingerprint":     string(item.Fingerprint),
-		"source_repo":     src.Repository,
-		"source_commit":   src.Commit,
-		"source_path":     truncate(src.Path, 512),
-		"source_line":     strconv.Itoa(src.Line),
-		"detector":        src.Detector,
-		"detected_at":     when.UTC().Format(time.RFC3339),
-		"state":           "vaulted",
-		"exposed_version": "1",
-		"managed_by":      "pushvault",
+		metaFingerprint:    string(item.Fingerprint),
+		"source_repo":      src.Repository,
+		"source_commit":    src.Commit,
+		"source_path":      src.Path,
+		"source_line":      strconv.Itoa(src.Line),
+		"detector":         src.Detector,
+		"detected_at":      when.UTC().Format(time.RFC3339),
+		MetaState:          stateVaulted,
+		metaExposedVersion: "1",
+		"managed_by":       "pushvault",
 	}
 	return md
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
 // SetMetadata merges keys into a stored secret's custom_metadata (state,
-// links). Keys not given are kept.
+// links) with WriteMetadata: keys not given are kept, a value that is
+// empty (once made fit for Vault) removes its key.
 func (s *Store) SetMetadata(ctx context.Context, path string, kv map[string]string) error {
 	meta, err := s.c.KVv2(s.mount).GetMetadata(ctx, path)
 	if err != nil {
@@ -211,13 +206,8 @@ func (s *Store) SetMetadata(ctx context.Context, path string, kv map[string]stri
 	for k := range meta.CustomMetadata {
 		md[k] = metaString(meta, k)
 	}
-	for k, v := range kv {
-		md[k] = truncate(v, 512)
-	}
-	if _, err := s.c.Logical().WriteWithContext(ctx, s.mount+"/metadata/"+path, map[string]any{"custom_metadata": md}); err != nil {
-		return fmt.Errorf("vault write metadata %s/metadata/%s: %w", s.mount, path, Explain(s.addr, err))
-	}
-	return nil
+	_, err = WriteMetadata(ctx, s.c, s.mount, path, md, kv)
+	return err
 }
 
 // path fills the template. Owner, repo and name are made path-safe.

@@ -134,6 +134,7 @@ func TestStoreFailures(t *testing.T) {
 	}
 	_, err = vault.NewStore(denied, "", "").Put(ctx, item("x", "hmac-vault:v1:E", map[string]string{"value": planted}))
 	assertErr(t, "denied", err, vault.ErrDenied)
+	assertResponseError(t, "denied", err, 403)
 
 	down := vaulttest.Start(t)
 	downClient := down.Client(t)
@@ -148,6 +149,21 @@ func TestStoreFailures(t *testing.T) {
 	}
 	_, err = vault.NewStore(sc, "", "").Put(ctx, item("x", "hmac-vault:v1:E", map[string]string{"value": planted}))
 	assertErr(t, "sealed", err, vault.ErrSealed)
+	assertResponseError(t, "sealed", err, 503)
+}
+
+// assertResponseError checks that Vault's own error, with its status, is
+// still inside the explained one.
+func assertResponseError(t *testing.T, name string, err error, status int) {
+	t.Helper()
+	var re *api.ResponseError
+	if !errors.As(err, &re) {
+		t.Errorf("%s: errors.As finds no *api.ResponseError in %v", name, err)
+		return
+	}
+	if re.StatusCode != status {
+		t.Errorf("%s: status %d, want %d", name, re.StatusCode, status)
+	}
 }
 
 func assertErr(t *testing.T, name string, err, is error) {
