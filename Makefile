@@ -5,6 +5,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 TRUFFLEHOG_VERSION := v3.90.0
 GITLEAKS_VERSION := v8.30.1
+# make lint's tools, built once into the cache by scripts/build-tool.sh:
+# staticcheck 2025.1.1 (its module's version v0.6.1) and gci.
+STATICCHECK_VERSION := v0.6.1
+GCI_VERSION := v0.13.7
 # TruffleHog's detector regexes run on Google RE2 through cgo when libre2 is
 # installed (scripts/install-deps.sh), else on its WebAssembly build.
 # Decided when each recipe runs (after `deps` may have installed it), and
@@ -56,9 +60,10 @@ test: deps vault lint
 vault:
 	@bash scripts/build-vault.sh >/dev/null
 
+## gofmt, go vet, imports in three groups (standard library, third party,
+## this module) and staticcheck; see scripts/lint.sh.
 lint:
-	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	@GO=$(GO) bash scripts/lint.sh $(STATICCHECK_VERSION) $(GCI_VERSION)
 
 tools:
 	@bash scripts/build-tool.sh trufflehog github.com/trufflesecurity/trufflehog/v3 $(TRUFFLEHOG_VERSION) >/dev/null
