@@ -17,7 +17,7 @@ WITH_TAGS = GOFLAGS="$$($(GO) env GOFLAGS) $$(test -f /usr/include/re2/re2.h && 
 # Keep under CI's budget on 2 cores, first run (Vault build) included.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build build-static test bench vault lint sample-scan demo demo-local tools deps clean
+.PHONY: all build build-static test test-short bench vault lint sample-scan demo demo-local tools deps clean
 
 all: build
 
@@ -52,10 +52,17 @@ demo: deps build vault
 demo-local: deps build vault
 	bash scripts/demo-local.sh
 
-## The README's test command and what .ci/run runs: Vault is built first
-## (once, cached) so no test waits on it.
-test: deps vault lint
+## Every test; with `deps` before it, the README's test command and what
+## .ci/run runs (`make deps test`). Vault is built first (once, cached) so
+## no test waits on it. System packages are `deps`'s job, not this one's.
+test: vault lint
 	$(WITH_TAGS) $(GO) test -timeout $(TEST_TIMEOUT) -count=1 ./...
+
+## The fast tier: unit tests only. Under -short the harnesses that start
+## real servers or processes (Vault, PostgreSQL, MariaDB, the built
+## pushvault binary) skip their tests.
+test-short:
+	$(WITH_TAGS) $(GO) test -short ./...
 
 vault:
 	@bash scripts/build-vault.sh >/dev/null
