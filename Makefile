@@ -5,6 +5,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 TRUFFLEHOG_VERSION := v3.90.0
 GITLEAKS_VERSION := v8.30.1
+# make lint's tools, built once into the cache by scripts/build-tool.sh:
+# staticcheck 2025.1.1 (its module's version v0.6.1) and gci.
+STATICCHECK_VERSION := v0.6.1
+GCI_VERSION := v0.13.7
 # TruffleHog's detector regexes run on Google RE2 through cgo when libre2 is
 # installed (scripts/install-deps.sh), else on its WebAssembly build.
 # Decided when each recipe runs (after `deps` may have installed it), and
@@ -13,7 +17,7 @@ WITH_TAGS = GOFLAGS="$$($(GO) env GOFLAGS) $$(test -f /usr/include/re2/re2.h && 
 # Keep under CI's budget on 2 cores, first run (Vault build) included.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build build-static test bench vault lint sample-scan demo demo-local tools deps clean
+.PHONY: all build build-static test test-short bench vault lint sample-scan demo demo-local tools deps clean
 
 all: build
 
@@ -48,17 +52,25 @@ demo: deps build vault
 demo-local: deps build vault
 	bash scripts/demo-local.sh
 
-## The README's test command and what .ci/run runs: Vault is built first
-## (once, cached) so no test waits on it.
-test: deps vault lint
+## Every test; with `deps` before it, the README's test command and what
+## .ci/run runs (`make deps test`). Vault is built first (once, cached) so
+## no test waits on it. System packages are `deps`'s job, not this one's.
+test: vault lint
 	$(WITH_TAGS) $(GO) test -timeout $(TEST_TIMEOUT) -count=1 ./...
+
+## The fast tier: unit tests only. Under -short the harnesses that start
+## real servers or processes (Vault, PostgreSQL, MariaDB, the built
+## pushvault binary) skip their tests.
+test-short:
+	$(WITH_TAGS) $(GO) test -short ./...
 
 vault:
 	@bash scripts/build-vault.sh >/dev/null
 
+## gofmt, go vet, imports in three groups (standard library, third party,
+## this module) and staticcheck; see scripts/lint.sh.
 lint:
-	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	@GO=$(GO) bash scripts/lint.sh $(STATICCHECK_VERSION) $(GCI_VERSION)
 
 tools:
 	@bash scripts/build-tool.sh trufflehog github.com/trufflesecurity/trufflehog/v3 $(TRUFFLEHOG_VERSION) >/dev/null

@@ -3,7 +3,8 @@
 # Builds a Go program from the Go module proxy into the cache and prints the
 # binary's path. The module is built inside its own directory, so its own
 # go.mod (replace directives included) applies. Used for the comparison
-# tools of `make bench` (TruffleHog CLI, Gitleaks).
+# tools of `make bench` (TruffleHog CLI, Gitleaks) and the linters of
+# `make lint` (staticcheck, gci).
 set -euo pipefail
 name="$1" module="$2" version="$3" pkg="${4:-.}"
 CACHE="${PUSHVAULT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pushvault}"

@@ -58,6 +58,7 @@ func newAppEnv(t *testing.T) *appEnv {
 // and a client as the installation; serve is not started yet.
 func newStandIn(t *testing.T) *appEnv {
 	t.Helper()
+	needBinary(t) // before building the stand-in it would not use
 	srv := githubtest.New(t)
 	if err := srv.CreateRepo("acme", "shop", map[string]string{"README.md": "shop\n"}); err != nil {
 		t.Fatal(err)
@@ -672,6 +673,7 @@ func fanOut(t *testing.T, targets ...string) string {
 // check run per push, one fix PR and one commit comment per secret, one
 // vault version per secret.
 func TestAppTwoServesBurst(t *testing.T) {
+	needBinary(t) // before building its 20 repositories
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
 	if err != nil {
 		t.Fatal(err)

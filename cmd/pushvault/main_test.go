@@ -25,9 +25,13 @@ import (
 var binary string
 
 // TestMain builds the pushvault binary once: the CLI is tested as users run
-// it, exit statuses and all.
+// it, exit statuses and all. Under -short it builds nothing and every test
+// that runs the binary skips (see needBinary).
 func TestMain(m *testing.M) {
 	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "pushvault-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -61,10 +65,19 @@ func pushvault(t *testing.T, dir string, args ...string) result {
 	return runBinary(t, dir, []string{"PUSHVAULT_DATA_DIR=" + data}, args...)
 }
 
+// needBinary skips t under -short, where TestMain built no binary.
+func needBinary(t testing.TB) {
+	t.Helper()
+	if binary == "" {
+		t.Skip("-short skips the tests that run the built pushvault binary (make test runs them)")
+	}
+}
+
 // runBinary runs the pushvault binary in dir with the test git environment
 // plus env, and returns what it printed and its exit status.
 func runBinary(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
+	needBinary(t)
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
 	cmd.Env = append(gittest.Env(), env...)

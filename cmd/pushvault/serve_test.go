@@ -102,6 +102,7 @@ func (e *serveEnv) start(t *testing.T, dataDir, queue string, secrets ...string)
 // startWith is start with the github section given (YAML).
 func (e *serveEnv) startWith(t *testing.T, dataDir, githubYAML, queue string, secrets ...string) *serveProc {
 	t.Helper()
+	needBinary(t)
 	addr := freeAddr(t)
 	cfg := fmt.Sprintf(`listen: %s
 data_dir: %s

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-github/v60/github"
+
 	"github.com/pushvault/pushvault/githubapp/githubtest/contract"
 )
 

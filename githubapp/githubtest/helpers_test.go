@@ -161,9 +161,15 @@ func mustGit(t testing.TB, dir string, args ...string) string {
 	return out
 }
 
-// clone clones owner/repo with token into a new temp dir.
+// clone clones owner/repo with token into a new temp dir. Under -short it
+// skips the test instead: cloning, fetching and pushing over git's HTTP
+// protocol runs git processes on both ends and makes these tests the slow
+// half of the package (make test runs them).
 func clone(t testing.TB, srv *Server, owner, repo, token string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("githubtest: -short skips the tests that clone and push over git HTTP (make test runs them)")
+	}
 	dir := t.TempDir()
 	mustGit(t, dir, "clone", "-q", srv.AuthCloneURL(owner, repo, token), ".")
 	return dir

@@ -37,9 +37,12 @@ type Server struct {
 }
 
 // Start initialises and starts a server and registers its shutdown with
-// t.Cleanup.
+// t.Cleanup. Under -short it skips the test instead.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("mysqltest: -short skips tests that run a real MariaDB server (make test runs them)")
+	}
 	s, err := start()
 	if err != nil {
 		t.Fatalf("mysqltest: %v", err)

@@ -84,9 +84,12 @@ func NonLoopbackIPv4() (string, error) {
 }
 
 // Start initialises and starts a cluster and registers its shutdown with
-// t.Cleanup.
+// t.Cleanup. Under -short it skips the test instead.
 func Start(t testing.TB, opts ...Option) *Cluster {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("pgtest: -short skips tests that run a real PostgreSQL server (make test runs them)")
+	}
 	c, err := start(opts...)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)

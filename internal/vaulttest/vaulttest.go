@@ -1,8 +1,9 @@
 // Package vaulttest runs a real HashiCorp Vault dev server for tests: the
 // pinned Vault binary (built once from the Go module proxy by
 // scripts/build-vault.sh and cached), on a free loopback port, with a known
-// root token, stopped when the test ends. It never skips: a test that asks
-// for Vault and can't have one fails and says why.
+// root token, stopped when the test ends. It skips only under -short (the
+// unit-test tier, make test-short); otherwise a test that asks for Vault and
+// can't have one fails and says why.
 package vaulttest
 
 import (
@@ -104,8 +105,12 @@ func repoRoot() (string, error) {
 }
 
 // Start starts a dev server and registers its shutdown with t.Cleanup.
+// Under -short it skips the test instead.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("vaulttest: -short skips tests that run a real Vault server (make test runs them)")
+	}
 	bin, err := Binary()
 	if err != nil {
 		t.Fatalf("vaulttest: %v", err)

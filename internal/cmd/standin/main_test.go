@@ -16,6 +16,7 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
+
 	"github.com/pushvault/pushvault/githubapp/githubtest"
 )
 
