@@ -119,8 +119,6 @@ func pushedFrom(deliveryID string, ev *github.PushEvent) Pushed {
 	}
 }
 
-const zeroSHA = "0000000000000000000000000000000000000000"
-
 // Run runs the pipeline for p. It returns nil for pushes it rightly
 // ignores (branch deletions, tags), a *PermanentError for what retrying
 // can't fix (after completing the check run with the reason), and other

@@ -14,14 +14,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushvault/pushvault/app/local"
-
-	"github.com/pushvault/pushvault/app/queue"
-	"github.com/pushvault/pushvault/remediator/rotate"
-
 	"gopkg.in/yaml.v3"
 
+	"github.com/pushvault/pushvault/app/local"
+	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/remediator/vault"
 )
 

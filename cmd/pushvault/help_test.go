@@ -24,6 +24,7 @@ func TestHelpExitsZero(t *testing.T) {
 		{[]string{"serve", "-h"}, "-config"},
 		{[]string{"setup", "-h"}, "-manifest"},
 		{[]string{"setup", "--help"}, "-manifest"},
+		{[]string{"evidence", "-h"}, "verify|export"},
 		{[]string{"evidence", "verify", "-h"}, "-ledger"},
 		{[]string{"evidence", "export", "-h"}, "-format"},
 	}

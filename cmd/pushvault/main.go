@@ -265,8 +265,13 @@ func runRotated(ctx context.Context, args []string, stdout, stderr io.Writer) in
 }
 
 func runEvidence(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const evidenceUsage = "Usage: pushvault evidence verify|export [--ledger FILE | --nats URL | --data-dir DIR] [--format jsonl|md]"
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stdout, evidenceUsage)
+		return exitOK
+	}
 	if len(args) == 0 || (args[0] != "verify" && args[0] != "export") {
-		fmt.Fprintln(stderr, "Usage: pushvault evidence verify|export [--ledger FILE | --nats URL | --data-dir DIR] [--format jsonl|md]")
+		fmt.Fprintln(stderr, evidenceUsage)
 		return exitError
 	}
 	sub := args[0]
