@@ -74,7 +74,7 @@ type Manual struct {
 	Step   string
 }
 
-// Plan is the outcome of Fix: what was vaulted, and the new contents of the
+// Plan is what the pipeline vaulted and rewrote: what was vaulted, and the new contents of the
 // files to commit (vault.env included). A nil content deletes the file: a
 // file that holds nothing but the secret (a PEM key file) is removed, its
 // value exposed to the application through vault.env instead.
@@ -83,21 +83,9 @@ type Plan struct {
 	Files   map[string][]byte
 }
 
-// Fix vaults each finding (idempotently), then rewrites the files of the
-// commit read by read that hold the secrets. It stops at the first Vault
-// error, returning what was vaulted before it so the caller can record the
-// truth; no file contents are returned in that case.
-func (f *Fixer) Fix(ctx context.Context, owner, repo string, findings []*scanner.Finding, read FileReader) (*Plan, error) {
-	plan, err := f.Vault(ctx, owner, repo, findings, read)
-	if err != nil {
-		return plan, err
-	}
-	return plan, f.Rewrite(ctx, plan, read)
-}
-
-// Vault is Fix's first half: it vaults each finding and returns the plan
-// without file contents, so a rotation can run before the rewrite (and
-// change references, see Rewrite). On a Vault error the plan holds what was
+// Vault is the pipeline's vault step: it vaults each finding (idempotently)
+// and returns the plan without file contents, so a rotation can run before
+// the rewrite (and change references, see Rewrite). On a Vault error the plan holds what was
 // vaulted before it.
 func (f *Fixer) Vault(ctx context.Context, owner, repo string, findings []*scanner.Finding, read FileReader) (*Plan, error) {
 	plan := &Plan{Files: map[string][]byte{}}
@@ -111,7 +99,7 @@ func (f *Fixer) Vault(ctx context.Context, owner, repo string, findings []*scann
 	return plan, nil
 }
 
-// Rewrite is Fix's second half: it computes the new contents of the files
+// Rewrite is the pipeline's rewrite step: it computes the new contents of the files
 // holding the plan's secrets, using each Vaulted's Refs as they are then (a
 // rotation may have pointed some at another engine).
 func (f *Fixer) Rewrite(ctx context.Context, plan *Plan, read FileReader) error {

@@ -190,35 +190,62 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 	if err != nil {
 		return o, err
 	}
+	m, err := pp.fetch(ctx, log, p)
+	if err != nil || m == nil {
+		return o, err
+	}
+	defer m.unlock()
+	res, err := pp.scan(ctx, log, m.dir, p, branch, settings, o)
+	if err != nil || len(res.Findings) == 0 {
+		return o, err
+	}
+	run, err := remediator.NewPipeline(pp.vault.Store, pp.ledger).Run(ctx, pp.job(log, gh, p, branch, m, settings, res.Findings, o))
+	pp.record(log, o, res.Findings, run, err)
+	return o, err
+}
+
+// fetched is the repository's mirror, locked, with the push's objects.
+type fetched struct {
+	dir, token string
+	unlock     func()
+}
+
+// fetch locks the repository's mirror and fetches the push into it. It
+// returns nil (and no error) when the pushed head is gone: the branch was
+// force-pushed over and a later push's delivery scans what replaced it.
+func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched, error) {
 	tr, err := pp.github.Transport(p.InstallationID)
 	if err != nil {
-		return o, fmt.Errorf("installation token: %w", err)
+		return nil, fmt.Errorf("installation token: %w", err)
 	}
 	token, err := tr.Token(ctx)
 	if err != nil {
-		return o, fmt.Errorf("installation token: %w", err)
+		return nil, fmt.Errorf("installation token: %w", err)
 	}
 	dir, unlock, err := pp.mirrors.lock(ctx, p.Owner, p.Repo)
 	if err != nil {
-		return o, err
+		return nil, err
 	}
-	defer unlock()
 	if err := pp.mirrors.fetch(ctx, dir, p.CloneURL, token); err != nil {
-		return o, err
+		unlock()
+		return nil, err
 	}
 	if _, err := gitcli.Run(ctx, dir, nil, nil, "cat-file", "-e", p.After+"^{commit}"); err != nil {
-		// The branch moved on and its old head is gone (force-pushed over):
-		// a later push's delivery scans what replaced it.
+		unlock()
 		log.Info("pushed head no longer on GitHub: nothing to scan")
-		return o, nil
+		return nil, nil
 	}
-	target := pushTarget(ctx, dir, p, branch)
+	return &fetched{dir: dir, token: token, unlock: unlock}, nil
+}
+
+// scan scans what the push added and notes what it read in o.
+func (pp *Push) scan(ctx context.Context, log *slog.Logger, dir string, p Pushed, branch string, settings *policy.Settings, o *githubapp.Outcome) (*scanner.Result, error) {
 	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log),
 		scanner.WithFingerprinter(pp.vault.Transit.Fingerprinter(vault.FingerprintKey)))
 	started := time.Now()
-	res, err := sc.Scan(ctx, dir, target)
+	res, err := sc.Scan(ctx, dir, pushTarget(ctx, dir, p, branch))
 	if err != nil {
-		return o, fmt.Errorf("scan: %w", err)
+		return nil, fmt.Errorf("scan: %w", err)
 	}
 	if pp.metrics != nil {
 		pp.metrics.ObserveScan(time.Since(started), res.Stats.Bytes)
@@ -233,9 +260,14 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 			o.Skipped[string(r)] = n
 		}
 	}
-	if len(res.Findings) == 0 {
-		return o, nil
-	}
+	return res, nil
+}
+
+// job is the push's remediation with the App's ports: files read from the
+// mirror at the pushed head, rotation under the server's (or the
+// repository's) settings with GitHub token revocation, the fix branch
+// pushed from the mirror, the pull request and rotation issues proposed.
+func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string, m *fetched, settings *policy.Settings, findings []*scanner.Finding, o *githubapp.Outcome) remediator.Job {
 	actor := "pushvault (push by " + p.Pusher + ")"
 	if p.ApprovedBy != "" {
 		actor = "pushvault (rotation approved by " + p.ApprovedBy + ")"
@@ -244,18 +276,22 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 	if pp.revoker != nil {
 		ropts = append(ropts, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(pp.revoker, pp.revoker)))
 	}
-	run, err := remediator.NewPipeline(pp.vault.Store, pp.ledger).Run(ctx, remediator.Job{
-		Owner: p.Owner, Repo: p.Repo, Findings: res.Findings, Style: settings.Style, Actor: actor,
+	return remediator.Job{
+		Owner: p.Owner, Repo: p.Repo, Findings: findings, Style: settings.Style, Actor: actor,
 		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
-			return gitcli.ReadAt(ctx, dir, p.After, path)
+			return gitcli.ReadAt(ctx, m.dir, p.After, path)
 		},
 		Rotator:  rotate.NewRunner(pp.vault.Client, pp.rotation(settings.Rotation), remediator.RotationRecorder(pp.ledger, actor), ropts...),
 		Approved: p.ApprovedBy != "",
-		Fix: mirrorFix{commit: gitcli.Branch{Dir: dir, Parent: p.After, Branch: remediator.FixBranch(p.After)},
-			mirrors: pp.mirrors, cloneURL: p.CloneURL, token: token},
-		Propose: &pullRequestProposal{pp: pp, log: log, gh: gh, o: o, base: branch, findings: res.Findings},
-	})
-	o.Secrets = outcomeSecrets(res.Findings, run.Plan, run.Rotations)
+		Fix: mirrorFix{commit: gitcli.Branch{Dir: m.dir, Parent: p.After, Branch: remediator.FixBranch(p.After)},
+			mirrors: pp.mirrors, cloneURL: p.CloneURL, token: m.token},
+		Propose: &pullRequestProposal{pp: pp, log: log, gh: gh, o: o, base: branch, findings: findings},
+	}
+}
+
+// record puts the pipeline's result in the outcome and the metrics.
+func (pp *Push) record(log *slog.Logger, o *githubapp.Outcome, findings []*scanner.Finding, run *remediator.Result, err error) {
+	o.Secrets = outcomeSecrets(findings, run.Plan, run.Rotations)
 	for _, r := range run.Rotations {
 		if r.State == rotate.StatePending {
 			o.PendingRotations = true
@@ -269,7 +305,6 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 		// retried with the push (the runner resumes where it stopped).
 		log.Warn("rotation failed; the push will be retried", "error", err)
 	}
-	return o, err
 }
 
 // mirrorFix writes the fix commit in the App's mirror and pushes its branch
