@@ -98,6 +98,28 @@ func startApp(t *testing.T, srv *githubtest.Server, v *vaulttest.Server, dataDir
 }
 
 // clone clones acme/shop with a fresh installation token.
+// githubTexts is every text pushvault wrote to GitHub: check runs and their
+// annotations, pull requests, comments and issues.
+func (e *appEnv) githubTexts() []string {
+	var outputs []string
+	for _, r := range e.srv.CheckRuns() {
+		outputs = append(outputs, r.Title, r.Summary, r.Text)
+		for _, a := range r.Annotations {
+			outputs = append(outputs, fmt.Sprint(a))
+		}
+	}
+	for _, p := range e.srv.PullRequests() {
+		outputs = append(outputs, p.Title, p.Body)
+	}
+	for _, c := range e.srv.Comments() {
+		outputs = append(outputs, c.Body)
+	}
+	for _, is := range e.srv.Issues() {
+		outputs = append(outputs, is.Title, is.Body)
+	}
+	return outputs
+}
+
 func (e *appEnv) clone(t *testing.T) *gittest.Repo {
 	t.Helper()
 	tok, _, err := e.srv.Token(e.inst)
@@ -301,22 +323,7 @@ func TestAppEndToEnd(t *testing.T) {
 	}
 
 	// Nothing secret anywhere: check run, PR, comments, issues, logs, ledger.
-	var outputs []string
-	for _, r := range e.srv.CheckRuns() {
-		outputs = append(outputs, r.Title, r.Summary, r.Text)
-		for _, a := range r.Annotations {
-			outputs = append(outputs, fmt.Sprint(a))
-		}
-	}
-	for _, p := range e.srv.PullRequests() {
-		outputs = append(outputs, p.Title, p.Body)
-	}
-	for _, c := range e.srv.Comments() {
-		outputs = append(outputs, c.Body)
-	}
-	for _, is := range e.srv.Issues() {
-		outputs = append(outputs, is.Title, is.Body)
-	}
+	outputs := e.githubTexts()
 	outputs = append(outputs, e.serve.logs.String())
 	for _, r := range recs {
 		b, _ := json.Marshal(r)

@@ -390,22 +390,7 @@ func TestAppEveryFormat(t *testing.T) {
 
 	// Nothing secret anywhere.
 	e.serve.stop(t)
-	outputs := []string{e.serve.logs.String()}
-	for _, r := range e.srv.CheckRuns() {
-		outputs = append(outputs, r.Title, r.Summary, r.Text)
-		for _, a := range r.Annotations {
-			outputs = append(outputs, fmt.Sprint(a))
-		}
-	}
-	for _, p := range e.srv.PullRequests() {
-		outputs = append(outputs, p.Title, p.Body)
-	}
-	for _, c := range e.srv.Comments() {
-		outputs = append(outputs, c.Body)
-	}
-	for _, is := range e.srv.Issues() {
-		outputs = append(outputs, is.Title, is.Body)
-	}
+	outputs := append(e.githubTexts(), e.serve.logs.String())
 	for _, fix := range fixes {
 		outputs = append(outputs, work.Git("log", "-1", "--format=%B", fix))
 	}
