@@ -137,12 +137,7 @@ func (pp *Push) Run(ctx context.Context, p Pushed) error {
 		log.Info("push to pushvault's own fix branch: nothing to scan", "ref", p.Ref)
 		return nil
 	}
-	gh, err := pp.github.Installation(p.InstallationID)
-	if err != nil {
-		return fmt.Errorf("installation client: %w", err)
-	}
-	checks := githubapp.NewChecks(gh)
-	runID, err := pp.startCheck(ctx, checks, p)
+	gh, checks, runID, err := pp.startCheck(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -399,12 +394,7 @@ func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotation
 // worker calls when it gives up on a push (dead letter), so the developer
 // sees why instead of a check that never ends.
 func (pp *Push) Fail(ctx context.Context, p Pushed, reason string) error {
-	gh, err := pp.github.Installation(p.InstallationID)
-	if err != nil {
-		return fmt.Errorf("installation client: %w", err)
-	}
-	checks := githubapp.NewChecks(gh)
-	runID, err := pp.startCheck(ctx, checks, p)
+	_, checks, runID, err := pp.startCheck(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -414,8 +404,19 @@ func (pp *Push) Fail(ctx context.Context, p Pushed, reason string) error {
 }
 
 // startCheck creates p's check run once: a redelivery, a retry or another
-// replica gets the same run.
-func (pp *Push) startCheck(ctx context.Context, checks *githubapp.Checks, p Pushed) (int64, error) {
+// replica gets the same run. It returns the installation's client and its
+// check runs with the run's id.
+func (pp *Push) startCheck(ctx context.Context, p Pushed) (*github.Client, *githubapp.Checks, int64, error) {
+	gh, err := pp.github.Installation(p.InstallationID)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("installation client: %w", err)
+	}
+	checks := githubapp.NewChecks(gh)
+	id, err := pp.checkRunOnce(ctx, checks, p)
+	return gh, checks, id, err
+}
+
+func (pp *Push) checkRunOnce(ctx context.Context, checks *githubapp.Checks, p Pushed) (int64, error) {
 	rescan := ""
 	if p.Rescan {
 		rescan = p.DeliveryID
