@@ -137,7 +137,7 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 			name = rewrite.Identifier(first.Path, data, lineOf(data, literalsFor(fd, data)), fd.Secret.Reveal())
 		}
 	}
-	if name == "" || genericName(name) {
+	if name == "" || genericName(name) || holdsSecret(name, fd) {
 		name = defaultName(fd.Detector)
 	}
 	data := secretData(fd)
@@ -174,6 +174,46 @@ func genericName(n string) bool {
 	switch n {
 	case "value", "key", "secret", "token", "password", "auth", "data", "v":
 		return true
+	}
+	return false
+}
+
+// secretWindow is the length of the pieces of a secret a name must not
+// contain: long enough that ordinary words in a name ("password", "api_key")
+// do not trip it against a random value, short enough that a name holding
+// any part of the secret does.
+const secretWindow = 8
+
+// holdsSecret says whether name (an identifier taken from the file) holds
+// the secret or a piece of it — a YAML or JSON mapping whose key is the
+// secret. Such a name would put the secret in the vault path, and from there
+// into every annotation, PR, commit message, hook message and ledger record.
+func holdsSecret(name string, fd *scanner.Finding) bool {
+	n := rewrite.Normalize(name)
+	data := secretData(fd)
+	values := []scanner.Secret{data["value"]}
+	if pw, ok := data["password"]; ok {
+		values = []scanner.Secret{pw} // a URI's scheme and host are no secret
+	}
+	if len(fd.Parts) > 0 {
+		values = values[:0]
+		for _, v := range fd.Parts {
+			values = append(values, v)
+		}
+	}
+	for _, v := range values {
+		sv := rewrite.Normalize(v.Reveal())
+		if len(sv) < secretWindow {
+			if sv != "" && strings.Contains(n, sv) {
+				return true
+			}
+			continue
+		}
+		for i := 0; i+secretWindow <= len(sv); i++ {
+			if strings.Contains(n, sv[i:i+secretWindow]) {
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -262,3 +262,26 @@ func mapValues(m map[string]string) []string {
 	}
 	return out
 }
+
+func TestPipelineNeverNamesASecretAfterItself(t *testing.T) {
+	// A mapping whose key is the secret: the identifier on its line is the
+	// secret itself, which must not become the vault path.
+	p := newPorts()
+	files := map[string]string{"config/tokens.yaml": "tokens:\n  " + slackKey + ": enabled\n"}
+	res, err := p.run(t, []*scanner.Finding{finding("pv_00000000000000000004", "Slack", slackKey, "config/tokens.yaml", 2)}, files)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	v := res.Plan.Secrets[0]
+	if v.Name != "slack_token" {
+		t.Errorf("vault name = %q, want the detector's default name slack_token", v.Name)
+	}
+	noSecretIn(t, "vault path", v.Location())
+	for _, item := range p.store.Items {
+		noSecretIn(t, "stored item name", item.Name)
+	}
+	noSecretIn(t, "fix commit message", strings.Join(p.fix.Messages, "\n"))
+	for _, r := range p.ledger.Records {
+		noSecretIn(t, "ledger vault path", r.VaultPath)
+	}
+}
