@@ -28,6 +28,9 @@ type Outcome struct {
 	// PendingRotations: some rotation waits for a person's approval; the
 	// check run offers the "Approve rotation" button.
 	PendingRotations bool
+	// Settings says where the settings that governed the push came from
+	// ("" when not known, e.g. a dead letter).
+	Settings string
 }
 
 // SecretOutcome is one distinct secret found in the push.

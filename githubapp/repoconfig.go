@@ -15,21 +15,24 @@ type Settings struct {
 	Source string // "owner/repo@sha:.github/pushvault.yml", for messages
 }
 
-// LoadSettings reads the settings file at path at sha in owner/repo,
-// falling back to the default branch of the owner's ".github" repository.
-// Neither existing is not an error: Data is nil and server defaults apply.
-func LoadSettings(ctx context.Context, gh *github.Client, owner, repo, sha, path string) (Settings, error) {
-	data, err := fileAt(ctx, gh, owner, repo, sha, path)
-	if err == nil {
-		return Settings{Data: data, Source: fmt.Sprintf("%s/%s@%s:%s", owner, repo, short(sha), path)}, nil
-	}
-	if !errors.Is(err, errNotFound) {
-		return Settings{}, err
+// LoadSettings reads the settings file at path at ref (a commit or a
+// branch name) in owner/repo, falling back to the default branch of the
+// owner's ".github" repository; an empty ref skips the repository. Neither
+// existing is not an error: Data is nil and server defaults apply.
+func LoadSettings(ctx context.Context, gh *github.Client, owner, repo, ref, path string) (Settings, error) {
+	if ref != "" {
+		data, err := fileAt(ctx, gh, owner, repo, ref, path)
+		if err == nil {
+			return Settings{Data: data, Source: fmt.Sprintf("%s/%s@%s:%s", owner, repo, short(ref), path)}, nil
+		}
+		if !errors.Is(err, errNotFound) {
+			return Settings{}, err
+		}
 	}
 	if repo == ".github" {
 		return Settings{}, nil
 	}
-	data, err = fileAt(ctx, gh, owner, ".github", "", path)
+	data, err := fileAt(ctx, gh, owner, ".github", "", path)
 	if err == nil {
 		return Settings{Data: data, Source: fmt.Sprintf("%s/.github:%s", owner, path)}, nil
 	}

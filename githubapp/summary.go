@@ -57,6 +57,9 @@ func Summary(o *Outcome) string {
 		b.WriteString(skippedText(o.Skipped))
 		b.WriteString(".\n")
 	}
+	if o.Settings != "" {
+		fmt.Fprintf(&b, "\nSettings: %s.\n", o.Settings)
+	}
 	return b.String()
 }
 

@@ -178,13 +178,16 @@ func (pp *Push) Run(ctx context.Context, p Pushed) error {
 // an Outcome (possibly partial) for the check run.
 func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Client, p Pushed, branch string) (*githubapp.Outcome, error) {
 	o := &githubapp.Outcome{Owner: p.Owner, Repo: p.Repo, Branch: branch, HeadSHA: p.After}
-	settings, err := policy.FromGitHub(ctx, gh, p.Owner, p.Repo, p.After)
+	// Settings come from the default branch as it was before the push,
+	// never from the pushed commits (trust model).
+	settings, err := policy.FromGitHub(ctx, gh, p.Owner, p.Repo, policy.Protected(p.DefaultBranch, branch, p.Before))
 	if errors.Is(err, policy.ErrInvalid) {
 		return o, &queue.PermanentError{Err: err}
 	}
 	if err != nil {
 		return o, err
 	}
+	o.Settings = settings.Describe()
 	m, err := pp.fetch(ctx, log, p)
 	if err != nil || m == nil {
 		return o, err

@@ -273,19 +273,21 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 		scanned   int
 		outOfTime bool
 	)
+	// The settings that govern the push are those on the default branch
+	// before it (trust model): nothing in the pushed commits can weaken
+	// their own scan.
+	settings, err := policy.DefaultBranch(ctx, o.Dir)
+	if timedOut(err) {
+		return timeoutVerdict(o, msg, 0, len(updates)), nil
+	}
+	if err != nil {
+		return HookVerdict{}, fmt.Errorf("settings: %w", err)
+	}
 	for _, u := range updates {
 		target, ok := u.target()
 		if !ok {
 			scanned++
 			continue
-		}
-		settings, err := policy.AtCommit(ctx, o.Dir, u.New)
-		if timedOut(err) {
-			outOfTime = true
-			break
-		}
-		if err != nil {
-			return HookVerdict{}, fmt.Errorf("%s: %w", u.Ref, err)
 		}
 		// The hook's own environment (GIT_QUARANTINE_PATH,
 		// GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES) reaches git
@@ -324,7 +326,7 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 	if vault.FromEnv(vault.Config{}).Address != "" {
 		vaulted = vaultFindings(ctx, log, o, leaky, found, msg)
 	}
-	writeRejection(msg, found, vaulted)
+	writeRejection(msg, found, vaulted, settings)
 	if outOfTime {
 		fmt.Fprintf(msg, "pushvault: the %s budget ran out after %d of %d refs; the others were not scanned.\n", o.Budget, scanned, len(updates))
 	}
@@ -478,8 +480,9 @@ func short(id string) string {
 
 // writeRejection writes what the pusher reads: each finding where it was
 // added, where its value now is in Vault, and how to fix the push.
-func writeRejection(w io.Writer, found []hookFinding, vaulted bool) {
+func writeRejection(w io.Writer, found []hookFinding, vaulted bool, settings *policy.Settings) {
 	fmt.Fprintf(w, "pushvault: push rejected: %d secret%s found\n", len(found), plural(len(found)))
+	fmt.Fprintf(w, "Settings: %s.\n", settings.Describe())
 	for _, hf := range found {
 		f := hf.finding
 		fmt.Fprintf(w, "\n  %s %s (%s), id %s\n", f.Detector, f.Redacted, hf.ref, f.ID)
@@ -514,7 +517,8 @@ To fix, take the secret out of the commits that add it, then push again:
   older commits:  git rebase -i <commit>^, mark the commit "edit", fix it,
                   git commit --amend, git rebase --continue
 Not a secret? Add "# pushvault:allow" to the line, or add its id to
-allowlist.findings in .github/pushvault.yml.
+allowlist.findings in .github/pushvault.yml on the default branch first
+(settings in the pushed commits do not apply to their own push).
 `)
 	if !vaulted {
 		fmt.Fprintln(w, "If the value was ever shared, rotate it.")

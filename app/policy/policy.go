@@ -13,10 +13,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/go-github/v60/github"
 
 	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/internal/gitcli"
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/scanner"
@@ -95,10 +97,22 @@ func Local(ctx context.Context, dir, file string) (*Settings, error) {
 	return Parse("HEAD:"+Path, data)
 }
 
-// AtCommit reads the settings file of commit in the repository at dir
-// (the defaults when it has none).
-func AtCommit(ctx context.Context, dir, commit string) (*Settings, error) {
-	data, ok, err := scanner.ReadFileAt(ctx, dir, commit, Path)
+// DefaultBranch reads the settings that govern a push received by the
+// repository at dir (a pre-receive hook): the settings file on its default
+// branch (HEAD) as it is before the push is applied — never the pushed
+// commits. An unborn default branch gives the defaults.
+func DefaultBranch(ctx context.Context, dir string) (*Settings, error) {
+	name, err := gitcli.Run(ctx, dir, nil, nil, "symbolic-ref", "--quiet", "--short", "HEAD")
+	if err != nil {
+		name = "HEAD"
+	}
+	if _, err := gitcli.Run(ctx, dir, nil, nil, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"); err != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return Defaults(), nil
+	}
+	data, ok, err := scanner.ReadFileAt(ctx, dir, "HEAD", Path)
 	if err != nil {
 		return nil, err
 	}
@@ -108,18 +122,44 @@ func AtCommit(ctx context.Context, dir, commit string) (*Settings, error) {
 		}
 		return Defaults(), nil
 	}
-	return Parse(shortID(commit)+":"+Path, data)
+	return Parse(name+":"+Path, data)
+}
+
+// Describe says in a few words where s came from, for a check run or a
+// hook's message.
+func (s *Settings) Describe() string {
+	if s.Source == "" {
+		return "the defaults (no " + Path + " on the default branch)"
+	}
+	return s.Source
 }
 
 // ErrInvalid marks settings that do not parse: retrying cannot fix them,
 // and the user must be told (check run, rejection message).
 var ErrInvalid = errors.New("invalid settings")
 
-// FromGitHub reads the settings file of owner/repo at sha, falling back to
-// the default branch of the owner's ".github" repository, else the
-// defaults. An invalid file is an error wrapping ErrInvalid.
-func FromGitHub(ctx context.Context, gh *github.Client, owner, repo, sha string) (*Settings, error) {
-	f, err := githubapp.LoadSettings(ctx, gh, owner, repo, sha, Path)
+// Protected is the ref whose settings file governs a push to branch: the
+// default branch as it was before the push — for a push to the default
+// branch its before commit, for any other branch the default branch's head
+// — never the pushed commits, so a pusher cannot weaken the scan of their
+// own push. "" means the repository's own file does not apply (a first push
+// to the default branch): the organisation's and the server's do.
+func Protected(defaultBranch, branch, before string) string {
+	if branch != defaultBranch {
+		return defaultBranch
+	}
+	if strings.Trim(before, "0") == "" {
+		return ""
+	}
+	return before
+}
+
+// FromGitHub reads the settings file of owner/repo at ref (see Protected;
+// "" skips the repository), falling back to the default branch of the
+// owner's ".github" repository, else the defaults. An invalid file is an
+// error wrapping ErrInvalid.
+func FromGitHub(ctx context.Context, gh *github.Client, owner, repo, ref string) (*Settings, error) {
+	f, err := githubapp.LoadSettings(ctx, gh, owner, repo, ref, Path)
 	if err != nil {
 		return nil, err
 	}

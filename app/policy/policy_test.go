@@ -54,3 +54,23 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("defaults = %+v", d)
 	}
 }
+
+func TestProtectedRef(t *testing.T) {
+	const zero = "0000000000000000000000000000000000000000"
+	cases := []struct {
+		name, defaultBranch, branch, before, want string
+	}{
+		{"update of the default branch: its settings before the push", "main", "main", "b4", "b4"},
+		{"first push to the default branch: no repository settings yet", "main", "main", zero, ""},
+		{"another branch: the default branch's head", "main", "feature/x", "b4", "main"},
+		{"a new branch: the default branch's head", "main", "feature/x", zero, "main"},
+		{"default branch unknown: none", "", "feature/x", "b4", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := policy.Protected(tc.defaultBranch, tc.branch, tc.before); got != tc.want {
+				t.Errorf("Protected(%q, %q, %q) = %q, want %q", tc.defaultBranch, tc.branch, tc.before, got, tc.want)
+			}
+		})
+	}
+}

@@ -827,15 +827,36 @@ func TestAppCheckRunActions(t *testing.T) {
 		t.Errorf("%d PRs after the re-run, want still 1", n)
 	}
 
-	// A broken settings file: the check run fails and says where.
+	// Trust model: settings the push adds do not govern its own scan. A
+	// push that allowlists everything and leaks is still found.
 	work := e.clone(t)
+	leak := secrettest.New(22).Stripe()
+	sneaky := work.Commit("dev <dev@acme.test>", "quiet", map[string]string{
+		".github/pushvault.yml": "allowlist:\n  paths: [\"**\"]\nscan:\n  max_file_size: 1B\n",
+		"billing/keys.env":      "STRIPE_KEY=" + leak + "\n",
+	})
+	work.Git("push", "origin", "HEAD:main")
+	done := func(sha string) func() bool {
+		return func() bool { r := e.checkRun(sha); return r != nil && r.Status == "completed" }
+	}
+	waitFor(t, "the check run of the push that allowlists itself", done(sneaky))
+	if r := e.checkRun(sneaky); r.Conclusion != "action_required" || len(r.Annotations) != 1 ||
+		!strings.Contains(r.Summary, "Settings: the defaults (no .github/pushvault.yml on the default branch)") {
+		t.Errorf("push with its own allowlist: %s, %d annotations\n%s", r.Conclusion, len(r.Annotations), r.Summary)
+	}
+
+	// A broken settings file: it governs the next push, whose check run
+	// fails and says where.
 	bad := work.Commit("dev <dev@acme.test>", "settings", map[string]string{".github/pushvault.yml": "allowlist:\n  pathz: [\"docs/**\"]\n"})
 	work.Git("push", "origin", "HEAD:main")
-	waitFor(t, "the invalid-settings check run", func() bool {
-		r := e.checkRun(bad)
-		return r != nil && r.Status == "completed"
-	})
-	if r := e.checkRun(bad); r.Conclusion != "failure" || !strings.Contains(r.Summary, "pushvault.yml:2") {
+	waitFor(t, "the settings push's check run", done(bad))
+	if r := e.checkRun(bad); r.Conclusion != "success" || !strings.Contains(r.Summary, "Settings: acme/shop@"+sneaky[:7]+":.github/pushvault.yml") {
+		t.Errorf("the push of new settings, under the old ones: %s\n%s", r.Conclusion, r.Summary)
+	}
+	next := work.Commit("dev <dev@acme.test>", "docs", map[string]string{"docs/a.md": "a\n"})
+	work.Git("push", "origin", "HEAD:main")
+	waitFor(t, "the invalid-settings check run", done(next))
+	if r := e.checkRun(next); r.Conclusion != "failure" || !strings.Contains(r.Summary, "pushvault.yml:2") {
 		t.Errorf("invalid settings: %s\n%s", r.Conclusion, r.Summary)
 	}
 
@@ -877,11 +898,15 @@ func TestAppApproveRotation(t *testing.T) {
 		_, err = c.Auth().Token().LookupSelf()
 		return err == nil
 	}
+	// The settings land first: a push's own settings do not govern it.
 	work := e.clone(t)
-	head := work.Commit("dev <dev@acme.test>", "ci", map[string]string{
-		".github/pushvault.yml": "rotation:\n  approval: required\n",
-		"ci/env.sh":             "export VAULT_TOKEN=" + leaked + "\n",
+	settings := work.Commit("dev <dev@acme.test>", "settings", map[string]string{".github/pushvault.yml": "rotation:\n  approval: required\n"})
+	work.Git("push", "origin", "HEAD:main")
+	waitFor(t, "the settings push's check run", func() bool {
+		r := e.checkRun(settings)
+		return r != nil && r.Status == "completed"
 	})
+	head := work.Commit("dev <dev@acme.test>", "ci", map[string]string{"ci/env.sh": "export VAULT_TOKEN=" + leaked + "\n"})
 	work.Git("push", "origin", "HEAD:main")
 	waitFor(t, "the check run completes", func() bool {
 		r := e.checkRun(head)

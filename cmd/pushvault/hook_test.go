@@ -167,12 +167,26 @@ func TestHookPreReceive(t *testing.T) {
 			accept: true,
 		},
 		{
-			name: "allowlisted detector in the pushed settings passes",
+			// Trust model: the pusher cannot switch the scan off in the push
+			// that leaks (settings come from the default branch before it).
+			name: "settings added by the push do not apply to it",
 			setup: func(t *testing.T, s *hookServer) []string {
 				s.work.Commit("", "test key", map[string]string{
-					".github/pushvault.yml": "allowlist:\n  detectors: [Stripe]\n",
+					".github/pushvault.yml": "allowlist:\n  paths: [\"**\"]\n  detectors: [Stripe]\nscan:\n  max_file_size: 1B\n",
 					"testdata/stripe.env":   "STRIPE_KEY=" + stripe + "\n",
 				})
+				return []string{"origin", "main"}
+			},
+			accept: false, say: []string{"Stripe", "Settings: the defaults (no .github/pushvault.yml on the default branch)"},
+		},
+		{
+			name: "settings landed on the default branch apply",
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "allow the test data", map[string]string{".github/pushvault.yml": "allowlist:\n  paths: [\"testdata/**\"]\n"})
+				if r := s.push(t, nil, "origin", "main"); r.code != 0 {
+					t.Fatalf("settings push: exit %d\n%s", r.code, r.stderr)
+				}
+				s.work.Commit("", "test key", map[string]string{"testdata/stripe.env": "STRIPE_KEY=" + stripe + "\n"})
 				return []string{"origin", "main"}
 			},
 			accept: true,
@@ -437,19 +451,31 @@ func TestHookPreReceiveHTTP(t *testing.T) {
 }
 
 // The false-positive route the rejection prints works: the finding id it
-// names, listed in allowlist.findings of a follow-up commit, lets the push
-// through.
+// names, listed in allowlist.findings on the default branch first, lets the
+// same commit through. Listed in a commit of the push itself, it does not.
 func TestHookAllowlistFindingID(t *testing.T) {
 	s := newHookServer(t)
-	s.work.Commit("", "fixture", map[string]string{"testdata/key.env": "STRIPE_KEY=" + secrettest.New(11).Stripe() + "\n"})
+	fixture := s.work.Commit("", "fixture", map[string]string{"testdata/key.env": "STRIPE_KEY=" + secrettest.New(11).Stripe() + "\n"})
 	r := s.push(t, nil, "origin", "main")
 	m := regexp.MustCompile(`, id (pv_[0-9a-f]{20})\n`).FindStringSubmatch(remoteText(r.stderr))
 	if r.code == 0 || m == nil {
 		t.Fatalf("first push: exit %d, no finding id in:\n%s", r.code, r.stderr)
 	}
-	s.work.Commit("", "allow the fixture key", map[string]string{".github/pushvault.yml": "allowlist:\n  findings: [" + m[1] + "]\n"})
-	if r := s.push(t, nil, "origin", "main"); r.code != 0 {
-		t.Fatalf("push with the finding allowlisted: exit %d\n%s", r.code, r.stderr)
+	allow := map[string]string{".github/pushvault.yml": "allowlist:\n  findings: [" + m[1] + "]\n"}
+	s.work.Commit("", "allow the fixture key", allow)
+	if r := s.push(t, nil, "origin", "main"); r.code == 0 {
+		t.Fatalf("an allowlist in the push itself let its own finding through:\n%s", r.stderr)
+	}
+	// The allowlist lands on its own (reviewed like code), then the
+	// fixture commit, unchanged, is merged in.
+	s.work.Git("checkout", "-q", "-b", "settings", s.base)
+	s.work.Commit("", "allow the fixture key", allow)
+	if r := s.push(t, nil, "origin", "settings:main"); r.code != 0 {
+		t.Fatalf("settings push: exit %d\n%s", r.code, r.stderr)
+	}
+	s.work.Git("merge", "-q", "--no-edit", fixture)
+	if r := s.push(t, nil, "origin", "settings:main"); r.code != 0 {
+		t.Fatalf("push with the finding allowlisted on the default branch: exit %d\n%s", r.code, r.stderr)
 	}
 }
 
