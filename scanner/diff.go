@@ -87,7 +87,9 @@ const lfsPointerPrefix = "version https://git-lfs.github.com/spec/v1"
 var commitMarker = []byte("\x1ecommit ")
 
 // logFormat marks each commit header so it can't be confused with diff text.
-const logFormat = "--format=%x1ecommit %H%x1f%an <%ae>%x1f%aI"
+// The author comes last: it is the one field the pusher writes, so whatever
+// bytes it holds (a \x1f included) stay in it (see the header's SplitN).
+const logFormat = "--format=%x1ecommit %H%x1f%aI%x1f%an <%ae>"
 
 // read consumes the whole stream.
 func (r *diffReader) read(ctx context.Context, in io.Reader) error {
@@ -151,11 +153,11 @@ func (r *diffReader) line(line []byte) error {
 		if err := r.endFile(); err != nil {
 			return err
 		}
-		fields := strings.Split(string(line[len(commitMarker):]), "\x1f")
+		fields := strings.SplitN(string(line[len(commitMarker):]), "\x1f", 3)
 		if len(fields) != 3 {
 			return fmt.Errorf("git log: unexpected commit header %q", strings.Join(fields, " "))
 		}
-		r.commit = &commitInfo{sha: fields[0], author: fields[1], date: fields[2], order: r.ordinal}
+		r.commit = &commitInfo{sha: fields[0], date: fields[1], author: fields[2], order: r.ordinal}
 		r.ordinal++
 		r.stats.commits++
 	case bytes.HasPrefix(line, []byte("diff --git ")):

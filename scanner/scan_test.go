@@ -135,6 +135,21 @@ func TestScanLookalikesReportNothing(t *testing.T) {
 	}
 }
 
+// The author is the pusher's to write: control characters in it (the
+// header's own field separator included) must not break the scan.
+func TestScanAuthorWithControlCharacters(t *testing.T) {
+	g := secrettest.New(9)
+	r := gittest.New(t)
+	r.Commit("Mal\x1flory\x1e <mal\x1f@acme.test>", "leak", map[string]string{"a.env": "TOKEN=" + g.GitHub() + "\n"})
+	res := scan(t, r.Dir, scanner.Reachable("HEAD"))
+	if len(res.Findings) != 1 || res.Findings[0].Detector != "Github" {
+		t.Fatalf("findings = %v, want the GitHub token", summarize(res))
+	}
+	if got := res.Findings[0].First().Author; !strings.Contains(got, "Mal\x1flory") {
+		t.Errorf("author = %q, want it whole", got)
+	}
+}
+
 func TestScanTargets(t *testing.T) {
 	g := secrettest.New(7)
 	r := gittest.New(t)
