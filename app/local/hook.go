@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,8 +53,16 @@ type HookOptions struct {
 	// Ledger is the evidence ledger a skip is recorded in (with Vault
 	// configured); default DefaultLedgerPath.
 	Ledger string
-	// Pusher names who pushed, from the server's environment.
-	Pusher string
+	// Pusher names who pushed, from the server's environment, for records
+	// ("alice (GL_USERNAME)"); PusherID is the bare identity the server's
+	// skip_allowed list is matched against ("alice").
+	Pusher, PusherID string
+	// SkipAllowed are the identities the server lets skip the scan with
+	// `git push -o pushvault.skip=REASON`; empty: nobody.
+	SkipAllowed []string
+	// AuditLog is where skips are recorded when Vault is not configured
+	// (default: pushvault-audit.jsonl next to the hook).
+	AuditLog string
 }
 
 // HookConfigFile is the optional settings file next to the hook, read from
@@ -61,21 +71,31 @@ const HookConfigFile = "pushvault.yml"
 
 // hookFileSettings is HookConfigFile's content.
 type hookFileSettings struct {
-	Budget     string `yaml:"budget"`
-	OnTimeout  string `yaml:"on_timeout"`
-	Repository string `yaml:"repository"`
-	Ledger     string `yaml:"ledger"`
+	Budget      string   `yaml:"budget"`
+	OnTimeout   string   `yaml:"on_timeout"`
+	Repository  string   `yaml:"repository"`
+	Ledger      string   `yaml:"ledger"`
+	SkipAllowed []string `yaml:"skip_allowed"`
+}
+
+// hooksDir is the repository's hooks directory ("" when git can't say).
+func hooksDir(ctx context.Context, dir string) string {
+	hooks, err := gitcli.Run(ctx, dir, nil, nil, "rev-parse", "--git-path", "hooks")
+	if err != nil {
+		return ""
+	}
+	if !filepath.IsAbs(hooks) {
+		hooks = filepath.Join(dir, hooks)
+	}
+	return hooks
 }
 
 // readHookFile reads the settings file next to the hook; absent is empty.
 func readHookFile(ctx context.Context, dir string) (hookFileSettings, string, error) {
 	var hs hookFileSettings
-	hooks, err := gitcli.Run(ctx, dir, nil, nil, "rev-parse", "--git-path", "hooks")
-	if err != nil {
+	hooks := hooksDir(ctx, dir)
+	if hooks == "" {
 		return hs, "", nil
-	}
-	if !filepath.IsAbs(hooks) {
-		hooks = filepath.Join(dir, hooks)
 	}
 	path := filepath.Join(hooks, HookConfigFile)
 	data, err := os.ReadFile(path)
@@ -95,13 +115,14 @@ func readHookFile(ctx context.Context, dir string) (hookFileSettings, string, er
 
 // pusher names who pushed, from what git servers put in a hook's
 // environment: GHES, GitLab, Gitea, HTTP authentication, then the OS user.
-func pusher(getenv func(string) string) string {
+// It returns the name for records and the bare identity.
+func pusher(getenv func(string) string) (display, id string) {
 	for _, k := range []string{"GITHUB_USER_LOGIN", "GL_USERNAME", "GITEA_PUSHER_NAME", "REMOTE_USER", "USER"} {
 		if v := getenv(k); v != "" {
-			return v + " (" + k + ")"
+			return v + " (" + k + ")", v
 		}
 	}
-	return "unknown pusher"
+	return "unknown pusher", ""
 }
 
 // ResolveHookOptions fills what the command line left empty from the
@@ -170,7 +191,23 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 		o.Ledger = v
 	}
 	if o.Pusher == "" {
-		o.Pusher = pusher(getenv)
+		o.Pusher, o.PusherID = pusher(getenv)
+	}
+	if o.SkipAllowed == nil {
+		list, _ := setting("", "PUSHVAULT_HOOK_SKIP_ALLOWED", "pushvault.skipAllowed")
+		for _, id := range strings.Split(list, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				o.SkipAllowed = append(o.SkipAllowed, id)
+			}
+		}
+		if len(o.SkipAllowed) == 0 {
+			o.SkipAllowed = file.SkipAllowed
+		}
+	}
+	if o.AuditLog == "" {
+		if hooks := hooksDir(ctx, o.Dir); hooks != "" {
+			o.AuditLog = filepath.Join(hooks, "pushvault-audit.jsonl")
+		}
 	}
 	if o.PushOptions == nil {
 		n, _ := strconv.Atoi(getenv("GIT_PUSH_OPTION_COUNT"))
@@ -250,15 +287,25 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 		return HookVerdict{}, err
 	}
 	if reason, ok := skipReason(o.PushOptions); ok {
-		log.InfoContext(ctx, "hook skipped by push option", slog.String("reason", reason))
-		if err := recordSkip(ctx, o, updates, reason, msg); err != nil {
-			// A skip that can't be recorded where Vault is configured is not
-			// granted: the escape hatch must leave evidence.
-			fmt.Fprintf(msg, "pushvault: push rejected: the skip could not be recorded in the evidence ledger: %v\n", err)
-			return HookVerdict{}, nil
+		if !slices.Contains(o.SkipAllowed, o.PusherID) || o.PusherID == "" {
+			// Not the server's to grant to this pusher: recorded, and the
+			// push is scanned as any other.
+			log.WarnContext(ctx, "skip refused", slog.String("pusher", o.Pusher))
+			if err := recordSkip(ctx, o, updates, reason, evidence.ScanSkipRefused, msg); err != nil {
+				fmt.Fprintf(msg, "pushvault: the refused skip could not be recorded: %v\n", err)
+			}
+			fmt.Fprintf(msg, "pushvault: skip refused: %s may not skip the scan (the server's skip_allowed); scanning as usual.\n", o.Pusher)
+		} else {
+			log.InfoContext(ctx, "hook skipped by push option", slog.String("reason", reason))
+			if err := recordSkip(ctx, o, updates, reason, evidence.ScanSkipped, msg); err != nil {
+				// A skip that can't be recorded is not granted: the escape
+				// hatch must leave evidence.
+				fmt.Fprintf(msg, "pushvault: push rejected: the skip could not be recorded: %v\n", err)
+				return HookVerdict{}, nil
+			}
+			fmt.Fprintf(msg, "pushvault: scan skipped by push option pushvault.skip (reason: %s)\n", oneLine(reason))
+			return HookVerdict{Accept: true, Skipped: reason}, nil
 		}
-		fmt.Fprintf(msg, "pushvault: scan skipped by push option pushvault.skip (reason: %s)\n", oneLine(reason))
-		return HookVerdict{Accept: true, Skipped: reason}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Budget)
 	defer cancel()
@@ -418,11 +465,25 @@ func timeoutVerdict(o HookOptions, msg io.Writer, scanned, total int) HookVerdic
 	return HookVerdict{TimedOut: true}
 }
 
-// recordSkip appends a scan_skipped record per updated ref to the ledger
-// when Vault is configured (VAULT_ADDR); without Vault there is no ledger
-// to sign and the skip is only reported to the pusher and logged.
-func recordSkip(ctx context.Context, o HookOptions, updates []RefUpdate, reason string, msg io.Writer) error {
+// recordSkip records a skip (transition scan_skipped, or scan_skip_refused)
+// per updated ref: in the evidence ledger when Vault is configured
+// (VAULT_ADDR), else in the append-only audit log next to the hook.
+func recordSkip(ctx context.Context, o HookOptions, updates []RefUpdate, reason, transition string, msg io.Writer) error {
+	records := make([]evidence.Record, len(updates))
+	for i, u := range updates {
+		records[i] = evidence.Record{
+			FindingID:  "push:" + u.Ref + "@" + u.New,
+			Repository: o.Repository,
+			Transition: transition,
+			Actor:      o.Pusher,
+			Detail:     map[string]string{"reason": oneLine(reason), "ref": u.Ref, "old": u.Old, "new": u.New},
+		}
+	}
 	if os.Getenv("VAULT_ADDR") == "" {
+		if err := appendAudit(o.AuditLog, records); err != nil {
+			return err
+		}
+		fmt.Fprintf(msg, "pushvault: recorded in the audit log %s (%d ref%s).\n", o.AuditLog, len(updates), plural(len(updates)))
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Budget)
@@ -435,20 +496,41 @@ func recordSkip(ctx context.Context, o HookOptions, updates []RefUpdate, reason 
 	if err != nil {
 		return err
 	}
-	for _, u := range updates {
-		r := evidence.Record{
-			FindingID:  "push:" + u.Ref + "@" + u.New,
-			Repository: o.Repository,
-			Transition: evidence.ScanSkipped,
-			Actor:      o.Pusher,
-			Detail:     map[string]string{"reason": oneLine(reason), "ref": u.Ref, "old": u.Old, "new": u.New},
-		}
+	for _, r := range records {
 		if err := led.Append(ctx, r); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(msg, "pushvault: the skip is recorded in the evidence ledger (%d ref%s).\n", len(updates), plural(len(updates)))
+	fmt.Fprintf(msg, "pushvault: recorded in the evidence ledger (%d ref%s).\n", len(updates), plural(len(updates)))
 	return nil
+}
+
+// appendAudit appends records, one JSON line each with the time, to the
+// audit log at path: opened append-only, never rewritten, readable by its
+// owner only.
+func appendAudit(path string, records []evidence.Record) error {
+	if path == "" {
+		return errors.New("no audit log: the hooks directory is unknown")
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	var buf bytes.Buffer
+	for _, r := range records {
+		r.Time = time.Now().UTC()
+		line, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("audit log: %w", err)
+		}
+		buf.Write(append(line, '\n'))
+	}
+	// One write: concurrent hooks' appends do not interleave.
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return fmt.Errorf("audit log %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // skipReason finds the push option pushvault.skip=<reason>.

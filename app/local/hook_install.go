@@ -101,7 +101,8 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	return os.Rename(tmp, path)
 }
 
-const hookInstructions = `Pushes to this repository are now scanned; -o pushvault.skip=<reason> bypasses the scan.
+const hookInstructions = `Pushes to this repository are now scanned; -o pushvault.skip=<reason> bypasses the scan
+for the identities listed in git config pushvault.skipAllowed (nobody by default), and is recorded.
 Vault: set VAULT_ADDR and VAULT_TOKEN in the environment the hook runs in.
 Other servers:
   GitHub Enterprise Server: add the static pushvault binary and a script running

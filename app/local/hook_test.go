@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,12 @@ func TestResolveHookOptions(t *testing.T) {
 				PushOptions: []string{"ci.skip", "pushvault.skip=incident"}},
 		},
 		{
+			name: "who may skip: the server's list, matched against the platform's pusher",
+			env:  map[string]string{"PUSHVAULT_HOOK_SKIP_ALLOWED": "ops, alice", "GL_USERNAME": "alice"},
+			want: HookOptions{Budget: DefaultHookBudget, OnTimeout: OnTimeoutReject, Repository: "local/shop",
+				Pusher: "alice (GL_USERNAME)", PusherID: "alice", SkipAllowed: []string{"ops", "alice"}},
+		},
+		{
 			name:   "every bad setting at once",
 			env:    map[string]string{"PUSHVAULT_HOOK_BUDGET": "soon"},
 			config: map[string]string{"pushvault.onTimeout": "maybe", "pushvault.repository": "shop"},
@@ -83,7 +90,10 @@ func TestResolveHookOptions(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.want.Dir = dir
-			tc.want.Pusher = "unknown pusher" // the test environment names no pusher
+			if tc.want.Pusher == "" {
+				tc.want.Pusher = "unknown pusher" // the test environment names no pusher
+			}
+			tc.want.AuditLog = filepath.Join(dir, "hooks", "pushvault-audit.jsonl")
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

@@ -94,6 +94,7 @@ func TestHookPreReceive(t *testing.T) {
 		accept bool
 		golden string   // testdata/golden/hook/<golden>, when set
 		say    []string // the hook's message contains these
+		audit  []string // the audit log next to the hook contains these
 	}{
 		{
 			name: "secret in a pushed commit is rejected",
@@ -200,13 +201,26 @@ func TestHookPreReceive(t *testing.T) {
 			accept: true,
 		},
 		{
-			name: "skip push option accepts and says why",
+			name: "skip push option by someone the server allows accepts, says why and is recorded",
+			env:  []string{"GL_USERNAME=ops", "PUSHVAULT_HOOK_SKIP_ALLOWED=ops"},
 			setup: func(t *testing.T, s *hookServer) []string {
 				s.work.Commit("", "config", map[string]string{"config/app.env": "STRIPE_KEY=" + stripe + "\n"})
 				return []string{"-o", "pushvault.skip=incident 42, key already revoked", "origin", "main"}
 			},
 			accept: true,
-			say:    []string{"scan skipped by push option pushvault.skip (reason: incident 42, key already revoked)"},
+			say:    []string{"scan skipped by push option pushvault.skip (reason: incident 42, key already revoked)", "recorded in the audit log"},
+			audit:  []string{`"transition":"scan_skipped"`, `"actor":"ops (GL_USERNAME)"`},
+		},
+		{
+			// Trust model: a pusher cannot grant themselves a skip.
+			name: "skip push option by anyone else is refused, recorded, and the push scanned",
+			env:  []string{"GL_USERNAME=mallory", "PUSHVAULT_HOOK_SKIP_ALLOWED=ops"},
+			setup: func(t *testing.T, s *hookServer) []string {
+				s.work.Commit("", "config", map[string]string{"config/app.env": "STRIPE_KEY=" + stripe + "\n"})
+				return []string{"-o", "pushvault.skip=trust me", "origin", "main"}
+			},
+			say:   []string{"skip refused: mallory (GL_USERNAME) may not skip the scan", "recorded in the audit log", "push rejected: 1 secret found"},
+			audit: []string{`"transition":"scan_skip_refused"`, `"actor":"mallory (GL_USERNAME)"`, `"reason":"trust me"`},
 		},
 		{
 			name: "budget exhausted, default policy rejects and says so",
@@ -269,6 +283,17 @@ func TestHookPreReceive(t *testing.T) {
 			for _, want := range tc.say {
 				if !strings.Contains(msg, want) {
 					t.Errorf("hook message does not contain %q:\n%s", want, msg)
+				}
+			}
+			if len(tc.audit) > 0 {
+				log, err := os.ReadFile(filepath.Join(s.bare.Dir, "hooks", "pushvault-audit.jsonl"))
+				if err != nil {
+					t.Fatalf("audit log: %v", err)
+				}
+				for _, want := range tc.audit {
+					if !strings.Contains(string(log), want) {
+						t.Errorf("audit log lacks %s:\n%s", want, log)
+					}
 				}
 			}
 			if tc.golden != "" {
@@ -437,6 +462,7 @@ func TestHookPreReceiveHTTP(t *testing.T) {
 	if s.refs() != before {
 		t.Error("refs changed by a rejected push over HTTP")
 	}
+	s.bare.Git("config", "pushvault.skipAllowed", "pusher")
 	r = s.push(t, nil, "-o", "pushvault.skip=over http", url, "main")
 	if r.code != 0 || !strings.Contains(remoteText(r.stderr), "reason: over http") {
 		t.Fatalf("skip over HTTP: exit %d\n%s", r.code, r.stderr)
@@ -487,17 +513,17 @@ func TestHookSkipRecordedAndHookFile(t *testing.T) {
 	data := t.TempDir()
 	key := secrettest.New(31).Stripe()
 	s.work.Commit("", "leak", map[string]string{"a.env": "K=" + key + "\n"})
-	env := []string{"VAULT_ADDR=" + srv.Addr, "VAULT_TOKEN=" + srv.Token, "PUSHVAULT_DATA_DIR=" + data, "GL_USERNAME=alice"}
+	env := []string{"VAULT_ADDR=" + srv.Addr, "VAULT_TOKEN=" + srv.Token, "PUSHVAULT_DATA_DIR=" + data, "GL_USERNAME=alice", "PUSHVAULT_HOOK_SKIP_ALLOWED=alice"}
 
-	down := []string{"VAULT_ADDR=http://127.0.0.1:1", "VAULT_TOKEN=x", "PUSHVAULT_DATA_DIR=" + data, "PUSHVAULT_HOOK_BUDGET=3s"}
+	down := []string{"VAULT_ADDR=http://127.0.0.1:1", "VAULT_TOKEN=x", "PUSHVAULT_DATA_DIR=" + data, "PUSHVAULT_HOOK_BUDGET=3s", "GL_USERNAME=alice", "PUSHVAULT_HOOK_SKIP_ALLOWED=alice"}
 	before := s.refs()
 	if r := s.push(t, down, "-o", "pushvault.skip=incident 7", "origin", "main"); r.code == 0 ||
-		!strings.Contains(remoteText(r.stderr), "the skip could not be recorded in the evidence ledger") || s.refs() != before {
+		!strings.Contains(remoteText(r.stderr), "the skip could not be recorded") || s.refs() != before {
 		t.Fatalf("skip with Vault down: exit %d\n%s", r.code, r.stderr)
 	}
 
 	r := s.push(t, env, "-o", "pushvault.skip=incident 7", "origin", "main")
-	if r.code != 0 || !strings.Contains(remoteText(r.stderr), "the skip is recorded in the evidence ledger (1 ref)") {
+	if r.code != 0 || !strings.Contains(remoteText(r.stderr), "recorded in the evidence ledger (1 ref)") {
 		t.Fatalf("skip with Vault: exit %d\n%s", r.code, r.stderr)
 	}
 	ledger, err := os.ReadFile(filepath.Join(data, "evidence.jsonl"))

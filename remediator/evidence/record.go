@@ -23,6 +23,9 @@ const (
 	// (the hook's pushvault.skip push option); FindingID names the push
 	// ("push:<ref>@<new commit>") and Detail holds the reason.
 	ScanSkipped = "scan_skipped"
+	// ScanSkipRefused records a skip asked for by someone the server does
+	// not allow to skip (hook.skip_allowed): the push was scanned anyway.
+	ScanSkipRefused = "scan_skip_refused"
 
 	// The steps of a rotation, between vaulted and rotated or
 	// rotation_manual (remediator/rotate records them; Detail["attempt"]
@@ -49,7 +52,7 @@ const (
 
 // transitions are the valid transitions, in lifecycle order.
 var transitions = []string{Detected, Vaulted, RotationStarted, Rotated, ExposedVerifiedDead, ExposedDestroyed,
-	RotationFailed, RotationPending, RotationManual, MarkedRotated, FixProposed, Closed, ScanSkipped, RepositoryAdded, RepositoryRemoved}
+	RotationFailed, RotationPending, RotationManual, MarkedRotated, FixProposed, Closed, ScanSkipped, ScanSkipRefused, RepositoryAdded, RepositoryRemoved}
 
 // Record is one entry of the ledger. It has no field for a secret value, and
 // callers must not put one in Links or Detail: the ledger is meant to be
