@@ -120,8 +120,11 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 	}
 	eng := newEngine(extra, s.verify, s.log)
 
+	// --diff-merges=remerge: a merge shows what it adds beyond git's own
+	// merge of its parents, so content an "evil merge" introduces (that
+	// neither parent had) is scanned; a clean merge shows nothing.
 	args := []string{"log", "-p", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
-		"--full-history", "--date-order", logFormat}
+		"--diff-merges=remerge", "--full-history", "--date-order", logFormat}
 	args = append(args, revs...)
 	args = append(args, "--")
 	cmd := git.command(ctx, args...)

@@ -150,6 +150,25 @@ func TestScanAuthorWithControlCharacters(t *testing.T) {
 	}
 }
 
+// A merge commit that adds content neither parent had ("evil merge") is
+// scanned like any other commit; a clean merge adds no finding.
+func TestScanEvilMerge(t *testing.T) {
+	g := secrettest.New(10)
+	r := gittest.New(t)
+	r.Commit("", "base", map[string]string{"a.txt": "base\n"})
+	r.Git("checkout", "-q", "-b", "side")
+	r.Commit("", "side", map[string]string{"b.txt": "side\n"})
+	r.Git("checkout", "-q", "main")
+	r.Commit("", "main", map[string]string{"c.txt": "main\n"})
+	r.Git("merge", "-q", "--no-commit", "side")
+	r.Commit("", "merge side", map[string]string{"evil.env": "TOKEN=" + g.GitHub() + "\n"})
+	merge := r.Git("rev-parse", "HEAD")
+	res := scan(t, r.Dir, scanner.Reachable("HEAD"))
+	if len(res.Findings) != 1 || res.Findings[0].First().Commit != merge || res.Findings[0].First().Path != "evil.env" {
+		t.Fatalf("findings = %v, want the token the merge commit added", summarize(res))
+	}
+}
+
 func TestScanTargets(t *testing.T) {
 	g := secrettest.New(7)
 	r := gittest.New(t)
