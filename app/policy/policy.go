@@ -172,10 +172,3 @@ func FromGitHub(ctx context.Context, gh *github.Client, owner, repo, ref string)
 	}
 	return s, nil
 }
-
-func shortID(id string) string {
-	if len(id) > 7 {
-		return id[:7]
-	}
-	return id
-}
