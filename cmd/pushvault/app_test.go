@@ -107,6 +107,9 @@ func (e *appEnv) githubTexts() []string {
 		for _, a := range r.Annotations {
 			outputs = append(outputs, fmt.Sprint(a))
 		}
+		for _, a := range r.Actions {
+			outputs = append(outputs, a.Label, a.Description, a.Identifier)
+		}
 	}
 	for _, p := range e.srv.PullRequests() {
 		outputs = append(outputs, p.Title, p.Body)
