@@ -270,7 +270,6 @@ type hookFinding struct {
 	ref     string
 	finding *scanner.Finding
 	vaulted *remediator.Vaulted
-	style   rewrite.Style // how the ref's settings write references
 }
 
 // PreReceive runs the pre-receive hook: it reads the ref updates from in,
@@ -350,14 +349,14 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 		scanned++
 		log.DebugContext(ctx, "ref scanned", slog.String("ref", u.Ref), slog.String("target", target.String()),
 			slog.Int("findings", len(res.Findings)), slog.Int("commits", res.Stats.Commits))
-		rs := refScan{update: u, target: target, settings: settings}
+		rs := refScan{update: u, target: target}
 		for _, f := range res.Findings {
 			if seen[f.ID] {
 				continue
 			}
 			seen[f.ID] = true
 			rs.findings = append(rs.findings, f)
-			found = append(found, hookFinding{ref: u.Ref, finding: f, style: settings.Style})
+			found = append(found, hookFinding{ref: u.Ref, finding: f})
 		}
 		if len(rs.findings) > 0 {
 			leaky = append(leaky, rs)
@@ -371,7 +370,7 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 	}
 	vaulted := false
 	if vault.FromEnv(vault.Config{}).Address != "" {
-		vaulted = vaultFindings(ctx, log, o, leaky, found, msg)
+		vaulted = vaultFindings(ctx, log, o, settings, leaky, found, msg)
 	}
 	writeRejection(msg, found, vaulted, settings)
 	if outOfTime {
@@ -384,7 +383,6 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 type refScan struct {
 	update   RefUpdate
 	target   scanner.Target
-	settings *policy.Settings
 	findings []*scanner.Finding
 }
 
@@ -393,7 +391,7 @@ type refScan struct {
 // so a failure is reported to the pusher and the rest goes on. The leaky
 // refs are scanned again with Vault's fingerprints, which Store.Put needs
 // and the offline scan did not compute.
-func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, leaky []refScan, found []hookFinding, msg io.Writer) bool {
+func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, settings *policy.Settings, leaky []refScan, found []hookFinding, msg io.Writer) bool {
 	vs, err := openVault(ctx, vault.Config{})
 	if err != nil {
 		log.WarnContext(ctx, "vault unavailable", slog.String("error", err.Error()))
@@ -414,7 +412,7 @@ func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, leaky [
 	byID := map[string]*remediator.Vaulted{}
 	ok := true
 	for _, rs := range leaky {
-		sc := scanner.New(scanner.WithSettings(rs.settings.Scan), scanner.WithLogger(log),
+		sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log),
 			scanner.WithFingerprinter(vs.Transit.Fingerprinter(vault.FingerprintKey)))
 		res, err := sc.ScanEnv(ctx, o.Dir, nil, rs.target)
 		if err != nil {
@@ -434,7 +432,7 @@ func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, leaky [
 		}
 		commit := rs.update.New
 		run, err := pipeline.Run(ctx, remediator.Job{
-			Owner: owner, Repo: repo, Findings: todo, Style: rs.settings.Style, Actor: actor,
+			Owner: owner, Repo: repo, Findings: todo, Style: settings.Style, Actor: actor,
 			Read: func(ctx context.Context, path string) ([]byte, bool, error) {
 				return gitcli.ReadAt(ctx, o.Dir, commit, path)
 			},
@@ -590,7 +588,7 @@ func writeRejection(w io.Writer, found []hookFinding, vaulted bool, settings *po
 					e.Path, e.Line, e.EnvName, e.EnvName, e.Ref.Vault())
 				continue
 			}
-			fmt.Fprintf(w, "    %s:%d: write %s instead\n", e.Path, e.Line, e.Ref.In(hf.style, e.EnvName))
+			fmt.Fprintf(w, "    %s:%d: write %s instead\n", e.Path, e.Line, e.Ref.In(settings.Style, e.EnvName))
 		}
 	}
 	fmt.Fprint(w, `

@@ -19,7 +19,7 @@ import (
 
 // Processor does the work of one event. It is called at least once per
 // delivery (more after failures, crashes or lost acknowledgements), so it
-// must keep its side effects idempotent (Store.Once). Its error decides what
+// must keep its side effects idempotent (Claims.Once). Its error decides what
 // happens to the delivery: nil acknowledges it, a PermanentError sends it
 // to the dead-letter stream at once, anything else is retried with backoff
 // until queue.max_attempts, then dead-lettered.
@@ -157,7 +157,7 @@ func (w *Workers) handle(ctx context.Context, msg jetstream.Msg) {
 		aerr := msg.DoubleAck(actx)
 		cancel()
 		if aerr != nil {
-			// The work is done and remembered (Store.Once); a redelivery
+			// The work is done and remembered (Claims.Once); a redelivery
 			// finds its results.
 			log.Warn("ack failed; the delivery will come back and find its work done", slog.Any("error", aerr))
 		}
