@@ -137,7 +137,10 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 			name = rewrite.Identifier(first.Path, data, lineOf(data, literalsFor(fd, data)), fd.Secret.Reveal())
 		}
 	}
-	if name == "" || genericName(name) || holdsSecret(name, fd) {
+	if name == "" || genericName(name) || holdsSecret(name, fd) || scanner.HoldsCredential(ctx, name) {
+		// A name that is (part of) this secret, another credential or
+		// random-looking data would carry it into the vault path and from
+		// there into every message: the detector's name instead.
 		name = defaultName(fd.Detector)
 	}
 	data := secretData(fd)

@@ -285,3 +285,24 @@ func TestPipelineNeverNamesASecretAfterItself(t *testing.T) {
 		noSecretIn(t, "ledger vault path", r.VaultPath)
 	}
 }
+
+// A name that holds another credential, or random-looking data, is not a
+// name either: the key of a mapping can be a token of its own, or an id
+// nobody should see in a vault path.
+func TestPipelineNamesNoCredentialOrRandomWord(t *testing.T) {
+	for _, tc := range []struct{ key, want string }{
+		{otherKey, "stripe_api_key"},
+		{"k3J9xQ2mZ7a8f9d0c2e1", "stripe_api_key"},
+		{"billing_key", "billing_key"},
+	} {
+		p := newPorts()
+		files := map[string]string{"config/keys.yaml": tc.key + ": " + stripeKey + "\n"}
+		res, err := p.run(t, []*scanner.Finding{finding("pv_00000000000000000005", "Stripe", stripeKey, "config/keys.yaml", 1)}, files)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if v := res.Plan.Secrets[0]; v.Name != tc.want || strings.Contains(v.Location(), tc.key) != (tc.key == tc.want) {
+			t.Errorf("key %.6s…: vault name %q at %s, want %q", tc.key, v.Name, v.Location(), tc.want)
+		}
+	}
+}

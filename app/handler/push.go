@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -45,14 +44,13 @@ type Push struct {
 	// for the process: GitHub allows 60 revocation requests an hour).
 	revoker *githubapp.Revoker
 	appID   int64 // the GitHub App's id: check runs of other apps are not ours
-	// rotationDefaults are the server's rotation settings; a repository's
-	// own rotation section replaces them.
-	rotationDefaults rotate.Settings
-	github           installations
-	claims           *queue.Claims
-	vault            *vault.Session
-	ledger           *ledger.Recorder
-	mirrors          *mirrors
+	// policy is the server's say over repositories' settings.
+	policy  policy.Server
+	github  installations
+	claims  *queue.Claims
+	vault   *vault.Session
+	ledger  *ledger.Recorder
+	mirrors *mirrors
 }
 
 // PushObserver counts what pushes find and do (serve's metrics).
@@ -74,8 +72,9 @@ type PushDeps struct {
 	AppID int64
 	// APIURL is GitHub's REST API, where leaked GitHub tokens are revoked.
 	APIURL string
-	// Rotation is the server's rotation settings.
-	Rotation rotate.Settings
+	// Policy is what the server decides of every repository's settings:
+	// the keys a repository may set, and the rotation section.
+	Policy policy.Server
 	// MirrorDir holds one bare git mirror per repository.
 	MirrorDir string
 }
@@ -180,7 +179,7 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 	o := &githubapp.Outcome{Owner: p.Owner, Repo: p.Repo, Branch: branch, HeadSHA: p.After}
 	// Settings come from the default branch as it was before the push,
 	// never from the pushed commits (trust model).
-	settings, err := policy.FromGitHub(ctx, gh, p.Owner, p.Repo, policy.Protected(p.DefaultBranch, branch, p.Before))
+	settings, err := policy.FromGitHub(ctx, gh, p.Owner, p.Repo, policy.Protected(p.DefaultBranch, branch, p.Before), pp.policy)
 	if errors.Is(err, policy.ErrInvalid) {
 		return o, &queue.PermanentError{Err: err}
 	}
@@ -279,7 +278,7 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
 			return gitcli.ReadAt(ctx, m.dir, p.After, path)
 		},
-		Rotator:  rotate.NewRunner(pp.vault.Client, pp.rotation(settings.Rotation), remediator.RotationRecorder(pp.ledger, actor), ropts...),
+		Rotator:  rotate.NewRunner(pp.vault.Client, settings.Rotation, remediator.RotationRecorder(pp.ledger, actor), ropts...),
 		Approved: p.ApprovedBy != "",
 		Fix: mirrorFix{commit: gitcli.Branch{Dir: m.dir, Parent: p.After, Branch: remediator.FixBranch(p.After)},
 			mirrors: pp.mirrors, cloneURL: p.CloneURL, token: m.token},
@@ -451,15 +450,6 @@ func (pp *Push) completeCheck(ctx context.Context, checks *githubapp.Checks, p P
 	return err
 }
 
-// rotation is the repository's rotation settings when it has a rotation
-// section, else the server's.
-func (pp *Push) rotation(repo rotate.Settings) rotate.Settings {
-	if reflect.ValueOf(repo).IsZero() {
-		return pp.rotationDefaults
-	}
-	return repo
-}
-
 // rotationWords says a rotation's outcome in a few words for GitHub.
 func rotationWords(r rotate.Result) string {
 	switch r.State {
@@ -512,15 +502,15 @@ func NewPush(d PushDeps) *Push {
 		revoker = githubapp.NewRevoker(rc)
 	}
 	return &Push{
-		revoker:          revoker,
-		metrics:          d.Metrics,
-		appID:            d.AppID,
-		rotationDefaults: d.Rotation,
-		github:           d.GitHub,
-		claims:           d.Claims,
-		vault:            d.Vault,
-		ledger:           d.Ledger,
-		mirrors:          newMirrors(d.MirrorDir),
+		revoker: revoker,
+		metrics: d.Metrics,
+		appID:   d.AppID,
+		policy:  d.Policy,
+		github:  d.GitHub,
+		claims:  d.Claims,
+		vault:   d.Vault,
+		ledger:  d.Ledger,
+		mirrors: newMirrors(d.MirrorDir),
 	}
 }
 

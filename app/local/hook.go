@@ -63,6 +63,9 @@ type HookOptions struct {
 	// AuditLog is where skips are recorded when Vault is not configured
 	// (default: pushvault-audit.jsonl next to the hook).
 	AuditLog string
+	// RepositoryMaySet lists the keys of the repository's settings file
+	// that apply (policy.Server); nil: policy.DefaultMaySet.
+	RepositoryMaySet []string
 }
 
 // HookConfigFile is the optional settings file next to the hook, read from
@@ -76,6 +79,8 @@ type hookFileSettings struct {
 	Repository  string   `yaml:"repository"`
 	Ledger      string   `yaml:"ledger"`
 	SkipAllowed []string `yaml:"skip_allowed"`
+	// RepositoryMaySet: see HookOptions.RepositoryMaySet.
+	RepositoryMaySet []string `yaml:"repository_may_set"`
 }
 
 // hooksDir is the repository's hooks directory ("" when git can't say).
@@ -195,13 +200,22 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 	}
 	if o.SkipAllowed == nil {
 		list, _ := setting("", "PUSHVAULT_HOOK_SKIP_ALLOWED", "pushvault.skipAllowed")
-		for _, id := range strings.Split(list, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				o.SkipAllowed = append(o.SkipAllowed, id)
-			}
-		}
+		o.SkipAllowed = splitList(list)
 		if len(o.SkipAllowed) == 0 {
 			o.SkipAllowed = file.SkipAllowed
+		}
+	}
+	if o.RepositoryMaySet == nil {
+		if list, src := setting("", "PUSHVAULT_HOOK_REPOSITORY_MAY_SET", "pushvault.repositoryMaySet"); list != "" {
+			o.RepositoryMaySet = splitList(list)
+			if err := policy.ValidateMaySet(src, o.RepositoryMaySet); err != nil {
+				errs = append(errs, err)
+			}
+		} else if file.RepositoryMaySet != nil {
+			o.RepositoryMaySet = file.RepositoryMaySet
+			if err := policy.ValidateMaySet(filePath+": repository_may_set", o.RepositoryMaySet); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if o.AuditLog == "" {
@@ -216,6 +230,17 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 		}
 	}
 	return o, errors.Join(errs...)
+}
+
+// splitList splits a comma-separated setting, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // RefUpdate is one line of a pre-receive hook's input.
@@ -322,7 +347,7 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 	// The settings that govern the push are those on the default branch
 	// before it (trust model): nothing in the pushed commits can weaken
 	// their own scan.
-	settings, err := policy.DefaultBranch(ctx, o.Dir)
+	settings, err := policy.DefaultBranch(ctx, o.Dir, policy.Server{MaySet: o.RepositoryMaySet})
 	if timedOut(err) {
 		return timeoutVerdict(o, msg, 0, len(updates)), nil
 	}

@@ -39,6 +39,11 @@ type Settings struct {
 	Style rewrite.Style
 	// Rotation is the rotation section (zero when the file has none).
 	Rotation rotate.Settings
+	// Ignored lists the keys the file set that the server keeps for
+	// itself (see Server), for messages.
+	Ignored []string
+
+	set []string // the keys the file sets, for Server.Apply
 }
 
 // Defaults are the settings of a repository without a settings file.
@@ -55,7 +60,7 @@ func Parse(source string, data []byte) (*Settings, error) {
 		return nil, scanErr
 	}
 	var rotErr error
-	s := &Settings{Source: source, Scan: scan, Style: rewrite.Style(scan.FixStyle)}
+	s := &Settings{Source: source, Scan: scan, Style: rewrite.Style(scan.FixStyle), set: keysSet(data)}
 	if s.Style == "" {
 		s.Style = rewrite.StyleVault
 	}
@@ -100,8 +105,9 @@ func Local(ctx context.Context, dir, file string) (*Settings, error) {
 // DefaultBranch reads the settings that govern a push received by the
 // repository at dir (a pre-receive hook): the settings file on its default
 // branch (HEAD) as it is before the push is applied — never the pushed
-// commits. An unborn default branch gives the defaults.
-func DefaultBranch(ctx context.Context, dir string) (*Settings, error) {
+// commits — under the server's srv. An unborn default branch gives the
+// server's defaults.
+func DefaultBranch(ctx context.Context, dir string, srv Server) (*Settings, error) {
 	name, err := gitcli.Run(ctx, dir, nil, nil, "symbolic-ref", "--quiet", "--short", "HEAD")
 	if err != nil {
 		name = "HEAD"
@@ -110,7 +116,7 @@ func DefaultBranch(ctx context.Context, dir string) (*Settings, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		return Defaults(), nil
+		return srv.Defaults(), nil
 	}
 	data, ok, err := scanner.ReadFileAt(ctx, dir, "HEAD", Path)
 	if err != nil {
@@ -120,18 +126,26 @@ func DefaultBranch(ctx context.Context, dir string) (*Settings, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		return Defaults(), nil
+		return srv.Defaults(), nil
 	}
-	return Parse(name+":"+Path, data)
+	s, err := Parse(name+":"+Path, data)
+	if err != nil {
+		return nil, err
+	}
+	return srv.Apply(s), nil
 }
 
-// Describe says in a few words where s came from, for a check run or a
-// hook's message.
+// Describe says in a few words where s came from, and which of the file's
+// keys the server kept, for a check run or a hook's message.
 func (s *Settings) Describe() string {
-	if s.Source == "" {
-		return "the defaults (no " + Path + " on the default branch)"
+	d := s.Source
+	if d == "" {
+		d = "the defaults (no " + Path + " on the default branch)"
 	}
-	return s.Source
+	if len(s.Ignored) > 0 {
+		d += "; ignored, the server's to set: " + strings.Join(s.Ignored, ", ")
+	}
+	return d
 }
 
 // ErrInvalid marks settings that do not parse: retrying cannot fix them,
@@ -156,19 +170,20 @@ func Protected(defaultBranch, branch, before string) string {
 
 // FromGitHub reads the settings file of owner/repo at ref (see Protected;
 // "" skips the repository), falling back to the default branch of the
-// owner's ".github" repository, else the defaults. An invalid file is an
-// error wrapping ErrInvalid.
-func FromGitHub(ctx context.Context, gh *github.Client, owner, repo, ref string) (*Settings, error) {
+// owner's ".github" repository, else the defaults, under the server's srv
+// (the organisation's file may set what a repository's may). An invalid
+// file is an error wrapping ErrInvalid.
+func FromGitHub(ctx context.Context, gh *github.Client, owner, repo, ref string, srv Server) (*Settings, error) {
 	f, err := githubapp.LoadSettings(ctx, gh, owner, repo, ref, Path)
 	if err != nil {
 		return nil, err
 	}
 	if f.Data == nil {
-		return Defaults(), nil
+		return srv.Defaults(), nil
 	}
 	s, err := Parse(f.Source, f.Data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return s, nil
+	return srv.Apply(s), nil
 }

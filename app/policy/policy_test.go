@@ -6,6 +6,7 @@ import (
 
 	"github.com/pushvault/pushvault/app/policy"
 	"github.com/pushvault/pushvault/remediator/rewrite"
+	"github.com/pushvault/pushvault/remediator/rotate"
 )
 
 func TestParseSectionsOnce(t *testing.T) {
@@ -72,5 +73,66 @@ func TestProtectedRef(t *testing.T) {
 				t.Errorf("Protected(%q, %q, %q) = %q, want %q", tc.defaultBranch, tc.branch, tc.before, got, tc.want)
 			}
 		})
+	}
+}
+
+// A repository's file sets only what the server lets it: under the default
+// grant, allowlists by path and finding id and custom detectors apply;
+// every rotation key, whole-detector allowlists and the size limit keep
+// the server's values and are listed as ignored.
+func TestServerOwnsKeys(t *testing.T) {
+	file, err := policy.Parse("acme/shop@1a2b3c4:"+policy.Path, []byte(`
+allowlist:
+  paths: ["testdata/**"]
+  detectors: [Stripe]
+fix:
+  style: env
+scan:
+  max_file_size: 1B
+rotation:
+  enabled: []
+  destroy_exposed: false
+  approval: required
+  databases:
+    - match: {host: "*"}
+      vault_connection: other-team
+  owned:
+    - path: "**"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := rotate.Settings{Databases: []rotate.Database{{Connection: "shop"}}}
+	got := policy.Server{Rotation: server}.Apply(file)
+	if len(got.Scan.Allowlist.Paths) != 1 || got.Style != rewrite.StyleEnv {
+		t.Errorf("granted keys not taken: paths %v, style %q", got.Scan.Allowlist.Paths, got.Style)
+	}
+	if got.Scan.Allowlist.Detectors != nil || got.Scan.MaxFileBytes != policy.Defaults().Scan.MaxFileBytes ||
+		got.Rotation.Enabled != nil || !got.Rotation.Destroy() || got.Rotation.Approval != "" || got.Rotation.Owned != nil ||
+		len(got.Rotation.Databases) != 1 || got.Rotation.Databases[0].Connection != "shop" {
+		t.Errorf("server-owned keys taken from the repository: scan %+v, rotation %+v", got.Scan, got.Rotation)
+	}
+	want := "acme/shop@1a2b3c4:.github/pushvault.yml; ignored, the server's to set: allowlist.detectors, scan.max_file_size, " +
+		"rotation.enabled, rotation.destroy_exposed, rotation.approval, rotation.databases, rotation.owned"
+	if d := got.Describe(); d != want {
+		t.Errorf("Describe() = %q\nwant       %q", d, want)
+	}
+
+	granted := policy.Server{MaySet: []string{"rotation.approval", "allowlist.detectors"}, Rotation: server}.Apply(file)
+	if granted.Rotation.Approval != "required" || len(granted.Scan.Allowlist.Detectors) != 1 || granted.Scan.Allowlist.Paths != nil {
+		t.Errorf("explicit grant: approval %q, detectors %v, paths %v", granted.Rotation.Approval, granted.Scan.Allowlist.Detectors, granted.Scan.Allowlist.Paths)
+	}
+	if none := (policy.Server{MaySet: []string{}}).Apply(file); none.Style != rewrite.StyleVault || len(none.Ignored) != 9 {
+		t.Errorf("empty grant: style %q, ignored %v", none.Style, none.Ignored)
+	}
+}
+
+func TestValidateMaySet(t *testing.T) {
+	if err := policy.ValidateMaySet("repository_may_set", policy.Keys()); err != nil {
+		t.Errorf("every key: %v", err)
+	}
+	err := policy.ValidateMaySet("repository_may_set", []string{"allowlist.paths", "rotation.database"})
+	if err == nil || !strings.Contains(err.Error(), `repository_may_set: "rotation.database" not a settings key`) {
+		t.Errorf("misspelt key: %v", err)
 	}
 }

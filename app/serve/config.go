@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pushvault/pushvault/app/local"
+	"github.com/pushvault/pushvault/app/policy"
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/remediator/rotate"
@@ -44,9 +45,15 @@ type ServeConfig struct {
 	Vault           vault.Config  `yaml:"vault"`
 	Queue           queue.Config  `yaml:"queue"`
 	Webhook         WebhookConfig `yaml:"webhook"`
-	// Rotation is the server's rotation settings; a repository's own
-	// `rotation:` section in .github/pushvault.yml replaces them.
+	// Rotation is the server's rotation settings. A repository's
+	// .github/pushvault.yml overrides only the rotation keys
+	// RepositoryMaySet grants it.
 	Rotation rotate.Settings `yaml:"rotation"`
+	// RepositoryMaySet lists the keys of .github/pushvault.yml a repository
+	// (or its organisation's .github repository) may set; every other key
+	// it sets is ignored and the check run says so. Empty: the defaults,
+	// policy.DefaultMaySet.
+	RepositoryMaySet []string `yaml:"repository_may_set"`
 }
 
 // GitHubConfig is the GitHub App's identity. The private key and the
@@ -172,6 +179,14 @@ func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error 
 			}
 		case f.Kind() == reflect.String:
 			f.SetString(s)
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+			var list []string
+			for _, part := range strings.Split(s, ",") {
+				if part = strings.TrimSpace(part); part != "" {
+					list = append(list, part)
+				}
+			}
+			f.Set(reflect.ValueOf(list))
 		case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
@@ -297,6 +312,9 @@ func (c ServeConfig) Validate() error {
 		bad("webhook.max_body_bytes: %d, want at least 1024", c.Webhook.MaxBodyBytes)
 	}
 	if err := c.Rotation.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := policy.ValidateMaySet("repository_may_set", c.RepositoryMaySet); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -51,6 +51,7 @@ func TestLoadServeConfig(t *testing.T) {
 		"PUSHVAULT_QUEUE_ACK_WAIT":     "45s",
 		"PUSHVAULT_QUEUE_BACKOFF":      "2s, 3m",
 		"PUSHVAULT_VAULT_AUTH_ROLE_ID": "pushvault-prod",
+		"PUSHVAULT_REPOSITORY_MAY_SET": "allowlist.paths, rotation.approval",
 		"VAULT_ADDR":                   "https://ignored.acme.test", // the file's address wins
 	}))
 	if err != nil {
@@ -58,6 +59,9 @@ func TestLoadServeConfig(t *testing.T) {
 	}
 	if cfg.Workers != 16 || cfg.Queue.AckWait != 45*time.Second || cfg.Vault.Auth.RoleID != "pushvault-prod" {
 		t.Errorf("env overrides not applied: workers %d, ack_wait %v, role_id %q", cfg.Workers, cfg.Queue.AckWait, cfg.Vault.Auth.RoleID)
+	}
+	if diff := cmp.Diff([]string{"allowlist.paths", "rotation.approval"}, cfg.RepositoryMaySet); diff != "" {
+		t.Errorf("repository_may_set from the environment (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]time.Duration{2 * time.Second, 3 * time.Minute}, cfg.Queue.Backoff); diff != "" {
 		t.Errorf("backoff (-want +got):\n%s", diff)
@@ -152,13 +156,14 @@ queue:
   claim_lease: 1ms
 webhook:
   max_body_bytes: 10
+repository_may_set: [allowlist.paths, rotation.database]
 `), envOf(nil))
 	for _, want := range []string{
 		`listen: "nowhere"`, "workers: 0", `log_level: "loud"`, "github.app_id: required",
 		"github.private_key: set only one of", `github.webhook_secret_vault: "secret/no-prefix"`, `github.api_url: "ftp://x"`,
 		"vault.address: required", `vault.auth.method: "password"`, `queue.url: "http://nats:4222"`, "queue.listen: only for the embedded server",
 		"queue.replicas: 9", "queue.ack_wait: 10ms", "queue.max_attempts: 0", "queue.backoff[0]: -1s", "queue.dedup_window: 1s",
-		"queue.claim_lease: 1ms", "webhook.max_body_bytes: 10",
+		"queue.claim_lease: 1ms", "webhook.max_body_bytes: 10", `repository_may_set: "rotation.database" not a settings key`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/pushvault/pushvault/app/handler"
 	"github.com/pushvault/pushvault/app/ledger"
+	"github.com/pushvault/pushvault/app/policy"
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/remediator/evidence"
@@ -93,7 +94,7 @@ func (s *Server) handlers() (*handler.Dispatcher, error) {
 	push := handler.NewPush(handler.PushDeps{
 		GitHub: s.GitHub, Claims: s.Claims, Vault: s.Vault, Ledger: ledger.Shared(s.Ledger, s.Claims),
 		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL,
-		Rotation: s.Config.Rotation, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
+		Policy: policy.Server{MaySet: s.Config.RepositoryMaySet, Rotation: s.Config.Rotation}, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
 	})
 	return handler.NewDispatcher(
 		handler.Ping{},

@@ -45,11 +45,20 @@ type appEnv struct {
 	// serveVault is how serve reaches Vault: vault itself, or a proxy
 	// the test can take down.
 	serveVault *vaulttest.Server
+	// config is more of serve.yml (top-level keys, one per line).
+	config string
 }
 
 func newAppEnv(t *testing.T) *appEnv {
 	t.Helper()
+	return newAppEnvConfig(t, "")
+}
+
+// newAppEnvConfig is newAppEnv with more of serve.yml.
+func newAppEnvConfig(t *testing.T, config string) *appEnv {
+	t.Helper()
 	e := newStandIn(t)
+	e.config = config
 	e.start(t, "")
 	return e
 }
@@ -80,12 +89,13 @@ func newStandIn(t *testing.T) *appEnv {
 // with the queue settings given, and sends the stand-in's webhooks to it.
 func (e *appEnv) start(t *testing.T, queue string) {
 	t.Helper()
-	e.serve = startApp(t, e.srv, e.serveVault, e.data, queue)
+	e.serve = startApp(t, e.srv, e.serveVault, e.data, queue, e.config)
 	e.srv.SetWebhookURL("http://" + e.serve.addr + "/webhook")
 }
 
-// startApp runs pushvault serve as srv's App, reaching Vault as v says.
-func startApp(t *testing.T, srv *githubtest.Server, v *vaulttest.Server, dataDir, queue string) *serveProc {
+// startApp runs pushvault serve as srv's App, reaching Vault as v says,
+// with config added to its serve.yml.
+func startApp(t *testing.T, srv *githubtest.Server, v *vaulttest.Server, dataDir, queue, config string) *serveProc {
 	t.Helper()
 	app := srv.App()
 	keyFile := filepath.Join(t.TempDir(), "app.pem")
@@ -93,7 +103,7 @@ func startApp(t *testing.T, srv *githubtest.Server, v *vaulttest.Server, dataDir
 		t.Fatal(err)
 	}
 	env := &serveEnv{vault: v}
-	return env.startWith(t, dataDir, fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n", app.ID, srv.URL, srv.URL), queue,
+	return env.startWith(t, dataDir, fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n%s", app.ID, srv.URL, srv.URL, config), queue,
 		"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE="+keyFile, "PUSHVAULT_GITHUB_WEBHOOK_SECRET="+app.WebhookSecret)
 }
 
@@ -705,7 +715,7 @@ func TestAppTwoServesBurst(t *testing.T) {
 	queue := "  url: " + ns.ClientURL() + "\n"
 	var procs []*serveProc
 	for range 2 {
-		procs = append(procs, startApp(t, srv, v, t.TempDir(), queue))
+		procs = append(procs, startApp(t, srv, v, t.TempDir(), queue, ""))
 	}
 	srv.SetWebhookURL(fanOut(t, "http://"+procs[0].addr+"/webhook", "http://"+procs[1].addr+"/webhook"))
 
@@ -885,7 +895,8 @@ func TestAppCheckRunActions(t *testing.T) {
 // rotation"; approved, it is revoked (a lookup fails) and the approver is
 // on record.
 func TestAppApproveRotation(t *testing.T) {
-	e := newAppEnv(t)
+	// Approval is the server's to set; this server lets repositories.
+	e := newAppEnvConfig(t, "repository_may_set: [rotation.approval]\n")
 	vc := e.vault.Client(t)
 	sec, err := vc.Auth().Token().Create(&vaultapi.TokenCreateRequest{Policies: []string{"default"}, TTL: "1h"})
 	if err != nil {
@@ -963,5 +974,66 @@ func (e *appEnv) waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("gave up waiting: %s; serve's last log lines:\n%s", what, strings.Join(lines[max(0, len(lines)-15):], "\n"))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestAppRepositoryCannotSteerRotation: a settings file that maps every
+// host to another team's Vault database connection and keeps exposed
+// versions lands on the default branch; the next push leaks a database password.
+// The repository's rotation keys are the server's, so nothing is created
+// under database/static-roles, the secret is vaulted and fixed as usual,
+// and the check run says which keys were ignored.
+func TestAppRepositoryCannotSteerRotation(t *testing.T) {
+	e := newAppEnv(t)
+	vc := e.vault.Client(t)
+	if err := vc.Sys().Mount("database", &vaultapi.MountInput{Type: "database"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vc.Logical().Write("database/config/other-team", map[string]any{
+		"plugin_name": "postgresql-database-plugin", "allowed_roles": "*", "verify_connection": false,
+		"connection_url": "postgresql://{{username}}:{{password}}@127.0.0.1:1/app", "username": "vault", "password": "vault",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	work := e.clone(t)
+	settings := work.Commit("dev <dev@acme.test>", "settings", map[string]string{".github/pushvault.yml": `rotation:
+  destroy_exposed: false
+  databases:
+    - match: {host: "*"}
+      vault_connection: other-team
+`})
+	work.Git("push", "origin", "HEAD:main")
+	done := func(sha string) func() bool {
+		return func() bool { r := e.checkRun(sha); return r != nil && r.Status == "completed" }
+	}
+	e.waitFor(t, "the settings push's check run", done(settings))
+	pass := secrettest.New(51).PostgresPassword()
+	head := work.Commit("dev <dev@acme.test>", "db", map[string]string{
+		"deploy/.env": "DATABASE_URL=postgres://dbadmin:" + pass + "@db.other.internal:5432/app\n",
+	})
+	work.Git("push", "origin", "HEAD:main")
+	e.waitFor(t, "the leak's check run", done(head))
+	r := e.checkRun(head)
+	if r.Conclusion != "action_required" || len(r.Annotations) != 1 ||
+		!strings.Contains(r.Summary, "ignored, the server's to set: rotation.destroy_exposed, rotation.databases") {
+		t.Errorf("check run: %s, %d annotations\n%s", r.Conclusion, len(r.Annotations), r.Summary)
+	}
+	if !strings.Contains(r.Summary, "manual rotation needed") {
+		t.Errorf("the check run does not say the database password needs a person:\n%s", r.Summary)
+	}
+	roles, err := vc.Logical().List("database/static-roles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roles != nil && len(roles.Data["keys"].([]any)) > 0 {
+		t.Errorf("static roles created from a repository's mapping: %v", roles.Data["keys"])
+	}
+	if n := len(e.srv.PullRequests()); n != 1 {
+		t.Errorf("%d fix PRs, want 1", n)
+	}
+	for _, out := range append(e.githubTexts(), e.serve.logs.String()) {
+		if strings.Contains(out, pass) {
+			t.Fatalf("the leaked password is in an output:\n%s", out)
+		}
 	}
 }

@@ -563,3 +563,35 @@ func TestHookSkipRecordedAndHookFile(t *testing.T) {
 		}
 	}
 }
+
+// Server-owned keys: a landed settings file that allowlists a whole
+// detector and shrinks the size limit changes nothing (the server keeps
+// those keys, and the rejection says so); once the server grants
+// allowlist.detectors (git config pushvault.repositoryMaySet), the same
+// file's allowlist applies.
+func TestHookServerOwnedKeys(t *testing.T) {
+	s := newHookServer(t)
+	s.work.Commit("", "settings", map[string]string{".github/pushvault.yml": "allowlist:\n  detectors: [Stripe]\nscan:\n  max_file_size: 1B\n"})
+	if r := s.push(t, nil, "origin", "main"); r.code != 0 {
+		t.Fatalf("settings push: exit %d\n%s", r.code, r.stderr)
+	}
+	key := secrettest.New(41).Stripe()
+	s.work.Commit("", "leak", map[string]string{"billing.env": "STRIPE_KEY=" + key + "\n"})
+	r := s.push(t, nil, "origin", "main")
+	if msg := remoteText(r.stderr); r.code == 0 || !strings.Contains(msg, "billing.env:1") ||
+		!strings.Contains(msg, "ignored, the server's to set: allowlist.detectors, scan.max_file_size") {
+		t.Fatalf("push under settings that allowlist the detector: exit %d\n%s", r.code, r.stderr)
+	}
+	s.bare.Git("config", "pushvault.repositoryMaySet", "allowlist.paths, allowlist.findings, allowlist.detectors")
+	if r := s.push(t, nil, "origin", "main"); r.code != 0 || strings.Contains(r.stderr, "ignored, the server's") {
+		t.Fatalf("push with allowlist.detectors granted by the server: exit %d\n%s", r.code, r.stderr)
+	}
+	s.bare.Git("config", "pushvault.repositoryMaySet", "allowlist.everything")
+	s.work.Commit("", "docs", map[string]string{"docs.md": "notes\n"})
+	if r := s.push(t, nil, "origin", "main"); r.code == 0 || !strings.Contains(r.stderr, `"allowlist.everything" not a settings key`) {
+		t.Fatalf("unknown key in repositoryMaySet: exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, key) {
+		t.Error("planted value in the push output")
+	}
+}
