@@ -16,6 +16,7 @@ import (
 	"github.com/pushvault/pushvault/internal/pgtest"
 	"github.com/pushvault/pushvault/internal/secrettest"
 	"github.com/pushvault/pushvault/internal/vaulttest"
+	"github.com/pushvault/pushvault/remediator/rotate"
 )
 
 // TestFixRotates runs `pushvault scan --fix` on a repository leaking a
@@ -43,7 +44,7 @@ func TestFixRotates(t *testing.T) {
 	}
 	if _, err := c.Logical().Write("database/config/shop-db", map[string]any{
 		"plugin_name":    "postgresql-database-plugin",
-		"connection_url": fmt.Sprintf("postgresql://{{username}}:{{password}}@127.0.0.1:%d/postgres?sslmode=disable", pg.Port),
+		"connection_url": fmt.Sprintf("postgresql://{{username}}:{{password}}@%s:%d/postgres?sslmode=disable", ip, pg.Port),
 		"username":       pgtest.SuperUser, "password": pg.Password, "allowed_roles": "pv-*",
 	}); err != nil {
 		t.Fatal(err)
@@ -114,7 +115,7 @@ func TestFixRotates(t *testing.T) {
 	if _, err := cl.Auth().Token().LookupSelf(); err == nil {
 		t.Fatal("after: the leaked Vault token still works")
 	}
-	creds, err := c.Logical().Read("database/static-creds/pv-acme-shop-app")
+	creds, err := c.Logical().Read("database/static-creds/" + rotate.RoleName("shop-db", "app"))
 	if err != nil || creds == nil {
 		t.Fatalf("static creds: %v", err)
 	}
@@ -149,7 +150,7 @@ func TestFixRotates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(dotenv), "vault:database/static-creds/pv-acme-shop-app#password") {
+	if !strings.Contains(string(dotenv), "vault:database/static-creds/"+rotate.RoleName("shop-db", "app")+"#password") {
 		t.Errorf(".env on the fix branch does not point at the static role:\n%s", dotenv)
 	}
 	env := vaultRun(t, srv, data, wt.Dir, "exec", "--env-file", ".env", "--", "env", "-0")
@@ -208,7 +209,7 @@ func TestFixRotates(t *testing.T) {
 	if stripeID == "" {
 		t.Fatalf("no Stripe finding in %s", run2.stdout)
 	}
-	if again, _ := c.Logical().Read("database/static-creds/pv-acme-shop-app"); again.Data["password"] != newPass {
+	if again, _ := c.Logical().Read("database/static-creds/" + rotate.RoleName("shop-db", "app")); again.Data["password"] != newPass {
 		t.Error("the second run rotated the database password again")
 	}
 

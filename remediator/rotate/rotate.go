@@ -65,6 +65,10 @@ type Target struct {
 	// break such a use at the source waits for approval; one that changes
 	// nothing at the source (an owned secret's new value) runs at once.
 	Unreplaced bool
+
+	// resumed: an earlier attempt by the same rotator started and did not
+	// finish, so the source may have changed already. The Runner sets it.
+	resumed bool
 }
 
 // Ref is a reference to a value held by another secrets engine than KV:
@@ -99,7 +103,8 @@ type Rotator interface {
 	Match(ctx context.Context, t Target) (bool, error)
 	// Rotate replaces or revokes the exposed credential at its source and
 	// returns what to store next. It is safe to repeat after a partial
-	// failure (t.Prior says what an earlier attempt stored).
+	// failure (t.Prior says what an earlier attempt stored). A
+	// *ManualError means it changed nothing and a person must rotate.
 	Rotate(ctx context.Context, t Target) (Change, error)
 	// CheckDead returns nil when the exposed value demonstrably no longer
 	// works, an error wrapping ErrStillWorks when it does, ErrUncheckable
@@ -113,6 +118,14 @@ var (
 	ErrStillWorks  = errors.New("the exposed value still works")
 	ErrUncheckable = errors.New("whether the exposed value still works cannot be checked")
 )
+
+// ManualError is a rotator's verdict that it must not rotate the
+// credential and a person has to (the leaked password does not log in,
+// the credential lives on another server than the one mapped). The rotator
+// changed nothing; Reason, which holds no secret, says why.
+type ManualError struct{ Reason string }
+
+func (e *ManualError) Error() string { return e.Reason }
 
 // State is where a finding's rotation stands.
 type State string
@@ -133,8 +146,9 @@ const (
 
 // Result is the outcome of one Run.
 type Result struct {
-	State   State
-	Rotator string // "" for manual
+	State State
+	// Rotator is the rotator that ran ("" when none did).
+	Rotator string
 	// NewVersion is the KV version the rotation wrote (0 when none).
 	NewVersion int
 	// ExposedDead: the check proved the exposed value no longer works.
@@ -146,7 +160,8 @@ type Result struct {
 	ExposedDestroyed bool
 	// Refs replace the fix's references (see Change.Refs).
 	Refs map[string]Ref
-	// Reason says why a rotation failed or waits (no secret value in it).
+	// Reason says why a rotation failed, waits or is left to a person (no
+	// secret value in it).
 	Reason string
 	// Guide and Steps are the manual procedure for rotation_manual.
 	Guide string

@@ -127,7 +127,7 @@ func (r *Runner) Run(ctx context.Context, t Target) (Result, error) {
 	case err != nil:
 		return r.fail(ctx, t, &sec, "", atoi(sec.md[mdAttempts]), "choosing a rotator", err)
 	case rot == nil:
-		return r.manual(ctx, t, &sec)
+		return r.manual(ctx, t, &sec, "", "no rotator handles "+t.Detector+" credentials here")
 	}
 	if reason := r.waitsForApproval(name, t); reason != "" {
 		return r.pending(ctx, t, &sec, name, reason)
@@ -194,7 +194,7 @@ func (ro *rotation) run(ctx context.Context) error {
 	if err := ro.start(ctx); err != nil {
 		return err
 	}
-	if err := ro.rotateOrResume(ctx); err != nil {
+	if err := ro.rotateOrResume(ctx); err != nil || ro.res.State == StateManual {
 		return err
 	}
 	if err := ro.proveExposedDead(ctx); err != nil {
@@ -221,6 +221,8 @@ func (ro *rotation) record(ctx context.Context, transition string, version int, 
 
 // start numbers the attempt and records it.
 func (ro *rotation) start(ctx context.Context) error {
+	prev := ro.sec.md[mdState]
+	ro.t.resumed = (prev == stateRotating || prev == string(StateFailed)) && ro.sec.md[mdRotator] == ro.name
 	ro.attempt = atoi(ro.sec.md[mdAttempts]) + 1
 	ro.res = Result{Rotator: ro.name, Attempt: ro.attempt}
 	if err := ro.setMetadata(ctx, ro.t, &ro.sec, map[string]string{mdState: stateRotating, mdAttempts: strconv.Itoa(ro.attempt), mdRotator: ro.name, mdError: ""}); err != nil {
@@ -246,6 +248,12 @@ func (ro *rotation) rotateOrResume(ctx context.Context) error {
 		return err
 	}
 	ch, err := ro.rot.Rotate(ctx, ro.t)
+	var manual *ManualError
+	if errors.As(err, &manual) {
+		ro.res, err = ro.manual(ctx, ro.t, &ro.sec, ro.name, ro.scrub(ro.t, manual.Reason))
+		ro.res.Attempt = ro.attempt
+		return err
+	}
 	if err != nil {
 		return ro.fail(ctx, "rotating at the source", err)
 	}
@@ -397,17 +405,19 @@ func rotName(n string) string {
 	return n
 }
 
-// manual records that a person must rotate t, with the provider's steps.
-func (r *Runner) manual(ctx context.Context, t Target, sec *kvSecret) (Result, error) {
+// manual records that a person must rotate t, with the provider's steps,
+// and why: no rotator handles it (rotator "") or the rotator that ran
+// found it must not (Rotate's *ManualError).
+func (r *Runner) manual(ctx context.Context, t Target, sec *kvSecret, rotator, reason string) (Result, error) {
 	guide, steps := Guide(t.Detector)
-	res := Result{State: StateManual, Guide: guide, Steps: steps, Reason: "no rotator handles " + t.Detector + " credentials here"}
+	res := Result{State: StateManual, Rotator: rotator, Guide: guide, Steps: steps, Reason: reason}
 	if sec.md[mdState] != string(StateManual) {
 		if err := r.setMetadata(ctx, t, sec, map[string]string{mdState: string(StateManual), mdGuide: guide}); err != nil {
 			return res, err
 		}
 	}
-	return res, r.rec.Record(ctx, t, Event{Transition: evidence.RotationManual, Attempt: atoi(sec.md[mdAttempts]),
-		Detail: map[string]string{"guide": guide, "reason": res.Reason}})
+	return res, r.rec.Record(ctx, t, Event{Transition: evidence.RotationManual, Rotator: rotator, Attempt: atoi(sec.md[mdAttempts]),
+		Detail: map[string]string{"guide": guide, "reason": reason}})
 }
 
 // MarkRotated records that actor rotated t by hand. When settings destroy
