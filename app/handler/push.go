@@ -463,6 +463,9 @@ func rotationWords(r rotate.Result) string {
 		}
 		return w
 	case rotate.StateManual:
+		if r.Reason != "" {
+			return "manual rotation needed: " + r.Reason
+		}
 		return "manual rotation needed"
 	case rotate.StatePending:
 		return "waits for approval: " + r.Reason

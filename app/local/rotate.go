@@ -43,7 +43,11 @@ func rotationLine(res rotate.Result, exposed int) string {
 	case rotate.StateMarkedRotated:
 		return "rotated by hand (marked)"
 	case rotate.StateManual:
-		return "manual: rotate it yourself, then run: pushvault rotated FINDING-ID --actor NAME"
+		why := ""
+		if res.Reason != "" {
+			why = " (" + res.Reason + ")"
+		}
+		return "manual" + why + ": rotate it yourself, then run: pushvault rotated FINDING-ID --actor NAME"
 	case rotate.StatePending:
 		return "waits for approval: " + res.Reason + "; rerun with --approve-rotation"
 	case rotate.StateFailed:

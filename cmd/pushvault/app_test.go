@@ -1018,7 +1018,7 @@ func TestAppRepositoryCannotSteerRotation(t *testing.T) {
 		!strings.Contains(r.Summary, "ignored, the server's to set: rotation.destroy_exposed, rotation.databases") {
 		t.Errorf("check run: %s, %d annotations\n%s", r.Conclusion, len(r.Annotations), r.Summary)
 	}
-	if !strings.Contains(r.Summary, "manual rotation needed") {
+	if !strings.Contains(r.Summary, "manual rotation needed: no rotator handles Postgres credentials here") {
 		t.Errorf("the check run does not say the database password needs a person:\n%s", r.Summary)
 	}
 	roles, err := vc.Logical().List("database/static-roles")

@@ -98,7 +98,7 @@ func TestFixRotates(t *testing.T) {
 	for _, want := range []string{
 		"rotation: rotated by postgresql; exposed value proven dead; version 1 destroyed; current version 2",
 		"rotation: rotated by vault_token; exposed value proven dead; version 1 destroyed; current version 2; done earlier",
-		"rotation: manual: rotate it yourself",
+		"rotation: manual (no rotator handles Stripe credentials here): rotate it yourself",
 		"provider guide: https://howtorotate.com/docs/tutorials/stripe/",
 	} {
 		if !strings.Contains(run.stdout, want) {
