@@ -29,6 +29,15 @@ type Gen struct{ r *rand.Rand }
 // New returns a generator; the same seed gives the same secrets.
 func New(seed uint64) *Gen { return &Gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))} }
 
+// Fresh returns a generator with a new random seed each run, logged so a
+// failure can be replayed with New(seed): tests of what an attacker pushes
+// must not pass only for the values they were written with.
+func Fresh(t interface{ Logf(string, ...any) }) *Gen {
+	seed := rand.Uint64()
+	t.Logf("secrettest seed %d", seed)
+	return New(seed)
+}
+
 func (g *Gen) pick(alphabet string, n int) string {
 	b := make([]byte, n)
 	for i := range b {
