@@ -591,15 +591,15 @@ func TestHookScansEverythingAPushAdds(t *testing.T) {
 	small := map[string]string{".github/pushvault.yml": "scan:\n  max_file_size: 1KiB\n"}
 	big := strings.Repeat("just a long line of ordinary text\n", 100)
 	cases := []struct {
-		name    string
-		env     []string
-		config  map[string]string // git config in the bare repository
-		info    string            // the bare repository's info/attributes
-		landed  map[string]string // files on the default branch before the push
-		files   map[string]string // what the push adds
-		accept  bool
-		say     []string
-		notSay  []string
+		name   string
+		env    []string
+		config map[string]string // git config in the bare repository
+		info   string            // the bare repository's info/attributes
+		landed map[string]string // files on the default branch before the push
+		files  map[string]string // what the push adds
+		accept bool
+		say    []string
+		notSay []string
 	}{
 		{
 			name:   ".gitattributes in the same push: -diff, binary, a textconv driver",

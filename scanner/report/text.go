@@ -52,4 +52,3 @@ func plural(n int) string {
 	}
 	return "s"
 }
-
