@@ -18,7 +18,13 @@ type Outcome struct {
 	HeadSHA     string
 	Scanned     int // commits scanned
 	Skipped     map[string]int
-	Secrets     []SecretOutcome
+	// Unscanned are the files the scan skipped (Skipped counts them by
+	// reason); the summary lists them and says how to scan those too large.
+	Unscanned []scanner.SkippedFile
+	// Base is where the scanned range starts ("" for a new branch's own
+	// commits), for the local command the summary suggests.
+	Base    string
+	Secrets []SecretOutcome
 	// Failure, when set, is why remediation did not finish, already safe to
 	// show (it never carries a secret value). The check run concludes
 	// "failure" with it.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/pushvault/pushvault/scanner"
 )
 
 // MaxSummary is GitHub's limit on a check run's output.summary, in
@@ -29,6 +31,7 @@ func Title(o *Outcome) string {
 // secrets (redacted previews only), and where the fix is.
 func Summary(o *Outcome) string {
 	var b strings.Builder
+	tail := summaryTail(o)
 	fmt.Fprintf(&b, "pushvault scanned %s pushed to `%s` (head `%s`).\n\n", plural(o.Scanned, "commit"), o.Branch, short(o.HeadSHA))
 	if o.Failure != "" {
 		fmt.Fprintf(&b, "**Remediation failed:** %s\n\n", o.Failure)
@@ -44,7 +47,7 @@ func Summary(o *Outcome) string {
 		rows := summaryRows(o)
 		head := b.Len()
 		for i, row := range rows {
-			if head+len(row)+200 > MaxSummary {
+			if head+len(row)+len(tail)+200 > MaxSummary {
 				fmt.Fprintf(&b, "\n%d more secrets are not listed here (GitHub's summary limit); see the annotations and the fix pull request.\n", len(rows)-i)
 				break
 			}
@@ -52,10 +55,19 @@ func Summary(o *Outcome) string {
 			head += len(row)
 		}
 	}
+	b.WriteString(tail)
+	return b.String()
+}
+
+// summaryTail is what the summary ends with, after the secrets: what was
+// not scanned, and the settings that applied.
+func summaryTail(o *Outcome) string {
+	var b strings.Builder
 	if len(o.Skipped) > 0 {
 		b.WriteString("\nSkipped: ")
 		b.WriteString(skippedText(o.Skipped))
 		b.WriteString(".\n")
+		writeUnscanned(&b, o)
 	}
 	if o.Settings != "" {
 		fmt.Fprintf(&b, "\nSettings: %s.\n", o.Settings)
@@ -156,6 +168,62 @@ func pronoun(n int) string {
 		return "it"
 	}
 	return "them"
+}
+
+// maxUnscannedRows bounds the table of files not scanned.
+const maxUnscannedRows = 20
+
+// writeUnscanned lists the files the scan skipped, those too large first,
+// and says how to scan those: a secret in them went unseen.
+func writeUnscanned(b *strings.Builder, o *Outcome) {
+	files := slices.Clone(o.Unscanned)
+	slices.SortStableFunc(files, func(x, y scanner.SkippedFile) int {
+		return cmpBool(x.Reason != scanner.SkipTooLarge, y.Reason != scanner.SkipTooLarge)
+	})
+	if len(files) == 0 {
+		return
+	}
+	b.WriteString("\n| Not scanned | Commit | Why | Adds |\n| --- | --- | --- | --- |\n")
+	tooLarge := false
+	for i, f := range files {
+		if i == maxUnscannedRows {
+			fmt.Fprintf(b, "\n%d more not listed.\n", len(files)-i)
+			break
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", cell(lastRunes(f.Path, 200)), short(f.Commit), strings.ReplaceAll(string(f.Reason), "_", " "), scanner.FormatSize(f.Bytes))
+		tooLarge = tooLarge || f.Reason == scanner.SkipTooLarge
+	}
+	if !tooLarge {
+		return
+	}
+	base, where := "BASE", ", BASE being the commit the branch started from"
+	if o.Base != "" {
+		base, where = short(o.Base), ""
+		if name, ok := strings.CutPrefix(o.Base, "refs/heads/"); ok {
+			base = inline("origin/" + name)
+		}
+	}
+	fmt.Fprintf(b, "\nFiles over `scan.max_file_size` were not searched for secrets. To scan them, in a clone that has `%s`, "+
+		"write `scan: {max_file_size: 1GiB}` to a file and run `pushvault scan --range %s..%s --config FILE`%s.\n", short(o.HeadSHA), base, short(o.HeadSHA), where)
+}
+
+// lastRunes shortens s to its last n runes, marking the cut with "…".
+func lastRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return "…" + string(r[len(r)-n:])
+}
+
+func cmpBool(x, y bool) int {
+	switch {
+	case x == y:
+		return 0
+	case !x:
+		return -1
+	}
+	return 1
 }
 
 func skippedText(m map[string]int) string {

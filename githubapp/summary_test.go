@@ -14,6 +14,12 @@ func sampleOutcome() *githubapp.Outcome {
 	return &githubapp.Outcome{
 		Owner: "acme", Repo: "shop", Branch: "main", HeadSHA: "0123456789abcdef0123456789abcdef01234567", Scanned: 3,
 		Skipped: map[string]int{"binary": 1, "too_large": 2},
+		Unscanned: []scanner.SkippedFile{
+			{Commit: "89abcdef0123456789abcdef0123456789abcdef", Path: "img/logo.png", Reason: scanner.SkipBinary, Bytes: 16 << 10},
+			{Commit: "89abcdef0123456789abcdef0123456789abcdef", Path: "db/dump|1.sql", Reason: scanner.SkipTooLarge, Bytes: 12 << 20},
+			{Commit: "0123456789abcdef0123456789abcdef01234567", Path: "data/big.csv", Reason: scanner.SkipTooLarge, Bytes: 30 << 20},
+		},
+		Base: "fedcba9876543210fedcba9876543210fedcba98",
 		Secrets: []githubapp.SecretOutcome{
 			{
 				FindingID: "pv_0a1b2c3d4e5f60718293", Detector: "Stripe", Redacted: "sk_live_…9Zx",

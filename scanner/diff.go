@@ -44,17 +44,42 @@ func (c *chunk) lineText(i int) []byte {
 type SkipReason string
 
 const (
-	SkipBinary   SkipReason = "binary"
-	SkipLFS      SkipReason = "lfs_pointer"
+	// SkipBinary: not text in UTF-8, UTF-16 or UTF-32 (an image, an
+	// archive, object code), whatever git or .gitattributes call it.
+	SkipBinary SkipReason = "binary"
+	// SkipLFS: a Git LFS pointer; the content is not in the repository.
+	SkipLFS SkipReason = "lfs_pointer"
+	// SkipTooLarge: the commit adds more to the file than scan.max_file_size.
 	SkipTooLarge SkipReason = "too_large"
 )
 
+// SkippedFile is a file one commit changed that the scan did not read.
+type SkippedFile struct {
+	Commit string     `json:"commit"`
+	Path   string     `json:"path"`
+	Reason SkipReason `json:"reason"`
+	// Bytes is how much the commit adds to the file (its added lines).
+	Bytes int64 `json:"bytes"`
+}
+
+// FormatSize writes a byte count for people: "12.3 MiB", "4.0 KiB", "17 bytes".
+func FormatSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // diffStats counts what the diff reader saw.
 type diffStats struct {
-	commits int
-	files   int
-	bytes   int64
-	skipped map[SkipReason]int
+	commits      int
+	files        int
+	bytes        int64
+	skipped      map[SkipReason]int
+	skippedFiles []SkippedFile
 }
 
 // diffReader turns `git log -p -U0` output into chunks of added lines.
@@ -63,33 +88,49 @@ type diffReader struct {
 	chunkBytes   int // window size for large additions
 	overlapBytes int // context repeated between windows (multi-line keys)
 	emit         func(*chunk) error
-	stats        diffStats
+	// blob returns a blob's content: a UTF-16 or UTF-32 file's, to number
+	// its lines where a commit changes it after line 1.
+	blob  func(id string) ([]byte, error)
+	stats diffStats
 
 	commit  *commitInfo
 	file    *fileState
 	ordinal int
 	err     error // first error from emit
+	// dropped is how many bytes of the current line were not kept: a line
+	// is kept up to maxFileBytes+1 bytes, enough to skip its file as too
+	// large, so one huge line (a binary without 0x0A bytes) can't exhaust
+	// memory.
+	dropped int
 }
 
 type fileState struct {
 	path      string
+	blob      string // the new content's object id
+	content   []byte // the new content, once read (UTF-16 and UTF-32 files only)
 	data      []byte
 	starts    []int
 	lines     []int
-	bytes     int
+	bytes     int64
 	skip      SkipReason
-	newLine   int // next new-file line number in the current hunk
-	remaining int // lines of the current hunk still to read ('-' and '+')
+	enc       textEncoding
+	dec       *textDecoder // for UTF-16 and UTF-32 files
+	newLine   int          // next new-file line number in the current hunk
+	remaining int          // lines of the current hunk still to read ('-', '+' and ' ')
 }
 
 const lfsPointerPrefix = "version https://git-lfs.github.com/spec/v1"
 
-var commitMarker = []byte("\x1ecommit ")
+var commitMarker = []byte("\x00commit ")
 
-// logFormat marks each commit header so it can't be confused with diff text.
-// The author comes last: it is the one field the pusher writes, so whatever
-// bytes it holds (a \x1f included) stay in it (see the header's SplitN).
-const logFormat = "--format=%x1ecommit %H%x1f%aI%x1f%an <%ae>"
+// logFormat marks each commit header so it can't be confused with diff text
+// (diff text is read by hunk line counts, and every line of a hunk starts
+// with '+', '-' or ' '), with NUL bytes between its fields. The header holds
+// nothing but the id, the author date and, last, the author: the one field
+// the pusher writes, so whatever bytes it holds (NUL, \x1f, \x1e) stay in it
+// (see the header's SplitN), and git prints no line break in it. The
+// committer and the message are never printed.
+const logFormat = "--format=%x00commit %H%x00%aI%x00%an <%ae>"
 
 // read consumes the whole stream.
 func (r *diffReader) read(ctx context.Context, in io.Reader) error {
@@ -100,16 +141,21 @@ func (r *diffReader) read(ctx context.Context, in io.Reader) error {
 			return ctx.Err()
 		}
 		line, err := br.ReadSlice('\n')
+		r.dropped = 0
 		if err == bufio.ErrBufferFull {
-			// A line longer than the buffer: gather it whole.
+			// A line longer than the buffer: gather it, up to the cap.
 			long := append([]byte(nil), line...)
 			for err == bufio.ErrBufferFull {
 				line, err = br.ReadSlice('\n')
+				if r.maxFileBytes > 0 && len(long)+len(line) > r.maxFileBytes+1 {
+					r.dropped += len(line)
+					continue
+				}
 				long = append(long, line...)
 			}
 			line = long
 		}
-		r.stats.bytes += int64(len(line))
+		r.stats.bytes += int64(len(line) + r.dropped)
 		if r.err != nil {
 			return r.err
 		}
@@ -141,6 +187,12 @@ func (r *diffReader) line(line []byte) error {
 		case len(line) > 0 && line[0] == '-':
 			f.remaining--
 			return nil
+		case len(line) > 0 && line[0] == ' ':
+			// Context, in old and new (diff.interHunkContext can bring it
+			// into a -U0 diff).
+			f.remaining -= 2
+			f.newLine++
+			return nil
 		case len(line) > 0 && line[0] == '\\':
 			return nil
 		}
@@ -153,7 +205,7 @@ func (r *diffReader) line(line []byte) error {
 		if err := r.endFile(); err != nil {
 			return err
 		}
-		fields := strings.SplitN(string(line[len(commitMarker):]), "\x1f", 3)
+		fields := strings.SplitN(string(line[len(commitMarker):]), "\x00", 3)
 		if len(fields) != 3 {
 			return fmt.Errorf("git log: unexpected commit header %q", strings.Join(fields, " "))
 		}
@@ -176,6 +228,11 @@ func (r *diffReader) line(line []byte) error {
 		}
 		p = unquotePath(p)
 		f.path = strings.TrimPrefix(p, "b/")
+	case bytes.HasPrefix(line, []byte("index ")):
+		// index OLD..NEW[ MODE], ids in full (--full-index)
+		if _, ids, ok := strings.Cut(string(line[len("index "):]), ".."); ok {
+			f.blob, _, _ = strings.Cut(ids, " ")
+		}
 	case bytes.HasPrefix(line, []byte("@@ ")):
 		oldN, newStart, newN, ok := parseHunk(line)
 		if !ok {
@@ -183,11 +240,6 @@ func (r *diffReader) line(line []byte) error {
 		}
 		f.newLine = newStart
 		f.remaining = oldN + newN
-	case bytes.HasPrefix(line, []byte("Binary files ")):
-		f.skip = SkipBinary
-		if f.path == "" {
-			f.path = binaryPath(string(line))
-		}
 	}
 	return nil
 }
@@ -196,25 +248,101 @@ func (r *diffReader) added(text []byte) {
 	f := r.file
 	lineNo := f.newLine
 	f.newLine++
+	f.bytes += int64(len(text) + 1 + r.dropped)
 	if f.skip != "" {
 		return
 	}
-	if len(f.lines) == 0 && bytes.HasPrefix(text, []byte(lfsPointerPrefix)) {
+	if f.bytes == int64(len(text)+1+r.dropped) && bytes.HasPrefix(text, []byte(lfsPointerPrefix)) {
 		f.skip = SkipLFS
 		return
 	}
-	f.bytes += len(text) + 1
-	if r.maxFileBytes > 0 && f.bytes > r.maxFileBytes {
-		f.skip = SkipTooLarge
-		f.data, f.starts, f.lines = nil, nil, nil
+	if r.maxFileBytes > 0 && f.bytes > int64(r.maxFileBytes) {
+		// A binary is skipped as binary, whatever its size.
+		if f.enc == encUnknown {
+			f.appendLine(text, lineNo)
+			r.classify()
+		}
+		if f.skip == "" {
+			f.skip = SkipTooLarge
+		}
+		f.data, f.starts, f.lines, f.dec = nil, nil, nil, nil
 		return
 	}
-	f.starts = append(f.starts, len(f.data))
-	f.lines = append(f.lines, lineNo)
-	f.data = append(f.data, text...)
-	f.data = append(f.data, '\n')
+	switch {
+	case f.dec != nil:
+		r.decode(text, lineNo)
+	default:
+		f.appendLine(text, lineNo)
+		if f.enc == encUnknown && len(f.data) >= classifySample {
+			r.classify()
+		}
+	}
 	if len(f.data) >= r.chunkBytes+r.overlapBytes {
 		r.flushWindow()
+	}
+}
+
+// appendLine adds one line of text, line number line, to the file's data.
+func (f *fileState) appendLine(text []byte, line int) {
+	f.starts = append(f.starts, len(f.data))
+	f.lines = append(f.lines, line)
+	f.data = append(f.data, text...)
+	f.data = append(f.data, '\n')
+}
+
+// classify decides the file's encoding from what it has added so far: a
+// binary is skipped; UTF-16 and UTF-32 text is decoded from here on, the
+// lines held so far included.
+func (r *diffReader) classify() {
+	f := r.file
+	sample := f.data[:min(len(f.data), classifySample)]
+	fromStart := len(f.lines) > 0 && f.lines[0] == 1
+	f.enc = classify(sample, fromStart)
+	if !fromStart && bytes.IndexByte(sample, 0) >= 0 {
+		// Lines from the middle of a file can't tell UTF-16LE from
+		// UTF-16BE one byte off; the file's start can (a byte order mark,
+		// code units aligned at 0).
+		if content, err := r.content(f); err == nil {
+			if enc := classify(content[:min(len(content), classifySample)], true); enc != encUTF8 {
+				f.enc = enc
+			}
+		}
+	}
+	switch f.enc {
+	case encBinary:
+		f.skip = SkipBinary
+		f.data, f.starts, f.lines = nil, nil, nil
+	case encUTF16LE, encUTF16BE, encUTF32LE, encUTF32BE:
+		raw, starts, lines := f.data, f.starts, f.lines
+		f.data, f.starts, f.lines = nil, nil, nil
+		f.dec = &textDecoder{enc: f.enc, content: func() ([]byte, error) { return r.content(f) }}
+		for i, start := range starts {
+			end := len(raw) - 1
+			if i+1 < len(starts) {
+				end = starts[i+1] - 1
+			}
+			r.decode(raw[start:end], lines[i])
+		}
+	}
+}
+
+// content returns the file's content as the commit leaves it, read once.
+func (r *diffReader) content(f *fileState) ([]byte, error) {
+	if f.content == nil {
+		data, err := r.blob(f.blob)
+		if err != nil {
+			return nil, err
+		}
+		f.content = data
+	}
+	return f.content, nil
+}
+
+// decode feeds one added line of a UTF-16 or UTF-32 file to its decoder.
+func (r *diffReader) decode(text []byte, line int) {
+	f := r.file
+	if err := f.dec.add(text, line, f.appendLine); err != nil && r.err == nil {
+		r.err = fmt.Errorf("decoding %s in %s: %w", f.path, r.commit.sha, err)
 	}
 }
 
@@ -247,12 +375,20 @@ func (r *diffReader) send(c *chunk) {
 
 func (r *diffReader) endFile() error {
 	f := r.file
-	r.file = nil
 	if f == nil || r.commit == nil {
+		r.file = nil
 		return nil
 	}
+	if f.skip == "" && f.enc == encUnknown && len(f.data) > 0 {
+		r.classify()
+	}
+	if f.dec != nil {
+		f.dec.endRun(f.appendLine)
+	}
+	r.file = nil
 	if f.skip != "" {
 		r.stats.skipped[f.skip]++
+		r.stats.skippedFiles = append(r.stats.skippedFiles, SkippedFile{Commit: r.commit.sha, Path: f.path, Reason: f.skip, Bytes: f.bytes})
 		return nil
 	}
 	if len(f.data) == 0 {
@@ -305,13 +441,4 @@ func unquotePath(p string) string {
 	// git writes octal escapes of raw bytes (\303\251), which strconv
 	// accepts; anything else is left as git printed it.
 	return p[1 : len(p)-1]
-}
-
-// binaryPath extracts the new path from "Binary files a/x and b/y differ".
-func binaryPath(line string) string {
-	s := strings.TrimSuffix(strings.TrimPrefix(line, "Binary files "), " differ")
-	if i := strings.LastIndex(s, " and "); i >= 0 {
-		s = s[i+5:]
-	}
-	return strings.TrimPrefix(unquotePath(s), "b/")
 }

@@ -70,6 +70,20 @@ func (g *gitRepo) verifyCommit(ctx context.Context, rev string) error {
 	return nil
 }
 
+// isObjectID reports whether id is a full hexadecimal object id (SHA-1 or
+// SHA-256), so it can't be taken for an option or a revision expression.
+func isObjectID(id string) bool {
+	if len(id) != 40 && len(id) != 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // show returns the contents of path at rev, or ok=false if it doesn't exist.
 func (g *gitRepo) show(ctx context.Context, rev, path string) (data []byte, ok bool, err error) {
 	obj := rev + ":" + path

@@ -30,6 +30,9 @@ type Result struct {
 	// allowlists, by reason ("detector", "finding"). Path globs and inline
 	// markers drop occurrences before detection and are not counted.
 	Allowed map[string]int
+	// Skipped lists the files not read, in log order (newest commit first);
+	// Stats.Reasons counts them.
+	Skipped []SkippedFile
 }
 
 // Scanner scans commit ranges of git repositories. It is safe for
@@ -123,8 +126,15 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 	// --diff-merges=remerge: a merge shows what it adds beyond git's own
 	// merge of its parents, so content an "evil merge" introduces (that
 	// neither parent had) is scanned; a clean merge shows nothing.
-	args := []string{"log", "-p", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
-		"--diff-merges=remerge", "--full-history", "--date-order", logFormat}
+	// --text, --no-textconv, --no-ext-diff: every file's added lines, as
+	// bytes, whatever git or the repository's .gitattributes think of it
+	// (-diff, binary, a diff driver with textconv, binary or command); the
+	// scanner decides what is text (see classify).
+	// --root, the prefixes and --inter-hunk-context: what the diff shows
+	// does not depend on git configuration (log.showRoot, diff.noprefix,
+	// diff.interHunkContext).
+	args := []string{"log", "-p", "-U0", "--inter-hunk-context=0", "-M", "--text", "--no-color", "--no-ext-diff", "--no-textconv",
+		"--src-prefix=a/", "--dst-prefix=b/", "--full-index", "--root", "--diff-merges=remerge", "--full-history", "--date-order", logFormat}
 	args = append(args, revs...)
 	args = append(args, "--")
 	cmd := git.command(ctx, args...)
@@ -165,6 +175,12 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 		maxFileBytes: s.settings.MaxFileBytes,
 		chunkBytes:   s.chunkBytes,
 		overlapBytes: s.overlapBytes,
+		blob: func(id string) ([]byte, error) {
+			if !isObjectID(id) {
+				return nil, fmt.Errorf("bad object id %q", id)
+			}
+			return git.output(ctx, "cat-file", "blob", id)
+		},
 		emit: func(c *chunk) error {
 			if agg.pathAllowed(c.path) {
 				return nil
@@ -208,6 +224,7 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 			Bytes:   reader.stats.bytes,
 			Reasons: reader.stats.skipped,
 		},
+		Skipped: reader.stats.skippedFiles,
 	}
 	for _, n := range reader.stats.skipped {
 		res.Stats.Skipped += n

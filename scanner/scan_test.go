@@ -244,7 +244,7 @@ func TestScanSkipsBinaryLFSAndLargeFiles(t *testing.T) {
 	secret := g.Stripe()
 	big := strings.Repeat("filler line without secrets\n", 2000) + "key=" + secret + "\n"
 	r.Commit("", "assets", map[string]string{
-		"img/logo.png":   "\x89PNG\r\n\x1a\n\x00\x00" + secret + "\x00",
+		"img/logo.png":   fixture.PNG(t, "key="+secret),
 		"data/model.bin": "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69f22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
 		"dump.sql":       big,
 		"ok.txt":         "nothing here\n",
@@ -263,6 +263,11 @@ func TestScanSkipsBinaryLFSAndLargeFiles(t *testing.T) {
 	}
 	if res.Stats.Skipped != 3 || res.Stats.Files != 1 {
 		t.Errorf("stats %+v, want 3 skipped, 1 scanned", res.Stats)
+	}
+	for _, s := range res.Skipped {
+		if s.Reason == scanner.SkipTooLarge && (s.Path != "dump.sql" || s.Bytes != int64(len(big))) {
+			t.Errorf("too large: %+v, want dump.sql with the %d bytes it adds", s, len(big))
+		}
 	}
 	// Under the default limit the large file is scanned and the secret found.
 	res = scan(t, r.Dir, scanner.All())

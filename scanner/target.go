@@ -47,6 +47,14 @@ func (t Target) Tip() string {
 	return t.b
 }
 
+// From is where a range starts (A of A..B); "" for other targets.
+func (t Target) From() string {
+	if t.kind == "range" {
+		return t.a
+	}
+	return ""
+}
+
 // String describes the target for messages.
 func (t Target) String() string {
 	switch t.kind {

@@ -240,7 +240,8 @@ func (pp *Push) scan(ctx context.Context, log *slog.Logger, dir string, p Pushed
 	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log),
 		scanner.WithFingerprinter(pp.vault.Transit.Fingerprinter(vault.FingerprintKey)))
 	started := time.Now()
-	res, err := sc.Scan(ctx, dir, pushTarget(ctx, dir, p, branch))
+	target := pushTarget(ctx, dir, p, branch)
+	res, err := sc.Scan(ctx, dir, target)
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
@@ -251,6 +252,7 @@ func (pp *Push) scan(ctx context.Context, log *slog.Logger, dir string, p Pushed
 		}
 	}
 	o.Scanned = res.Stats.Commits
+	o.Unscanned, o.Base = res.Skipped, target.From()
 	if len(res.Stats.Reasons) > 0 {
 		o.Skipped = map[string]int{}
 		for r, n := range res.Stats.Reasons {

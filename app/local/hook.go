@@ -66,19 +66,25 @@ type HookOptions struct {
 	// RepositoryMaySet lists the keys of the repository's settings file
 	// that apply (policy.Server); nil: policy.DefaultMaySet.
 	RepositoryMaySet []string
+	// AllowOversize lets through a push that adds a file too large to scan
+	// (scan.max_file_size), with a warning naming it. Off by default: a
+	// secret in an unscanned file would pass unseen.
+	AllowOversize bool
 }
 
 // HookConfigFile is the optional settings file next to the hook, read from
-// the repository's hooks directory: budget, on_timeout, repository, ledger.
+// the repository's hooks directory: budget, on_timeout, repository, ledger,
+// skip_allowed, allow_oversize.
 const HookConfigFile = "pushvault.yml"
 
 // hookFileSettings is HookConfigFile's content.
 type hookFileSettings struct {
-	Budget      string   `yaml:"budget"`
-	OnTimeout   string   `yaml:"on_timeout"`
-	Repository  string   `yaml:"repository"`
-	Ledger      string   `yaml:"ledger"`
-	SkipAllowed []string `yaml:"skip_allowed"`
+	Budget        string   `yaml:"budget"`
+	OnTimeout     string   `yaml:"on_timeout"`
+	Repository    string   `yaml:"repository"`
+	Ledger        string   `yaml:"ledger"`
+	SkipAllowed   []string `yaml:"skip_allowed"`
+	AllowOversize string   `yaml:"allow_oversize"`
 	// RepositoryMaySet: see HookOptions.RepositoryMaySet.
 	RepositoryMaySet []string `yaml:"repository_may_set"`
 }
@@ -132,9 +138,10 @@ func pusher(getenv func(string) string) (display, id string) {
 
 // ResolveHookOptions fills what the command line left empty from the
 // environment (PUSHVAULT_HOOK_BUDGET, PUSHVAULT_HOOK_ON_TIMEOUT,
-// PUSHVAULT_REPOSITORY), then git config (pushvault.budget,
-// pushvault.onTimeout, pushvault.repository), then defaults; and reads the
-// push options git passes in GIT_PUSH_OPTION_*. It returns every invalid
+// PUSHVAULT_REPOSITORY, PUSHVAULT_HOOK_ALLOW_OVERSIZE), then HookConfigFile,
+// then git config (pushvault.budget, pushvault.onTimeout,
+// pushvault.repository, pushvault.allowOversize), then defaults; and reads
+// the push options git passes in GIT_PUSH_OPTION_*. It returns every invalid
 // setting at once, named as the user wrote it.
 func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) string) (HookOptions, error) {
 	var errs []error
@@ -143,7 +150,7 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 		errs = append(errs, err)
 	}
 	fromFile := map[string]string{"pushvault.budget": file.Budget, "pushvault.onTimeout": file.OnTimeout,
-		"pushvault.repository": file.Repository, "pushvault.ledger": file.Ledger}
+		"pushvault.repository": file.Repository, "pushvault.ledger": file.Ledger, "pushvault.allowOversize": file.AllowOversize}
 	setting := func(cur, env, key string) (string, string) {
 		if cur != "" {
 			return cur, "flag"
@@ -195,6 +202,15 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 	if v, _ := setting(o.Ledger, "PUSHVAULT_LEDGER", "pushvault.ledger"); v != "" {
 		o.Ledger = v
 	}
+	if !o.AllowOversize {
+		if v, src := setting("", "PUSHVAULT_HOOK_ALLOW_OVERSIZE", "pushvault.allowOversize"); v != "" {
+			allow, ok := parseBool(v)
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: allowOversize %q: want true or false", src, v))
+			}
+			o.AllowOversize = allow
+		}
+	}
 	if o.Pusher == "" {
 		o.Pusher, o.PusherID = pusher(getenv)
 	}
@@ -243,6 +259,17 @@ func splitList(s string) []string {
 	return out
 }
 
+// parseBool reads a boolean as git config writes one.
+func parseBool(v string) (value, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "yes", "on", "1":
+		return true, true
+	case "false", "no", "off", "0":
+		return false, true
+	}
+	return false, false
+}
+
 // RefUpdate is one line of a pre-receive hook's input.
 type RefUpdate struct {
 	Old, New, Ref string
@@ -287,6 +314,9 @@ type HookVerdict struct {
 	Findings int
 	TimedOut bool
 	Skipped  string // the skip reason, when the push option was used
+	// Oversize are the files too large to scan; they reject the push
+	// unless HookOptions.AllowOversize.
+	Oversize []scanner.SkippedFile
 }
 
 // hookFinding is a finding with the ref it was pushed on and, with Vault,
@@ -341,6 +371,8 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 		found     []hookFinding
 		leaky     []refScan
 		seen      = map[string]bool{}
+		oversize  []oversized
+		seenFile  = map[scanner.SkippedFile]bool{}
 		scanned   int
 		outOfTime bool
 	)
@@ -386,10 +418,19 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 		if len(rs.findings) > 0 {
 			leaky = append(leaky, rs)
 		}
+		for _, sf := range res.Skipped {
+			if sf.Reason == scanner.SkipTooLarge && !seenFile[sf] {
+				seenFile[sf] = true
+				oversize = append(oversize, oversized{ref: u.Ref, file: sf})
+			}
+		}
 	}
 	if len(found) == 0 {
 		if outOfTime {
 			return timeoutVerdict(o, msg, scanned, len(updates)), nil
+		}
+		if len(oversize) > 0 {
+			return oversizeVerdict(o, msg, oversize, settings), nil
 		}
 		return HookVerdict{Accept: true}, nil
 	}
@@ -398,10 +439,66 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 		vaulted = vaultFindings(ctx, log, o, settings, leaky, found, msg)
 	}
 	writeRejection(msg, found, vaulted, settings)
+	if len(oversize) > 0 && !o.AllowOversize {
+		fmt.Fprintln(msg)
+		writeOversize(msg, oversize, settings)
+	}
 	if outOfTime {
 		fmt.Fprintf(msg, "pushvault: the %s budget ran out after %d of %d refs; the others were not scanned.\n", o.Budget, scanned, len(updates))
 	}
-	return HookVerdict{Findings: len(found), TimedOut: outOfTime}, nil
+	return HookVerdict{Findings: len(found), TimedOut: outOfTime, Oversize: oversizeFiles(oversize)}, nil
+}
+
+// oversized is a file a pushed ref adds that is too large to scan.
+type oversized struct {
+	ref  string
+	file scanner.SkippedFile
+}
+
+func oversizeFiles(list []oversized) []scanner.SkippedFile {
+	out := make([]scanner.SkippedFile, len(list))
+	for i, ov := range list {
+		out[i] = ov.file
+	}
+	return out
+}
+
+// oversizeVerdict decides a push with no finding that adds files too large
+// to scan: rejected, unless the server allows it (AllowOversize), and then
+// accepted with the files named.
+func oversizeVerdict(o HookOptions, msg io.Writer, list []oversized, settings *policy.Settings) HookVerdict {
+	v := HookVerdict{Accept: o.AllowOversize, Oversize: oversizeFiles(list)}
+	if o.AllowOversize {
+		fmt.Fprintf(msg, "pushvault: WARNING: push accepted with %d file%s too large to scan (pushvault.allowOversize = true):\n", len(list), plural(len(list)))
+		writeOversizeFiles(msg, list)
+		fmt.Fprintln(msg, "Scan them yourself: pushvault scan --range OLD..NEW --config FILE, with scan.max_file_size raised in FILE.")
+		return v
+	}
+	fmt.Fprintf(msg, "pushvault: push rejected: %d file%s too large to scan\n", len(list), plural(len(list)))
+	writeOversize(msg, list, settings)
+	return v
+}
+
+// writeOversize names the files too large to scan and says how to push.
+func writeOversize(w io.Writer, list []oversized, settings *policy.Settings) {
+	fmt.Fprintf(w, "These files add more than scan.max_file_size (%s) in one commit and were not scanned;\n"+
+		"a secret in them would go through unseen:\n", scanner.FormatSize(int64(settings.Scan.MaxFileBytes)))
+	writeOversizeFiles(w, list)
+	fmt.Fprint(w, `To push:
+  - keep large generated files, dumps and data out of git (Git LFS, an artifact store),
+    or split the file; then push again;
+  - or, when the files must be in git, scan them yourself
+    (pushvault scan --range OLD..NEW --config FILE, with scan.max_file_size raised in FILE)
+    and ask an administrator to let oversized files through for this repository
+    (git config pushvault.allowOversize true, allow_oversize: true in the hook's pushvault.yml,
+    or PUSHVAULT_HOOK_ALLOW_OVERSIZE=true).
+`)
+}
+
+func writeOversizeFiles(w io.Writer, list []oversized) {
+	for _, ov := range list {
+		fmt.Fprintf(w, "  %s (%s, %s): adds %s\n", ov.file.Path, short(ov.file.Commit), ov.ref, scanner.FormatSize(ov.file.Bytes))
+	}
 }
 
 // refScan is one leaky ref: what was scanned and what it added.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pushvault/pushvault/internal/fixture"
 	"github.com/pushvault/pushvault/internal/gittest"
 	"github.com/pushvault/pushvault/internal/secrettest"
 	"github.com/pushvault/pushvault/internal/vaulttest"
@@ -593,5 +594,169 @@ func TestHookServerOwnedKeys(t *testing.T) {
 	}
 	if strings.Contains(r.stdout+r.stderr, key) {
 		t.Error("planted value in the push output")
+	}
+}
+
+// Nothing a push adds goes unscanned because of how it is written: not
+// .gitattributes that make git call a file binary or show it through a
+// textconv filter, not UTF-16 or UTF-32 text, not a stray NUL byte. Real
+// binaries are still let through; a file too large to scan rejects the
+// push unless the server allows it.
+func TestHookScansEverythingAPushAdds(t *testing.T) {
+	g := secrettest.Fresh(t)
+	var planted []string
+	plant := func(v string) string { planted = append(planted, v); return v }
+	// a.env, b.key and c.cfg each hold a secret on line 2 that git, under
+	// these attributes, would not show.
+	attributes := "*.env -diff\n*.key binary\n*.cfg diff=redact\n"
+	hidden := func() map[string]string {
+		return map[string]string{
+			"a.env": "PORT=1\nSTRIPE_KEY=" + plant(g.Stripe()) + "\n",
+			"b.key": "id: 7\ntoken: " + plant(g.GitHub()) + "\n",
+			"c.cfg": "[api]\ntoken = " + plant(g.GitHub()) + "\n",
+		}
+	}
+	hiddenSay := []string{"push rejected: 3 secrets found", "a.env:2", "b.key:2", "c.cfg:2"}
+	script := func(secret string) string {
+		return "# 上传 deploy\r\n$ErrorActionPreference = 'Stop'\r\n$token = \"" + secret + "\"\r\nWrite-Host done\r\n"
+	}
+	small := map[string]string{".github/pushvault.yml": "scan:\n  max_file_size: 1KiB\n"}
+	big := strings.Repeat("just a long line of ordinary text\n", 100)
+	cases := []struct {
+		name   string
+		env    []string
+		config map[string]string // git config in the bare repository
+		info   string            // the bare repository's info/attributes
+		landed map[string]string // files on the default branch before the push
+		files  map[string]string // what the push adds
+		accept bool
+		say    []string
+		notSay []string
+	}{
+		{
+			name:   ".gitattributes in the same push: -diff, binary, a textconv driver",
+			config: map[string]string{"diff.redact.textconv": "sed s/[A-Za-z0-9]/x/g"},
+			files: func() map[string]string {
+				f := hidden()
+				f[".gitattributes"] = attributes
+				return f
+			}(),
+			say: hiddenSay,
+		},
+		{
+			// GitLab copies the default branch's .gitattributes to
+			// info/attributes; newer git reads HEAD's in a bare repository.
+			name:   "the default branch's .gitattributes applied by the server",
+			config: map[string]string{"diff.redact.textconv": "sed s/[A-Za-z0-9]/x/g"},
+			info:   attributes,
+			files:  hidden(),
+			say:    hiddenSay,
+		},
+		{
+			name:  "UTF-16LE PowerShell script with a byte order mark",
+			files: map[string]string{"deploy.ps1": fixture.UTF16(script(plant(g.GitHub())), false, true)},
+			say:   []string{"push rejected: 1 secret found", "deploy.ps1:3"},
+		},
+		{
+			name:  "UTF-16BE text",
+			files: map[string]string{"notes.txt": fixture.UTF16("notes\n\nkey "+plant(g.Stripe())+"\n", true, true)},
+			say:   []string{"push rejected: 1 secret found", "notes.txt:3"},
+		},
+		{
+			name:  "UTF-32 text",
+			files: map[string]string{"wide.txt": fixture.UTF32("a\nb\nc\ntoken="+plant(g.GitHub())+"\n", false)},
+			say:   []string{"push rejected: 1 secret found", "wide.txt:4"},
+		},
+		{
+			name:  "a text file with one NUL byte",
+			files: map[string]string{"app.conf": "name=shop\x00\ntoken=" + plant(g.GitHub()) + "\n"},
+			say:   []string{"push rejected: 1 secret found", "app.conf:2"},
+		},
+		{
+			name:   "real binaries are let through, also over the size limit",
+			landed: small,
+			files: map[string]string{
+				"img/logo.png": fixture.PNG(t, "TOKEN="+plant(g.GitHub())),
+				"dist/app.zip": fixture.ZIP(t, "TOKEN="+plant(g.GitHub())),
+			},
+			accept: true,
+			notSay: []string{"too large"},
+		},
+		{
+			name:   "a file too large to scan is rejected by default",
+			landed: small,
+			files:  map[string]string{"data/dump.sql": big},
+			say: []string{"push rejected: 1 file too large to scan", "scan.max_file_size (1.0 KiB)",
+				"data/dump.sql (", "refs/heads/main): adds 3.3 KiB", "pushvault.allowOversize"},
+		},
+		{
+			name:   "a file too large to scan passes where the server allows it (git config)",
+			config: map[string]string{"pushvault.allowOversize": "true"},
+			landed: small,
+			files:  map[string]string{"data/dump.sql": big},
+			accept: true,
+			say:    []string{"WARNING: push accepted with 1 file too large to scan", "data/dump.sql ("},
+		},
+		{
+			name:   "a file too large to scan passes where the server allows it (environment)",
+			env:    []string{"PUSHVAULT_HOOK_ALLOW_OVERSIZE=yes"},
+			landed: small,
+			files:  map[string]string{"data/dump.sql": big},
+			accept: true,
+			say:    []string{"WARNING: push accepted with 1 file too large to scan"},
+		},
+		{
+			name:   "a bad allowOversize rejects and names the setting",
+			config: map[string]string{"pushvault.allowOversize": "sometimes"},
+			files:  map[string]string{"docs.md": "nothing\n"},
+			say:    []string{`git config pushvault.allowOversize: allowOversize "sometimes": want true or false`},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newHookServer(t)
+			for k, v := range tc.config {
+				s.bare.Git("config", k, v)
+			}
+			if tc.info != "" {
+				if err := os.WriteFile(filepath.Join(s.bare.Dir, "info", "attributes"), []byte(tc.info), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.landed != nil {
+				s.work.Commit("", "settings", tc.landed)
+				if r := s.push(t, nil, "origin", "main"); r.code != 0 {
+					t.Fatalf("landing %v: exit %d\n%s", tc.landed, r.code, r.stderr)
+				}
+			}
+			s.work.Commit("", "the push", tc.files)
+			before := s.refs()
+			r := s.push(t, tc.env, "origin", "main")
+			msg := remoteText(r.stderr)
+			switch {
+			case tc.accept && r.code != 0:
+				t.Fatalf("push rejected (exit %d):\n%s", r.code, r.stderr)
+			case !tc.accept && r.code == 0:
+				t.Fatalf("push accepted:\n%s", r.stderr)
+			case !tc.accept && s.refs() != before:
+				t.Errorf("refs changed by a rejected push")
+			}
+			for _, want := range tc.say {
+				if !strings.Contains(msg, want) {
+					t.Errorf("hook message does not contain %q:\n%s", want, msg)
+				}
+			}
+			for _, unwanted := range tc.notSay {
+				if strings.Contains(msg, unwanted) {
+					t.Errorf("hook message contains %q:\n%s", unwanted, msg)
+				}
+			}
+			for _, v := range planted {
+				if strings.Contains(r.stdout+r.stderr, v) {
+					t.Errorf("planted value (starts %q) in the push output", v[:4])
+				}
+			}
+		})
 	}
 }

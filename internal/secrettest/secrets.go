@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/rand/v2"
+	"testing"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -29,10 +30,10 @@ type Gen struct{ r *rand.Rand }
 // New returns a generator; the same seed gives the same secrets.
 func New(seed uint64) *Gen { return &Gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))} }
 
-// Fresh returns a generator with a new random seed each run, logged so a
-// failure can be replayed with New(seed): tests of what an attacker pushes
-// must not pass only for the values they were written with.
-func Fresh(t interface{ Logf(string, ...any) }) *Gen {
+// Fresh returns a generator with a random seed, so each run plants values
+// never planted before; the seed is logged so a failure can be replayed
+// with New.
+func Fresh(t testing.TB) *Gen {
 	seed := rand.Uint64()
 	t.Logf("secrettest seed %d", seed)
 	return New(seed)

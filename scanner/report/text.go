@@ -24,7 +24,7 @@ func WriteText(w io.Writer, res *scanner.Result) error {
 	}
 	st := res.Stats
 	fmt.Fprintf(&b, "%d finding%s; scanned %d commit%s, %d file%s, %s",
-		len(res.Findings), plural(len(res.Findings)), st.Commits, plural(st.Commits), st.Files, plural(st.Files), size(st.Bytes))
+		len(res.Findings), plural(len(res.Findings)), st.Commits, plural(st.Commits), st.Files, plural(st.Files), scanner.FormatSize(st.Bytes))
 	if st.Skipped > 0 {
 		var parts []string
 		for _, r := range []scanner.SkipReason{scanner.SkipBinary, scanner.SkipLFS, scanner.SkipTooLarge} {
@@ -51,14 +51,4 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-func size(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
