@@ -89,6 +89,7 @@ type Plan struct {
 // vaulted before it.
 func (f *Fixer) Vault(ctx context.Context, owner, repo string, findings []*scanner.Finding, read FileReader) (*Plan, error) {
 	plan := &Plan{Files: map[string][]byte{}}
+	read = decodingReader(read).Read // names read from UTF-16/32 files too
 	for _, fd := range findings {
 		v, err := f.vault(ctx, owner, repo, fd, read)
 		if err != nil {
@@ -298,6 +299,8 @@ func lineOf(data []byte, lits []literal) int {
 
 // rewrite computes the new contents of every file holding a vaulted secret.
 func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error {
+	text := decodingReader(read)
+	read = text.Read
 	type fileReps struct {
 		reps   []rewrite.Replacement
 		owners []*Vaulted
@@ -372,7 +375,11 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			}
 			continue
 		}
-		plan.Files[path] = res.Content
+		content, err := text.encode(path, res.Content)
+		if err != nil {
+			return fmt.Errorf("%s: writing the fix back in the file's encoding: %w", path, err)
+		}
+		plan.Files[path] = content
 		for k, ref := range res.Env {
 			env[k] = ref
 		}

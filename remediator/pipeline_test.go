@@ -1,6 +1,7 @@
 package remediator_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sort"
@@ -8,7 +9,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 
+	"github.com/pushvault/pushvault/internal/fixture"
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/remediatortest"
@@ -304,5 +309,62 @@ func TestPipelineNamesNoCredentialOrRandomWord(t *testing.T) {
 		if v := res.Plan.Secrets[0]; v.Name != tc.want || strings.Contains(v.Location(), tc.key) != (tc.key == tc.want) {
 			t.Errorf("key %.6s…: vault name %q at %s, want %q", tc.key, v.Name, v.Location(), tc.want)
 		}
+	}
+}
+
+// A config file saved as UTF-16 (as some Windows tools do) or UTF-32 is
+// rewritten like any other and written back in its own encoding, mark
+// included; a UTF-16 file of a kind the fix cannot edit (a PowerShell
+// script) gets its manual step. Neither is passed over in silence.
+func TestPipelineRewritesUTF16AndUTF32(t *testing.T) {
+	config := "{\r\n  \"Stripe\": {\r\n    \"ApiKey\": \"" + stripeKey + "\"\r\n  },\r\n  \"Logging\": \"Information\"\r\n}\r\n"
+	for _, tc := range []struct {
+		name   string
+		encode func(string) string
+		decode func([]byte) (string, error)
+	}{
+		{"UTF-16LE", func(s string) string { return fixture.UTF16(s, false, true) }, decodeWith(unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM))},
+		{"UTF-16BE", func(s string) string { return fixture.UTF16(s, true, true) }, decodeWith(unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM))},
+		{"UTF-32LE", func(s string) string { return fixture.UTF32(s, false) }, decodeWith(utf32.UTF32(utf32.LittleEndian, utf32.ExpectBOM))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPorts()
+			raw := tc.encode(config)
+			res, err := p.run(t, []*scanner.Finding{finding("pv_00000000000000000006", "Stripe", stripeKey, "appsettings.json", 3)},
+				map[string]string{"appsettings.json": raw})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			out, ok := p.fix.Files["appsettings.json"]
+			if !ok || len(res.Plan.Secrets[0].Edits) != 1 {
+				t.Fatalf("not rewritten: edits %v, manual %v", res.Plan.Secrets[0].Edits, res.Plan.Secrets[0].Manual)
+			}
+			if !bytes.HasPrefix(out, []byte(raw[:2])) {
+				t.Errorf("byte-order mark lost: % x", out[:4])
+			}
+			text, err := tc.decode(out)
+			if err != nil {
+				t.Fatalf("the rewritten file is not %s: %v", tc.name, err)
+			}
+			if strings.Contains(text, stripeKey) || !strings.Contains(text, "\"Logging\": \"Information\"\r\n") || !strings.Contains(text, "vault:") {
+				t.Errorf("rewritten file:\n%s", text)
+			}
+		})
+	}
+	p := newPorts()
+	res, err := p.run(t, []*scanner.Finding{finding("pv_00000000000000000007", "Stripe", stripeKey, "deploy/setup.ps1", 1)},
+		map[string]string{"deploy/setup.ps1": fixture.UTF16("$env:STRIPE_KEY = \""+stripeKey+"\"\r\n", false, true)})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if m := res.Plan.Secrets[0].Manual; len(m) != 1 || m[0].Path != "deploy/setup.ps1" || m[0].Line != 1 {
+		t.Errorf("UTF-16 PowerShell script: manual steps %+v, want one at deploy/setup.ps1:1", m)
+	}
+}
+
+func decodeWith(enc encoding.Encoding) func([]byte) (string, error) {
+	return func(b []byte) (string, error) {
+		s, err := enc.NewDecoder().Bytes(b)
+		return string(s), err
 	}
 }
