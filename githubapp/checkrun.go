@@ -168,10 +168,13 @@ func (c *Checks) Completed(ctx context.Context, owner, repo string, id int64) (b
 	return r.GetStatus() == "completed", nil
 }
 
-// Close notes on completed check run id that its findings are closed,
-// keeping its conclusion and annotations: the title and a line above the
-// summary change.
-func (c *Checks) Close(ctx context.Context, owner, repo string, id int64, note string) error {
+// TitleClosed is the title of a check run whose findings are closed.
+const TitleClosed = "Findings closed"
+
+// Note puts note above the summary of completed check run id, keeping its
+// conclusion and annotations; title replaces its title unless "" (a
+// refused button press keeps it, closed findings set TitleClosed).
+func (c *Checks) Note(ctx context.Context, owner, repo string, id int64, title, note string) error {
 	run, _, err := c.gh.Checks.GetCheckRun(ctx, owner, repo, id)
 	if err != nil {
 		return fmt.Errorf("get check run %d: %w", id, err)
@@ -180,12 +183,15 @@ func (c *Checks) Close(ctx context.Context, owner, repo string, id int64, note s
 	if len(summary) > MaxSummary {
 		summary = strings.ToValidUTF8(summary[:MaxSummary], "")
 	}
+	if title == "" {
+		title = run.GetOutput().GetTitle()
+	}
 	_, _, err = c.gh.Checks.UpdateCheckRun(ctx, owner, repo, id, github.UpdateCheckRunOptions{
 		Name:   CheckName,
-		Output: &github.CheckRunOutput{Title: github.String("Findings closed"), Summary: github.String(summary)},
+		Output: &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
 	})
 	if err != nil {
-		return fmt.Errorf("close check run %d: %w", id, err)
+		return fmt.Errorf("note on check run %d: %w", id, err)
 	}
 	return nil
 }

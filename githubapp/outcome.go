@@ -37,6 +37,20 @@ type Outcome struct {
 	// Settings says where the settings that governed the push came from
 	// ("" when not known, e.g. a dead letter).
 	Settings string
+	// Pusher is who pushed, as the push event names them.
+	Pusher string
+	// InlineAllowed are the places where an inline allow comment let a
+	// finding through and pushvault recorded it (the server's
+	// inline_allow: record). They do not change the conclusion.
+	InlineAllowed []InlineAllowed
+}
+
+// InlineAllowed is one location an inline allow comment let through: no
+// value, no preview.
+type InlineAllowed struct {
+	FindingID string
+	Detector  string
+	Location  scanner.Location
 }
 
 // SecretOutcome is one distinct secret found in the push.

@@ -18,6 +18,8 @@ func Title(o *Outcome) string {
 	switch {
 	case o.Failure != "":
 		return "Remediation failed"
+	case n == 0 && len(o.InlineAllowed) > 0:
+		return fmt.Sprintf("No secrets found; %s on record", plural(len(o.InlineAllowed), "inline allow"))
 	case n == 0:
 		return "No secrets found"
 	case n == 1:
@@ -55,6 +57,7 @@ func Summary(o *Outcome) string {
 			head += len(row)
 		}
 	}
+	writeInlineAllowed(&b, o, len(tail))
 	b.WriteString(tail)
 	return b.String()
 }
@@ -73,6 +76,32 @@ func summaryTail(o *Outcome) string {
 		fmt.Fprintf(&b, "\nSettings: %s.\n", o.Settings)
 	}
 	return b.String()
+}
+
+// writeInlineAllowed lists the places an inline allow comment let through,
+// with who pushed them, within what is left of GitHub's summary limit.
+func writeInlineAllowed(b *strings.Builder, o *Outcome, reserve int) {
+	if len(o.InlineAllowed) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n### Let through by inline allow comments\n\n%s marked `pushvault:allow` (or `trufflehog:ignore`) in the push by %s %s honoured and recorded in the evidence ledger (the server's `inline_allow: record`).\n\n",
+		plural(len(o.InlineAllowed), "line"), cell(orDash(o.Pusher)), were(len(o.InlineAllowed)))
+	b.WriteString("| Where | Detector | Finding |\n| --- | --- | --- |\n")
+	for i, a := range o.InlineAllowed {
+		row := fmt.Sprintf("| `%s:%d` (%s) | %s | %s |\n", cell(a.Location.Path), a.Location.Line, short(a.Location.Commit), cell(a.Detector), cell(a.FindingID))
+		if b.Len()+len(row)+reserve+400 > MaxSummary {
+			fmt.Fprintf(b, "\n%d more are not listed here (GitHub's summary limit); the evidence ledger has them all.\n", len(o.InlineAllowed)-i)
+			return
+		}
+		b.WriteString(row)
+	}
+}
+
+func were(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }
 
 func summaryRows(o *Outcome) []string {

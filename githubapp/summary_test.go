@@ -55,6 +55,16 @@ func TestSummaryGolden(t *testing.T) {
 	failed.PR = nil
 	failed.Failure = "Vault is unreachable at http://127.0.0.1:8200 after 5 attempts; the push will not be retried"
 	golden.Assert(t, "githubapp/summary_failed.md", githubapp.Summary(failed))
+
+	// Inline allows on record: listed with the pusher, no value, and the
+	// run still succeeds.
+	allowed := &githubapp.Outcome{Owner: "acme", Repo: "shop", Branch: "main", HeadSHA: "abcdef0", Scanned: 1, Pusher: "alice",
+		InlineAllowed: []githubapp.InlineAllowed{{FindingID: "pv_00112233445566778899", Detector: "Github",
+			Location: scanner.Location{Commit: "abcdef0123456789abcdef0123456789abcdef01", Path: "test/fixture.py", Line: 3}}}}
+	golden.Assert(t, "githubapp/summary_inline_allowed.md", githubapp.Summary(allowed))
+	if got := githubapp.Title(allowed); got != "No secrets found; 1 inline allow on record" || allowed.Conclusion() != githubapp.ConclusionSuccess {
+		t.Errorf("title %q, conclusion %s", got, allowed.Conclusion())
+	}
 }
 
 func TestConclusion(t *testing.T) {

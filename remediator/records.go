@@ -33,6 +33,29 @@ func FindingRecord(repo string, f *scanner.Finding, transition, actor string, v 
 	return r
 }
 
+// InlineAllowedRecords are the inline_allowed records of f, a finding let
+// through by inline allow markers: one per marked location, naming the
+// pusher as actor. They carry the detector and where, never the value or a
+// preview of it; the location's id makes each its own occurrence, so a
+// redelivery records nothing twice and a later push of the same line does.
+func InlineAllowedRecords(repo string, f *scanner.Finding, pusher string) []evidence.Record {
+	out := make([]evidence.Record, 0, len(f.Locations))
+	for _, l := range f.Locations {
+		out = append(out, evidence.Record{
+			FindingID:   f.ID,
+			Fingerprint: string(f.Fingerprint),
+			Repository:  repo,
+			Transition:  evidence.InlineAllowed,
+			Actor:       pusher,
+			Detail: map[string]string{
+				"detector": f.Detector, "commit": l.Commit, "path": l.Path, "line": fmt.Sprint(l.Line),
+				"occurrence": l.ID,
+			},
+		})
+	}
+	return out
+}
+
 // FixRecord is the fix_proposed record of a secret the fix commit c
 // replaces.
 func FixRecord(repo string, v *Vaulted, actor string, c FixCommit) evidence.Record {

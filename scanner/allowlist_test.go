@@ -1,6 +1,7 @@
 package scanner_test
 
 import (
+	"math/rand/v2"
 	"sort"
 	"testing"
 
@@ -73,6 +74,55 @@ func TestAllowlists(t *testing.T) {
 	}
 }
 
+// Inline markers do not make the scanner drop anything: what they mark
+// comes back apart, in InlineAllowed, and DisregardInlineAllow joins it to
+// the finding of the same secret as if no line were marked.
+func TestInlineAllowedKeptApart(t *testing.T) {
+	g := secrettest.New(rand.Uint64())
+	shared, marked := g.GitHub(), g.Stripe()
+	r := gittest.New(t)
+	first := r.Commit("", "fixtures", map[string]string{
+		"a/client.py": "TOKEN = \"" + shared + "\"  # pushvault:allow fixture\n",
+		"b/test.env":  "STRIPE=" + marked + " # trufflehog:ignore\n",
+	})
+	second := r.Commit("", "reuse", map[string]string{"c/prod.env": "GITHUB_TOKEN=" + shared + "\n"})
+	res := scan(t, r.Dir, scanner.All(), scanner.WithFingerprinter(localKey(t)))
+	type loc struct{ Detector, ID, Commit, Path string }
+	locs := func(fs []*scanner.Finding) []loc {
+		var out []loc
+		for _, f := range fs {
+			if f.Fingerprint == "" {
+				t.Errorf("%s finding %s has no fingerprint", f.Detector, f.ID)
+			}
+			for _, l := range f.Locations {
+				out = append(out, loc{f.Detector, f.ID, l.Commit, l.Path})
+			}
+		}
+		return out
+	}
+	id := func(det, commit, path string) string { return scanner.LocationID(det, commit, path, 1) }
+	want := []loc{{"Github", id("Github", second, "c/prod.env"), second, "c/prod.env"}}
+	if diff := cmp.Diff(want, locs(res.Findings)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	wantInline := []loc{
+		{"Github", id("Github", first, "a/client.py"), first, "a/client.py"},
+		{"Stripe", id("Stripe", first, "b/test.env"), first, "b/test.env"},
+	}
+	if diff := cmp.Diff(wantInline, locs(res.InlineAllowed)); diff != "" {
+		t.Errorf("inline allowed (-want +got):\n%s", diff)
+	}
+	res.DisregardInlineAllow()
+	joined := []loc{
+		{"Github", id("Github", first, "a/client.py"), first, "a/client.py"},
+		{"Github", id("Github", first, "a/client.py"), second, "c/prod.env"},
+		{"Stripe", id("Stripe", first, "b/test.env"), first, "b/test.env"},
+	}
+	if diff := cmp.Diff(joined, locs(res.Findings)); diff != "" || len(res.InlineAllowed) != 0 {
+		t.Errorf("disregarding the markers (-want +got):\n%s\n%d still inline allowed", diff, len(res.InlineAllowed))
+	}
+}
+
 // A finding id names where a secret was introduced, so the same id comes
 // out of a clone of the repository on another machine, and it holds nothing
 // of the value: two different secrets at the same place get the same id.
@@ -134,4 +184,13 @@ detectors:
 	if res := scan(t, r.Dir, scanner.All(), scanner.WithSettings(s)); len(res.Findings) != 0 {
 		t.Errorf("allowlisted custom detector still reported: %v", summarize(res))
 	}
+}
+
+func localKey(t *testing.T) *scanner.LocalKey {
+	t.Helper()
+	k, err := scanner.NewLocalKey([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -28,6 +28,7 @@ type hit struct {
 	commit      *commitInfo
 	path        string
 	line        int
+	inline      bool // the line carries an inline allow marker
 }
 
 // extraDetector is a detector that runs outside TruffleHog's keyword core:
@@ -279,11 +280,9 @@ func (e *engine) locate(res detectors.Result, det detectors.Detector, c *chunk, 
 	}
 	var hits []hit
 	for _, idx := range lineIndexes(c, d, primary) {
-		if allowedInline(c.lineText(idx)) {
-			continue
-		}
 		h := base
 		h.line = c.lines[idx]
+		h.inline = allowedInline(c.lineText(idx))
 		hits = append(hits, h)
 	}
 	return hits

@@ -31,7 +31,8 @@ type Location struct {
 	// anything about the secret; see LocationID.
 	ID string `json:"id"`
 
-	order int // position of the commit in the scan, oldest = 0
+	order  int  // position of the commit in the scan, oldest = 0
+	inline bool // the line carries an inline allow marker
 }
 
 // Finding is one distinct secret found by one detector, with every location
@@ -57,6 +58,10 @@ type Finding struct {
 
 	fullValue string // Raw, or RawV2 for multi-part credentials
 }
+
+// key identifies the secret a finding is about: one finding per detector
+// and value.
+func (f *Finding) key() string { return f.Detector + "\x00" + f.fullValue }
 
 // First returns the first introduction of the secret.
 func (f *Finding) First() Location {

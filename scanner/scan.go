@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,13 +27,43 @@ type Stats struct {
 type Result struct {
 	Findings []*Finding
 	Stats    Stats
+	// InlineAllowed are the findings at lines that carry an inline allow
+	// marker ("pushvault:allow", "trufflehog:ignore"), kept apart from
+	// Findings: whether a marker is honoured, recorded or ignored is the
+	// caller's policy, not the scanner's. A secret found both at marked and
+	// at unmarked lines is in both lists, each with its own locations (and
+	// the ID of its own first location); DisregardInlineAllow joins them.
+	InlineAllowed []*Finding
 	// Allowed counts findings dropped by the detector and finding-id
-	// allowlists, by reason ("detector", "finding"). Path globs and inline
-	// markers drop occurrences before detection and are not counted.
+	// allowlists, by reason ("detector", "finding"). Path globs drop
+	// occurrences before detection and are not counted.
 	Allowed map[string]int
 	// Skipped lists the files not read, in log order (newest commit first);
 	// Stats.Reasons counts them.
 	Skipped []SkippedFile
+}
+
+// DisregardInlineAllow treats the inline-allowed findings as any other, as
+// if their lines carried no marker: each joins the finding of the same
+// secret in Findings (taking the ID of the earliest location of both), or
+// becomes one. InlineAllowed is empty afterwards.
+func (r *Result) DisregardInlineAllow() {
+	byKey := map[string]*Finding{}
+	for _, f := range r.Findings {
+		byKey[f.key()] = f
+	}
+	for _, f := range r.InlineAllowed {
+		g := byKey[f.key()]
+		if g == nil {
+			r.Findings = append(r.Findings, f)
+			continue
+		}
+		g.Locations = append(g.Locations, f.Locations...)
+		sortLocations(g.Locations)
+		g.ID = g.Locations[0].ID
+	}
+	r.InlineAllowed = nil
+	sortFindings(r.Findings)
 }
 
 // Scanner scans commit ranges of git repositories. It is safe for
@@ -229,18 +260,33 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 	for _, n := range reader.stats.skipped {
 		res.Stats.Skipped += n
 	}
-	findings, allowed := agg.findings(reader.stats.commits)
-	res.Findings, res.Allowed = findings, allowed
+	res.Findings, res.InlineAllowed, res.Allowed = agg.findings(reader.stats.commits)
 	if s.fingerprints != nil {
-		for _, f := range res.Findings {
-			fp, err := s.fingerprints.Fingerprint(ctx, []byte(f.fullValue))
-			if err != nil {
-				return nil, fmt.Errorf("fingerprint %s finding %s: %w", f.Detector, f.ID, err)
-			}
-			f.Fingerprint = fp
+		if err := FingerprintFindings(ctx, s.fingerprints, append(slices.Clip(res.Findings), res.InlineAllowed...)); err != nil {
+			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// FingerprintFindings sets the Fingerprint of each finding, computing it
+// once per secret: a scan made without a Fingerprinter can be fingerprinted
+// afterwards (the hook fingerprints what it records only when Vault is
+// there to key it).
+func FingerprintFindings(ctx context.Context, fpr Fingerprinter, findings []*Finding) error {
+	done := map[string]Fingerprint{}
+	for _, f := range findings {
+		fp, ok := done[f.key()]
+		if !ok {
+			var err error
+			if fp, err = fpr.Fingerprint(ctx, []byte(f.fullValue)); err != nil {
+				return fmt.Errorf("fingerprint %s finding %s: %w", f.Detector, f.ID, err)
+			}
+			done[f.key()] = fp
+		}
+		f.Fingerprint = fp
+	}
+	return nil
 }
 
 // aggregator folds hits into findings: one per (detector, value), every
@@ -299,30 +345,23 @@ func (a *aggregator) add(hits []hit) {
 			Line:   h.line,
 			ID:     LocationID(h.detector, h.commit.sha, h.path, h.line),
 			order:  h.commit.order,
+			inline: h.inline,
 		})
 	}
 }
 
 // findings sorts each finding's locations oldest first (git log lists the
 // newest commit first, so a higher ordinal is older), applies the allowlists
-// and sorts findings by first introduction.
-func (a *aggregator) findings(commits int) ([]*Finding, map[string]int) {
-	allowed := map[string]int{}
-	var out []*Finding
+// to each secret as a whole, then splits off the locations whose lines carry
+// an inline allow marker: it returns the findings, the inline-allowed
+// findings, each sorted by first introduction, and the allowlist counts.
+func (a *aggregator) findings(commits int) (out, inline []*Finding, allowed map[string]int) {
+	allowed = map[string]int{}
 	for _, f := range a.byKey {
-		sort.SliceStable(f.Locations, func(i, j int) bool {
-			li, lj := f.Locations[i], f.Locations[j]
-			if li.order != lj.order {
-				return li.order > lj.order
-			}
-			if li.Path != lj.Path {
-				return li.Path < lj.Path
-			}
-			return li.Line < lj.Line
-		})
 		for i := range f.Locations {
 			f.Locations[i].order = commits - 1 - f.Locations[i].order
 		}
+		sortLocations(f.Locations)
 		f.ID = f.Locations[0].ID
 		switch {
 		case a.settings.Allowlist.allowsDetector(f.Detector):
@@ -330,11 +369,61 @@ func (a *aggregator) findings(commits int) ([]*Finding, map[string]int) {
 		case a.settings.Allowlist.allowsFinding(f):
 			allowed["finding"]++
 		default:
-			out = append(out, f)
+			plain, marked := splitInline(f)
+			if plain != nil {
+				out = append(out, plain)
+			}
+			if marked != nil {
+				inline = append(inline, marked)
+			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		li, lj := out[i].Locations[0], out[j].Locations[0]
+	sortFindings(out)
+	sortFindings(inline)
+	return out, inline, allowed
+}
+
+// splitInline splits f into the finding at unmarked lines and the one at
+// lines with an inline allow marker; either is nil when it has no location.
+func splitInline(f *Finding) (plain, marked *Finding) {
+	var p, m []Location
+	for _, l := range f.Locations {
+		if l.inline {
+			m = append(m, l)
+		} else {
+			p = append(p, l)
+		}
+	}
+	part := func(locs []Location) *Finding {
+		if len(locs) == 0 {
+			return nil
+		}
+		c := *f
+		c.Locations, c.ID = locs, locs[0].ID
+		return &c
+	}
+	return part(p), part(m)
+}
+
+// sortLocations sorts locations oldest first (by their commit's position in
+// the scan, then path and line).
+func sortLocations(locs []Location) {
+	sort.SliceStable(locs, func(i, j int) bool {
+		li, lj := locs[i], locs[j]
+		if li.order != lj.order {
+			return li.order < lj.order
+		}
+		if li.Path != lj.Path {
+			return li.Path < lj.Path
+		}
+		return li.Line < lj.Line
+	})
+}
+
+// sortFindings sorts findings by first introduction.
+func sortFindings(fs []*Finding) {
+	sort.Slice(fs, func(i, j int) bool {
+		li, lj := fs[i].Locations[0], fs[j].Locations[0]
 		if li.order != lj.order {
 			return li.order < lj.order
 		}
@@ -344,7 +433,6 @@ func (a *aggregator) findings(commits int) ([]*Finding, map[string]int) {
 		if li.Line != lj.Line {
 			return li.Line < lj.Line
 		}
-		return out[i].Detector < out[j].Detector
+		return fs[i].Detector < fs[j].Detector
 	})
-	return out, allowed
 }

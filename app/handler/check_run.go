@@ -10,11 +10,20 @@ import (
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/internal/gitcli"
+	"github.com/pushvault/pushvault/remediator/evidence"
 )
 
 // CheckRun acts on the pushvault check run's buttons and re-runs:
 // "Re-scan" and GitHub's "Re-run" scan the push again; "False positive"
-// closes the run's findings with the actor and reason.
+// closes the run's findings with the actor and reason; "Approve rotation"
+// scans again with the rotations held for approval let through.
+//
+// "False positive" and "Approve rotation" act on findings, so they need the
+// role the server sets (github.action_permission, default maintain), which
+// GitHub is asked for the person who pressed — never whoever pushed. A
+// press without it changes nothing but the record: an action_refused entry
+// in the ledger and a note on the run. "Re-scan" and "Re-run" can only add
+// scanning, so anyone GitHub shows them to (write access) may use them.
 type CheckRun struct{ pp *Push }
 
 // NewCheckRun returns the check_run handler over pp's services.
@@ -25,7 +34,6 @@ func (h *CheckRun) Handles() []string { return []string{"check_run"} }
 
 // Handle implements Handler.
 func (h *CheckRun) Handle(ctx context.Context, ev githubapp.Event) error {
-	log := githubapp.Logger(ctx)
 	var ce github.CheckRunEvent
 	if err := json.Unmarshal(ev.Payload, &ce); err != nil {
 		return queue.Permanent(fmt.Errorf("check_run payload: %w", err))
@@ -34,66 +42,162 @@ func (h *CheckRun) Handle(ctx context.Context, ev githubapp.Event) error {
 	if run.GetName() != githubapp.CheckName || run.GetApp().GetID() != 0 && h.pp.appID != 0 && run.GetApp().GetID() != h.pp.appID {
 		return nil
 	}
-	owner, repo := ce.GetRepo().GetOwner().GetLogin(), ce.GetRepo().GetName()
+	press := buttonPress{ev: ev, ce: ce, owner: ce.GetRepo().GetOwner().GetLogin(), repo: ce.GetRepo().GetName(),
+		action: actionID(ce), by: ce.GetSender().GetLogin()}
 	switch {
-	case ce.GetAction() == "rerequested" || ce.GetAction() == "requested_action" &&
-		(actionID(ce) == githubapp.ActionRescan || actionID(ce) == githubapp.ActionApproveRotation):
-		branch := run.GetCheckSuite().GetHeadBranch()
-		p := Pushed{
-			DeliveryID: ev.DeliveryID, InstallationID: ev.InstallationID, Owner: owner, Repo: repo,
-			CloneURL: ce.GetRepo().GetCloneURL(), DefaultBranch: ce.GetRepo().GetDefaultBranch(),
-			Ref: "refs/heads/" + branch, Before: gitcli.ZeroID, After: run.GetHeadSHA(), Created: true,
-			Pusher: ce.GetSender().GetLogin(), Rescan: true,
-		}
-		if b, ok, err := h.pp.claims.Get(ctx, queue.KeyRunPush(owner, repo, run.GetID())); err != nil {
-			return err
-		} else if ok {
-			// Scan what the run scanned, not the whole branch again.
-			var orig Pushed
-			if err := json.Unmarshal(b, &orig); err == nil && orig.After == run.GetHeadSHA() {
-				orig.DeliveryID, orig.Rescan, orig.Pusher = p.DeliveryID, true, p.Pusher
-				orig.InstallationID = p.InstallationID
-				p = orig
-			}
-		}
-		if p.Ref == "refs/heads/" {
-			return queue.Permanent(fmt.Errorf("check run %d: neither a recorded push nor a head branch to rescan", run.GetID()))
-		}
-		if actionID(ce) == githubapp.ActionApproveRotation {
-			p.ApprovedBy = ce.GetSender().GetLogin()
-			log.Info("rotation approved", "by", p.ApprovedBy)
-		} else {
-			log.Info("re-scan requested", "by", ce.GetSender().GetLogin())
-		}
-		return h.pp.Run(ctx, p)
-	case ce.GetAction() == "requested_action" && actionID(ce) == githubapp.ActionFalsePositive:
-		return h.falsePositive(ctx, ev, ce, owner, repo)
+	case ce.GetAction() == "rerequested" || ce.GetAction() == "requested_action" && press.action == githubapp.ActionRescan:
+		githubapp.Logger(ctx).Info("re-scan requested", "by", press.by)
+		return h.rescan(ctx, press, "")
+	case ce.GetAction() != "requested_action" || press.action != githubapp.ActionFalsePositive && press.action != githubapp.ActionApproveRotation:
+		return nil
 	}
-	return nil
-}
-
-func (h *CheckRun) falsePositive(ctx context.Context, ev githubapp.Event, ce github.CheckRunEvent, owner, repo string) error {
-	run := ce.GetCheckRun()
-	key := queue.KeyRunFindings(owner, repo, run.GetID())
-	b, ok, err := h.pp.claims.Get(ctx, key)
+	findings, err := h.runFindings(ctx, press)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		githubapp.Logger(ctx).Info("false positive asked on a run with no recorded findings", "check_run", run.GetID())
-		return nil
-	}
-	var rec fixRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return queue.Permanent(fmt.Errorf("findings of check run %d: %w", run.GetID(), err))
-	}
-	actor := "github:" + ce.GetSender().GetLogin()
-	reason := "false positive (marked from the check run by " + ce.GetSender().GetLogin() + ")"
-	if err := h.pp.closeFindings(ctx, owner+"/"+repo, rec, actor, reason, map[string]string{"check_run": run.GetHTMLURL()}); err != nil {
+	role, ok, err := h.permitted(ctx, press, findings)
+	if err != nil || !ok {
 		return err
 	}
-	note := fmt.Sprintf("**Closed as false positive** by %s: %s no longer counted.", ce.GetSender().GetLogin(), findingsAre(len(rec.Findings)))
-	return h.pp.noteCheck(ctx, ev.InstallationID, owner, repo, run.GetID(), "false-positive", note)
+	if press.action == githubapp.ActionFalsePositive {
+		return h.falsePositive(ctx, press, findings, role)
+	}
+	detail := map[string]string{"role": string(role), "occurrence": press.ev.DeliveryID}
+	for _, r := range pressRecords(press, findings, evidence.RotationApproved, detail) {
+		if err := h.pp.ledger.Append(ctx, r); err != nil {
+			return err
+		}
+	}
+	githubapp.Logger(ctx).Info("rotation approved", "by", press.by, "role", role)
+	return h.rescan(ctx, press, press.by)
+}
+
+// buttonPress is one check_run event with what the handler needs of it.
+type buttonPress struct {
+	ev          githubapp.Event
+	ce          github.CheckRunEvent
+	owner, repo string
+	action      string // the requested action's identifier; "" for a re-run
+	by          string // who pressed (the event's sender)
+}
+
+func (b buttonPress) runID() int64 { return b.ce.GetCheckRun().GetID() }
+
+func (b buttonPress) actor() string { return "github:" + b.by }
+
+// rescan runs the push the check run scanned again (approvedBy set: with
+// the rotations held for approval approved by that person).
+func (h *CheckRun) rescan(ctx context.Context, b buttonPress, approvedBy string) error {
+	run := b.ce.GetCheckRun()
+	p := Pushed{
+		DeliveryID: b.ev.DeliveryID, InstallationID: b.ev.InstallationID, Owner: b.owner, Repo: b.repo,
+		CloneURL: b.ce.GetRepo().GetCloneURL(), DefaultBranch: b.ce.GetRepo().GetDefaultBranch(),
+		Ref: "refs/heads/" + run.GetCheckSuite().GetHeadBranch(), Before: gitcli.ZeroID, After: run.GetHeadSHA(), Created: true,
+		Pusher: b.by, Rescan: true, ApprovedBy: approvedBy,
+	}
+	if raw, ok, err := h.pp.claims.Get(ctx, queue.KeyRunPush(b.owner, b.repo, run.GetID())); err != nil {
+		return err
+	} else if ok {
+		// Scan what the run scanned, not the whole branch again; the
+		// pusher stays who pushed it.
+		var orig Pushed
+		if err := json.Unmarshal(raw, &orig); err == nil && orig.After == run.GetHeadSHA() {
+			orig.DeliveryID, orig.InstallationID, orig.Rescan, orig.ApprovedBy = p.DeliveryID, p.InstallationID, true, approvedBy
+			p = orig
+		}
+	}
+	if p.Ref == "refs/heads/" {
+		return queue.Permanent(fmt.Errorf("check run %d: neither a recorded push nor a head branch to rescan", run.GetID()))
+	}
+	return h.pp.Run(ctx, p)
+}
+
+// runFindings is what pushvault remembers of the run's findings; nil when
+// it found none.
+func (h *CheckRun) runFindings(ctx context.Context, b buttonPress) (*fixRecord, error) {
+	raw, ok, err := h.pp.claims.Get(ctx, queue.KeyRunFindings(b.owner, b.repo, b.runID()))
+	if err != nil || !ok {
+		return nil, err
+	}
+	var rec fixRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, queue.Permanent(fmt.Errorf("findings of check run %d: %w", b.runID(), err))
+	}
+	return &rec, nil
+}
+
+// permitted asks GitHub for the presser's role on the repository and
+// compares it with the server's github.action_permission. A refusal is
+// recorded in the ledger (action_refused, per finding of the run) and
+// noted on the run; it is not an error.
+func (h *CheckRun) permitted(ctx context.Context, b buttonPress, findings *fixRecord) (githubapp.Role, bool, error) {
+	gh, err := h.pp.github.Installation(b.ev.InstallationID)
+	if err != nil {
+		return "", false, fmt.Errorf("installation client: %w", err)
+	}
+	role, err := githubapp.PermissionOf(ctx, gh, b.owner, b.repo, b.by)
+	if err != nil {
+		return "", false, err
+	}
+	need := h.pp.actionPermission
+	if role.AtLeast(need) {
+		return role, true, nil
+	}
+	githubapp.Logger(ctx).Warn("check-run action refused", "action", b.action, "by", b.by, "role", role, "required", need)
+	detail := map[string]string{"action": b.action, "role": string(role), "required": string(need), "occurrence": b.ev.DeliveryID}
+	for _, r := range pressRecords(b, findings, evidence.ActionRefused, detail) {
+		if err := h.pp.ledger.Append(ctx, r); err != nil {
+			return role, false, err
+		}
+	}
+	note := fmt.Sprintf("**%s refused**: %s holds the %s role on %s/%s, and this server lets only %s or above use it (github.action_permission). Nothing was changed; the attempt is on record in the evidence ledger.",
+		buttonLabel(b.action), b.by, role, b.owner, b.repo, need)
+	return role, false, h.pp.noteCheck(ctx, b.ev.InstallationID, b.owner, b.repo, b.runID(), "refused-"+b.ev.DeliveryID, "", note)
+}
+
+func (h *CheckRun) falsePositive(ctx context.Context, b buttonPress, rec *fixRecord, role githubapp.Role) error {
+	if rec == nil {
+		githubapp.Logger(ctx).Info("false positive asked on a run with no recorded findings", "check_run", b.runID())
+		return nil
+	}
+	reason := "false positive (marked from the check run by " + b.by + ")"
+	links := map[string]string{"check_run": b.ce.GetCheckRun().GetHTMLURL()}
+	if err := h.pp.closeFindings(ctx, b.owner+"/"+b.repo, *rec, b.actor(), reason, links, map[string]string{"role": string(role)}); err != nil {
+		return err
+	}
+	note := fmt.Sprintf("**Closed as false positive** by %s: %s no longer counted.", b.by, findingsAre(len(rec.Findings)))
+	return h.pp.noteCheck(ctx, b.ev.InstallationID, b.owner, b.repo, b.runID(), "false-positive", githubapp.TitleClosed, note)
+}
+
+// pressRecords are the ledger records of a button press: one per finding
+// of the run, or one naming the run when it has none on record.
+func pressRecords(b buttonPress, rec *fixRecord, transition string, detail map[string]string) []evidence.Record {
+	repo := b.owner + "/" + b.repo
+	links := map[string]string{"check_run": b.ce.GetCheckRun().GetHTMLURL()}
+	if rec == nil || len(rec.Findings) == 0 {
+		return []evidence.Record{{FindingID: fmt.Sprintf("check_run:%s/%d", repo, b.runID()), Repository: repo,
+			Transition: transition, Actor: b.actor(), Links: links, Detail: detail}}
+	}
+	out := make([]evidence.Record, 0, len(rec.Findings))
+	for _, f := range rec.Findings {
+		d := map[string]string{"detector": f.Detector}
+		for k, v := range detail {
+			d[k] = v
+		}
+		out = append(out, evidence.Record{FindingID: f.ID, Fingerprint: f.Fingerprint, Repository: repo, Transition: transition,
+			Actor: b.actor(), VaultPath: f.VaultPath, VaultVersion: f.VaultVersion, Links: links, Detail: d})
+	}
+	return out
+}
+
+// buttonLabel is the label of the check run's button with identifier id.
+func buttonLabel(id string) string {
+	for _, a := range append(githubapp.Actions, githubapp.ApproveAction) {
+		if a.Identifier == id {
+			return a.Label
+		}
+	}
+	return id
 }
 
 // actionID is the requested action's identifier ("" for other actions).

@@ -10,13 +10,17 @@ import (
 	"github.com/pushvault/pushvault/remediator/evidence"
 )
 
-// closeFindings appends one "closed" record per finding of rec (once each).
-func (pp *Push) closeFindings(ctx context.Context, repo string, rec fixRecord, actor, reason string, links map[string]string) error {
+// closeFindings appends one "closed" record per finding of rec (once each),
+// with extra (may be nil) added to each record's detail.
+func (pp *Push) closeFindings(ctx context.Context, repo string, rec fixRecord, actor, reason string, links, extra map[string]string) error {
 	for _, f := range rec.Findings {
+		detail := map[string]string{"reason": reason, "detector": f.Detector}
+		for k, v := range extra {
+			detail[k] = v
+		}
 		r := evidence.Record{
 			FindingID: f.ID, Fingerprint: f.Fingerprint, Repository: repo, Transition: evidence.Closed, Actor: actor,
-			VaultPath: f.VaultPath, VaultVersion: f.VaultVersion, Links: links,
-			Detail: map[string]string{"reason": reason, "detector": f.Detector},
+			VaultPath: f.VaultPath, VaultVersion: f.VaultVersion, Links: links, Detail: detail,
 		}
 		if err := pp.ledger.Append(ctx, r); err != nil {
 			return err
@@ -25,8 +29,9 @@ func (pp *Push) closeFindings(ctx context.Context, repo string, rec fixRecord, a
 	return nil
 }
 
-// noteCheck puts note on check run id once per (run, what).
-func (pp *Push) noteCheck(ctx context.Context, installationID int64, owner, repo string, id int64, what, note string) error {
+// noteCheck puts note on check run id once per (run, what), with title as
+// the run's new title ("" keeps it).
+func (pp *Push) noteCheck(ctx context.Context, installationID int64, owner, repo string, id int64, what, title, note string) error {
 	if id == 0 {
 		return nil
 	}
@@ -35,7 +40,7 @@ func (pp *Push) noteCheck(ctx context.Context, installationID int64, owner, repo
 		return fmt.Errorf("installation client: %w", err)
 	}
 	_, err = pp.claims.Once(ctx, queue.KeyCheckRunNote(owner, repo, id, what), func(ctx context.Context, a queue.Attempt) ([]byte, error) {
-		return nil, githubapp.NewChecks(gh).Close(ctx, owner, repo, id, note)
+		return nil, githubapp.NewChecks(gh).Note(ctx, owner, repo, id, title, note)
 	})
 	return err
 }

@@ -55,10 +55,10 @@ func (h *PullRequest) Handle(ctx context.Context, ev githubapp.Event) error {
 		actor = "github:" + pe.GetSender().GetLogin()
 	}
 	links := map[string]string{"pull_request": pr.GetHTMLURL(), "merge_commit": pr.GetMergeCommitSHA()}
-	if err := h.pp.closeFindings(ctx, owner+"/"+repo, rec, actor, "fix merged", links); err != nil {
+	if err := h.pp.closeFindings(ctx, owner+"/"+repo, rec, actor, "fix merged", links, nil); err != nil {
 		return err
 	}
 	note := fmt.Sprintf("**Closed:** fix pull request #%d was merged by %s (%s); its %s closed.", pr.GetNumber(), strings.TrimPrefix(actor, "github:"),
 		shortSHA(pr.GetMergeCommitSHA()), findingsAre(len(rec.Findings)))
-	return h.pp.noteCheck(ctx, ev.InstallationID, owner, repo, rec.CheckRunID, "merged", note)
+	return h.pp.noteCheck(ctx, ev.InstallationID, owner, repo, rec.CheckRunID, "merged", githubapp.TitleClosed, note)
 }

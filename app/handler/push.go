@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,6 +52,12 @@ type Push struct {
 	vault   *vault.Session
 	ledger  *ledger.Recorder
 	mirrors *mirrors
+	// inlineAllow is the server's inline_allow: what an inline allow
+	// comment in a push does.
+	inlineAllow policy.InlineAllow
+	// actionPermission is the role the check run's "False positive" and
+	// "Approve rotation" buttons need (github.action_permission).
+	actionPermission githubapp.Role
 }
 
 // PushObserver counts what pushes find and do (serve's metrics).
@@ -77,6 +84,11 @@ type PushDeps struct {
 	Policy policy.Server
 	// MirrorDir holds one bare git mirror per repository.
 	MirrorDir string
+	// InlineAllow is the server's inline_allow (zero: the default, record).
+	InlineAllow policy.InlineAllow
+	// ActionPermission is the role "False positive" and "Approve
+	// rotation" need (zero: githubapp.DefaultActionPermission).
+	ActionPermission githubapp.Role
 }
 
 // Pushed is the part of a push webhook the pipeline needs.
@@ -192,9 +204,15 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 		return o, err
 	}
 	defer m.unlock()
-	res, err := pp.scan(ctx, log, m.dir, p, branch, settings, o)
-	if err != nil || len(res.Findings) == 0 {
+	res, inline, err := pp.scan(ctx, log, m.dir, p, branch, settings, o)
+	if err != nil {
 		return o, err
+	}
+	if err := pp.recordInlineAllowed(ctx, p, inline, o); err != nil {
+		return o, err
+	}
+	if len(res.Findings) == 0 {
+		return o, nil
 	}
 	run, err := remediator.NewPipeline(pp.vault.Store, pp.ledger).Run(ctx, pp.job(log, gh, p, branch, m, settings, res.Findings, o))
 	pp.record(log, o, res.Findings, run, err)
@@ -235,16 +253,19 @@ func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched
 	return &fetched{dir: dir, token: token, unlock: unlock}, nil
 }
 
-// scan scans what the push added and notes what it read in o.
-func (pp *Push) scan(ctx context.Context, log *slog.Logger, dir string, p Pushed, branch string, settings *policy.Settings, o *githubapp.Outcome) (*scanner.Result, error) {
+// scan scans what the push added, applies the server's inline_allow, and
+// notes what it read in o. It returns the findings inline allow comments
+// let through that are to be recorded (inline_allow: record).
+func (pp *Push) scan(ctx context.Context, log *slog.Logger, dir string, p Pushed, branch string, settings *policy.Settings, o *githubapp.Outcome) (*scanner.Result, []*scanner.Finding, error) {
 	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log),
 		scanner.WithFingerprinter(pp.vault.Transit.Fingerprinter(vault.FingerprintKey)))
 	started := time.Now()
 	target := pushTarget(ctx, dir, p, branch)
 	res, err := sc.Scan(ctx, dir, target)
 	if err != nil {
-		return nil, fmt.Errorf("scan: %w", err)
+		return nil, nil, fmt.Errorf("scan: %w", err)
 	}
+	inline := pp.inlineAllow.Apply(res)
 	if pp.metrics != nil {
 		pp.metrics.ObserveScan(time.Since(started), res.Stats.Bytes)
 		for _, f := range res.Findings {
@@ -259,7 +280,25 @@ func (pp *Push) scan(ctx context.Context, log *slog.Logger, dir string, p Pushed
 			o.Skipped[string(r)] = n
 		}
 	}
-	return res, nil
+	return res, inline, nil
+}
+
+// recordInlineAllowed records each location an inline allow comment let
+// through in the ledger, with the pusher as actor, and lists it in the
+// check run. Once per location: a redelivery or a re-scan adds nothing.
+func (pp *Push) recordInlineAllowed(ctx context.Context, p Pushed, findings []*scanner.Finding, o *githubapp.Outcome) error {
+	o.Pusher = p.Pusher
+	for _, f := range findings {
+		for _, r := range remediator.InlineAllowedRecords(p.Owner+"/"+p.Repo, f, "github:"+p.Pusher) {
+			if err := pp.ledger.Append(ctx, r); err != nil {
+				return err
+			}
+		}
+		for _, l := range f.Locations {
+			o.InlineAllowed = append(o.InlineAllowed, githubapp.InlineAllowed{FindingID: f.ID, Detector: f.Detector, Location: l})
+		}
+	}
+	return nil
 }
 
 // job is the push's remediation with the App's ports: files read from the
@@ -507,15 +546,17 @@ func NewPush(d PushDeps) *Push {
 		revoker = githubapp.NewRevoker(rc)
 	}
 	return &Push{
-		revoker: revoker,
-		metrics: d.Metrics,
-		appID:   d.AppID,
-		policy:  d.Policy,
-		github:  d.GitHub,
-		claims:  d.Claims,
-		vault:   d.Vault,
-		ledger:  d.Ledger,
-		mirrors: newMirrors(d.MirrorDir),
+		revoker:          revoker,
+		metrics:          d.Metrics,
+		appID:            d.AppID,
+		policy:           d.Policy,
+		github:           d.GitHub,
+		claims:           d.Claims,
+		vault:            d.Vault,
+		ledger:           d.Ledger,
+		mirrors:          newMirrors(d.MirrorDir),
+		inlineAllow:      cmp.Or(d.InlineAllow, policy.DefaultInlineAllow),
+		actionPermission: cmp.Or(d.ActionPermission, githubapp.DefaultActionPermission),
 	}
 }
 

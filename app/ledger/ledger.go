@@ -66,11 +66,16 @@ func Over(ctx context.Context, l *evidence.Ledger) (*Recorder, error) {
 func (r *Recorder) Ledger() *evidence.Ledger { return r.l }
 
 // Key identifies a transition: repository, fingerprint (else the
-// finding id), transition, and the fix commit or the rotation attempt.
+// finding id), transition, and the fix commit, the rotation attempt or the
+// occurrence (an inline allow's location, a button press's delivery) for
+// transitions a finding can go through more than once.
 func Key(r evidence.Record) string {
 	extra := r.Links["fix_commit"]
 	if a := r.Detail["attempt"]; extra == "" && a != "" {
 		extra = "attempt " + a
+	}
+	if o := r.Detail["occurrence"]; extra == "" && o != "" {
+		extra = "occurrence " + o
 	}
 	id := r.Fingerprint
 	if id == "" {

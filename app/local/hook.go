@@ -60,8 +60,8 @@ type HookOptions struct {
 	// SkipAllowed are the identities the server lets skip the scan with
 	// `git push -o pushvault.skip=REASON`; empty: nobody.
 	SkipAllowed []string
-	// AuditLog is where skips are recorded when Vault is not configured
-	// (default: pushvault-audit.jsonl next to the hook).
+	// AuditLog is where skips and inline allows are recorded when Vault is
+	// not configured (default: pushvault-audit.jsonl next to the hook).
 	AuditLog string
 	// RepositoryMaySet lists the keys of the repository's settings file
 	// that apply (policy.Server); nil: policy.DefaultMaySet.
@@ -70,11 +70,14 @@ type HookOptions struct {
 	// (scan.max_file_size), with a warning naming it. Off by default: a
 	// secret in an unscanned file would pass unseen.
 	AllowOversize bool
+	// InlineAllow is what an inline "pushvault:allow" comment does (the
+	// server's inline_allow; default policy.DefaultInlineAllow).
+	InlineAllow policy.InlineAllow
 }
 
 // HookConfigFile is the optional settings file next to the hook, read from
 // the repository's hooks directory: budget, on_timeout, repository, ledger,
-// skip_allowed, allow_oversize.
+// skip_allowed, allow_oversize, inline_allow, repository_may_set.
 const HookConfigFile = "pushvault.yml"
 
 // hookFileSettings is HookConfigFile's content.
@@ -85,6 +88,7 @@ type hookFileSettings struct {
 	Ledger        string   `yaml:"ledger"`
 	SkipAllowed   []string `yaml:"skip_allowed"`
 	AllowOversize string   `yaml:"allow_oversize"`
+	InlineAllow   string   `yaml:"inline_allow"`
 	// RepositoryMaySet: see HookOptions.RepositoryMaySet.
 	RepositoryMaySet []string `yaml:"repository_may_set"`
 }
@@ -138,10 +142,11 @@ func pusher(getenv func(string) string) (display, id string) {
 
 // ResolveHookOptions fills what the command line left empty from the
 // environment (PUSHVAULT_HOOK_BUDGET, PUSHVAULT_HOOK_ON_TIMEOUT,
-// PUSHVAULT_REPOSITORY, PUSHVAULT_HOOK_ALLOW_OVERSIZE), then HookConfigFile,
-// then git config (pushvault.budget, pushvault.onTimeout,
-// pushvault.repository, pushvault.allowOversize), then defaults; and reads
-// the push options git passes in GIT_PUSH_OPTION_*. It returns every invalid
+// PUSHVAULT_REPOSITORY, PUSHVAULT_HOOK_ALLOW_OVERSIZE,
+// PUSHVAULT_HOOK_INLINE_ALLOW...), then HookConfigFile, then git config
+// (pushvault.budget, pushvault.onTimeout, pushvault.repository,
+// pushvault.allowOversize, pushvault.inlineAllow...), then defaults; and
+// reads the push options git passes in GIT_PUSH_OPTION_*. It returns every invalid
 // setting at once, named as the user wrote it.
 func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) string) (HookOptions, error) {
 	var errs []error
@@ -150,7 +155,8 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 		errs = append(errs, err)
 	}
 	fromFile := map[string]string{"pushvault.budget": file.Budget, "pushvault.onTimeout": file.OnTimeout,
-		"pushvault.repository": file.Repository, "pushvault.ledger": file.Ledger, "pushvault.allowOversize": file.AllowOversize}
+		"pushvault.repository": file.Repository, "pushvault.ledger": file.Ledger, "pushvault.allowOversize": file.AllowOversize,
+		"pushvault.inlineAllow": file.InlineAllow}
 	setting := func(cur, env, key string) (string, string) {
 		if cur != "" {
 			return cur, "flag"
@@ -233,6 +239,15 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 				errs = append(errs, err)
 			}
 		}
+	}
+	if v, src := setting(string(o.InlineAllow), "PUSHVAULT_HOOK_INLINE_ALLOW", "pushvault.inlineAllow"); v != "" {
+		mode, err := policy.ParseInlineAllow(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: inline_allow %w", src, err))
+		}
+		o.InlineAllow = mode
+	} else {
+		o.InlineAllow = policy.DefaultInlineAllow
 	}
 	if o.AuditLog == "" {
 		if hooks := hooksDir(ctx, o.Dir); hooks != "" {
@@ -369,6 +384,7 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 	// waits for Vault, and a Vault outage never blocks one.
 	var (
 		found     []hookFinding
+		allowed   []hookFinding // let through by inline comments, to record
 		leaky     []refScan
 		seen      = map[string]bool{}
 		oversize  []oversized
@@ -404,8 +420,9 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 			return HookVerdict{}, fmt.Errorf("scanning %s: %w", u.Ref, err)
 		}
 		scanned++
+		toRecord := o.InlineAllow.Apply(res)
 		log.DebugContext(ctx, "ref scanned", slog.String("ref", u.Ref), slog.String("target", target.String()),
-			slog.Int("findings", len(res.Findings)), slog.Int("commits", res.Stats.Commits))
+			slog.Int("findings", len(res.Findings)), slog.Int("inline_allowed", len(res.InlineAllowed)), slog.Int("commits", res.Stats.Commits))
 		rs := refScan{update: u, target: target}
 		for _, f := range res.Findings {
 			if seen[f.ID] {
@@ -414,6 +431,12 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 			seen[f.ID] = true
 			rs.findings = append(rs.findings, f)
 			found = append(found, hookFinding{ref: u.Ref, finding: f})
+		}
+		for _, f := range toRecord {
+			if !seen["inline\x00"+f.ID] {
+				seen["inline\x00"+f.ID] = true
+				allowed = append(allowed, hookFinding{ref: u.Ref, finding: f})
+			}
 		}
 		if len(rs.findings) > 0 {
 			leaky = append(leaky, rs)
@@ -426,19 +449,23 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 		}
 	}
 	if len(found) == 0 {
-		if outOfTime {
-			return timeoutVerdict(o, msg, scanned, len(updates)), nil
+		v := HookVerdict{Accept: true}
+		switch {
+		case outOfTime:
+			v = timeoutVerdict(o, msg, scanned, len(updates))
+		case len(oversize) > 0:
+			v = oversizeVerdict(o, msg, oversize, settings)
 		}
-		if len(oversize) > 0 {
-			return oversizeVerdict(o, msg, oversize, settings), nil
+		if v.Accept && len(allowed) > 0 {
+			return acceptInlineAllowed(ctx, o, allowed, v, msg), nil
 		}
-		return HookVerdict{Accept: true}, nil
+		return v, nil
 	}
 	vaulted := false
 	if vault.FromEnv(vault.Config{}).Address != "" {
 		vaulted = vaultFindings(ctx, log, o, settings, leaky, found, msg)
 	}
-	writeRejection(msg, found, vaulted, settings)
+	writeRejection(msg, found, vaulted, settings, o.InlineAllow)
 	if len(oversize) > 0 && !o.AllowOversize {
 		fmt.Fprintln(msg)
 		writeOversize(msg, oversize, settings)
@@ -542,6 +569,7 @@ func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, setting
 			ok = false
 			continue
 		}
+		o.InlineAllow.Apply(res) // the same findings, with the same ids, as the first scan
 		want := map[string]bool{}
 		for _, f := range rs.findings {
 			want[f.ID] = true
@@ -586,8 +614,7 @@ func timeoutVerdict(o HookOptions, msg io.Writer, scanned, total int) HookVerdic
 }
 
 // recordSkip records a skip (transition scan_skipped, or scan_skip_refused)
-// per updated ref: in the evidence ledger when Vault is configured
-// (VAULT_ADDR), else in the append-only audit log next to the hook.
+// per updated ref where the hook keeps its records (hookRecords).
 func recordSkip(ctx context.Context, o HookOptions, updates []RefUpdate, reason, transition string, msg io.Writer) error {
 	records := make([]evidence.Record, len(updates))
 	for i, u := range updates {
@@ -599,30 +626,92 @@ func recordSkip(ctx context.Context, o HookOptions, updates []RefUpdate, reason,
 			Detail:     map[string]string{"reason": oneLine(reason), "ref": u.Ref, "old": u.Old, "new": u.New},
 		}
 	}
-	if os.Getenv("VAULT_ADDR") == "" {
-		if err := appendAudit(o.AuditLog, records); err != nil {
-			return err
+	where, err := hookRecords(ctx, o, func(context.Context, scanner.Fingerprinter) ([]evidence.Record, error) { return records, nil })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(msg, "pushvault: recorded in %s (%d ref%s).\n", where, len(updates), plural(len(updates)))
+	return nil
+}
+
+// acceptInlineAllowed records the findings inline allow comments let
+// through an otherwise accepted push (inline_allow: record) and tells the
+// pusher. An inline allow that cannot be recorded is not granted: the
+// verdict becomes a rejection that says why.
+func acceptInlineAllowed(ctx context.Context, o HookOptions, allowed []hookFinding, v HookVerdict, msg io.Writer) HookVerdict {
+	where, err := hookRecords(ctx, o, func(ctx context.Context, fp scanner.Fingerprinter) ([]evidence.Record, error) {
+		findings := make([]*scanner.Finding, len(allowed))
+		for i, a := range allowed {
+			findings[i] = a.finding
 		}
-		fmt.Fprintf(msg, "pushvault: recorded in the audit log %s (%d ref%s).\n", o.AuditLog, len(updates), plural(len(updates)))
-		return nil
+		if fp != nil {
+			if err := scanner.FingerprintFindings(ctx, fp, findings); err != nil {
+				return nil, err
+			}
+		}
+		var records []evidence.Record
+		for _, f := range findings {
+			records = append(records, remediator.InlineAllowedRecords(o.Repository, f, o.Pusher)...)
+		}
+		return records, nil
+	})
+	n := len(allowed)
+	if err != nil {
+		fmt.Fprintf(msg, "pushvault: push rejected: %d finding%s marked \"pushvault:allow\" could not be recorded (the server's inline_allow: record): %v\n", n, plural(n), err)
+		writeInlineAllowed(msg, allowed)
+		return HookVerdict{Findings: n}
+	}
+	fmt.Fprintf(msg, "pushvault: %d finding%s let through by an inline allow comment (the server's inline_allow: record), pushed by %s; recorded in %s:\n",
+		n, plural(n), o.Pusher, where)
+	writeInlineAllowed(msg, allowed)
+	return v
+}
+
+// writeInlineAllowed lists inline-allowed findings by detector, id and
+// location: never a value or a preview of one.
+func writeInlineAllowed(w io.Writer, allowed []hookFinding) {
+	for _, a := range allowed {
+		for _, l := range a.finding.Locations {
+			fmt.Fprintf(w, "  %s, id %s, at %s:%d (%s, %s)\n", a.finding.Detector, a.finding.ID, l.Path, l.Line, short(l.Commit), a.ref)
+		}
+	}
+}
+
+// hookRecords appends the records build makes where the hook keeps them:
+// the evidence ledger when Vault is configured (VAULT_ADDR; build then gets
+// a fingerprinter keyed in Vault), else the append-only audit log next to
+// the hook (build gets nil). It returns where they went, for the pusher.
+func hookRecords(ctx context.Context, o HookOptions, build func(context.Context, scanner.Fingerprinter) ([]evidence.Record, error)) (string, error) {
+	if os.Getenv("VAULT_ADDR") == "" {
+		records, err := build(ctx, nil)
+		if err != nil {
+			return "", err
+		}
+		if err := appendAudit(o.AuditLog, records); err != nil {
+			return "", err
+		}
+		return "the audit log " + o.AuditLog, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Budget)
 	defer cancel()
 	vs, err := openVault(ctx, vault.Config{})
 	if err != nil {
-		return err
+		return "", err
 	}
 	led, err := openLedger(ctx, o.Ledger, vs.Transit)
 	if err != nil {
-		return err
+		return "", err
+	}
+	records, err := build(ctx, vs.Transit.Fingerprinter(vault.FingerprintKey))
+	if err != nil {
+		return "", err
 	}
 	for _, r := range records {
 		if err := led.Append(ctx, r); err != nil {
-			return err
+			return "", err
 		}
 	}
-	fmt.Fprintf(msg, "pushvault: recorded in the evidence ledger (%d ref%s).\n", len(updates), plural(len(updates)))
-	return nil
+	return "the evidence ledger", nil
 }
 
 // appendAudit appends records, one JSON line each with the time, to the
@@ -682,7 +771,7 @@ func short(id string) string {
 
 // writeRejection writes what the pusher reads: each finding where it was
 // added, where its value now is in Vault, and how to fix the push.
-func writeRejection(w io.Writer, found []hookFinding, vaulted bool, settings *policy.Settings) {
+func writeRejection(w io.Writer, found []hookFinding, vaulted bool, settings *policy.Settings, inline policy.InlineAllow) {
 	fmt.Fprintf(w, "pushvault: push rejected: %d secret%s found\n", len(found), plural(len(found)))
 	fmt.Fprintf(w, "Settings: %s.\n", settings.Describe())
 	for _, hf := range found {
@@ -718,10 +807,18 @@ To fix, take the secret out of the commits that add it, then push again:
   last commit:    edit the file, git add it, git commit --amend
   older commits:  git rebase -i <commit>^, mark the commit "edit", fix it,
                   git commit --amend, git rebase --continue
-Not a secret? Add "# pushvault:allow" to the line, or add its id to
+`)
+	if inline == policy.InlineIgnore {
+		fmt.Fprint(w, `Not a secret? Add its id to allowlist.findings in .github/pushvault.yml on
+the default branch first (settings in the pushed commits do not apply to
+their own push); this server does not honour "pushvault:allow" comments.
+`)
+	} else {
+		fmt.Fprint(w, `Not a secret? Add "# pushvault:allow" to the line, or add its id to
 allowlist.findings in .github/pushvault.yml on the default branch first
 (settings in the pushed commits do not apply to their own push).
 `)
+	}
 	if !vaulted {
 		fmt.Fprintln(w, "If the value was ever shared, rotate it.")
 	} else {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pushvault/pushvault/app/policy"
 	"github.com/pushvault/pushvault/internal/gittest"
 )
 
@@ -56,11 +57,23 @@ func TestResolveHookOptions(t *testing.T) {
 				Pusher: "alice (GL_USERNAME)", PusherID: "alice", SkipAllowed: []string{"ops", "alice"}},
 		},
 		{
+			name:   "inline_allow: git config, then the environment over it",
+			config: map[string]string{"pushvault.inlineAllow": "ignore"},
+			want:   HookOptions{Budget: DefaultHookBudget, OnTimeout: OnTimeoutReject, Repository: "local/shop", InlineAllow: policy.InlineIgnore},
+		},
+		{
+			name:   "inline_allow from the environment",
+			env:    map[string]string{"PUSHVAULT_HOOK_INLINE_ALLOW": "honour"},
+			config: map[string]string{"pushvault.inlineAllow": "ignore"},
+			want:   HookOptions{Budget: DefaultHookBudget, OnTimeout: OnTimeoutReject, Repository: "local/shop", InlineAllow: policy.InlineHonour},
+		},
+		{
 			name:   "every bad setting at once",
 			env:    map[string]string{"PUSHVAULT_HOOK_BUDGET": "soon"},
-			config: map[string]string{"pushvault.onTimeout": "maybe", "pushvault.repository": "shop"},
+			config: map[string]string{"pushvault.onTimeout": "maybe", "pushvault.repository": "shop", "pushvault.inlineAllow": "always"},
 			wantErr: []string{`PUSHVAULT_HOOK_BUDGET: budget "soon"`, `git config pushvault.onTimeout: onTimeout "maybe"`,
-				`git config pushvault.repository: repository "shop": want OWNER/REPO`},
+				`git config pushvault.repository: repository "shop": want OWNER/REPO`,
+				`git config pushvault.inlineAllow: inline_allow "always" is not one of honour, record, ignore`},
 		},
 	}
 	for _, tc := range cases {
@@ -90,6 +103,9 @@ func TestResolveHookOptions(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.want.Dir = dir
+			if tc.want.InlineAllow == "" {
+				tc.want.InlineAllow = policy.DefaultInlineAllow
+			}
 			if tc.want.Pusher == "" {
 				tc.want.Pusher = "unknown pusher" // the test environment names no pusher
 			}

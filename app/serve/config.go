@@ -54,6 +54,11 @@ type ServeConfig struct {
 	// it sets is ignored and the check run says so. Empty: the defaults,
 	// policy.DefaultMaySet.
 	RepositoryMaySet []string `yaml:"repository_may_set"`
+	// InlineAllow is what an inline "pushvault:allow" (or
+	// "trufflehog:ignore") comment in a push does: honour, record (the
+	// default: honoured, recorded with the pusher, shown in the check run)
+	// or ignore. The server's alone: a repository cannot set it.
+	InlineAllow string `yaml:"inline_allow"`
 }
 
 // GitHubConfig is the GitHub App's identity. The private key and the
@@ -73,6 +78,10 @@ type GitHubConfig struct {
 	APIURL string `yaml:"api_url"`
 	// WebURL: https://github.com/ or https://HOST/.
 	WebURL string `yaml:"web_url"`
+	// ActionPermission is the least repository role (read, triage, write,
+	// maintain, admin) that may press the check run's "False positive" and
+	// "Approve rotation" buttons, asked of GitHub for whoever presses.
+	ActionPermission string `yaml:"action_permission"`
 }
 
 // WebhookConfig is the webhook endpoint.
@@ -89,9 +98,11 @@ func DefaultServeConfig() ServeConfig {
 		Workers:         4,
 		LogLevel:        "info",
 		ShutdownTimeout: 30 * time.Second,
-		GitHub:          GitHubConfig{APIURL: githubapp.DefaultAPIURL, WebURL: "https://github.com/"},
-		Queue:           queue.DefaultConfig(),
-		Webhook:         WebhookConfig{MaxBodyBytes: githubapp.DefaultMaxBody},
+		GitHub: GitHubConfig{APIURL: githubapp.DefaultAPIURL, WebURL: "https://github.com/",
+			ActionPermission: string(githubapp.DefaultActionPermission)},
+		Queue:       queue.DefaultConfig(),
+		Webhook:     WebhookConfig{MaxBodyBytes: githubapp.DefaultMaxBody},
+		InlineAllow: string(policy.DefaultInlineAllow),
 	}
 }
 
@@ -264,6 +275,12 @@ func (c ServeConfig) Validate() error {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			bad("%s: %q is not an http(s) URL", key, u)
 		}
+	}
+	if _, err := githubapp.ParseRole(g.ActionPermission); err != nil {
+		bad("github.action_permission: %v", err)
+	}
+	if _, err := policy.ParseInlineAllow(c.InlineAllow); err != nil {
+		bad("inline_allow: %v", err)
 	}
 	if err := c.Vault.Validate(); err != nil {
 		errs = append(errs, err)

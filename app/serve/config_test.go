@@ -173,3 +173,29 @@ repository_may_set: [allowlist.paths, rotation.database]
 		t.Errorf("the private key's value is in the error: %v", err)
 	}
 }
+
+// The bypass settings: inline_allow and github.action_permission default
+// to record and maintain, come from the file or the environment, and a bad
+// value is named.
+func TestServeConfigBypassSettings(t *testing.T) {
+	cfg, err := serve.LoadServeConfig(writeConfig(t, validConfig), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.InlineAllow != "record" || cfg.GitHub.ActionPermission != "maintain" {
+		t.Errorf("defaults: inline_allow %q, github.action_permission %q", cfg.InlineAllow, cfg.GitHub.ActionPermission)
+	}
+	cfg, err = serve.LoadServeConfig(writeConfig(t, validConfig+"inline_allow: ignore\n"),
+		envOf(map[string]string{"PUSHVAULT_GITHUB_ACTION_PERMISSION": "admin"}))
+	if err != nil || cfg.InlineAllow != "ignore" || cfg.GitHub.ActionPermission != "admin" {
+		t.Errorf("set: inline_allow %q, github.action_permission %q, err %v", cfg.InlineAllow, cfg.GitHub.ActionPermission, err)
+	}
+	_, err = serve.LoadServeConfig(writeConfig(t, validConfig+"inline_allow: honor\n"),
+		envOf(map[string]string{"PUSHVAULT_GITHUB_ACTION_PERMISSION": "owner"}))
+	for _, want := range []string{`inline_allow: "honor" is not one of honour, record, ignore`,
+		`github.action_permission: "owner" is not one of read, triage, write, maintain, admin`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}

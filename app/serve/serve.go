@@ -95,6 +95,7 @@ func (s *Server) handlers() (*handler.Dispatcher, error) {
 		GitHub: s.GitHub, Claims: s.Claims, Vault: s.Vault, Ledger: ledger.Shared(s.Ledger, s.Claims),
 		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL,
 		Policy: policy.Server{MaySet: s.Config.RepositoryMaySet, Rotation: s.Config.Rotation}, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
+		InlineAllow: policy.InlineAllow(s.Config.InlineAllow), ActionPermission: githubapp.Role(s.Config.GitHub.ActionPermission),
 	})
 	return handler.NewDispatcher(
 		handler.Ping{},

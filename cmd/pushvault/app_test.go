@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,11 +28,13 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"gopkg.in/yaml.v3"
 
+	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/githubapp/githubtest"
 	"github.com/pushvault/pushvault/internal/gittest"
 	"github.com/pushvault/pushvault/internal/secrettest"
 	"github.com/pushvault/pushvault/internal/vaulttest"
 	"github.com/pushvault/pushvault/remediator/evidence"
+	"github.com/pushvault/pushvault/scanner"
 )
 
 // appEnv is the GitHub App's world for a test: the GitHub stand-in with an
@@ -94,17 +99,18 @@ func (e *appEnv) start(t *testing.T, queue string) {
 }
 
 // startApp runs pushvault serve as srv's App, reaching Vault as v says,
-// with config added to its serve.yml.
-func startApp(t *testing.T, srv *githubtest.Server, v *vaulttest.Server, dataDir, queue, config string) *serveProc {
+// with config added to its serve.yml and env (PUSHVAULT_* settings) to its
+// environment.
+func startApp(t *testing.T, srv *githubtest.Server, v *vaulttest.Server, dataDir, queue, config string, env ...string) *serveProc {
 	t.Helper()
 	app := srv.App()
 	keyFile := filepath.Join(t.TempDir(), "app.pem")
 	if err := os.WriteFile(keyFile, app.PrivateKeyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := &serveEnv{vault: v}
-	return env.startWith(t, dataDir, fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n%s", app.ID, srv.URL, srv.URL, config), queue,
-		"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE="+keyFile, "PUSHVAULT_GITHUB_WEBHOOK_SECRET="+app.WebhookSecret)
+	se := &serveEnv{vault: v}
+	return se.startWith(t, dataDir, fmt.Sprintf("github:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n%s", app.ID, srv.URL, srv.URL, config), queue,
+		append([]string{"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE=" + keyFile, "PUSHVAULT_GITHUB_WEBHOOK_SECRET=" + app.WebhookSecret}, env...)...)
 }
 
 // clone clones acme/shop with a fresh installation token.
@@ -273,7 +279,7 @@ func TestAppEndToEnd(t *testing.T) {
 	}
 	waitFor(t, "the check run notes the merge", func() bool {
 		r := e.checkRun(head)
-		return r != nil && r.Title == "Findings closed"
+		return r != nil && r.Title == githubapp.TitleClosed
 	})
 	// What operators see.
 	_, metrics := e.serve.get(t, "/metrics")
@@ -336,8 +342,13 @@ func TestAppEndToEnd(t *testing.T) {
 	}
 
 	// Nothing secret anywhere: check run, PR, comments, issues, logs, ledger.
-	outputs := e.githubTexts()
-	outputs = append(outputs, e.serve.logs.String())
+	noPlantedValue(t, planted, recs, append(e.githubTexts(), e.serve.logs.String()))
+}
+
+// noPlantedValue fails t for each planted value in an output or a ledger
+// record.
+func noPlantedValue(t *testing.T, planted []string, recs []evidence.Record, outputs []string) {
+	t.Helper()
 	for _, r := range recs {
 		b, _ := json.Marshal(r)
 		outputs = append(outputs, string(b))
@@ -817,6 +828,19 @@ func TestAppCheckRunActions(t *testing.T) {
 		return r != nil && r.Status == "completed"
 	})
 	first := e.checkRun(head)
+	// Trust model: "False positive" needs the server's role (default
+	// maintain), asked of GitHub for whoever presses; write is not enough.
+	setRoles(t, e.srv, map[string]string{"wes": "write", "octocat": "maintain"})
+	if _, err := e.srv.TriggerCheckRunAs(first.ID, "requested_action", "false_positive", "wes"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(t, "the refused press noted on the check run", func() bool {
+		r := e.checkRun(head)
+		return r != nil && strings.Contains(r.Summary, "**False positive refused**: wes holds the write role on acme/shop, and this server lets only maintain or above use it")
+	})
+	if r := e.checkRun(head); r.Title == githubapp.TitleClosed || r.Conclusion != "action_required" {
+		t.Errorf("after a refused press: %q, %s", r.Title, r.Conclusion)
+	}
 	if _, err := e.srv.TriggerCheckRun(first.ID, "requested_action", "false_positive"); err != nil {
 		t.Fatal(err)
 	}
@@ -874,18 +898,40 @@ func TestAppCheckRunActions(t *testing.T) {
 	}
 
 	e.serve.stop(t)
-	var closed []evidence.Record
+	var closed, refused []evidence.Record
 	for _, r := range exportLedger(t, e.vault, "--data-dir", e.data) {
-		if r.Transition == evidence.Closed {
+		switch r.Transition {
+		case evidence.Closed:
 			closed = append(closed, r)
+		case evidence.ActionRefused:
+			refused = append(refused, r)
 		}
 	}
 	if len(closed) != 2 {
 		t.Fatalf("%d closed records, want the 2 findings", len(closed))
 	}
 	for _, r := range closed {
-		if !strings.HasPrefix(r.Actor, "github:") || !strings.Contains(r.Detail["reason"], "false positive") {
-			t.Errorf("closed record: actor %q reason %q", r.Actor, r.Detail["reason"])
+		if r.Actor != "github:octocat" || r.Detail["role"] != "maintain" || !strings.Contains(r.Detail["reason"], "false positive") {
+			t.Errorf("closed record: actor %q role %q reason %q", r.Actor, r.Detail["role"], r.Detail["reason"])
+		}
+	}
+	if len(refused) != 2 {
+		t.Fatalf("%d action_refused records, want one per finding of the run", len(refused))
+	}
+	for _, r := range refused {
+		want := map[string]string{"action": "false_positive", "role": "write", "required": "maintain"}
+		if r.Actor != "github:wes" || r.Fingerprint == "" || r.Detail["action"] != want["action"] || r.Detail["role"] != want["role"] || r.Detail["required"] != want["required"] {
+			t.Errorf("refused record: actor %q fingerprint %q detail %v", r.Actor, r.Fingerprint, r.Detail)
+		}
+	}
+}
+
+// setRoles gives each login its role on acme/shop.
+func setRoles(t *testing.T, srv *githubtest.Server, roles map[string]string) {
+	t.Helper()
+	for login, role := range roles {
+		if err := srv.SetRole("acme", "shop", login, role); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
@@ -937,6 +983,24 @@ func TestAppApproveRotation(t *testing.T) {
 	if !works() {
 		t.Fatal("the token was revoked before anyone approved")
 	}
+	// A collaborator with write (the pusher's own access) cannot approve:
+	// nothing rotates, the attempt is noted and on record.
+	setRoles(t, e.srv, map[string]string{"wes": "write", "octocat": "maintain"})
+	if _, err := e.srv.TriggerCheckRunAs(r.ID, "requested_action", "approve_rotation", "wes"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(t, "the refused approval noted on the check run", func() bool {
+		return strings.Contains(e.checkRun(head).Summary, "**Approve rotation refused**: wes holds the write role")
+	})
+	runs := 0
+	for _, c := range e.srv.CheckRuns() {
+		if c.HeadSHA == head {
+			runs++
+		}
+	}
+	if !works() || runs != 1 {
+		t.Fatalf("after a refused approval: token works %v, %d check runs on the head (want 1: nothing re-run)", works(), runs)
+	}
 	if _, err := e.srv.TriggerCheckRun(r.ID, "requested_action", "approve_rotation"); err != nil {
 		t.Fatal(err)
 	}
@@ -954,14 +1018,101 @@ func TestAppApproveRotation(t *testing.T) {
 	}
 	e.serve.stop(t)
 	var approvedBy string
+	var presses []string
 	for _, rec := range exportLedger(t, e.vault, "--data-dir", e.data) {
-		if rec.Transition == evidence.Rotated {
+		switch rec.Transition {
+		case evidence.Rotated:
 			approvedBy = rec.Actor
+		case evidence.ActionRefused, evidence.RotationApproved:
+			presses = append(presses, fmt.Sprintf("%s by %s (%s)", rec.Transition, rec.Actor, rec.Detail["role"]))
 		}
 	}
 	if !strings.Contains(approvedBy, "approved by octocat") {
 		t.Errorf("rotated by %q, want the approver on record", approvedBy)
 	}
+	if want := []string{"action_refused by github:wes (write)", "rotation_approved by github:octocat (maintain)"}; !slices.Equal(presses, want) {
+		t.Errorf("button presses on record: %q, want %q", presses, want)
+	}
+}
+
+// TestAppInlineAllow: an inline "pushvault:allow" comment follows the
+// server's inline_allow. record (the default): the push succeeds, the
+// check run lists the line with the pusher, the ledger holds one
+// inline_allowed record per marked location, nothing is vaulted. honour:
+// the same, unrecorded and unlisted. ignore: a finding like any other,
+// vaulted with a fix PR. No planted value reaches any output.
+func TestAppInlineAllow(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("values from secrettest.New(%d)", seed)
+	g := secrettest.New(seed)
+	e := newAppEnv(t)
+	var logs []string
+	planted := map[string]string{} // mode -> value
+	// pushMarked pushes a fresh value on a marked line under mode and
+	// waits for its check run.
+	pushMarked := func(mode, path string) (string, githubtest.CheckRun) {
+		t.Helper()
+		if mode != "record" {
+			logs = append(logs, e.serve.logs.String())
+			e.serve.stop(t)
+			e.serve = startApp(t, e.srv, e.serveVault, e.data, "", "", "PUSHVAULT_INLINE_ALLOW="+mode)
+			e.srv.SetWebhookURL("http://" + e.serve.addr + "/webhook")
+		}
+		planted[mode] = g.Stripe()
+		work := e.clone(t)
+		head := work.Commit("dev <dev@acme.test>", "fixture under "+mode, map[string]string{
+			path: "import os\n\nSTRIPE_TEST_KEY = \"" + planted[mode] + "\"  # pushvault:allow fixture for the billing tests\n",
+		})
+		work.Git("push", "origin", "HEAD:main")
+		e.waitFor(t, "the check run under inline_allow: "+mode, func() bool {
+			r := e.checkRun(head)
+			return r != nil && r.Status == "completed"
+		})
+		return head, *e.checkRun(head)
+	}
+
+	recHead, rec := pushMarked("record", "billing/fixture_test.py")
+	if rec.Conclusion != "success" || len(rec.Annotations) != 0 ||
+		!strings.Contains(rec.Summary, "### Let through by inline allow comments") ||
+		!strings.Contains(rec.Summary, "in the push by pushvault[bot] was honoured and recorded") ||
+		!strings.Contains(rec.Summary, "| `billing/fixture_test.py:3` ("+recHead[:7]+") | Stripe |") {
+		t.Errorf("record: %s, %d annotations:\n%s", rec.Conclusion, len(rec.Annotations), rec.Summary)
+	}
+	_, hon := pushMarked("honour", "billing/other_test.py")
+	if hon.Conclusion != "success" || len(hon.Annotations) != 0 || strings.Contains(hon.Summary, "inline") {
+		t.Errorf("honour: %s, %d annotations:\n%s", hon.Conclusion, len(hon.Annotations), hon.Summary)
+	}
+	_, ign := pushMarked("ignore", "billing/third_test.py")
+	if ign.Conclusion != "action_required" || len(ign.Annotations) != 1 || ign.Annotations[0].Path != "billing/third_test.py" || strings.Contains(ign.Summary, "inline") {
+		t.Errorf("ignore: %s, %d annotations:\n%s", ign.Conclusion, len(ign.Annotations), ign.Summary)
+	}
+	logs = append(logs, e.serve.logs.String())
+	e.serve.stop(t)
+
+	recs := exportLedger(t, e.vault, "--data-dir", e.data)
+	var inline []evidence.Record
+	var vaulted []string
+	for _, r := range recs {
+		switch r.Transition {
+		case evidence.InlineAllowed:
+			inline = append(inline, r)
+		case evidence.Vaulted:
+			vaulted = append(vaulted, r.Detail["path"])
+		}
+	}
+	if len(inline) != 1 {
+		t.Fatalf("%d inline_allowed records, want 1 (the push under record): %+v", len(inline), inline)
+	}
+	want := map[string]string{"detector": "Stripe", "commit": recHead, "path": "billing/fixture_test.py", "line": "3",
+		"occurrence": scanner.LocationID("Stripe", recHead, "billing/fixture_test.py", 3)}
+	if r := inline[0]; r.Actor != "github:pushvault[bot]" || r.Repository != "acme/shop" || !strings.HasPrefix(r.Fingerprint, "hmac-vault:") || !maps.Equal(r.Detail, want) {
+		t.Errorf("inline_allowed record: actor %q repository %q fingerprint %q detail %v", r.Actor, r.Repository, r.Fingerprint, r.Detail)
+	}
+	if !slices.Equal(vaulted, []string{"billing/third_test.py"}) {
+		t.Errorf("vaulted %v, want only the finding under inline_allow: ignore", vaulted)
+	}
+
+	noPlantedValue(t, slices.Collect(maps.Values(planted)), recs, append(e.githubTexts(), logs...))
 }
 
 // waitFor is waitFor that shows serve's last log lines when it gives up.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os"
@@ -85,7 +86,15 @@ func remoteText(stderr string) string {
 func TestHookPreReceive(t *testing.T) {
 	g := secrettest.New(7)
 	stripe, github := g.Stripe(), g.GitHub()
-	planted := []string{stripe, github}
+	// Fresh each run where no golden file pins the value.
+	seed := rand.Uint64()
+	t.Logf("inline allow values from secrettest.New(%d)", seed)
+	marked := secrettest.New(seed).GitHub()
+	planted := []string{stripe, github, marked}
+	markedPush := func(t *testing.T, s *hookServer) []string {
+		s.work.Commit("", "fixture", map[string]string{"fixture.py": "import os\n\nTOKEN = \"" + marked + "\"  # pushvault:allow test fixture\n"})
+		return []string{"origin", "main"}
+	}
 	type step func(t *testing.T, s *hookServer) []string // returns push args
 	cases := []struct {
 		name   string
@@ -95,7 +104,10 @@ func TestHookPreReceive(t *testing.T) {
 		accept bool
 		golden string   // testdata/golden/hook/<golden>, when set
 		say    []string // the hook's message contains these
+		quiet  []string // the hook's message does not contain these
 		audit  []string // the audit log next to the hook contains these
+		// unaudited: there is no audit log next to the hook afterwards
+		unaudited bool
 	}{
 		{
 			name: "secret in a pushed commit is rejected",
@@ -194,12 +206,38 @@ func TestHookPreReceive(t *testing.T) {
 			accept: true,
 		},
 		{
-			name: "inline pushvault:allow passes",
-			setup: func(t *testing.T, s *hookServer) []string {
-				s.work.Commit("", "fixture", map[string]string{"fixture.py": "TOKEN = \"" + github + "\"  # pushvault:allow test fixture\n"})
-				return []string{"origin", "main"}
-			},
+			// inline_allow: record, the default: honoured, said and recorded
+			// with the pusher, never with the value.
+			name:   "inline pushvault:allow passes and is recorded with the pusher",
+			env:    []string{"GL_USERNAME=dev"},
+			setup:  markedPush,
 			accept: true,
+			say: []string{"1 finding let through by an inline allow comment (the server's inline_allow: record), pushed by dev (GL_USERNAME); recorded in the audit log",
+				"Github, id pv_", "at fixture.py:3"},
+			audit: []string{`"transition":"inline_allowed"`, `"actor":"dev (GL_USERNAME)"`, `"detector":"Github"`, `"path":"fixture.py"`, `"line":"3"`, `"occurrence":"pv_`},
+		},
+		{
+			name:      "inline pushvault:allow under inline_allow: honour passes unrecorded",
+			config:    map[string]string{"pushvault.inlineAllow": "honour"},
+			setup:     markedPush,
+			accept:    true,
+			quiet:     []string{"inline", "fixture.py"},
+			unaudited: true,
+		},
+		{
+			name:  "inline pushvault:allow under inline_allow: ignore is a finding like any other",
+			env:   []string{"PUSHVAULT_HOOK_INLINE_ALLOW=ignore"},
+			setup: markedPush,
+			say: []string{"push rejected: 1 secret found", "Github ghp_**** (refs/heads/main)", "fixture.py:3",
+				`this server does not honour "pushvault:allow" comments`},
+			quiet:     []string{`Add "# pushvault:allow"`},
+			unaudited: true,
+		},
+		{
+			name:   "a bad inline_allow rejects and names the setting",
+			config: map[string]string{"pushvault.inlineAllow": "sometimes"},
+			setup:  markedPush,
+			say:    []string{`git config pushvault.inlineAllow: inline_allow "sometimes" is not one of honour, record, ignore`},
 		},
 		{
 			name: "skip push option by someone the server allows accepts, says why and is recorded",
@@ -286,23 +324,29 @@ func TestHookPreReceive(t *testing.T) {
 					t.Errorf("hook message does not contain %q:\n%s", want, msg)
 				}
 			}
-			if len(tc.audit) > 0 {
-				log, err := os.ReadFile(filepath.Join(s.bare.Dir, "hooks", "pushvault-audit.jsonl"))
-				if err != nil {
-					t.Fatalf("audit log: %v", err)
+			for _, unwanted := range tc.quiet {
+				if strings.Contains(msg, unwanted) {
+					t.Errorf("hook message contains %q:\n%s", unwanted, msg)
 				}
-				for _, want := range tc.audit {
-					if !strings.Contains(string(log), want) {
-						t.Errorf("audit log lacks %s:\n%s", want, log)
-					}
+			}
+			audit, err := os.ReadFile(filepath.Join(s.bare.Dir, "hooks", "pushvault-audit.jsonl"))
+			switch {
+			case tc.unaudited && !os.IsNotExist(err):
+				t.Errorf("an audit log exists (%v):\n%s", err, audit)
+			case len(tc.audit) > 0 && err != nil:
+				t.Fatalf("audit log: %v", err)
+			}
+			for _, want := range tc.audit {
+				if !strings.Contains(string(audit), want) {
+					t.Errorf("audit log lacks %s:\n%s", want, audit)
 				}
 			}
 			if tc.golden != "" {
 				golden(t, "hook/"+tc.golden, msg)
 			}
 			for _, v := range planted {
-				if strings.Contains(r.stdout+r.stderr, v) {
-					t.Errorf("planted value (starts %q) in the push output", v[:4])
+				if strings.Contains(r.stdout+r.stderr+string(audit), v) {
+					t.Errorf("planted value (starts %q) in the push output or the audit log", v[:4])
 				}
 			}
 		})
@@ -540,8 +584,39 @@ func TestHookSkipRecordedAndHookFile(t *testing.T) {
 		t.Errorf("evidence verify after a skip: exit %d\n%s", v.code, v.stderr)
 	}
 
-	// Settings from hooks/pushvault.yml: a budget that runs out, accepted by policy.
+	// An inline allow (inline_allow: record, the default) goes to the
+	// ledger too when Vault is configured, fingerprinted there.
+	marked := secrettest.New(rand.Uint64()).Slack()
+	s.work.Commit("", "fixture", map[string]string{"test/fixture.env": "SLACK=" + marked + " # pushvault:allow\n"})
+	r = s.push(t, env, "origin", "main")
+	if r.code != 0 || !strings.Contains(remoteText(r.stderr), "recorded in the evidence ledger:") {
+		t.Fatalf("inline allow with Vault: exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, marked) {
+		t.Error("the inline-allowed value is in the hook's message")
+	}
+	if ledger, err = os.ReadFile(filepath.Join(data, "evidence.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"transition":"inline_allowed"`, `"fingerprint":"hmac-vault:`, `"path":"test/fixture.env"`} {
+		if !bytes.Contains(ledger, []byte(want)) {
+			t.Errorf("ledger lacks %s:\n%s", want, ledger)
+		}
+	}
+
+	// Settings from hooks/pushvault.yml: inline_allow: ignore makes the
+	// same kind of line a finding.
 	hookFile := filepath.Join(s.bare.Dir, "hooks", "pushvault.yml")
+	if err := os.WriteFile(hookFile, []byte("inline_allow: ignore\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.work.Commit("", "another fixture", map[string]string{"test/other.env": "SLACK=" + secrettest.New(rand.Uint64()).Slack() + " # pushvault:allow\n"})
+	if r = s.push(t, nil, "origin", "main"); r.code == 0 || !strings.Contains(remoteText(r.stderr), "test/other.env:1") {
+		t.Errorf("inline_allow: ignore from the hook file: exit %d\n%s", r.code, r.stderr)
+	}
+	s.work.Git("reset", "-q", "--hard", "HEAD^")
+
+	// Settings from hooks/pushvault.yml: a budget that runs out, accepted by policy.
 	if err := os.WriteFile(hookFile, []byte("budget: 1ns\non_timeout: accept\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -559,7 +634,7 @@ func TestHookSkipRecordedAndHookFile(t *testing.T) {
 		t.Errorf("broken hook file: exit %d\n%s", r.code, r.stderr)
 	}
 	for _, out := range []string{r.stderr, string(ledger)} {
-		if strings.Contains(out, key) {
+		if strings.Contains(out, key) || strings.Contains(out, marked) {
 			t.Error("planted value in hook output or ledger")
 		}
 	}

@@ -41,6 +41,7 @@ func (s *Server) buildRoutes() []route {
 		r("GET", "/rate_limit", "rate-limit/get", authAny, s.getRateLimit),
 		r("POST", "/credentials/revoke", "credentials/revoke", authNone, s.revokeCredentials),
 		r("GET", repo, "repos/get", authToken, s.getRepo),
+		r("GET", repo+"/collaborators/{username}/permission", "repos/get-collaborator-permission-level", authToken, s.getCollaboratorPermission),
 
 		r("POST", repo+"/check-runs", "checks/create", authToken, s.createCheckRun),
 		r("GET", repo+"/check-runs/{check_run_id}", "checks/get", authToken, s.getCheckRun),

@@ -63,6 +63,7 @@ type Server struct {
 	violations   []error
 	rateUsed     map[string]int
 	manifestCode map[string]bool
+	grants       map[string]map[string]grant // repo key -> login -> role
 }
 
 // Option configures a Server.
@@ -195,6 +196,7 @@ func newServer(dir string, report func(error), opts ...Option) (*Server, error) 
 		webhookURL:   c.webhookURL,
 		rateUsed:     map[string]int{},
 		manifestCode: map[string]bool{},
+		grants:       map[string]map[string]grant{},
 	}
 	s.app = App{
 		ID:            c.appID,

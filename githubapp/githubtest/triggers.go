@@ -7,8 +7,14 @@ import (
 
 // TriggerCheckRun sends a check_run webhook for check run id: action
 // "rerequested", or "requested_action" with the action's identifier, as
-// when a person clicks on GitHub.
+// when a person (octocat) clicks on GitHub.
 func (s *Server) TriggerCheckRun(id int64, action, identifier string) (Delivery, error) {
+	return s.TriggerCheckRunAs(id, action, identifier, "octocat")
+}
+
+// TriggerCheckRunAs is TriggerCheckRun as the user login clicks: the
+// webhook's sender (what their role is, SetRole decides).
+func (s *Server) TriggerCheckRunAs(id int64, action, identifier, login string) (Delivery, error) {
 	s.mu.Lock()
 	var cr *CheckRun
 	for _, c := range s.checkRuns {
@@ -24,7 +30,7 @@ func (s *Server) TriggerCheckRun(id int64, action, identifier string) (Delivery,
 	s.mu.Lock()
 	snap := *cr
 	s.mu.Unlock()
-	e := s.checkRunEvent(rs, &snap, action, s.user("octocat", "User"))
+	e := s.checkRunEvent(rs, &snap, action, s.user(login, "User"))
 	if action == "requested_action" {
 		e["requested_action"] = obj{"identifier": identifier}
 	}

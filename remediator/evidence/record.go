@@ -26,6 +26,21 @@ const (
 	// ScanSkipRefused records a skip asked for by someone the server does
 	// not allow to skip (hook.skip_allowed): the push was scanned anyway.
 	ScanSkipRefused = "scan_skip_refused"
+	// InlineAllowed records a finding let through by an inline
+	// "pushvault:allow" (or "trufflehog:ignore") comment under the server's
+	// inline_allow: record, one record per marked location: Actor is the
+	// pusher, Detail the detector, commit, path and line, and "occurrence"
+	// the location's id (never the value, nor a redacted preview).
+	InlineAllowed = "inline_allowed"
+
+	// The check run's buttons. ActionRefused records a press of "False
+	// positive" or "Approve rotation" by someone without the permission
+	// the server requires (Detail "action", "role" they hold, "required");
+	// RotationApproved records a permitted "Approve rotation" (a permitted
+	// "False positive" is the closed record itself). Actor is the person;
+	// Detail "occurrence" is the webhook delivery of the press.
+	ActionRefused    = "action_refused"
+	RotationApproved = "rotation_approved"
 
 	// The steps of a rotation, between vaulted and rotated or
 	// rotation_manual (remediator/rotate records them; Detail["attempt"]
@@ -52,7 +67,8 @@ const (
 
 // transitions are the valid transitions, in lifecycle order.
 var transitions = []string{Detected, Vaulted, RotationStarted, Rotated, ExposedVerifiedDead, ExposedDestroyed,
-	RotationFailed, RotationPending, RotationManual, MarkedRotated, FixProposed, Closed, ScanSkipped, ScanSkipRefused, RepositoryAdded, RepositoryRemoved}
+	RotationFailed, RotationPending, RotationManual, MarkedRotated, FixProposed, Closed, ScanSkipped, ScanSkipRefused,
+	InlineAllowed, ActionRefused, RotationApproved, RepositoryAdded, RepositoryRemoved}
 
 // Record is one entry of the ledger. It has no field for a secret value, and
 // callers must not put one in Links or Detail: the ledger is meant to be

@@ -14,6 +14,7 @@ var Served = []string{
 	"GET /orgs/{org}/installation",
 	"POST /app-manifests/{code}/conversions",
 	"GET /repos/{owner}/{repo}",
+	"GET /repos/{owner}/{repo}/collaborators/{username}/permission",
 	"GET /rate_limit",
 
 	// Check runs.

@@ -2,8 +2,11 @@
 // own process, for `make demo` and for trying the App by hand:
 //
 //	go run ./internal/cmd/standin [-addr 127.0.0.1:0] [-data DIR] [-webhook-url URL] [-repo owner/name ...]
+//	    [-role owner/name:login=role ...]
 //
-// It prints one JSON line on stdout — the base URL, the App's id, slug,
+// -role gives a user a repository role (read, triage, write, maintain,
+// admin) as the collaborator-permission API reports it; everyone else holds
+// none. It prints one JSON line on stdout — the base URL, the App's id, slug,
 // webhook secret, client id, the path of its private key (written under
 // the data directory, mode 0600), and each installation with its
 // repositories — then serves until SIGINT or SIGTERM. Every contract
@@ -54,6 +57,24 @@ func (r *repoList) Set(v string) error {
 	return nil
 }
 
+// roleList is the -role flag's grants, checked when the flag is parsed.
+type roleList []roleGrant
+
+type roleGrant struct{ owner, repo, login, role string }
+
+func (r *roleList) String() string { return fmt.Sprint(len(*r), " roles") }
+
+func (r *roleList) Set(v string) error {
+	repo, grant, ok := strings.Cut(v, ":")
+	owner, name, ok2 := strings.Cut(repo, "/")
+	login, role, ok3 := strings.Cut(grant, "=")
+	if !ok || !ok2 || !ok3 || owner == "" || name == "" || login == "" || role == "" {
+		return fmt.Errorf("want owner/name:login=role, got %q", v)
+	}
+	*r = append(*r, roleGrant{owner, name, login, role})
+	return nil
+}
+
 // Info is the JSON line the process prints once it is serving.
 type Info struct {
 	URL            string         `json:"url"`
@@ -84,6 +105,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ttl := fs.Duration("token-ttl", time.Hour, "installation token lifetime")
 	var repos repoList
 	fs.Var(&repos, "repo", "repository to create as owner/name (repeatable); the App is installed on each owner")
+	var roles roleList
+	fs.Var(&roles, "role", "a user's role on a repository as owner/name:login=role (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -113,6 +136,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		owners[owner] = append(owners[owner], name)
+	}
+	for _, g := range roles {
+		if err := srv.SetRole(g.owner, g.repo, g.login, g.role); err != nil {
+			return fmt.Errorf("-role: %w", err)
+		}
 	}
 	app := srv.App()
 	keyPath := filepath.Join(dir, "app.pem")

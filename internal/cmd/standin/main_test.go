@@ -48,7 +48,7 @@ func TestStandalone(t *testing.T) {
 	done := make(chan error, 1)
 	data := t.TempDir()
 	go func() {
-		done <- run(ctx, []string{"-data", data, "-repo", "acme/demo", "-repo", "acme/other"}, pw, stderr)
+		done <- run(ctx, []string{"-data", data, "-repo", "acme/demo", "-repo", "acme/other", "-role", "acme/demo:mara=maintain"}, pw, stderr)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -76,6 +76,9 @@ func TestStandalone(t *testing.T) {
 	repo, _, err := gh.Repositories.Get(ctx, "acme", "demo")
 	if err != nil || repo.GetCloneURL() != info.Installations[0].Clone[0] {
 		t.Fatalf("repo = %v, %v", repo, err)
+	}
+	if p, _, err := gh.Repositories.GetPermissionLevel(ctx, "acme", "demo", "mara"); err != nil || p.GetPermission() != "write" {
+		t.Errorf("mara's legacy permission on acme/demo (maintain) = %v, %v; want write", p, err)
 	}
 	tok, err := tr.Token(ctx)
 	if err != nil {
@@ -112,7 +115,8 @@ func TestStandalone(t *testing.T) {
 }
 
 func TestStandaloneBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-repo", "noslash"}, {"-repo", "a/b/c"}, {"extra"}} {
+	for _, args := range [][]string{{"-repo", "noslash"}, {"-repo", "a/b/c"}, {"extra"}, {"-role", "a/b:c"},
+		{"-repo", "a/b", "-role", "a/b:c=owner"}, {"-role", "a/nope:c=read"}} {
 		var stderr bytes.Buffer
 		if err := run(context.Background(), args, io.Discard, &stderr); err == nil {
 			t.Errorf("run %q succeeded", args)
