@@ -29,7 +29,7 @@ func Title(o *Outcome) string {
 // secrets (redacted previews only), and where the fix is.
 func Summary(o *Outcome) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "pushvault scanned %s pushed to `%s` (head `%s`).\n\n", plural(o.Scanned, "commit"), o.Branch, short(o.HeadSHA))
+	fmt.Fprintf(&b, "pushvault scanned %s pushed to %s (head `%s`).\n\n", plural(o.Scanned, "commit"), o.Ref(), short(o.HeadSHA))
 	if o.Failure != "" {
 		fmt.Fprintf(&b, "**Remediation failed:** %s\n\n", o.Failure)
 	}
@@ -39,6 +39,9 @@ func Summary(o *Outcome) string {
 	if len(o.Secrets) > 0 {
 		if o.PR != nil {
 			fmt.Fprintf(&b, "The values are in Vault and fix pull request #%d replaces them with vault references: %s\n\n", o.PR.Number, o.PR.URL)
+		}
+		if o.Tag != "" {
+			b.WriteString(tagAdvice(o.Tag))
 		}
 		b.WriteString("| Secret | Detector | Where | Vault | Rotation |\n| --- | --- | --- | --- | --- |\n")
 		rows := summaryRows(o)
@@ -61,6 +64,17 @@ func Summary(o *Outcome) string {
 		fmt.Fprintf(&b, "\nSettings: %s.\n", o.Settings)
 	}
 	return b.String()
+}
+
+// tagAdvice says what is left to people when a tag holds secrets. No pull
+// request can change a tag, and one onto another branch would fix files
+// that branch may not have; what contains the leak is the vault and the
+// rotation, so the advice is how to re-cut the tag without the values.
+func tagAdvice(tag string) string {
+	return fmt.Sprintf("The tag holds these secrets and no pull request can change a tag, so there is none: the values are in Vault, "+
+		"and rotation (below) is what makes the exposed ones useless. To take them out of the tag, delete it "+
+		"(`git push origin :refs/tags/%s`), replace each value in the tagged files with its vault reference, commit, "+
+		"and tag that commit again; re-create any release made from the tag.\n\n", inline(tag))
 }
 
 func summaryRows(o *Outcome) []string {

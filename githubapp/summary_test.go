@@ -49,6 +49,11 @@ func TestSummaryGolden(t *testing.T) {
 	failed.PR = nil
 	failed.Failure = "Vault is unreachable at http://127.0.0.1:8200 after 5 attempts; the push will not be retried"
 	golden.Assert(t, "githubapp/summary_failed.md", githubapp.Summary(failed))
+
+	// A tag: no pull request can change it, so the summary says what to do.
+	tagged := sampleOutcome()
+	tagged.Branch, tagged.Tag, tagged.PR = "", "v1.2.0", nil
+	golden.Assert(t, "githubapp/summary_tag.md", githubapp.Summary(tagged))
 }
 
 func TestConclusion(t *testing.T) {
