@@ -64,7 +64,7 @@ func RotationBody(o *Outcome, r Rotation) string {
 	s := r.Secret
 	var b strings.Builder
 	b.WriteString(issueMarker(s.FindingID) + "\n")
-	fmt.Fprintf(&b, "A %s secret (`%s`, finding `%s`) was pushed to `%s`. pushvault moved it to Vault", cell(s.Detector), cell(s.Redacted), s.FindingID, o.Branch)
+	fmt.Fprintf(&b, "A %s secret (`%s`, finding `%s`) was pushed to %s. pushvault moved it to Vault", cell(s.Detector), cell(s.Redacted), s.FindingID, o.Ref())
 	if s.VaultPath != "" {
 		fmt.Fprintf(&b, " at `%s` (version %d)", s.VaultPath, s.VaultVersion)
 	}

@@ -14,9 +14,9 @@ const (
 // value: only redacted previews, vault paths and references.
 type Outcome struct {
 	Owner, Repo string
-	Branch      string // the pushed branch, without refs/heads/
-	HeadSHA     string
-	Scanned     int // commits scanned
+	Branch      string // the pushed branch, without refs/heads/ ("" for a tag)
+	HeadSHA     string // the pushed commit (for a tag, the commit it points at)
+	Scanned     int    // commits scanned
 	Skipped     map[string]int
 	// Unscanned are the files the scan skipped (Skipped counts them by
 	// reason); the summary lists them and says how to scan those too large.
@@ -37,6 +37,9 @@ type Outcome struct {
 	// Settings says where the settings that governed the push came from
 	// ("" when not known, e.g. a dead letter).
 	Settings string
+	// Tag is the pushed tag, without refs/tags/ ("" for a branch); a tag
+	// gets no fix pull request (none can change it), only what to do.
+	Tag string
 	// Pusher is who pushed, as the push event names them.
 	Pusher string
 	// InlineAllowed are the places where an inline allow comment let a
@@ -66,6 +69,14 @@ type SecretOutcome struct {
 	EnvNames     []string // environment variables the fix reads it through
 	Rotation     string   // rotation outcome in a few words ("revoked", "manual: see #12", "not attempted")
 	Manual       []string // steps left to a person
+}
+
+// Ref names the pushed ref for people: "`main`" or "tag `v1`".
+func (o *Outcome) Ref() string {
+	if o.Tag != "" {
+		return "tag `" + inline(o.Tag) + "`"
+	}
+	return "`" + inline(o.Branch) + "`"
 }
 
 // PRLink identifies a pull request.

@@ -34,7 +34,7 @@ func Title(o *Outcome) string {
 func Summary(o *Outcome) string {
 	var b strings.Builder
 	tail := summaryTail(o)
-	fmt.Fprintf(&b, "pushvault scanned %s pushed to `%s` (head `%s`).\n\n", plural(o.Scanned, "commit"), o.Branch, short(o.HeadSHA))
+	fmt.Fprintf(&b, "pushvault scanned %s pushed to %s (head `%s`).\n\n", plural(o.Scanned, "commit"), o.Ref(), short(o.HeadSHA))
 	if o.Failure != "" {
 		fmt.Fprintf(&b, "**Remediation failed:** %s\n\n", o.Failure)
 	}
@@ -44,6 +44,9 @@ func Summary(o *Outcome) string {
 	if len(o.Secrets) > 0 {
 		if o.PR != nil {
 			fmt.Fprintf(&b, "The values are in Vault and fix pull request #%d replaces them with vault references: %s\n\n", o.PR.Number, o.PR.URL)
+		}
+		if o.Tag != "" {
+			b.WriteString(tagAdvice(o.Tag))
 		}
 		b.WriteString("| Secret | Detector | Where | Vault | Rotation |\n| --- | --- | --- | --- | --- |\n")
 		rows := summaryRows(o)
@@ -102,6 +105,17 @@ func were(n int) string {
 		return "was"
 	}
 	return "were"
+}
+
+// tagAdvice says what is left to people when a tag holds secrets. No pull
+// request can change a tag, and one onto another branch would fix files
+// that branch may not have; what contains the leak is the vault and the
+// rotation, so the advice is how to re-cut the tag without the values.
+func tagAdvice(tag string) string {
+	return fmt.Sprintf("The tag holds these secrets and no pull request can change a tag, so there is none: the values are in Vault, "+
+		"and rotation (below) is what makes the exposed ones useless. To take them out of the tag, delete it "+
+		"(`git push origin :refs/tags/%s`), replace each value in the tagged files with its vault reference, commit, "+
+		"and tag that commit again; re-create any release made from the tag.\n\n", inline(tag))
 }
 
 func summaryRows(o *Outcome) []string {

@@ -65,6 +65,10 @@ func TestSummaryGolden(t *testing.T) {
 	if got := githubapp.Title(allowed); got != "No secrets found; 1 inline allow on record" || allowed.Conclusion() != githubapp.ConclusionSuccess {
 		t.Errorf("title %q, conclusion %s", got, allowed.Conclusion())
 	}
+	// A tag: no pull request can change it, so the summary says what to do.
+	tagged := sampleOutcome()
+	tagged.Branch, tagged.Tag, tagged.PR = "", "v1.2.0", nil
+	golden.Assert(t, "githubapp/summary_tag.md", githubapp.Summary(tagged))
 }
 
 func TestConclusion(t *testing.T) {

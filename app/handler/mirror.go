@@ -63,15 +63,17 @@ func (m *mirrors) lock(ctx context.Context, owner, repo string) (string, func(),
 }
 
 // fetch brings the mirror of cloneURL up to date with every branch (only
-// the objects it lacks travel) and returns its directory. Callers hold the
-// lock.
-func (m *mirrors) fetch(ctx context.Context, dir, cloneURL, token string) error {
+// the objects it lacks travel), and fetches objects (commit ids) besides
+// without naming them in any ref: tags are not mirrored, so that what a
+// new ref adds is measured against branches only. Callers hold the lock.
+func (m *mirrors) fetch(ctx context.Context, dir, cloneURL, token string, objects ...string) error {
 	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil {
 		if _, err := gitcli.Run(ctx, filepath.Dir(dir), nil, nil, "init", "--quiet", "--bare", dir); err != nil {
 			return fmt.Errorf("git mirror: %w", err)
 		}
 	}
-	_, err := gitcli.Run(ctx, dir, authEnv(token), nil, "fetch", "--quiet", "--prune", "--no-tags", cloneURL, "+refs/heads/*:refs/heads/*")
+	args := append([]string{"fetch", "--quiet", "--prune", "--no-tags", cloneURL, "+refs/heads/*:refs/heads/*"}, objects...)
+	_, err := gitcli.Run(ctx, dir, authEnv(token), nil, args...)
 	if err != nil {
 		return fmt.Errorf("fetch %s: %w", withoutUserinfo(cloneURL), err)
 	}

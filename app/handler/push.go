@@ -28,10 +28,12 @@ import (
 )
 
 // installations gives a GitHub client and its transport (whose token git
-// uses) for an installation; *githubapp.Clients is one.
+// uses) for an installation, and a client as the App itself;
+// *githubapp.Clients is one.
 type installations interface {
 	Installation(id int64) (*github.Client, error)
 	Transport(id int64) (*ghinstallation.Transport, error)
+	App() *github.Client
 }
 
 // Push handles push events end to end: fetch what it added, scan it,
@@ -58,6 +60,7 @@ type Push struct {
 	// actionPermission is the role the check run's "False positive" and
 	// "Approve rotation" buttons need (github.action_permission).
 	actionPermission githubapp.Role
+	bot              appBot
 }
 
 // PushObserver counts what pushes find and do (serve's metrics).
@@ -91,7 +94,9 @@ type PushDeps struct {
 	ActionPermission githubapp.Role
 }
 
-// Pushed is the part of a push webhook the pipeline needs.
+// Pushed is the part of a push webhook the pipeline needs. For a tag, After
+// is the commit the tag points at (see pushedHead), not an annotated tag's
+// own object.
 type Pushed struct {
 	DeliveryID     string
 	InstallationID int64
@@ -109,6 +114,9 @@ type Pushed struct {
 	// ApprovedBy names who approved the rotations the settings hold for
 	// approval (the check run's "Approve rotation" button).
 	ApprovedBy string
+	// Sender and SenderType are the webhook's sender: for a push by the
+	// App itself, its bot ("<slug>[bot]", type "Bot").
+	Sender, SenderType string
 }
 
 // PushFromEvent takes what the pipeline needs from a push webhook.
@@ -123,31 +131,28 @@ func pushedFrom(deliveryID string, ev *github.PushEvent) Pushed {
 		DefaultBranch:  r.GetDefaultBranch(),
 		Ref:            ev.GetRef(),
 		Before:         ev.GetBefore(),
-		After:          ev.GetAfter(),
+		After:          pushedHead(ev),
 		Created:        ev.GetCreated(),
 		Deleted:        ev.GetDeleted(),
 		Pusher:         ev.GetPusher().GetName(),
+		Sender:         ev.GetSender().GetLogin(),
+		SenderType:     ev.GetSender().GetType(),
 	}
 }
 
 // Run runs the pipeline for p. It returns nil for pushes it rightly
-// ignores (branch deletions, tags), a *PermanentError for what retrying
-// can't fix (after completing the check run with the reason), and other
-// errors for the worker to retry.
+// ignores (see ignored), a *PermanentError for what retrying can't fix
+// (after completing the check run with the reason), and other errors for
+// the worker to retry.
 func (pp *Push) Run(ctx context.Context, p Pushed) error {
 	log := githubapp.Logger(ctx)
-	branch, ok := strings.CutPrefix(p.Ref, "refs/heads/")
-	switch {
-	case p.Deleted || p.After == gitcli.ZeroID:
-		log.Info("push deletes a ref: nothing to scan", "ref", p.Ref)
-		return nil
-	case !ok:
-		log.Info("push is not to a branch: nothing to scan", "ref", p.Ref)
-		return nil
-	case remediator.IsFixBranch(branch):
-		log.Info("push to pushvault's own fix branch: nothing to scan", "ref", p.Ref)
-		return nil
+	if why, err := pp.ignored(ctx, p); err != nil || why != "" {
+		if why != "" {
+			log.Info(why+": nothing to scan", "ref", p.Ref)
+		}
+		return err
 	}
+	branch, _ := strings.CutPrefix(p.Ref, "refs/heads/")
 	gh, checks, runID, err := pp.startCheck(ctx, p)
 	if err != nil {
 		return err
@@ -188,7 +193,7 @@ func (pp *Push) Run(ctx context.Context, p Pushed) error {
 // remediate fetches, scans, vaults and proposes the fix. It always returns
 // an Outcome (possibly partial) for the check run.
 func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Client, p Pushed, branch string) (*githubapp.Outcome, error) {
-	o := &githubapp.Outcome{Owner: p.Owner, Repo: p.Repo, Branch: branch, HeadSHA: p.After}
+	o := outcomeOf(p)
 	// Settings come from the default branch as it was before the push,
 	// never from the pushed commits (trust model).
 	settings, err := policy.FromGitHub(ctx, gh, p.Owner, p.Repo, policy.Protected(p.DefaultBranch, branch, p.Before), pp.policy)
@@ -241,7 +246,11 @@ func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched
 	if err != nil {
 		return nil, err
 	}
-	if err := pp.mirrors.fetch(ctx, dir, p.CloneURL, token); err != nil {
+	var objects []string
+	if tagOf(p.Ref) != "" {
+		objects = append(objects, p.After) // tags are not mirrored
+	}
+	if err := pp.mirrors.fetch(ctx, dir, p.CloneURL, token, objects...); err != nil {
 		unlock()
 		return nil, err
 	}
@@ -314,17 +323,22 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 	if pp.revoker != nil {
 		ropts = append(ropts, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(pp.revoker, pp.revoker)))
 	}
-	return remediator.Job{
+	j := remediator.Job{
 		Owner: p.Owner, Repo: p.Repo, Findings: findings, Style: settings.Style, Actor: actor,
 		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
 			return gitcli.ReadAt(ctx, m.dir, p.After, path)
 		},
 		Rotator:  rotate.NewRunner(pp.vault.Client, settings.Rotation, remediator.RotationRecorder(pp.ledger, actor), ropts...),
 		Approved: p.ApprovedBy != "",
-		Fix: mirrorFix{commit: gitcli.Branch{Dir: m.dir, Parent: p.After, Branch: remediator.FixBranch(p.After)},
-			mirrors: pp.mirrors, cloneURL: p.CloneURL, token: m.token},
-		Propose: &pullRequestProposal{pp: pp, log: log, gh: gh, o: o, base: branch, findings: findings},
+		Propose:  &pullRequestProposal{pp: pp, log: log, gh: gh, o: o, base: branch, findings: findings},
 	}
+	// A tag gets no fix commit: no pull request can change a tag (the
+	// check run says what to do instead).
+	if tagOf(p.Ref) == "" {
+		j.Fix = mirrorFix{commit: gitcli.Branch{Dir: m.dir, Parent: p.After, Branch: remediator.FixBranch(p.After)},
+			mirrors: pp.mirrors, cloneURL: p.CloneURL, token: m.token, claims: pp.claims, owner: p.Owner, repo: p.Repo}
+	}
+	return j
 }
 
 // record puts the pipeline's result in the outcome and the metrics.
@@ -345,17 +359,23 @@ func (pp *Push) record(log *slog.Logger, o *githubapp.Outcome, findings []*scann
 	}
 }
 
-// mirrorFix writes the fix commit in the App's mirror and pushes its branch
-// to GitHub (only when the commit is new: a retry pushes nothing).
+// mirrorFix writes the fix commit in the App's mirror, remembers it as
+// pushvault's own, and pushes its branch to GitHub (only when the commit is
+// new: a retry pushes nothing).
 type mirrorFix struct {
 	commit          gitcli.Branch
 	mirrors         *mirrors
 	cloneURL, token string
+	claims          *queue.Claims
+	owner, repo     string
 }
 
 func (m mirrorFix) WriteFix(ctx context.Context, files map[string][]byte, message string) (remediator.FixCommit, error) {
 	fc, err := m.commit.WriteFix(ctx, files, message)
 	if err != nil || !fc.Changed {
+		return fc, err
+	}
+	if err := rememberFixCommit(ctx, m.claims, m.owner, m.repo, fc); err != nil {
 		return fc, err
 	}
 	return fc, m.mirrors.push(ctx, m.commit.Dir, m.cloneURL, m.token, fc.Commit, fc.Branch)
@@ -441,9 +461,16 @@ func (pp *Push) Fail(ctx context.Context, p Pushed, reason string) error {
 	if err != nil {
 		return err
 	}
-	branch, _ := strings.CutPrefix(p.Ref, "refs/heads/")
-	o := &githubapp.Outcome{Owner: p.Owner, Repo: p.Repo, Branch: branch, HeadSHA: p.After, Failure: reason}
+	o := outcomeOf(p)
+	o.Failure = reason
 	return pp.completeCheck(ctx, checks, p, runID, o)
+}
+
+// outcomeOf is p's outcome before anything is found: the pushed branch or
+// tag and its commit.
+func outcomeOf(p Pushed) *githubapp.Outcome {
+	branch, _ := strings.CutPrefix(p.Ref, "refs/heads/")
+	return &githubapp.Outcome{Owner: p.Owner, Repo: p.Repo, Branch: branch, Tag: tagOf(p.Ref), HeadSHA: p.After}
 }
 
 // startCheck creates p's check run once: a redelivery, a retry or another
@@ -589,7 +616,7 @@ func (pp *Push) DeadLettered(ctx context.Context, ev githubapp.Event, reason str
 		return nil // nothing to report on: no check run was ever started
 	}
 	p := pushedFrom(ev.DeliveryID, &pe)
-	if p.Deleted || !strings.HasPrefix(p.Ref, "refs/heads/") || p.InstallationID == 0 {
+	if p.Deleted || !scannedRef(p.Ref) || p.After == "" || p.InstallationID == 0 {
 		return nil
 	}
 	return pp.Fail(ctx, p, "pushvault gave up on this push ("+reason+"); fix the cause and re-run the check")
@@ -650,16 +677,19 @@ func (pp *Push) countRemediations(plan *remediator.Plan, rotations map[string]ro
 	}
 }
 
-// pushTarget is what a push added: before..after for an update (a force
-// push included: what is new since before); for a new branch, the commits
-// not on the default branch; failing those, the commits no other ref
-// reaches.
+// pushTarget is what a push added: for a tag, the commits no branch
+// reaches (the mirror holds no tags); before..after for a branch update (a
+// force push included: what is new since before); for a new branch, the
+// commits not on the default branch; failing those, the commits no other
+// ref reaches.
 func pushTarget(ctx context.Context, dir string, p Pushed, branch string) scanner.Target {
 	has := func(rev string) bool {
 		_, err := gitcli.Run(ctx, dir, nil, nil, "rev-parse", "--verify", "--quiet", rev+"^{commit}")
 		return err == nil
 	}
 	switch {
+	case tagOf(p.Ref) != "":
+		return scanner.NewBranch(p.Ref, p.After)
 	case !p.Created && p.Before != gitcli.ZeroID && has(p.Before):
 		return scanner.Range(p.Before, p.After)
 	case p.DefaultBranch != "" && branch != p.DefaultBranch && has("refs/heads/"+p.DefaultBranch):

@@ -42,6 +42,12 @@ func KeyRunFindings(owner, repo string, id int64) string {
 // KeyFix is the fix pull request of a fix branch.
 func KeyFix(owner, repo, branch string) string { return "fix/" + owner + "/" + repo + "/" + branch }
 
+// KeyFixCommit is the fact that pushvault made commit for fix branch
+// branch: the one push to a pushvault/* branch that is not scanned.
+func KeyFixCommit(owner, repo, branch, commit string) string {
+	return "fix-commit/" + owner + "/" + repo + "/" + branch + "/" + commit
+}
+
 // KeyDeliveryRecord is one coverage record of an installation delivery.
 func KeyDeliveryRecord(delivery, transition, repo string) string {
 	return "delivery/" + delivery + "/" + transition + "/" + repo

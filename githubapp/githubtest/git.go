@@ -320,6 +320,7 @@ func (s *Server) isAncestor(rs *repoState, a, b string) (bool, error) {
 // deliverPush sends the push webhooks, then pull_request synchronize for
 // every open pull request whose head branch moved, as GitHub does.
 func (s *Server) deliverPush(rs *repoState, in *Installation, events []obj) {
+	in = s.hookInstallation(rs, in)
 	for _, e := range events {
 		s.deliver("push", e)
 	}

@@ -97,7 +97,8 @@ func (s *Server) pushEvents(rs *repoState, in *Installation, before, after map[s
 		}
 	}
 	sort.Strings(changed)
-	if len(changed) == 0 {
+	by := s.pushedBy(rs, in)
+	if len(changed) == 0 || by.inst == nil {
 		return nil, nil
 	}
 	rs.mu.Lock()
@@ -111,7 +112,7 @@ func (s *Server) pushEvents(rs *repoState, in *Installation, before, after map[s
 	}
 	var events []obj
 	for _, ref := range changed {
-		e, err := s.pushEvent(rs, in, ref, before[ref], after[ref], known, after)
+		e, err := s.pushEvent(rs, by, ref, before[ref], after[ref], known, after)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", ref, err)
 		}
@@ -120,7 +121,42 @@ func (s *Server) pushEvents(rs *repoState, in *Installation, before, after map[s
 	return events, nil
 }
 
-func (s *Server) pushEvent(rs *repoState, in *Installation, ref, old, nw string, known []string, after map[string]string) (obj, error) {
+// pusher is who made a push, as its webhook names them, and the App's
+// installation the webhook is for.
+type pusher struct {
+	pusher, sender obj
+	inst           *Installation
+}
+
+// pushedBy is who pushed with in's token: the App's bot for an
+// installation token, the user for a user's token (tokenInstallation gives
+// those an Installation without an id). The webhook goes to the App's
+// installation on rs; none (nil inst) when the App is not installed there.
+func (s *Server) pushedBy(rs *repoState, in *Installation) pusher {
+	if in.ID != 0 {
+		return pusher{pusher: obj{"name": s.botLogin(), "email": nil}, sender: s.bot(), inst: in}
+	}
+	login := in.Account
+	return pusher{
+		pusher: obj{"name": login, "email": fmt.Sprintf("%d+%s@users.noreply.stand-in.test", accountID(login), login)},
+		sender: s.user(login, "User"),
+		inst:   s.hookInstallation(rs, in),
+	}
+}
+
+// hookInstallation is the installation whose App gets rs's webhooks for
+// what in's token did: in itself, or for a user's token the App's
+// installation covering rs (nil when there is none).
+func (s *Server) hookInstallation(rs *repoState, in *Installation) *Installation {
+	if in.ID != 0 {
+		return in
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.installationFor(rs.full())
+}
+
+func (s *Server) pushEvent(rs *repoState, by pusher, ref, old, nw string, known []string, after map[string]string) (obj, error) {
 	created, deleted := old == "", nw == ""
 	if created {
 		old = zeroSHA
@@ -218,9 +254,9 @@ func (s *Server) pushEvent(rs *repoState, in *Installation, ref, old, nw string,
 		"created": created, "deleted": deleted, "forced": forced,
 		"base_ref": baseRef, "compare": compare, "commits": commits, "head_commit": head,
 		"repository":   s.repoObject(rs),
-		"pusher":       obj{"name": s.botLogin(), "email": nil},
-		"sender":       s.bot(),
-		"installation": obj{"id": in.ID, "node_id": nodeID("Installation", in.ID)},
+		"pusher":       by.pusher,
+		"sender":       by.sender,
+		"installation": obj{"id": by.inst.ID, "node_id": nodeID("Installation", by.inst.ID)},
 		"organization": s.orgObject(rs.owner),
 	}
 	return e, nil

@@ -189,6 +189,24 @@ func TestPushWebhooks(t *testing.T) {
 		checkPush(t, dir, p2, zero, main0, true, false, []string{})
 		checkPush(t, dir, pt, main0, zero, false, true, []string{})
 	})
+	t.Run("pusher is whose token pushed", func(t *testing.T) {
+		who := func(p map[string]any) []any {
+			s := p["sender"].(map[string]any)
+			return []any{p["pusher"].(map[string]any)["name"], s["login"], s["type"], p["installation"].(map[string]any)["id"]}
+		}
+		bot := f.srv.App().Slug + "[bot]"
+		if d := cmp.Diff([]any{bot, bot, "Bot", float64(f.inst)}, who(f.pushOf(t, 0, "refs/heads/b1"))); d != "" {
+			t.Errorf("push with the installation's token (-want +got):\n%s", d)
+		}
+		tok, err := f.srv.UserToken("acme", "ghp_")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustGit(t, dir, "push", "-q", f.srv.AuthCloneURL("acme", "shop", tok), "main:refs/heads/by-user")
+		if d := cmp.Diff([]any{"acme", "acme", "User", float64(f.inst)}, who(f.pushOf(t, next(), "refs/heads/by-user"))); d != "" {
+			t.Errorf("push with a user's token (-want +got):\n%s", d)
+		}
+	})
 	for _, d := range f.srv.Deliveries() {
 		if d.Err != "" || d.StatusCode != 202 {
 			t.Errorf("delivery %s %s: status %d %s", d.ID, d.Event, d.StatusCode, d.Err)
