@@ -23,7 +23,8 @@ type Event struct {
 	// SHA is the commit the event is about: a push's "after", a check run's
 	// or check suite's head_sha, a pull request's head sha ("" otherwise).
 	SHA string
-	// Payload is the request body exactly as GitHub sent it.
+	// Payload is the JSON payload exactly as GitHub sent it: the request
+	// body, or a form-encoded body's payload field.
 	Payload json.RawMessage
 }
 
@@ -39,9 +40,11 @@ type envelope struct {
 	After    string `json:"after"`
 	CheckRun *struct {
 		HeadSHA string `json:"head_sha"`
+		App     AppRef `json:"app"`
 	} `json:"check_run"`
 	CheckSuite *struct {
 		HeadSHA string `json:"head_sha"`
+		App     AppRef `json:"app"`
 	} `json:"check_suite"`
 	PullRequest *struct {
 		Head struct {
@@ -50,15 +53,33 @@ type envelope struct {
 	} `json:"pull_request"`
 }
 
-// parseEvent fills an Event from a delivery's headers and body. The body
-// must be a JSON object.
-func parseEvent(deliveryID, event string, body []byte) (Event, error) {
+// checkApp is the id of the app whose check run or check suite the event
+// is about (0 for other events).
+func (env *envelope) checkApp() int64 {
+	switch {
+	case env.CheckRun != nil:
+		return env.CheckRun.App.ID
+	case env.CheckSuite != nil:
+		return env.CheckSuite.App.ID
+	}
+	return 0
+}
+
+// parseEvent fills an Event from a delivery's headers and body, and
+// returns the envelope it read. The body must be a JSON object, or a form
+// whose payload field is one (contentType application/x-www-form-urlencoded):
+// the Event's Payload is that JSON object either way.
+func parseEvent(deliveryID, event, contentType string, body []byte) (Event, *envelope, error) {
+	body, err := jsonPayload(contentType, body)
+	if err != nil {
+		return Event{}, nil, err
+	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return Event{}, err
+		return Event{}, nil, err
 	}
 	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
-		return Event{}, errors.New("not a JSON object")
+		return Event{}, nil, errors.New("not a JSON object")
 	}
 	ev := Event{DeliveryID: deliveryID, Event: event, Action: env.Action, Payload: json.RawMessage(body)}
 	if env.Installation != nil {
@@ -77,5 +98,5 @@ func parseEvent(deliveryID, event string, body []byte) (Event, error) {
 	case env.PullRequest != nil:
 		ev.SHA = env.PullRequest.Head.SHA
 	}
-	return ev, nil
+	return ev, &env, nil
 }

@@ -41,8 +41,10 @@ var RequiredPermissions = map[string]string{
 	"metadata":      "read",
 }
 
-// RequiredEvents are the webhook events pushvault acts on.
-var RequiredEvents = []string{"push", "pull_request", "check_run"}
+// RequiredEvents are the webhook events pushvault subscribes to (GitHub
+// sends installation events and ping to every App unasked). check_suite
+// carries "Re-run all checks".
+var RequiredEvents = []string{"push", "pull_request", "check_run", "check_suite"}
 
 // ParseManifest decodes app.yml strictly and validates it.
 func ParseManifest(data []byte) (*Manifest, error) {

@@ -36,7 +36,7 @@ default_events: [push]
 	for _, want := range []string{
 		"name is required", "url must be an http(s) URL", "hook_attributes.url must be an http(s) URL",
 		"default_permissions.contents must be write", "default_permissions.metadata must be read",
-		"default_events must include pull_request", "default_events must include check_run",
+		"default_events must include pull_request", "default_events must include check_run", "default_events must include check_suite",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)

@@ -6,9 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -46,16 +49,22 @@ const DefaultMaxBody = 25 << 20
 //   - 401 when X-Hub-Signature-256 is missing or is not the HMAC-SHA256
 //     of the body under Secret (compared in constant time);
 //   - 400 when X-GitHub-Event or X-GitHub-Delivery is missing or the body
-//     is not a JSON object;
-//   - 202 without enqueuing for events not in Events;
+//     is not a JSON object, nor a form whose payload field is one (an
+//     App's webhook may be set to application/x-www-form-urlencoded);
+//   - 202 without enqueuing for events not in Events, and for check_run
+//     and check_suite events of another app than AppID;
 //   - 202 once the event is enqueued (or found already enqueued);
 //   - 503 when the queue refuses it, so that GitHub's delivery shows a
 //     failure and can be redelivered.
 //
 // It does nothing else: no GitHub, Vault or git calls.
 type WebhookHandler struct {
-	Secret   []byte
-	Events   map[string]bool // the events something processes
+	Secret []byte
+	Events map[string]bool // the events something processes
+	// AppID is the GitHub App's id: check runs and suites of other apps
+	// (GitHub sends an App every check run and suite of the repositories
+	// it watches) are not queued. 0 queues them all.
+	AppID    int64
 	Queue    Enqueuer
 	Log      *slog.Logger
 	Observer WebhookObserver // may be nil
@@ -111,7 +120,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "X-GitHub-Event and X-GitHub-Delivery are required", http.StatusBadRequest)
 		return
 	}
-	ev, err := parseEvent(delivery, event, body)
+	ev, env, err := parseEvent(delivery, event, r.Header.Get("Content-Type"), body)
 	if err != nil {
 		log.Warn("webhook refused: body is not a JSON object", slog.Any("error", err))
 		h.observe(event, OutcomeMalformed)
@@ -119,8 +128,8 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log = log.With(ev.LogAttrs()[2:]...)
-	if !h.Events[event] {
-		log.Info("webhook ignored: no handler for this event")
+	if ignore := h.ignored(event, env); ignore != "" {
+		log.Info("webhook ignored: " + ignore)
 		h.observe(event, OutcomeIgnored)
 		w.WriteHeader(http.StatusAccepted)
 		return
@@ -139,6 +148,34 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log.Info("webhook enqueued", slog.Bool("duplicate", dup))
 	h.observe(event, outcome)
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// ignored says why a delivery is not queued ("" when it is).
+func (h *WebhookHandler) ignored(event string, env *envelope) string {
+	if !h.Events[event] {
+		return "no handler for this event"
+	}
+	if app := env.checkApp(); h.AppID != 0 && app != 0 && app != h.AppID {
+		return "another app's check"
+	}
+	return ""
+}
+
+// jsonPayload is the JSON document of a delivery's body: the body itself,
+// or its payload field when the webhook is form-encoded.
+func jsonPayload(contentType string, body []byte) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return body, nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, fmt.Errorf("form-encoded body: %w", err)
+	}
+	if len(form["payload"]) != 1 {
+		return nil, errors.New("form-encoded body without exactly one payload field")
+	}
+	return []byte(form.Get("payload")), nil
 }
 
 // validSignature reports whether header is "sha256=" followed by the hex

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/pushvault/pushvault/githubapp"
@@ -71,5 +74,49 @@ func TestWebhookHandlerEvent(t *testing.T) {
 	h.ServeHTTP(get, httptest.NewRequest("GET", "/webhook", nil))
 	if get.Code != 405 {
 		t.Errorf("GET: %d, want 405", get.Code)
+	}
+}
+
+// TestWebhookHandlerForms: a webhook set to application/x-www-form-urlencoded
+// is verified over the raw form body and queued as the JSON of its payload
+// field; a form without one is malformed.
+func TestWebhookHandlerForms(t *testing.T) {
+	q := &queue{}
+	h := &githubapp.WebhookHandler{Secret: []byte("k"), Events: map[string]bool{"push": true}, Queue: q,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	payload := `{"ref":"refs/heads/main","after":"a1b2","installation":{"id":99}}`
+	tests := []struct {
+		name     string
+		body     string
+		signOver string // what the signature covers
+		status   int
+	}{
+		{"payload field", url.Values{"payload": {payload}}.Encode(), "", 202},
+		{"signature over the JSON, not the body", url.Values{"payload": {payload}}.Encode(), payload, 401},
+		{"no payload field", url.Values{"other": {payload}}.Encode(), "", 400},
+		{"two payload fields", url.Values{"payload": {payload, payload}}.Encode(), "", 400},
+		{"payload not JSON", url.Values{"payload": {"ref=main"}}.Encode(), "", 400},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q.events = nil
+			signed := tt.body
+			if tt.signOver != "" {
+				signed = tt.signOver
+			}
+			req := httptest.NewRequest("POST", "/webhook", strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+			req.Header.Set("X-GitHub-Event", "push")
+			req.Header.Set("X-GitHub-Delivery", fmt.Sprint("form-", i))
+			req.Header.Set("X-Hub-Signature-256", githubapp.Sign([]byte("k"), []byte(signed)))
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d", rec.Code, tt.status)
+			}
+			if tt.status == 202 && (len(q.events) != 1 || string(q.events[0].Payload) != payload || q.events[0].InstallationID != 99) {
+				t.Errorf("enqueued %+v, want the payload field's JSON", q.events)
+			}
+		})
 	}
 }

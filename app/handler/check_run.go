@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
-	"github.com/pushvault/pushvault/internal/gitcli"
 	"github.com/pushvault/pushvault/remediator/evidence"
 )
 
@@ -34,21 +31,21 @@ func (h *CheckRun) Handles() []string { return []string{"check_run"} }
 
 // Handle implements Handler.
 func (h *CheckRun) Handle(ctx context.Context, ev githubapp.Event) error {
-	var ce github.CheckRunEvent
-	if err := json.Unmarshal(ev.Payload, &ce); err != nil {
-		return queue.Permanent(fmt.Errorf("check_run payload: %w", err))
+	var ce githubapp.CheckRunPayload
+	if err := ev.Decode(&ce); err != nil {
+		return queue.Permanent(err)
 	}
-	run := ce.GetCheckRun()
-	if run.GetName() != githubapp.CheckName || run.GetApp().GetID() != 0 && h.pp.appID != 0 && run.GetApp().GetID() != h.pp.appID {
+	run := ce.CheckRun
+	if run.Name != githubapp.CheckName || !h.pp.ours(run.App.ID) {
 		return nil
 	}
-	press := buttonPress{ev: ev, ce: ce, owner: ce.GetRepo().GetOwner().GetLogin(), repo: ce.GetRepo().GetName(),
-		action: actionID(ce), by: ce.GetSender().GetLogin()}
+	press := buttonPress{ev: ev, ce: ce, owner: ce.Repository.Owner.Login, repo: ce.Repository.Name,
+		action: actionID(ce), by: ce.Sender.Login}
 	switch {
-	case ce.GetAction() == "rerequested" || ce.GetAction() == "requested_action" && press.action == githubapp.ActionRescan:
+	case ce.Action == "rerequested" || ce.Action == "requested_action" && press.action == githubapp.ActionRescan:
 		githubapp.Logger(ctx).Info("re-scan requested", "by", press.by)
 		return h.rescan(ctx, press, "")
-	case ce.GetAction() != "requested_action" || press.action != githubapp.ActionFalsePositive && press.action != githubapp.ActionApproveRotation:
+	case ce.Action != "requested_action" || press.action != githubapp.ActionFalsePositive && press.action != githubapp.ActionApproveRotation:
 		return nil
 	}
 	findings, err := h.runFindings(ctx, press)
@@ -75,40 +72,26 @@ func (h *CheckRun) Handle(ctx context.Context, ev githubapp.Event) error {
 // buttonPress is one check_run event with what the handler needs of it.
 type buttonPress struct {
 	ev          githubapp.Event
-	ce          github.CheckRunEvent
+	ce          githubapp.CheckRunPayload
 	owner, repo string
 	action      string // the requested action's identifier; "" for a re-run
 	by          string // who pressed (the event's sender)
 }
 
-func (b buttonPress) runID() int64 { return b.ce.GetCheckRun().GetID() }
+func (b buttonPress) runID() int64 { return b.ce.CheckRun.ID }
 
 func (b buttonPress) actor() string { return "github:" + b.by }
 
 // rescan runs the push the check run scanned again (approvedBy set: with
 // the rotations held for approval approved by that person).
 func (h *CheckRun) rescan(ctx context.Context, b buttonPress, approvedBy string) error {
-	run := b.ce.GetCheckRun()
-	p := Pushed{
-		DeliveryID: b.ev.DeliveryID, InstallationID: b.ev.InstallationID, Owner: b.owner, Repo: b.repo,
-		CloneURL: b.ce.GetRepo().GetCloneURL(), DefaultBranch: b.ce.GetRepo().GetDefaultBranch(),
-		Ref: "refs/heads/" + run.GetCheckSuite().GetHeadBranch(), Before: gitcli.ZeroID, After: run.GetHeadSHA(), Created: true,
-		Pusher: b.by, Rescan: true, ApprovedBy: approvedBy,
-	}
-	if raw, ok, err := h.pp.claims.Get(ctx, queue.KeyRunPush(b.owner, b.repo, run.GetID())); err != nil {
+	run := b.ce.CheckRun
+	p, err := h.pp.rescanOf(ctx, b.ev, rerun{Repository: b.ce.Repository, By: b.by,
+		RunID: run.ID, HeadSHA: run.HeadSHA, HeadBranch: run.CheckSuite.HeadBranch})
+	if err != nil {
 		return err
-	} else if ok {
-		// Scan what the run scanned, not the whole branch again; the
-		// pusher stays who pushed it.
-		var orig Pushed
-		if err := json.Unmarshal(raw, &orig); err == nil && orig.After == run.GetHeadSHA() {
-			orig.DeliveryID, orig.InstallationID, orig.Rescan, orig.ApprovedBy = p.DeliveryID, p.InstallationID, true, approvedBy
-			p = orig
-		}
 	}
-	if p.Ref == "refs/heads/" {
-		return queue.Permanent(fmt.Errorf("check run %d: neither a recorded push nor a head branch to rescan", run.GetID()))
-	}
+	p.ApprovedBy = approvedBy
 	return h.pp.Run(ctx, p)
 }
 
@@ -161,7 +144,7 @@ func (h *CheckRun) falsePositive(ctx context.Context, b buttonPress, rec *fixRec
 		return nil
 	}
 	reason := "false positive (marked from the check run by " + b.by + ")"
-	links := map[string]string{"check_run": b.ce.GetCheckRun().GetHTMLURL()}
+	links := map[string]string{"check_run": b.ce.CheckRun.HTMLURL}
 	if err := h.pp.closeFindings(ctx, b.owner+"/"+b.repo, *rec, b.actor(), reason, links, map[string]string{"role": string(role)}); err != nil {
 		return err
 	}
@@ -173,7 +156,7 @@ func (h *CheckRun) falsePositive(ctx context.Context, b buttonPress, rec *fixRec
 // of the run, or one naming the run when it has none on record.
 func pressRecords(b buttonPress, rec *fixRecord, transition string, detail map[string]string) []evidence.Record {
 	repo := b.owner + "/" + b.repo
-	links := map[string]string{"check_run": b.ce.GetCheckRun().GetHTMLURL()}
+	links := map[string]string{"check_run": b.ce.CheckRun.HTMLURL}
 	if rec == nil || len(rec.Findings) == 0 {
 		return []evidence.Record{{FindingID: fmt.Sprintf("check_run:%s/%d", repo, b.runID()), Repository: repo,
 			Transition: transition, Actor: b.actor(), Links: links, Detail: detail}}
@@ -201,8 +184,8 @@ func buttonLabel(id string) string {
 }
 
 // actionID is the requested action's identifier ("" for other actions).
-func actionID(ce github.CheckRunEvent) string {
-	if ra := ce.GetRequestedAction(); ra != nil {
+func actionID(ce githubapp.CheckRunPayload) string {
+	if ra := ce.RequestedAction; ra != nil {
 		return ra.Identifier
 	}
 	return ""

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/remediator"
@@ -27,17 +25,17 @@ func (h *PullRequest) Handles() []string { return []string{"pull_request"} }
 // Handle implements Handler.
 func (h *PullRequest) Handle(ctx context.Context, ev githubapp.Event) error {
 	log := githubapp.Logger(ctx)
-	var pe github.PullRequestEvent
-	if err := json.Unmarshal(ev.Payload, &pe); err != nil {
-		return queue.Permanent(fmt.Errorf("pull_request payload: %w", err))
+	var pe githubapp.PullRequestPayload
+	if err := ev.Decode(&pe); err != nil {
+		return queue.Permanent(err)
 	}
-	pr := pe.GetPullRequest()
-	branch := pr.GetHead().GetRef()
-	if pe.GetAction() != "closed" || !pr.GetMerged() || !remediator.IsFixBranch(branch) {
-		log.Debug("pull request event needs nothing", "action", pe.GetAction(), "head", branch)
+	pr := pe.PullRequest
+	branch := pr.Head.Ref
+	if pe.Action != "closed" || !pr.Merged || !remediator.IsFixBranch(branch) {
+		log.Debug("pull request event needs nothing", "action", pe.Action, "head", branch)
 		return nil
 	}
-	owner, repo := pe.GetRepo().GetOwner().GetLogin(), pe.GetRepo().GetName()
+	owner, repo := pe.Repository.Owner.Login, pe.Repository.Name
 	b, ok, err := h.pp.claims.Get(ctx, queue.KeyFix(owner, repo, branch))
 	if err != nil {
 		return err
@@ -50,15 +48,15 @@ func (h *PullRequest) Handle(ctx context.Context, ev githubapp.Event) error {
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return queue.Permanent(fmt.Errorf("fix record for %s: %w", branch, err))
 	}
-	actor := "github:" + pr.GetMergedBy().GetLogin()
-	if pr.GetMergedBy().GetLogin() == "" {
-		actor = "github:" + pe.GetSender().GetLogin()
+	actor := "github:" + pe.Sender.Login
+	if pr.MergedBy != nil && pr.MergedBy.Login != "" {
+		actor = "github:" + pr.MergedBy.Login
 	}
-	links := map[string]string{"pull_request": pr.GetHTMLURL(), "merge_commit": pr.GetMergeCommitSHA()}
+	links := map[string]string{"pull_request": pr.HTMLURL, "merge_commit": pr.MergeCommitSHA}
 	if err := h.pp.closeFindings(ctx, owner+"/"+repo, rec, actor, "fix merged", links, nil); err != nil {
 		return err
 	}
-	note := fmt.Sprintf("**Closed:** fix pull request #%d was merged by %s (%s); its %s closed.", pr.GetNumber(), strings.TrimPrefix(actor, "github:"),
-		shortSHA(pr.GetMergeCommitSHA()), findingsAre(len(rec.Findings)))
+	note := fmt.Sprintf("**Closed:** fix pull request #%d was merged by %s (%s); its %s closed.", pr.Number, strings.TrimPrefix(actor, "github:"),
+		shortSHA(pr.MergeCommitSHA), findingsAre(len(rec.Findings)))
 	return h.pp.noteCheck(ctx, ev.InstallationID, owner, repo, rec.CheckRunID, "merged", githubapp.TitleClosed, note)
 }

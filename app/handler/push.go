@@ -3,7 +3,6 @@ package handler
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -119,25 +118,28 @@ type Pushed struct {
 	Sender, SenderType string
 }
 
-// PushFromEvent takes what the pipeline needs from a push webhook.
-func pushedFrom(deliveryID string, ev *github.PushEvent) Pushed {
-	r := ev.GetRepo()
-	return Pushed{
-		DeliveryID:     deliveryID,
-		InstallationID: ev.GetInstallation().GetID(),
-		Owner:          r.GetOwner().GetLogin(),
-		Repo:           r.GetName(),
-		CloneURL:       r.GetCloneURL(),
-		DefaultBranch:  r.GetDefaultBranch(),
-		Ref:            ev.GetRef(),
-		Before:         ev.GetBefore(),
-		After:          pushedHead(ev),
-		Created:        ev.GetCreated(),
-		Deleted:        ev.GetDeleted(),
-		Pusher:         ev.GetPusher().GetName(),
-		Sender:         ev.GetSender().GetLogin(),
-		SenderType:     ev.GetSender().GetType(),
+// pushedFrom takes what the pipeline needs from a push webhook.
+func pushedFrom(deliveryID string, ev *githubapp.PushPayload) Pushed {
+	r := ev.Repository
+	p := Pushed{
+		DeliveryID:    deliveryID,
+		Owner:         r.Owner.Login,
+		Repo:          r.Name,
+		CloneURL:      r.CloneURL,
+		DefaultBranch: r.DefaultBranch,
+		Ref:           ev.Ref,
+		Before:        ev.Before,
+		After:         pushedHead(ev),
+		Created:       ev.Created,
+		Deleted:       ev.Deleted,
+		Pusher:        ev.Pusher.Name,
+		Sender:        ev.Sender.Login,
+		SenderType:    ev.Sender.Type,
 	}
+	if ev.Installation != nil {
+		p.InstallationID = ev.Installation.ID
+	}
+	return p
 }
 
 // Run runs the pipeline for p. It returns nil for pushes it rightly
@@ -597,13 +599,19 @@ func (pp *Push) Handles() []string { return []string{"push"} }
 
 // Handle implements Handler for push events.
 func (pp *Push) Handle(ctx context.Context, ev githubapp.Event) error {
-	var pe github.PushEvent
-	if err := json.Unmarshal(ev.Payload, &pe); err != nil {
-		return queue.Permanent(fmt.Errorf("push payload: %w", err))
+	var pe githubapp.PushPayload
+	if err := ev.Decode(&pe); err != nil {
+		return queue.Permanent(err)
 	}
 	p := pushedFrom(ev.DeliveryID, &pe)
-	if p.InstallationID == 0 || p.Owner == "" || p.Repo == "" || p.CloneURL == "" {
-		return queue.Permanent(fmt.Errorf("push payload lacks the installation, repository or clone URL"))
+	if p.InstallationID == 0 {
+		// GitHub leaves it out of some ref deletions; without it there is
+		// no token to act with, and a ref deletion needs no scan anyway.
+		githubapp.Logger(ctx).Info("push without an installation: ignored", "ref", p.Ref, "deleted", p.Deleted)
+		return nil
+	}
+	if p.Owner == "" || p.Repo == "" || p.CloneURL == "" {
+		return queue.Permanent(fmt.Errorf("push payload lacks the repository or clone URL"))
 	}
 	return pp.Run(ctx, p)
 }
@@ -611,8 +619,8 @@ func (pp *Push) Handle(ctx context.Context, ev githubapp.Event) error {
 // DeadLettered implements DeadLetterHandler: the push's check run is
 // completed as failed with the reason.
 func (pp *Push) DeadLettered(ctx context.Context, ev githubapp.Event, reason string) error {
-	var pe github.PushEvent
-	if err := json.Unmarshal(ev.Payload, &pe); err != nil {
+	var pe githubapp.PushPayload
+	if err := ev.Decode(&pe); err != nil {
 		return nil // nothing to report on: no check run was ever started
 	}
 	p := pushedFrom(ev.DeliveryID, &pe)

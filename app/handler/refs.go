@@ -34,11 +34,14 @@ func tagOf(ref string) string {
 // pushedHead is the commit a push makes its ref point at: after, but for a
 // tag GitHub's head_commit, as an annotated tag's after is the tag object
 // ("" for a tag of a tree or a blob: head_commit is null).
-func pushedHead(ev *github.PushEvent) string {
-	if tagOf(ev.GetRef()) != "" && !ev.GetDeleted() {
-		return ev.GetHeadCommit().GetID()
+func pushedHead(ev *githubapp.PushPayload) string {
+	if tagOf(ev.Ref) != "" && !ev.Deleted {
+		if ev.HeadCommit == nil {
+			return ""
+		}
+		return ev.HeadCommit.ID
 	}
-	return ev.GetAfter()
+	return ev.After
 }
 
 // scannedRef says whether a push to ref is scanned at all: branches and tags.

@@ -103,6 +103,7 @@ func (s *Server) handlers() (*handler.Dispatcher, error) {
 		push,
 		handler.NewPullRequest(push),
 		handler.NewCheckRun(push),
+		handler.NewCheckSuite(push),
 	)
 }
 
@@ -135,7 +136,7 @@ func (s *Server) Handler() http.Handler {
 	d := s.Dispatcher
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", &githubapp.WebhookHandler{
-		Secret: s.webhookSecret, Events: d.Events(), Queue: s.Queue, Log: s.Log,
+		Secret: s.webhookSecret, Events: d.Events(), AppID: s.Config.GitHub.AppID, Queue: s.Queue, Log: s.Log,
 		Observer: s.Metrics, MaxBody: s.Config.Webhook.MaxBodyBytes,
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -62,6 +62,28 @@ var GitHubWebhooks = Package{
 // GitHubWebhooks.
 const GitHubWebhooksFile = "package/generated/api.github.com.json"
 
+// GitHubWebhookExamples is the package holding webhook payloads recorded
+// from GitHub (api.github.com and GHES 3.1 to 3.5), kept by the Octokit
+// community: what GitHub really sends, where GitHubWebhooks says what it
+// may send.
+var GitHubWebhookExamples = Package{
+	Name:    "@octokit/webhooks-examples",
+	Version: "7.6.1",
+	SHA256:  "89e6cb1c6345d32e3dd775617fa54effbdc26c859e514898d7728e95e9738280",
+}
+
+// GitHubWebhookExamplesFiles are the recordings inside
+// GitHubWebhookExamples, one file per GitHub flavour: a JSON array of
+// events, each with its name and its recorded payloads ("examples").
+var GitHubWebhookExamplesFiles = []string{
+	"package/api.github.com/index.json",
+	"package/ghes-31/index.json",
+	"package/ghes-32/index.json",
+	"package/ghes-33/index.json",
+	"package/ghes-34/index.json",
+	"package/ghes-35/index.json",
+}
+
 // CacheDir is $PUSHVAULT_CACHE_DIR, else $XDG_CACHE_HOME/pushvault, else
 // ~/.cache/pushvault: the directory the build scripts use too.
 func CacheDir() string {

@@ -1,0 +1,343 @@
+package serve_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pushvault/pushvault/app/queue"
+	"github.com/pushvault/pushvault/app/queue/queuetest"
+	"github.com/pushvault/pushvault/app/serve"
+	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/githubapp/githubtest"
+	"github.com/pushvault/pushvault/internal/gitcli"
+	"github.com/pushvault/pushvault/internal/npmfixture"
+	"github.com/pushvault/pushvault/internal/vaulttest"
+	"github.com/pushvault/pushvault/remediator/vault"
+)
+
+// appEvents are the events GitHub sends the App: those app.yml subscribes
+// to, and those every App gets unasked.
+var appEvents = []string{"push", "pull_request", "check_run", "check_suite", "installation", "installation_repositories", "ping"}
+
+// recording is one delivery the test sends: a payload GitHub was recorded
+// sending, or a variant of one.
+type recording struct {
+	name    string // flavour/event/index, then the variant's name
+	event   string
+	payload map[string]any
+	form    bool // sent application/x-www-form-urlencoded
+}
+
+// outcomes notes what the real dispatcher returned for each delivery. It
+// acknowledges every delivery: the recordings name repositories and
+// installations the stand-in does not have, so handlers that get past
+// decoding fail for that, and retrying them would only take time.
+type outcomes struct {
+	d  queue.Processor
+	mu sync.Mutex
+	by map[string]error // by delivery id
+}
+
+func (o *outcomes) Process(ctx context.Context, ev githubapp.Event) error {
+	err := o.d.Process(ctx, ev)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.by[ev.DeliveryID] = err
+	return nil
+}
+
+func (o *outcomes) count() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.by)
+}
+
+// TestRecordedPayloads sends every payload of @octokit/webhooks-examples
+// (api.github.com and GHES) for the events serve handles, and variants the
+// recordings lack, signed, to serve's real webhook endpoint, queue, workers
+// and dispatcher (serve.New against the GitHub stand-in and a Vault dev
+// server). Each must be answered 202; each must be queued and routed to its
+// handler, except another app's check runs and suites (dropped at the
+// endpoint); no handler may refuse one for good (what would dead-letter it
+// at once), least of all for decoding it.
+func TestRecordedPayloads(t *testing.T) {
+	gh := githubtest.New(t)
+	app := gh.App()
+	v := vaulttest.Start(t)
+	log, logs := queuetest.Logger()
+	cfg := serve.DefaultServeConfig()
+	cfg.DataDir, cfg.Listen, cfg.Queue = t.TempDir(), "127.0.0.1:0", queuetest.Config()
+	cfg.GitHub = serve.GitHubConfig{AppID: app.ID, PrivateKey: string(app.PrivateKeyPEM), WebhookSecret: app.WebhookSecret,
+		APIURL: gh.URL + "/", WebURL: gh.URL + "/"}
+	cfg.Vault = vault.Config{Address: v.Addr, Auth: vault.Auth{Token: v.Token}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := serve.New(ctx, log, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	handled := s.Dispatcher.Events()
+	events := map[string]bool{}
+	for _, ev := range appEvents {
+		events[ev] = true
+		if !handled[ev] {
+			t.Errorf("GitHub sends the App %s events but serve has no handler for them", ev)
+		}
+	}
+	got := &outcomes{d: s.Dispatcher, by: map[string]error{}}
+	workers := queue.NewWorkers(s.Queue, got, log, nil, 2, time.Second)
+	done := make(chan struct{})
+	go func() { defer close(done); workers.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+
+	recs := recordings(t, events) // every event the App gets
+	recs = append(recs, variants(t, recs, app.ID)...)
+	queued := map[string]recording{}
+	for i, r := range recs {
+		delivery := fmt.Sprintf("rec-%d", i)
+		if status := deliver(t, srv.URL, app.WebhookSecret, delivery, r); status != http.StatusAccepted {
+			t.Errorf("%s: status %d, want 202", r.name, status)
+			continue
+		}
+		if !othersCheck(r, app.ID) {
+			queued[delivery] = r
+		}
+	}
+	queuetest.Eventually(t, fmt.Sprintf("%d deliveries processed", len(queued)), func() bool { return got.count() >= len(queued) })
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	failedLater := 0
+	for delivery, err := range got.by {
+		r, ok := queued[delivery]
+		if !ok {
+			t.Errorf("delivery %s was queued: another app's check run or suite must be dropped at the endpoint", delivery)
+			continue
+		}
+		var perm *queue.PermanentError
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &typeErr) || errors.As(err, &syntaxErr):
+			t.Errorf("%s: the %s handler could not decode it: %v", r.name, r.event, err)
+		case errors.As(err, &perm):
+			t.Errorf("%s: the %s handler refused it for good (dead letter): %v", r.name, r.event, err)
+		case err != nil:
+			failedLater++ // the recording's repository is not on the stand-in
+		}
+	}
+	if len(got.by) != len(queued) {
+		t.Errorf("%d deliveries processed, want %d", len(got.by), len(queued))
+	}
+	t.Logf("%d deliveries, %d queued and routed, %d failed after decoding for want of the recorded repository", len(recs), len(queued), failedLater)
+	if t.Failed() {
+		t.Logf("serve's logs:\n%s", logs)
+	}
+}
+
+// recordings reads every recorded payload of the events wanted.
+func recordings(t *testing.T, wanted map[string]bool) []recording {
+	t.Helper()
+	var out []recording
+	for _, file := range npmfixture.GitHubWebhookExamplesFiles {
+		data, err := npmfixture.GitHubWebhookExamples.File(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events []struct {
+			Name     string            `json:"name"`
+			Examples []json.RawMessage `json:"examples"`
+		}
+		if err := json.Unmarshal(data, &events); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for _, e := range events {
+			if !wanted[e.Name] {
+				continue
+			}
+			for i, raw := range e.Examples {
+				out = append(out, recording{name: fmt.Sprintf("%s/%s/%d", file, e.Name, i), event: e.Name, payload: decodeObject(t, raw)})
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no recordings of the handled events")
+	}
+	return out
+}
+
+// decodeObject decodes a JSON object keeping its numbers as they are.
+func decodeObject(t *testing.T, raw []byte) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// variant is one documented change to a recording: what GitHub sends that
+// the recordings lack.
+type variant struct {
+	name string
+	// change changes p (a deep copy) and reports whether it applies to
+	// the recording of event.
+	change func(event string, p map[string]any) bool
+}
+
+// variants applies every variant to every recording it fits.
+func variants(t *testing.T, recs []recording, appID int64) []recording {
+	t.Helper()
+	headBranch := func(event string, p map[string]any) bool {
+		ref, _ := p["ref"].(string)
+		return event == "push" && p["installation"] != nil && len(ref) > len("refs/heads/") && ref[:len("refs/heads/")] == "refs/heads/"
+	}
+	ownCheck := func(event, action string, p map[string]any) bool {
+		o := obj(p, "check_run")
+		if event == "check_suite" {
+			o = obj(p, "check_suite")
+		}
+		if o == nil || p["installation"] == nil {
+			return false
+		}
+		p["action"] = action
+		o["app"].(map[string]any)["id"] = appID
+		if event == "check_run" {
+			o["name"] = githubapp.CheckName
+		}
+		return true
+	}
+	vs := []variant{
+		{"custom properties with a multi-select (array) value", func(_ string, p map[string]any) bool {
+			r := obj(p, "repository")
+			if r == nil {
+				return false
+			}
+			r["custom_properties"] = map[string]any{"teams": []any{"payments", "platform"}, "tier": "gold"}
+			return true
+		}},
+		{"an update push (not a new branch)", func(event string, p map[string]any) bool {
+			if !headBranch(event, p) {
+				return false
+			}
+			p["created"], p["before"] = false, "a10867b14bb761a232cd80139fbd4c0d33264240"
+			return true
+		}},
+		{"a force push", func(event string, p map[string]any) bool {
+			if !headBranch(event, p) {
+				return false
+			}
+			p["created"], p["forced"], p["before"] = false, true, "a10867b14bb761a232cd80139fbd4c0d33264240"
+			return true
+		}},
+		{"a branch deletion", func(event string, p map[string]any) bool {
+			if !headBranch(event, p) {
+				return false
+			}
+			p["created"], p["deleted"], p["before"], p["after"], p["head_commit"], p["commits"] = false, true, p["after"], gitcli.ZeroID, nil, []any{}
+			return true
+		}},
+		{"a push without installation (GitHub leaves it out of some ref deletions)", func(event string, p map[string]any) bool {
+			if event != "push" || p["installation"] == nil {
+				return false
+			}
+			delete(p, "installation")
+			return true
+		}},
+		{"a merged pushvault fix pull request", func(event string, p map[string]any) bool {
+			pr := obj(p, "pull_request")
+			if event != "pull_request" || p["action"] != "closed" || pr == nil {
+				return false
+			}
+			pr["merged"], pr["merged_by"] = true, p["sender"]
+			obj(pr, "head")["ref"] = "pushvault/fix-6113728"
+			return true
+		}},
+		{"pushvault's own check run, re-run", func(event string, p map[string]any) bool {
+			return event == "check_run" && ownCheck(event, "rerequested", p)
+		}},
+		{"pushvault's own check run, False positive button", func(event string, p map[string]any) bool {
+			if event != "check_run" || !ownCheck(event, "requested_action", p) {
+				return false
+			}
+			p["requested_action"] = map[string]any{"identifier": githubapp.ActionFalsePositive}
+			return true
+		}},
+		{"pushvault's own check suite, Re-run all checks", func(event string, p map[string]any) bool {
+			return event == "check_suite" && ownCheck(event, "rerequested", p)
+		}},
+		{"form-encoded", func(string, map[string]any) bool { return true }},
+	}
+	var out []recording
+	for _, v := range vs {
+		for _, r := range recs {
+			p := decodeObject(t, mustJSON(t, r.payload)) // a deep copy
+			if v.change(r.event, p) {
+				out = append(out, recording{name: r.name + " (" + v.name + ")", event: r.event, payload: p, form: v.name == "form-encoded"})
+			}
+		}
+	}
+	return out
+}
+
+// obj is p[key] when it is a JSON object, else nil.
+func obj(p map[string]any, key string) map[string]any {
+	o, _ := p[key].(map[string]any)
+	return o
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// othersCheck reports whether r is a check run or check suite of another
+// app than appID.
+func othersCheck(r recording, appID int64) bool {
+	o := obj(r.payload, r.event)
+	if (r.event != "check_run" && r.event != "check_suite") || o == nil {
+		return false
+	}
+	return fmt.Sprint(obj(o, "app")["id"]) != fmt.Sprint(appID) // a json.Number, or an int64 a variant set
+}
+
+// deliver posts r as GitHub would, signed with secret, and returns the
+// status.
+func deliver(t *testing.T, base, secret, delivery string, r recording) int {
+	t.Helper()
+	body, ctype := mustJSON(t, r.payload), "application/json"
+	if r.form {
+		body, ctype = []byte(url.Values{"payload": {string(body)}}.Encode()), "application/x-www-form-urlencoded"
+	}
+	req, err := http.NewRequest("POST", base+"/webhook", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("X-GitHub-Event", r.event)
+	req.Header.Set("X-GitHub-Delivery", delivery)
+	req.Header.Set("X-Hub-Signature-256", githubapp.Sign([]byte(secret), body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
