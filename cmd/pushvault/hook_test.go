@@ -695,7 +695,10 @@ func TestHookScansEverythingAPushAdds(t *testing.T) {
 	script := func(secret string) string {
 		return "# 上传 deploy\r\n$ErrorActionPreference = 'Stop'\r\n$token = \"" + secret + "\"\r\nWrite-Host done\r\n"
 	}
+	// A small limit, landed on the default branch; the size limit is the
+	// server's to grant (repository_may_set).
 	small := map[string]string{".github/pushvault.yml": "scan:\n  max_file_size: 1KiB\n"}
+	const maySetSize = "allowlist.paths, allowlist.findings, detectors, fix.style, scan.max_file_size"
 	big := strings.Repeat("just a long line of ordinary text\n", 100)
 	cases := []struct {
 		name   string
@@ -759,6 +762,7 @@ func TestHookScansEverythingAPushAdds(t *testing.T) {
 		},
 		{
 			name:   "a file too large to scan is rejected by default",
+			config: map[string]string{"pushvault.repositoryMaySet": maySetSize},
 			landed: small,
 			files:  map[string]string{"data/dump.sql": big},
 			say: []string{"push rejected: 1 file too large to scan", "scan.max_file_size (1.0 KiB)",
@@ -766,7 +770,7 @@ func TestHookScansEverythingAPushAdds(t *testing.T) {
 		},
 		{
 			name:   "a file too large to scan passes where the server allows it (git config)",
-			config: map[string]string{"pushvault.allowOversize": "true"},
+			config: map[string]string{"pushvault.allowOversize": "true", "pushvault.repositoryMaySet": maySetSize},
 			landed: small,
 			files:  map[string]string{"data/dump.sql": big},
 			accept: true,
@@ -774,7 +778,7 @@ func TestHookScansEverythingAPushAdds(t *testing.T) {
 		},
 		{
 			name:   "a file too large to scan passes where the server allows it (environment)",
-			env:    []string{"PUSHVAULT_HOOK_ALLOW_OVERSIZE=yes"},
+			env:    []string{"PUSHVAULT_HOOK_ALLOW_OVERSIZE=yes", "PUSHVAULT_HOOK_REPOSITORY_MAY_SET=" + maySetSize},
 			landed: small,
 			files:  map[string]string{"data/dump.sql": big},
 			accept: true,
