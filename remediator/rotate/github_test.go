@@ -137,3 +137,45 @@ func TestGitHubTokensBatched(t *testing.T) {
 		}
 	}
 }
+
+// TestGitHubForeignTokenLeftToAPerson: a token issued by another GitHub
+// instance (same format) is refused (401) by the App's instance. It is not
+// revoked there, not "proven dead" by that refusal, and its exposed version
+// is kept: the rotation is manual. The token still works where it was
+// issued.
+func TestGitHubForeignTokenLeftToAPerson(t *testing.T) {
+	_, c := startVault(t)
+	ctx := context.Background()
+	here, elsewhere := githubtest.New(t), githubtest.New(t)
+	client, err := github.NewClient(nil).WithEnterpriseURLs(here.URL+"/api/v3/", here.URL+"/api/uploads/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := githubapp.NewRevoker(client)
+	for _, kind := range []string{"ghp_", "github_pat_"} {
+		tok, err := elsewhere.UserToken("octocat", kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := vaultSecret(t, c, "foreign_"+strings.Trim(kind, "_"), "Github", rotate.Data{"value": tok})
+		rec := &recorder{}
+		res, err := rotate.NewRunner(c, rotate.Settings{}, rec, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(rev, rev))).Run(ctx, tg)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if res.State != rotate.StateManual || res.ExposedDead || res.ExposedDestroyed || !strings.Contains(res.Reason, "another GitHub instance") {
+			t.Errorf("%s: result %+v, want manual with the exposed version kept", kind, res)
+		}
+		if _, destroyed, _ := versions(t, c, tg); destroyed[1] {
+			t.Errorf("%s: the exposed version was destroyed", kind)
+		}
+		other, _ := github.NewClient(nil).WithEnterpriseURLs(elsewhere.URL, elsewhere.URL)
+		if works, err := githubapp.NewRevoker(other).TokenWorks(ctx, tok); err != nil || !works {
+			t.Errorf("%s: the token no longer works where it was issued (%v)", kind, err)
+		}
+		noLeak(t, []string{tok}, res, rec.events)
+	}
+	if got := here.RevokedCredentials(); len(got) != 0 {
+		t.Errorf("%d foreign credentials sent to this instance's revocation", len(got))
+	}
+}
