@@ -143,6 +143,20 @@ func NewRevoker(client *github.Client, opts ...RevokerOption) *Revoker {
 // limit; 5xx).
 var ErrRevoke = errors.New("github did not accept the revocation")
 
+// RevokeUnavailableError is the instance answering POST /credentials/revoke
+// with 404: it offers no credential revocation. github.com does; none of
+// the GHES descriptions pinned for tests (ghes-3.17 to ghes-3.19 in
+// @octokit/openapi 23.0.2) documents the endpoint.
+type RevokeUnavailableError struct{}
+
+func (*RevokeUnavailableError) Error() string {
+	return "this GitHub instance offers no credential revocation (POST credentials/revoke: 404)"
+}
+
+// RevocationUnavailable marks the error for consumers that must not import
+// this package (rotate.GitHub).
+func (*RevokeUnavailableError) RevocationUnavailable() {}
+
 // ErrRevokeLimited is a revocation still refused for a rate limit (403 or
 // 429 with Retry-After, an exhausted rate limit, or 422: the hourly
 // revocation budget spent) after the revoker's attempts: retry later.
@@ -219,6 +233,8 @@ func (r *Revoker) revokeBatch(ctx context.Context, batch []string) error {
 			wait := retryAfter(er.Response)
 			r.limiter.PauseUntil(r.clock.Now().Add(wait))
 			lastErr = fmt.Errorf("%w (status %d, retry after %s)", ErrRevokeLimited, er.Response.StatusCode, wait)
+		case errors.As(err, &er) && er.Response.StatusCode == http.StatusNotFound:
+			return &RevokeUnavailableError{}
 		case errors.As(err, &er):
 			// The message is GitHub's; the body we sent is not in it.
 			return fmt.Errorf("%w: status %d: %s", ErrRevoke, er.Response.StatusCode, er.Message)

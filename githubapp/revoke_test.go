@@ -222,6 +222,21 @@ func TestRevokeRefused(t *testing.T) {
 	}
 }
 
+// TestRevokeUnavailable: an instance without the endpoint (404) is said
+// so, in a type the rotator turns into a manual rotation, after one request.
+func TestRevokeUnavailable(t *testing.T) {
+	c, got := revokeServer(t, func(_ int, w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}`)
+	})
+	err := githubapp.NewRevoker(c).Revoke(context.Background(), tokens(2))
+	var none *githubapp.RevokeUnavailableError
+	if !errors.As(err, &none) || len(*got) != 1 {
+		t.Errorf("err = %v after %d requests, want RevokeUnavailableError after 1", err, len(*got))
+	}
+}
+
 // TestRevokeBudgetSpent: the stand-in answers 422 with the limit's reset,
 // as GitHub does once the hour's revocation requests are spent; the revoker
 // waits for the reset (on its clock) and sends again instead of failing,

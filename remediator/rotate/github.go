@@ -3,6 +3,7 @@ package rotate
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -75,6 +76,10 @@ func (g *GitHub) Rotate(ctx context.Context, t Target) (Change, error) {
 			return Change{}, err
 		}
 		if err := g.revoker.Revoke(ctx, []string{tok}); err != nil {
+			var none revocationUnavailable
+			if errors.As(err, &none) {
+				return Change{}, errNoRevocation
+			}
 			return Change{}, fmt.Errorf("github credentials revoke: %w", err)
 		}
 	}
@@ -83,6 +88,17 @@ func (g *GitHub) Rotate(ctx context.Context, t Target) (Change, error) {
 		Detail: map[string]string{"revocation": "POST /credentials/revoke"},
 	}, nil
 }
+
+// revocationUnavailable is a TokenRevoker's error saying the instance
+// offers no revocation at all (githubapp.RevokeUnavailableError).
+type revocationUnavailable interface {
+	error
+	RevocationUnavailable()
+}
+
+// errNoRevocation is the verdict on an instance without revocation.
+var errNoRevocation = &ManualError{Reason: "this GitHub instance offers no credential revocation API " +
+	"(GitHub Enterprise Server documents none up to 3.19): revoke the token by hand"}
 
 // errNotIssuedHere is the verdict on a token this instance does not accept.
 var errNotIssuedHere = &ManualError{Reason: "this GitHub instance does not accept the token: another GitHub instance " +
