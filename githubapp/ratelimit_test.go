@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/githubapp/githubtest"
 )
 
 // observer is a hand-written CallObserver.
@@ -77,32 +78,41 @@ func limited(t *testing.T, first ...func(w http.ResponseWriter)) (*httptest.Serv
 	return srv, &bodies
 }
 
+// TestRateLimitTransport: a rate-limited answer is returned as a
+// RetryLaterError after one request (never retried in the caller); a 403
+// that is not a rate limit comes back as it is, body intact.
 func TestRateLimitTransport(t *testing.T) {
 	tests := []struct {
-		name   string
-		first  func(w http.ResponseWriter)
-		status int
-		tries  int
-		waits  []string
+		name  string
+		first func(w http.ResponseWriter)
+		kind  string // "": not a rate limit
+		after time.Duration
 	}{
 		{"secondary limit with Retry-After", func(w http.ResponseWriter) {
-			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Retry-After", "7")
 			w.WriteHeader(403)
-		}, 200, 2, []string{"secondary"}},
+		}, "secondary", 7 * time.Second},
 		{"429 with Retry-After", func(w http.ResponseWriter) {
-			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Retry-After", "7")
 			w.WriteHeader(429)
-		}, 200, 2, []string{"secondary"}},
+		}, "secondary", 7 * time.Second},
+		{"429 without headers", func(w http.ResponseWriter) {
+			w.WriteHeader(429)
+		}, "secondary", 0},
+		{"403 whose message names a secondary limit", func(w http.ResponseWriter) {
+			w.WriteHeader(403)
+			fmt.Fprint(w, `{"message":"You have exceeded a secondary rate limit and have been temporarily blocked from content creation."}`)
+		}, "secondary", 0},
 		{"primary limit until reset", func(w http.ResponseWriter) {
 			w.Header().Set("X-RateLimit-Remaining", "0")
-			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Unix(), 10))
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
 			w.Header().Set("X-RateLimit-Resource", "core")
 			w.WriteHeader(403)
-		}, 200, 2, []string{"primary"}},
+		}, "primary", time.Hour},
 		{"403 that is not a rate limit", func(w http.ResponseWriter) {
 			w.WriteHeader(403)
 			fmt.Fprint(w, `{"message":"Resource not accessible by integration"}`)
-		}, 403, 1, nil},
+		}, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,64 +120,53 @@ func TestRateLimitTransport(t *testing.T) {
 			obs := &observer{}
 			c := &http.Client{Transport: &githubapp.RateLimitTransport{Observer: obs}}
 			resp, err := c.Post(srv.URL, "application/json", strings.NewReader(`{"title":"pushvault"}`))
-			if err != nil {
-				t.Fatal(err)
+			if len(*bodies) != 1 {
+				t.Errorf("%d requests, want 1: nothing is retried in the caller", len(*bodies))
 			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tt.status {
-				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
-			}
-			if len(*bodies) != tt.tries {
-				t.Errorf("%d requests, want %d", len(*bodies), tt.tries)
-			}
-			for i, got := range *bodies {
-				if got != `{"title":"pushvault"}` {
-					t.Errorf("request %d body %q: not replayed", i+1, got)
+			if tt.kind == "" {
+				if err != nil {
+					t.Fatal(err)
 				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 403 || !strings.Contains(string(b), "Resource not accessible") {
+					t.Errorf("status %d body %q, want GitHub's 403 as it was", resp.StatusCode, b)
+				}
+				if len(obs.waits) != 0 {
+					t.Errorf("waits %v for a permission error", obs.waits)
+				}
+				return
 			}
-			if tt.status == 200 && string(b) != `{"title":"pushvault"}` {
-				t.Errorf("response body %q", b)
+			var rl *githubapp.RetryLaterError
+			if !errors.As(err, &rl) || rl.Kind != tt.kind {
+				t.Fatalf("err = %v, want a %s RetryLaterError", err, tt.kind)
 			}
-			if fmt.Sprint(obs.waits) != fmt.Sprint(tt.waits) {
-				t.Errorf("waits %v, want %v", obs.waits, tt.waits)
+			if d := rl.After - tt.after; d < -2*time.Second || d > 2*time.Second {
+				t.Errorf("after %s, want %s", rl.After, tt.after)
 			}
-			if len(obs.calls) != tt.tries {
-				t.Errorf("calls observed %v", obs.calls)
+			if fmt.Sprint(obs.waits) != "["+tt.kind+"]" || len(obs.calls) != 1 {
+				t.Errorf("waits %v calls %v", obs.waits, obs.calls)
 			}
 		})
 	}
 }
 
-func TestRateLimitTransportStopsWithTheContext(t *testing.T) {
+// TestRateLimitTransportShortWaitInline: a wait GitHub names of at most
+// MaxInlineWait is taken in place, once, and the request (body replayed)
+// sent again.
+func TestRateLimitTransportShortWaitInline(t *testing.T) {
 	srv, bodies := limited(t, func(w http.ResponseWriter) {
-		w.Header().Set("Retry-After", "3600")
-		w.WriteHeader(403)
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(429)
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	obs := &observer{}
-	tr := &githubapp.RateLimitTransport{Observer: obs}
-	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
-	errc := make(chan error, 1)
-	go func() {
-		_, err := (&http.Client{Transport: tr}).Do(req)
-		errc <- err
-	}()
-	for {
-		obs.mu.Lock()
-		n := len(obs.waits)
-		obs.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	c := &http.Client{Transport: &githubapp.RateLimitTransport{}}
+	resp, err := c.Post(srv.URL, "application/json", strings.NewReader(`{"title":"pushvault"}`))
+	if err != nil {
+		t.Fatal(err)
 	}
-	cancel()
-	if err := <-errc; !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v, want context.Canceled", err)
-	}
-	if len(*bodies) != 1 {
-		t.Errorf("%d requests, want 1", len(*bodies))
+	resp.Body.Close()
+	if resp.StatusCode != 200 || fmt.Sprint(*bodies) != `[{"title":"pushvault"} {"title":"pushvault"}]` {
+		t.Errorf("status %d, requests %q", resp.StatusCode, *bodies)
 	}
 }
 
@@ -254,5 +253,91 @@ func TestNewClientsRejects(t *testing.T) {
 		} else if strings.Contains(err.Error(), "3f9a") {
 			t.Errorf("%s: the key is in the error: %v", name, err)
 		}
+	}
+}
+
+// TestRateLimitVariantsFromTheStandIn: every rate-limit answer GitHub
+// documents, served by the stand-in through an installation client, comes
+// back as a RetryLaterError with the wait GitHub asks for, and none is
+// waited out in the caller.
+func TestRateLimitVariantsFromTheStandIn(t *testing.T) {
+	tests := []struct {
+		name      string
+		fault     githubtest.Fault
+		kind      string
+		status    int
+		after     time.Duration // 0: GitHub named no wait
+		wantDelay []time.Duration
+	}{
+		{"403 secondary without Retry-After", githubtest.Fault{Kind: githubtest.SecondaryRateLimit, OmitRetryAfter: true},
+			"secondary", 403, 0, []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 15 * time.Minute, 15 * time.Minute}},
+		{"429 secondary without Retry-After", githubtest.Fault{Kind: githubtest.SecondaryRateLimit, Status: 429, OmitRetryAfter: true},
+			"secondary", 429, 0, []time.Duration{time.Minute, 2 * time.Minute}},
+		{"429 secondary with Retry-After", githubtest.Fault{Kind: githubtest.SecondaryRateLimit, Status: 429, RetryAfter: 90 * time.Second},
+			"secondary", 429, 90 * time.Second, []time.Duration{90 * time.Second, 90 * time.Second}},
+		{"403 secondary with Retry-After", githubtest.Fault{Kind: githubtest.SecondaryRateLimit, RetryAfter: 75 * time.Second},
+			"secondary", 403, 75 * time.Second, []time.Duration{75 * time.Second}},
+		{"403 primary until the reset", githubtest.Fault{Kind: githubtest.PrimaryRateLimit, RetryAfter: 20 * time.Minute},
+			"primary", 403, 20 * time.Minute, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := githubtest.New(t)
+			if err := srv.CreateRepo("acme", "shop", nil); err != nil {
+				t.Fatal(err)
+			}
+			inst := srv.Install("acme")
+			app := srv.App()
+			obs := &observer{}
+			c, err := githubapp.NewClients(githubapp.ClientsConfig{AppID: app.ID, PrivateKey: app.PrivateKeyPEM, APIURL: srv.URL + "/api/v3/", Observer: obs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gh, err := c.Installation(inst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if _, _, err := gh.Repositories.Get(ctx, "acme", "shop"); err != nil { // the token, before the fault
+				t.Fatal(err)
+			}
+			tt.fault.Operation = "repos/get"
+			srv.Fault(tt.fault)
+			start := time.Now()
+			_, _, err = gh.Repositories.Get(ctx, "acme", "shop")
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("the call took %s: the rate limit was waited out in the caller", took)
+			}
+			var rl *githubapp.RetryLaterError
+			if !errors.As(err, &rl) {
+				t.Fatalf("err = %v, want a RetryLaterError", err)
+			}
+			if rl.Kind != tt.kind || rl.Status != tt.status {
+				t.Errorf("kind %s status %d, want %s %d", rl.Kind, rl.Status, tt.kind, tt.status)
+			}
+			if tt.kind == "primary" {
+				if rl.After < tt.after-time.Minute || rl.After > tt.after+time.Minute {
+					t.Errorf("after %s, want about %s (the reset)", rl.After, tt.after)
+				}
+			} else if rl.After != tt.after {
+				t.Errorf("after %s, want %s", rl.After, tt.after)
+			}
+			for i, want := range tt.wantDelay {
+				if got := rl.Delay(i + 1); got != want {
+					t.Errorf("delay after attempt %d = %s, want %s", i+1, got, want)
+				}
+			}
+			if fmt.Sprint(obs.waits) != "["+tt.kind+"]" {
+				t.Errorf("waits recorded %v", obs.waits)
+			}
+			if tt.kind == "primary" {
+				// Until the reset, nothing more is sent with this token.
+				sent := len(obs.calls)
+				_, _, err = gh.Repositories.Get(ctx, "acme", "shop")
+				if !errors.As(err, &rl) || rl.Status != 0 || len(obs.calls) != sent {
+					t.Errorf("before the reset: err %v, %d requests sent", err, len(obs.calls)-sent)
+				}
+			}
+		})
 	}
 }

@@ -139,14 +139,34 @@ func NewRevoker(client *github.Client, opts ...RevokerOption) *Revoker {
 	return r
 }
 
-// ErrRevoke is a revocation GitHub did not accept (422: a credential it
-// can't parse or revoke; 5xx).
+// ErrRevoke is a revocation GitHub did not accept (a 4xx other than a
+// limit; 5xx).
 var ErrRevoke = errors.New("github did not accept the revocation")
+
+// RevokeUnavailableError is the instance answering POST /credentials/revoke
+// with 404: it offers no credential revocation. github.com does; none of
+// the GHES descriptions pinned for tests (ghes-3.17 to ghes-3.19 in
+// @octokit/openapi 23.0.2) documents the endpoint.
+type RevokeUnavailableError struct{}
+
+func (*RevokeUnavailableError) Error() string {
+	return "this GitHub instance offers no credential revocation (POST credentials/revoke: 404)"
+}
+
+// RevocationUnavailable marks the error for consumers that must not import
+// this package (rotate.GitHub).
+func (*RevokeUnavailableError) RevocationUnavailable() {}
+
+// ErrRevokeLimited is a revocation still refused for a rate limit (403 or
+// 429 with Retry-After, an exhausted rate limit, or 422: the hourly
+// revocation budget spent) after the revoker's attempts: retry later.
+var ErrRevokeLimited = errors.New("github's revocation rate limit")
 
 // Revoke submits credentials for revocation. It returns nil once GitHub
 // accepted every batch (202); on a rate limit answer (403 or 429 with
-// Retry-After, or an exhausted rate limit) it waits as told and retries,
-// up to 3 attempts per batch; it stops at the first batch that fails, and
+// Retry-After, an exhausted rate limit, or 422 for a spent revocation
+// budget) it waits as told and retries, up to 3 attempts per batch, then
+// returns an error wrapping ErrRevokeLimited; it stops at the first batch that fails, and
 // the batches before it stay submitted. Errors never hold a credential.
 func (r *Revoker) Revoke(ctx context.Context, credentials []string) error {
 	for start := 0; start < len(credentials); start += r.batch {
@@ -194,14 +214,27 @@ func (r *Revoker) revokeBatch(ctx context.Context, batch []string) error {
 				wait = *abuse.RetryAfter
 			}
 			r.limiter.PauseUntil(r.clock.Now().Add(wait))
-			lastErr = fmt.Errorf("rate limited (status %d, retry after %s)", abuse.Response.StatusCode, wait)
+			lastErr = fmt.Errorf("%w (status %d, retry after %s)", ErrRevokeLimited, abuse.Response.StatusCode, wait)
 		case errors.As(err, &rate):
 			r.limiter.PauseUntil(rate.Rate.Reset.Time)
-			lastErr = fmt.Errorf("rate limited until %s", rate.Rate.Reset.Time.UTC().Format(time.RFC3339))
+			lastErr = fmt.Errorf("%w until %s", ErrRevokeLimited, rate.Rate.Reset.Time.UTC().Format(time.RFC3339))
+		case errors.As(err, &er) && er.Response.StatusCode == http.StatusUnprocessableEntity:
+			// GitHub documents this 422 as "Validation failed, or the endpoint
+			// has been spammed". Every batch sent here is valid (1 to
+			// MaxCredentialsPerRequest strings), so it is the hour's
+			// revocation budget spent: a limit, waited for like the others.
+			until := r.clock.Now().Add(time.Hour)
+			if reset, ok := headerInt(er.Response.Header, "X-RateLimit-Reset"); ok {
+				until = time.Unix(reset, 0)
+			}
+			r.limiter.PauseUntil(until)
+			lastErr = fmt.Errorf("%w: revocation budget spent (status 422) until %s", ErrRevokeLimited, until.UTC().Format(time.RFC3339))
 		case errors.As(err, &er) && retryAfter(er.Response) > 0:
 			wait := retryAfter(er.Response)
 			r.limiter.PauseUntil(r.clock.Now().Add(wait))
-			lastErr = fmt.Errorf("rate limited (status %d, retry after %s)", er.Response.StatusCode, wait)
+			lastErr = fmt.Errorf("%w (status %d, retry after %s)", ErrRevokeLimited, er.Response.StatusCode, wait)
+		case errors.As(err, &er) && er.Response.StatusCode == http.StatusNotFound:
+			return &RevokeUnavailableError{}
 		case errors.As(err, &er):
 			// The message is GitHub's; the body we sent is not in it.
 			return fmt.Errorf("%w: status %d: %s", ErrRevoke, er.Response.StatusCode, er.Message)
@@ -225,11 +258,15 @@ func retryAfter(resp *http.Response) time.Duration {
 	return time.Duration(secs) * time.Second
 }
 
-// TokenWorks reports whether token still authenticates: GET /rate_limit
-// answers any live credential (and anonymous callers) with 200, and a dead
-// one with 401 Bad credentials, whatever the token's scopes.
+// TokenWorks reports whether token authenticates on this GitHub instance:
+// GET /user answers a live token with 200 (a user's) or 403 (a token that
+// authenticates but is no user's), and one it does not accept with 401 Bad
+// credentials, whatever the token's scopes. GET /rate_limit is no proof on
+// GHES: with rate limiting off (its default) it answers 404. A 401 says
+// only that this instance does not accept the token, not that the token is
+// dead where it was issued (see rotate.GitHub).
 func (r *Revoker) TokenWorks(ctx context.Context, token string) (bool, error) {
-	req, err := r.client.NewRequest(http.MethodGet, "rate_limit", nil)
+	req, err := r.client.NewRequest(http.MethodGet, "user", nil)
 	if err != nil {
 		return false, err
 	}
@@ -244,8 +281,10 @@ func (r *Revoker) TokenWorks(ctx context.Context, token string) (bool, error) {
 		return true, nil
 	case errors.As(err, &er) && er.Response.StatusCode == http.StatusUnauthorized:
 		return false, nil
+	case errors.As(err, &er) && er.Response.StatusCode == http.StatusForbidden:
+		return true, nil
 	case errors.As(err, &er):
-		return false, fmt.Errorf("GET rate_limit: status %d: %s", er.Response.StatusCode, er.Message)
+		return false, fmt.Errorf("GET user: status %d: %s", er.Response.StatusCode, er.Message)
 	}
-	return false, fmt.Errorf("GET rate_limit: %w", err)
+	return false, fmt.Errorf("GET user: %w", err)
 }

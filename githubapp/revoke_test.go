@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/githubapp/githubtest"
 )
 
 // fakeClock advances only when waited on, and records every wait.
@@ -206,12 +207,12 @@ func TestRevokeRetryAfterHonoursContext(t *testing.T) {
 func TestRevokeRefused(t *testing.T) {
 	c, _ := revokeServer(t, func(_ int, w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		fmt.Fprint(w, `{"message":"Validation Failed","documentation_url":"https://docs.github.com/rest"}`)
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprint(w, `{"message":"Internal Server Error","documentation_url":"https://docs.github.com/rest"}`)
 	})
 	creds := tokens(2)
 	err := githubapp.NewRevoker(c).Revoke(context.Background(), creds)
-	if !errors.Is(err, githubapp.ErrRevoke) || !strings.Contains(err.Error(), "422") {
+	if !errors.Is(err, githubapp.ErrRevoke) || !strings.Contains(err.Error(), "500") {
 		t.Fatalf("got %v, want ErrRevoke with the status", err)
 	}
 	for _, cr := range creds {
@@ -221,11 +222,65 @@ func TestRevokeRefused(t *testing.T) {
 	}
 }
 
+// TestRevokeUnavailable: an instance without the endpoint (404) is said
+// so, in a type the rotator turns into a manual rotation, after one request.
+func TestRevokeUnavailable(t *testing.T) {
+	c, got := revokeServer(t, func(_ int, w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"message":"Not Found","documentation_url":"https://docs.github.com/rest"}`)
+	})
+	err := githubapp.NewRevoker(c).Revoke(context.Background(), tokens(2))
+	var none *githubapp.RevokeUnavailableError
+	if !errors.As(err, &none) || len(*got) != 1 {
+		t.Errorf("err = %v after %d requests, want RevokeUnavailableError after 1", err, len(*got))
+	}
+}
+
+// TestRevokeBudgetSpent: the stand-in answers 422 with the limit's reset,
+// as GitHub does once the hour's revocation requests are spent; the revoker
+// waits for the reset (on its clock) and sends again instead of failing,
+// and after its attempts says it was limited, not refused.
+func TestRevokeBudgetSpent(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		count   int
+		wantErr error
+	}{
+		{"spent once", 1, nil},
+		{"spent for every attempt", 3, githubapp.ErrRevokeLimited},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := githubtest.New(t)
+			tok, err := srv.UserToken("octocat", "ghp_")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv.Fault(githubtest.Fault{Operation: "credentials/revoke", Kind: githubtest.RevocationBudget, RetryAfter: 20 * time.Minute, Count: tc.count})
+			c, err := github.NewClient(nil).WithEnterpriseURLs(srv.URL, srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock := &fakeClock{now: time.Now()}
+			err = githubapp.NewRevoker(c, githubapp.WithClock(clock)).Revoke(context.Background(), []string{tok})
+			if !errors.Is(err, tc.wantErr) || errors.Is(err, githubapp.ErrRevoke) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if len(clock.waits) == 0 || clock.waits[0] < 19*time.Minute || clock.waits[0] > 21*time.Minute {
+				t.Errorf("waits %v, want the first until the reset (20m)", clock.waits)
+			}
+			if revoked := srv.RevokedCredentials(); (tc.wantErr == nil) != (len(revoked) == 1) {
+				t.Errorf("%d credentials revoked", len(revoked))
+			}
+		})
+	}
+}
+
 func TestTokenWorks(t *testing.T) {
 	live := "ghp_" + strings.Repeat("a", 36)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet || r.URL.Path != "/api/v3/rate_limit" {
-			t.Errorf("request %s %s, want GET /api/v3/rate_limit", r.Method, r.URL.Path)
+		if r.Method != http.MethodGet || r.URL.Path != "/api/v3/user" {
+			t.Errorf("request %s %s, want GET /api/v3/user", r.Method, r.URL.Path)
 		}
 		if r.Header.Get("Authorization") != "Bearer "+live {
 			w.Header().Set("Content-Type", "application/json")

@@ -21,8 +21,9 @@ import (
 // delivery (more after failures, crashes or lost acknowledgements), so it
 // must keep its side effects idempotent (Claims.Once). Its error decides what
 // happens to the delivery: nil acknowledges it, a PermanentError sends it
-// to the dead-letter stream at once, anything else is retried with backoff
-// until queue.max_attempts, then dead-lettered.
+// to the dead-letter stream at once, a githubapp.RetryLaterError is retried
+// after the wait GitHub asks for (at least queue.backoff's), anything else is
+// retried with backoff; after queue.max_attempts it is dead-lettered.
 type Processor interface {
 	Process(ctx context.Context, ev githubapp.Event) error
 }
@@ -151,6 +152,7 @@ func (w *Workers) handle(ctx context.Context, msg jetstream.Msg) {
 	err = w.process(githubapp.WithLogger(ctx, log), msg, ev)
 	d := time.Since(start)
 	var perm *PermanentError
+	var limited *githubapp.RetryLaterError
 	switch {
 	case err == nil:
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -175,10 +177,15 @@ func (w *Workers) handle(ctx context.Context, msg jetstream.Msg) {
 		w.observe(ev.Event, "dead_letter", d)
 		w.deadLetter(ctx, log, msg, ev, attempt, "retries_exhausted", fmt.Sprintf("failed %d times, last: %v", attempt, err))
 	default:
-		delay := w.delay(attempt)
+		delay, what := w.delay(attempt), "event failed; will retry"
+		if errors.As(err, &limited) {
+			// GitHub's rate limit: wait as long as GitHub asks, in the
+			// stream, not in this worker.
+			delay, what = max(limited.Delay(attempt), delay), "event rate limited by GitHub; will retry"
+		}
 		_ = msg.NakWithDelay(delay)
 		w.observe(ev.Event, "retry", d)
-		log.Warn("event failed; will retry", slog.Any("error", err), slog.Duration("retry_in", delay))
+		log.Warn(what, slog.Any("error", err), slog.Duration("retry_in", delay))
 	}
 }
 

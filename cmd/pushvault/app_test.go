@@ -503,6 +503,34 @@ func TestAppRecoversFromFaults(t *testing.T) {
 	}
 }
 
+// TestAppRequeuesSecondaryRateLimit: GitHub answers the check run's
+// creation with a secondary rate limit and no Retry-After. The delivery is
+// handed back to the queue for a minute (GitHub: wait at least one), not
+// retried on the queue's short backoff nor failed.
+func TestAppRequeuesSecondaryRateLimit(t *testing.T) {
+	e, _ := newAppEnvWith(t, "  max_attempts: 3\n  backoff: [100ms]\n")
+	e.srv.Fault(githubtest.Fault{Operation: "checks/create", Kind: githubtest.SecondaryRateLimit, OmitRetryAfter: true})
+	head, _ := e.pushSecrets(t, 14)
+	e.waitFor(t, "the delivery handed back for GitHub's rate limit", func() bool {
+		return strings.Contains(e.serve.logs.String(), `"retry_in":60000000000`)
+	})
+	time.Sleep(2 * time.Second) // ten of the queue's own backoffs
+	logs := e.serve.logs.String()
+	if strings.Contains(logs, `"attempt":2`) {
+		t.Error("the delivery was tried again before GitHub's minute passed")
+	}
+	if r := e.checkRun(head); r != nil && r.Status == "completed" {
+		t.Errorf("check run completed %s while GitHub asked to wait:\n%s", r.Conclusion, r.Summary)
+	}
+	_, body := e.serve.get(t, "/metrics")
+	if n := series(body, `pushvault_events_processed_total{event="push",outcome="retry"}`); n != 1 {
+		t.Errorf("%v push attempts handed back, want 1", n)
+	}
+	if strings.Contains(body, `pushvault_dead_letters_total{event="push"`) {
+		t.Errorf("the push was dead-lettered:\n%s", grepLines(body, "dead_letters"))
+	}
+}
+
 // TestAppDeadLettersAndSaysSo: Vault stays down; after the last attempt the
 // push goes to the dead-letter stream and its check run says failure with
 // the reason.

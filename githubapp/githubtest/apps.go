@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 )
@@ -120,6 +121,29 @@ func (s *Server) getRateLimit(c *call) (int, any, error) {
 	rate := obj{"limit": 5000, "remaining": max(5000-used, 0), "reset": s.now().Add(time.Hour).Unix(), "used": used}
 	search := obj{"limit": 30, "remaining": 30, "reset": s.now().Add(time.Minute).Unix(), "used": 0}
 	return 200, obj{"rate": rate, "resources": obj{"core": rate, "search": search}}, nil
+}
+
+// getAuthenticatedUser answers GET /user: the user a user token belongs
+// to; an installation token authenticates but is no user (403, as GitHub
+// answers), no credentials 401. Dead credentials were refused (401) by
+// authAny already.
+func (s *Server) getAuthenticatedUser(c *call) (int, any, error) {
+	cred := credential(c.r)
+	if cred == "" {
+		return 0, nil, unauthorized("Requires authentication")
+	}
+	in, err := s.tokenInstallation(cred)
+	if err != nil || in.ID != 0 {
+		return 0, nil, &apiError{status: http.StatusForbidden, message: "Resource not accessible by integration",
+			doc: "/rest/users/users#get-the-authenticated-user"}
+	}
+	u := s.user(in.Account, "User")
+	for k, v := range (obj{"user_view_type": "public", "name": nil, "company": nil, "blog": "", "location": nil,
+		"email": nil, "hireable": nil, "bio": nil, "public_repos": 0, "public_gists": 0, "followers": 0, "following": 0,
+		"created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"}) {
+		u[k] = v
+	}
+	return http.StatusOK, u, nil
 }
 
 // revokeCredentials records every value; stand-in tokens among them stop

@@ -1,6 +1,7 @@
 package githubtest
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,12 +13,20 @@ type FaultKind int
 const (
 	// ServerError answers Status (default 502) with GitHub's error body.
 	ServerError FaultKind = iota + 1
-	// SecondaryRateLimit answers 403 with Retry-After (RetryAfter, default
-	// 60 s) and the secondary-rate-limit documentation URL.
+	// SecondaryRateLimit answers Status (403, or 429) with the
+	// secondary-rate-limit message and documentation URL, and Retry-After
+	// (RetryAfter, default 60 s) unless OmitRetryAfter: GitHub documents
+	// both, and says to wait at least a minute when no header says how long.
 	SecondaryRateLimit
-	// PrimaryRateLimit answers 403 with X-RateLimit-Remaining: 0 and
-	// X-RateLimit-Reset (RetryAfter from now, default 1 h).
+	// PrimaryRateLimit answers Status (403, or 429) with
+	// X-RateLimit-Remaining: 0 and X-RateLimit-Reset (RetryAfter from now,
+	// default 1 h).
 	PrimaryRateLimit
+	// RevocationBudget answers POST /credentials/revoke with 422, which its
+	// description documents as "Validation failed, or the endpoint has been
+	// spammed", with X-RateLimit-Remaining: 0 and X-RateLimit-Reset
+	// (RetryAfter from now, default 1 h): the 60 requests an hour are spent.
+	RevocationBudget
 	// Validation answers 422 with GitHub's validation error body.
 	Validation
 	// Slow waits Delay before serving the request normally (or until the
@@ -31,9 +40,11 @@ type Fault struct {
 	// "" hits every operation.
 	Operation  string
 	Kind       FaultKind
-	Status     int           // ServerError
+	Status     int           // ServerError; rate limits: 403 (default) or 429
 	RetryAfter time.Duration // rate limits
-	Delay      time.Duration // Slow
+	// OmitRetryAfter sends a SecondaryRateLimit without Retry-After.
+	OmitRetryAfter bool
+	Delay          time.Duration // Slow
 	// Count is how many matching requests it hits; 0 means 1.
 	Count int
 
@@ -90,30 +101,34 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, c *call, f *
 		}
 		s.writeError(w, c.op, &apiError{status: st, message: http.StatusText(st)}, cred)
 	case SecondaryRateLimit:
-		ra := f.RetryAfter
-		if ra == 0 {
-			ra = time.Minute
-		}
 		h := http.Header{}
-		h.Set("Retry-After", strconv.Itoa(int(ra/time.Second)))
-		s.writeError(w, c.op, &apiError{status: 403, header: h,
+		if !f.OmitRetryAfter {
+			h.Set("Retry-After", strconv.Itoa(int(cmp.Or(f.RetryAfter, time.Minute)/time.Second)))
+		}
+		s.writeError(w, c.op, &apiError{status: cmp.Or(f.Status, http.StatusForbidden), header: h,
 			message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
 			doc:     "/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}, cred)
 	case PrimaryRateLimit:
-		ra := f.RetryAfter
-		if ra == 0 {
-			ra = time.Hour
-		}
-		h := http.Header{}
-		h.Set("X-RateLimit-Remaining", "0")
-		h.Set("X-RateLimit-Used", "5000")
-		h.Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(ra).Unix(), 10))
 		msg := "API rate limit exceeded for installation."
-		s.writeError(w, c.op, &apiError{status: 403, header: h, message: msg,
+		s.writeError(w, c.op, &apiError{status: cmp.Or(f.Status, http.StatusForbidden), header: s.exhausted(f), message: msg,
 			doc: "/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit"}, cred)
+	case RevocationBudget:
+		e := validationFailed("API rate limit exceeded for credential revocation.")
+		e.header = s.exhausted(f)
+		s.writeError(w, c.op, e, cred)
 	case Validation:
 		s.writeError(w, c.op, validationFailed("Validation Failed",
 			map[string]string{"resource": "Stand-in", "code": "custom", "message": "injected validation failure"}), cred)
 	}
 	return true
+}
+
+// exhausted is the rate-limit headers of a spent primary limit that resets
+// f.RetryAfter from now (default 1 h).
+func (s *Server) exhausted(f *Fault) http.Header {
+	h := http.Header{}
+	h.Set("X-RateLimit-Remaining", "0")
+	h.Set("X-RateLimit-Used", "5000")
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(cmp.Or(f.RetryAfter, time.Hour)).Unix(), 10))
+	return h
 }

@@ -39,6 +39,7 @@ func (s *Server) buildRoutes() []route {
 		r("GET", "/orgs/{org}/installation", "apps/get-org-installation", authJWT, s.getOrgInstallation),
 		r("POST", "/app-manifests/{code}/conversions", "apps/create-from-manifest", authNone, s.convertManifest),
 		r("GET", "/rate_limit", "rate-limit/get", authAny, s.getRateLimit),
+		r("GET", "/user", "users/get-authenticated", authAny, s.getAuthenticatedUser),
 		r("POST", "/credentials/revoke", "credentials/revoke", authNone, s.revokeCredentials),
 		r("GET", repo, "repos/get", authToken, s.getRepo),
 		r("GET", repo+"/collaborators/{username}/permission", "repos/get-collaborator-permission-level", authToken, s.getCollaboratorPermission),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -78,6 +80,17 @@ func TestGitHubTokenRevoked(t *testing.T) {
 	noLeak(t, leaked, res, rec.events)
 }
 
+// revokerOn is a revoker speaking to the GitHub API at baseURL (a GHES-style
+// address: the client adds /api/v3/).
+func revokerOn(t *testing.T, baseURL string) *githubapp.Revoker {
+	t.Helper()
+	client, err := github.NewClient(nil).WithEnterpriseURLs(baseURL, baseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return githubapp.NewRevoker(client)
+}
+
 // gitWith runs git with token as GitHub's basic auth, from the environment.
 func gitWith(token string, args ...string) error {
 	cred := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
@@ -104,11 +117,7 @@ func TestGitHubTokensBatched(t *testing.T) {
 	_, c := startVault(t)
 	ctx := context.Background()
 	srv := githubtest.New(t)
-	client, err := github.NewClient(nil).WithEnterpriseURLs(srv.URL, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rev := githubapp.NewRevoker(client)
+	rev := revokerOn(t, srv.URL)
 	counting := &countingRevoker{TokenRevoker: rev}
 	runner := rotate.NewRunner(c, rotate.Settings{}, &recorder{}, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(counting, rev)))
 	var targets []rotate.Target
@@ -136,4 +145,68 @@ func TestGitHubTokensBatched(t *testing.T) {
 			t.Error("a leaked token still works")
 		}
 	}
+}
+
+// TestGitHubForeignTokenLeftToAPerson: a token issued by another GitHub
+// instance (same format) is refused (401) by the App's instance. It is not
+// revoked there, not "proven dead" by that refusal, and its exposed version
+// is kept: the rotation is manual. The token still works where it was
+// issued.
+func TestGitHubForeignTokenLeftToAPerson(t *testing.T) {
+	_, c := startVault(t)
+	ctx := context.Background()
+	here, elsewhere := githubtest.New(t), githubtest.New(t)
+	rev := revokerOn(t, here.URL)
+	for _, kind := range []string{"ghp_", "github_pat_"} {
+		tok, err := elsewhere.UserToken("octocat", kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg := vaultSecret(t, c, "foreign_"+strings.Trim(kind, "_"), "Github", rotate.Data{"value": tok})
+		rec := &recorder{}
+		res, err := rotate.NewRunner(c, rotate.Settings{}, rec, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(rev, rev))).Run(ctx, tg)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if res.State != rotate.StateManual || res.ExposedDead || res.ExposedDestroyed || !strings.Contains(res.Reason, "another GitHub instance") {
+			t.Errorf("%s: result %+v, want manual with the exposed version kept", kind, res)
+		}
+		if _, destroyed, _ := versions(t, c, tg); destroyed[1] {
+			t.Errorf("%s: the exposed version was destroyed", kind)
+		}
+		if works, err := revokerOn(t, elsewhere.URL).TokenWorks(ctx, tok); err != nil || !works {
+			t.Errorf("%s: the token no longer works where it was issued (%v)", kind, err)
+		}
+		noLeak(t, []string{tok}, res, rec.events)
+	}
+	if got := here.RevokedCredentials(); len(got) != 0 {
+		t.Errorf("%d foreign credentials sent to this instance's revocation", len(got))
+	}
+}
+
+// TestGitHubInstanceWithoutRevocation: an instance answering 404 to POST
+// /credentials/revoke (no pinned GHES description documents it) leaves its
+// own live token to a person, exposed version kept, instead of failing the
+// rotation again and again.
+func TestGitHubInstanceWithoutRevocation(t *testing.T) {
+	_, c := startVault(t)
+	ctx := context.Background()
+	srv := githubtest.New(t)
+	noRoute := httptest.NewServer(http.NotFoundHandler())
+	defer noRoute.Close()
+	checker := revokerOn(t, srv.URL)
+	tok, err := srv.UserToken("octocat", "ghp_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := vaultSecret(t, c, "ghes_token", "Github", rotate.Data{"value": tok})
+	rec := &recorder{}
+	res, err := rotate.NewRunner(c, rotate.Settings{}, rec, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(revokerOn(t, noRoute.URL), checker))).Run(ctx, tg)
+	if err != nil || res.State != rotate.StateManual || !strings.Contains(res.Reason, "no credential revocation") {
+		t.Fatalf("result %+v, %v; want manual", res, err)
+	}
+	if _, destroyed, _ := versions(t, c, tg); destroyed[1] {
+		t.Error("the exposed version was destroyed")
+	}
+	noLeak(t, []string{tok}, res, rec.events)
 }

@@ -1,5 +1,7 @@
 package contract
 
+import "net/http"
+
 // Served lists the REST operations the stand-in serves, as "METHOD /path"
 // with GitHub's path templates. Load derives its subset from this list the
 // first time it runs in a process: change it before that (the stand-in edits
@@ -16,6 +18,7 @@ var Served = []string{
 	"GET /repos/{owner}/{repo}",
 	"GET /repos/{owner}/{repo}/collaborators/{username}/permission",
 	"GET /rate_limit",
+	"GET /user",
 
 	// Check runs.
 	"POST /repos/{owner}/{repo}/check-runs",
@@ -100,4 +103,11 @@ var SlashParams = map[string]bool{"ref": true, "path": true, "branch": true}
 // and the behaviour of github.com it reflects; the list starts empty, and
 // nothing goes in it to make a stand-in bug pass. Change it before
 // validation starts; it is read, never written, by validation.
-var StatusExceptions = map[string][]int{}
+var StatusExceptions = map[string][]int{
+	// GitHub's "Rate limits for the REST API": exceeding a secondary limit
+	// answers 403 or 429, on any endpoint; creating content (check runs)
+	// counts toward the content-creation limit. The description documents
+	// neither status for these operations.
+	"repos/get":     {http.StatusTooManyRequests},
+	"checks/create": {http.StatusForbidden, http.StatusTooManyRequests},
+}

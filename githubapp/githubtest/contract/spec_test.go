@@ -84,7 +84,7 @@ func TestFind(t *testing.T) {
 func TestFindNoOperation(t *testing.T) {
 	s := mustLoad(t)
 	tests := []struct{ name, method, path string }{
-		{"unserved path", "GET", "/user"},
+		{"unserved path", "GET", "/user/repos"},
 		{"unserved path under a served one", "GET", "/repos/acme/shop/branches"},
 		{"repo name takes one segment", "GET", "/repos/acme/shop/extra/segments"},
 		{"unserved method", "DELETE", "/repos/acme/shop/pulls/42"},
