@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/trufflesecurity/trufflehog/v3/pkg/detectors"
+
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/githubapp/githubtest"
 	"github.com/pushvault/pushvault/internal/secrettest"
@@ -31,7 +33,7 @@ func TestAppManySecretsFitGitHubsLimits(t *testing.T) {
 		path := fmt.Sprintf("services/payments/config/merchants/stripe-live-accounts-%02d.yml", f)
 		var b strings.Builder
 		for k := range perFile {
-			v := g.Stripe()
+			v := stripeKey(g)
 			planted = append(planted, v)
 			name := fmt.Sprintf("stripe_live_secret_key_for_merchant_account_%03d", f*perFile+k)
 			fmt.Fprintf(&b, "%s: %s\n", name, v)
@@ -92,4 +94,16 @@ func TestAppManySecretsFitGitHubsLimits(t *testing.T) {
 	})
 	e.serve.stop(t)
 	noPlantedValue(t, planted, exportLedger(t, e.vault, "--data-dir", e.data), append(e.githubTexts(), e.serve.logs.String()))
+}
+
+// stripeKey is a fresh Stripe key TruffleHog reports: not one its
+// known-false-positive filter drops for holding a common word (as
+// "…Kind…" would be), which no fix or listing could then be asked of.
+func stripeKey(g *secrettest.Gen) string {
+	for {
+		v := g.Stripe()
+		if fp, _ := detectors.IsKnownFalsePositive(v, detectors.DefaultFalsePositives, true); !fp {
+			return v
+		}
+	}
 }
