@@ -105,8 +105,9 @@ func partMarker(thread string, n int) string {
 }
 
 // continued lays secs out as a body and the comments continuing it, each
-// within MaxBody: the body says how many follow, each comment which part
-// of the whole it is (and carries partMarker(thread, n)).
+// within MaxBody: the body says that GitHub limits what (its kind, "an
+// issue") and how many comments follow, each comment which part of the
+// whole it is (and carries partMarker(thread, n)).
 func continued(thread, what string, secs ...section) (body string, comments []string) {
 	pages := paginate(MaxBody-decoration, secs...)
 	if len(pages) == 1 {
@@ -115,7 +116,7 @@ func continued(thread, what string, secs ...section) (body string, comments []st
 	body = pages[0] + fmt.Sprintf("\n\n---\n_GitHub limits %s to %d characters: the rest continues in the %s below._\n",
 		what, MaxBody, plural(len(pages)-1, "comment"))
 	for i, p := range pages[1:] {
-		comments = append(comments, fmt.Sprintf("%s\n_%s, continued (part %d of %d)_\n\n%s", partMarker(thread, i+2), what, i+2, len(pages), p))
+		comments = append(comments, fmt.Sprintf("%s\n_Continued (part %d of %d)_\n\n%s", partMarker(thread, i+2), i+2, len(pages), p))
 	}
 	return body, comments
 }
