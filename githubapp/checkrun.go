@@ -64,12 +64,16 @@ func (c *Checks) Start(ctx context.Context, owner, repo, sha, externalID string)
 func (c *Checks) Complete(ctx context.Context, id int64, o *Outcome) error {
 	anns := Annotations(o)
 	title := Title(o)
-	summary := Summary(o)
+	summary, text := report(o)
+	var details *string // the report's continuation; nil leaves none
+	if text != "" {
+		details = github.String(text)
+	}
 	for len(anns) > MaxAnnotations {
 		_, _, err := c.gh.Checks.UpdateCheckRun(ctx, o.Owner, o.Repo, id, github.UpdateCheckRunOptions{
 			Name:   CheckName,
 			Status: github.String("in_progress"),
-			Output: &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary), Annotations: anns[:MaxAnnotations]},
+			Output: &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary), Text: details, Annotations: anns[:MaxAnnotations]},
 		})
 		if err != nil {
 			return fmt.Errorf("annotate check run %d: %w", id, err)
@@ -81,7 +85,7 @@ func (c *Checks) Complete(ctx context.Context, id int64, o *Outcome) error {
 		Status:      github.String("completed"),
 		Conclusion:  github.String(o.Conclusion()),
 		CompletedAt: &github.Timestamp{Time: c.now()},
-		Output:      &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary), Annotations: anns},
+		Output:      &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary), Text: details, Annotations: anns},
 		Actions:     actionsFor(o),
 	})
 	if err != nil {
@@ -187,8 +191,9 @@ func (c *Checks) Note(ctx context.Context, owner, repo string, id int64, title, 
 		title = run.GetOutput().GetTitle()
 	}
 	_, _, err = c.gh.Checks.UpdateCheckRun(ctx, owner, repo, id, github.UpdateCheckRunOptions{
-		Name:   CheckName,
-		Output: &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
+		Name: CheckName,
+		// The text is sent again as it is: the note changes the summary only.
+		Output: &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary), Text: run.GetOutput().Text},
 	})
 	if err != nil {
 		return fmt.Errorf("note on check run %d: %w", id, err)

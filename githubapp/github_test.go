@@ -135,7 +135,7 @@ func TestPullRequestOpenedOnce(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("%d pull requests, want 1", len(got))
 	}
-	if got[0].Body != githubapp.PRBody(o) || got[0].Head != "pushvault/fix-0123456" || got[0].Base != "main" {
+	if body, _ := githubapp.PRBody(o); got[0].Body != body || got[0].Head != "pushvault/fix-0123456" || got[0].Base != "main" {
 		t.Errorf("pull request = %+v", got[0])
 	}
 }

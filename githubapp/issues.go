@@ -29,8 +29,21 @@ func NewIssues(gh *github.Client) *Issues { return &Issues{gh: gh} }
 
 // OpenRotation opens the issue asking for r's rotation, or returns the one
 // already opened for the same finding (open or closed): a retried push never
-// opens a second.
+// opens a second. What of the body does not fit GitHub's limit is posted
+// as comments on it, each once.
 func (is *Issues) OpenRotation(ctx context.Context, o *Outcome, r Rotation) (*PRLink, error) {
+	link, err := is.openRotation(ctx, o, r)
+	if err != nil {
+		return nil, err
+	}
+	_, rest := RotationBody(o, r)
+	if err := continueInComments(ctx, is.gh, o.Owner, o.Repo, link.Number, "rotate", rest); err != nil {
+		return nil, fmt.Errorf("rotation issue #%d: %w", link.Number, err)
+	}
+	return link, nil
+}
+
+func (is *Issues) openRotation(ctx context.Context, o *Outcome, r Rotation) (*PRLink, error) {
 	marker := issueMarker(r.Secret.FindingID)
 	opts := &github.IssueListByRepoOptions{State: "all", ListOptions: github.ListOptions{PerPage: 100}}
 	for {
@@ -48,9 +61,10 @@ func (is *Issues) OpenRotation(ctx context.Context, o *Outcome, r Rotation) (*PR
 		}
 		opts.Page = resp.NextPage
 	}
+	body, _ := RotationBody(o, r)
 	iss, _, err := is.gh.Issues.Create(ctx, o.Owner, o.Repo, &github.IssueRequest{
-		Title:  github.String(fmt.Sprintf("Rotate the exposed %s secret %s", r.Secret.Detector, r.Secret.Redacted)),
-		Body:   github.String(RotationBody(o, r)),
+		Title:  github.String(fitTitle(fmt.Sprintf("Rotate the exposed %s secret %s", r.Secret.Detector, r.Secret.Redacted))),
+		Body:   github.String(body),
 		Labels: &[]string{RotationLabel},
 	})
 	if err != nil {
@@ -59,8 +73,9 @@ func (is *Issues) OpenRotation(ctx context.Context, o *Outcome, r Rotation) (*PR
 	return &PRLink{Number: iss.GetNumber(), URL: iss.GetHTMLURL()}, nil
 }
 
-// RotationBody is the body of a manual-rotation issue.
-func RotationBody(o *Outcome, r Rotation) string {
+// RotationBody is the body of a manual-rotation issue, and the comments
+// continuing it where it does not fit GitHub's limit (none when it fits).
+func RotationBody(o *Outcome, r Rotation) (body string, comments []string) {
 	s := r.Secret
 	var b strings.Builder
 	b.WriteString(issueMarker(s.FindingID) + "\n")
@@ -69,20 +84,21 @@ func RotationBody(o *Outcome, r Rotation) string {
 		fmt.Fprintf(&b, " at `%s` (version %d)", s.VaultPath, s.VaultVersion)
 	}
 	b.WriteString(", but cannot rotate it itself: the exposed value stays valid until you rotate it at the provider.\n\n")
-	b.WriteString("Where it was committed:\n\n")
+	where := section{head: "Where it was committed:\n\n"}
 	for _, l := range s.Locations {
-		fmt.Fprintf(&b, "- `%s:%d` in %s\n", inline(l.Path), l.Line, short(l.Commit))
+		where.rows = append(where.rows, fmt.Sprintf("- `%s:%d` in %s\n", inline(l.Path), l.Line, short(l.Commit)))
 	}
-	b.WriteString("\n### Rotate it\n\n")
+	steps := section{head: "\n### Rotate it\n\n"}
 	for i, step := range r.Steps {
-		fmt.Fprintf(&b, "%d. %s\n", i+1, step)
+		steps.rows = append(steps.rows, fmt.Sprintf("%d. %s\n", i+1, step))
 	}
+	var tail strings.Builder
 	if r.Guide != "" {
-		fmt.Fprintf(&b, "\nProvider guide: %s\n", r.Guide)
+		fmt.Fprintf(&tail, "\nProvider guide: %s\n", r.Guide)
 	}
 	if s.VaultPath != "" {
-		fmt.Fprintf(&b, "\nWrite the new value as the next version of `%s` (`vault kv put`), so that the references the fix PR writes resolve to it.\n", s.VaultPath)
+		fmt.Fprintf(&tail, "\nWrite the new value as the next version of `%s` (`vault kv put`), so that the references the fix PR writes resolve to it.\n", s.VaultPath)
 	}
-	fmt.Fprintf(&b, "\nWhen it is done, record it: `pushvault rotated %s --actor YOUR-NAME`. The finding stays open until then.\n", s.FindingID)
-	return b.String()
+	fmt.Fprintf(&tail, "\nWhen it is done, record it: `pushvault rotated %s --actor YOUR-NAME`. The finding stays open until then.\n", s.FindingID)
+	return continued("rotate", "an issue", text(b.String()), where, steps, text(tail.String()))
 }

@@ -14,8 +14,22 @@ type PullRequests struct{ gh *github.Client }
 func NewPullRequests(gh *github.Client) *PullRequests { return &PullRequests{gh: gh} }
 
 // Open opens the fix pull request from branch onto base, or returns the one
-// already open from that branch: asking twice never opens a second.
+// already open from that branch: asking twice never opens a second. What
+// of the description does not fit GitHub's limit is posted as comments on
+// it, each once, before Open returns.
 func (p *PullRequests) Open(ctx context.Context, o *Outcome, branch, base string) (*PRLink, error) {
+	link, err := p.open(ctx, o, branch, base)
+	if err != nil {
+		return nil, err
+	}
+	_, rest := PRBody(o)
+	if err := continueInComments(ctx, p.gh, o.Owner, o.Repo, link.Number, "fix-pr", rest); err != nil {
+		return nil, fmt.Errorf("pull request #%d: %w", link.Number, err)
+	}
+	return link, nil
+}
+
+func (p *PullRequests) open(ctx context.Context, o *Outcome, branch, base string) (*PRLink, error) {
 	existing, _, err := p.gh.PullRequests.List(ctx, o.Owner, o.Repo, &github.PullRequestListOptions{
 		State: "all", Head: o.Owner + ":" + branch, Base: base,
 	})
@@ -28,11 +42,12 @@ func (p *PullRequests) Open(ctx context.Context, o *Outcome, branch, base string
 		}
 	}
 	title := fmt.Sprintf("pushvault: move %s to Vault", plural(len(o.Secrets), "secret"))
+	body, _ := PRBody(o)
 	pr, _, err := p.gh.PullRequests.Create(ctx, o.Owner, o.Repo, &github.NewPullRequest{
-		Title: github.String(title),
+		Title: github.String(fitTitle(title)),
 		Head:  github.String(branch),
 		Base:  github.String(base),
-		Body:  github.String(PRBody(o)),
+		Body:  github.String(body),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open pull request %s -> %s: %w", branch, base, err)

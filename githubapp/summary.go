@@ -9,8 +9,12 @@ import (
 )
 
 // MaxSummary is GitHub's limit on a check run's output.summary, in
-// characters; longer summaries are cut at a row boundary with a note.
+// characters; what does not fit goes to the run's output.text (Text).
 const MaxSummary = 65535
+
+// noteRoom is the room a summary leaves for the notes later put above it
+// (Checks.Note: a false positive, closed findings).
+const noteRoom = 2048
 
 // Title is the check run's one-line title.
 func Title(o *Outcome) string {
@@ -30,10 +34,49 @@ func Title(o *Outcome) string {
 }
 
 // Summary is the check run's summary: what was scanned, a table of the
-// secrets (redacted previews only), and where the fix is.
+// secrets (redacted previews only), where the fix is, and the inline
+// allows on record. What does not fit GitHub's limit continues in Text.
 func Summary(o *Outcome) string {
-	var b strings.Builder
+	summary, _ := report(o)
+	return summary
+}
+
+// Text is the check run's output.text: what of the report does not fit in
+// the summary ("" when it all fits).
+func Text(o *Outcome) string {
+	_, text := report(o)
+	return text
+}
+
+// report lays the check run's report out on its summary and text. Past
+// both, it says where the rest is: every secret is an annotation of the
+// run (and in the fix pull request), every inline allow in the ledger.
+// What was not scanned and the settings close whichever is last.
+func report(o *Outcome) (summary, text string) {
 	tail := summaryTail(o)
+	pages := paginate(MaxSummary-noteRoom-decoration-len(tail), reportSections(o)...)
+	if len(pages) == 1 {
+		return pages[0] + tail, ""
+	}
+	summary = pages[0] + fmt.Sprintf("\n_GitHub limits a check run's summary to %d characters: the report continues in its details below._\n", MaxSummary)
+	text = pages[1]
+	if len(pages) > 2 {
+		text += "\n_More than a check run holds: the secrets not listed are each an annotation of this run (one per place)" +
+			fixPRClause(o) + ", and the inline allows not listed are all in the evidence ledger._\n"
+	}
+	return summary, text + tail
+}
+
+func fixPRClause(o *Outcome) string {
+	if o.PR == nil {
+		return ""
+	}
+	return fmt.Sprintf(" and in fix pull request #%d", o.PR.Number)
+}
+
+// reportSections are the report's parts before its tail.
+func reportSections(o *Outcome) []section {
+	var b strings.Builder
 	fmt.Fprintf(&b, "pushvault scanned %s pushed to %s (head `%s`).\n\n", plural(o.Scanned, "commit"), o.Ref(), short(o.HeadSHA))
 	if o.Failure != "" {
 		fmt.Fprintf(&b, "**Remediation failed:** %s\n\n", o.Failure)
@@ -48,21 +91,9 @@ func Summary(o *Outcome) string {
 		if o.Tag != "" {
 			b.WriteString(tagAdvice(o.Tag))
 		}
-		b.WriteString("| Secret | Detector | Where | Vault | Rotation |\n| --- | --- | --- | --- | --- |\n")
-		rows := summaryRows(o)
-		head := b.Len()
-		for i, row := range rows {
-			if head+len(row)+len(tail)+200 > MaxSummary {
-				fmt.Fprintf(&b, "\n%d more secrets are not listed here (GitHub's summary limit); see the annotations and the fix pull request.\n", len(rows)-i)
-				break
-			}
-			b.WriteString(row)
-			head += len(row)
-		}
 	}
-	writeInlineAllowed(&b, o, len(tail))
-	b.WriteString(tail)
-	return b.String()
+	secrets := section{head: "| Secret | Detector | Where | Vault | Rotation |\n| --- | --- | --- | --- | --- |\n", rows: summaryRows(o)}
+	return []section{text(b.String()), secrets, inlineAllowed(o)}
 }
 
 // summaryTail is what the summary ends with, after the secrets: what was
@@ -81,23 +112,16 @@ func summaryTail(o *Outcome) string {
 	return b.String()
 }
 
-// writeInlineAllowed lists the places an inline allow comment let through,
-// with who pushed them, within what is left of GitHub's summary limit.
-func writeInlineAllowed(b *strings.Builder, o *Outcome, reserve int) {
-	if len(o.InlineAllowed) == 0 {
-		return
+// inlineAllowed lists the places an inline allow comment let through, with
+// who pushed them.
+func inlineAllowed(o *Outcome) section {
+	sec := section{head: fmt.Sprintf("\n### Let through by inline allow comments\n\n%s marked `pushvault:allow` (or `trufflehog:ignore`) in the push by %s %s honoured and recorded in the evidence ledger (the server's `inline_allow: record`).\n\n",
+		plural(len(o.InlineAllowed), "line"), cell(orDash(o.Pusher)), were(len(o.InlineAllowed))) +
+		"| Where | Detector | Finding |\n| --- | --- | --- |\n"}
+	for _, a := range o.InlineAllowed {
+		sec.rows = append(sec.rows, fmt.Sprintf("| `%s:%d` (%s) | %s | %s |\n", cell(a.Location.Path), a.Location.Line, short(a.Location.Commit), cell(a.Detector), cell(a.FindingID)))
 	}
-	fmt.Fprintf(b, "\n### Let through by inline allow comments\n\n%s marked `pushvault:allow` (or `trufflehog:ignore`) in the push by %s %s honoured and recorded in the evidence ledger (the server's `inline_allow: record`).\n\n",
-		plural(len(o.InlineAllowed), "line"), cell(orDash(o.Pusher)), were(len(o.InlineAllowed)))
-	b.WriteString("| Where | Detector | Finding |\n| --- | --- | --- |\n")
-	for i, a := range o.InlineAllowed {
-		row := fmt.Sprintf("| `%s:%d` (%s) | %s | %s |\n", cell(a.Location.Path), a.Location.Line, short(a.Location.Commit), cell(a.Detector), cell(a.FindingID))
-		if b.Len()+len(row)+reserve+400 > MaxSummary {
-			fmt.Fprintf(b, "\n%d more are not listed here (GitHub's summary limit); the evidence ledger has them all.\n", len(o.InlineAllowed)-i)
-			return
-		}
-		b.WriteString(row)
-	}
+	return sec
 }
 
 func were(n int) string {
@@ -139,45 +163,42 @@ func summaryRows(o *Outcome) []string {
 }
 
 // PRBody is the fix pull request's body: the evidence table and how to
-// consume each reference.
-func PRBody(o *Outcome) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "pushvault found %s in the push to `%s` (head `%s`), moved %s to Vault, and replaces the hard-coded values with vault references.\n\n",
+// consume each reference. What does not fit GitHub's body limit continues
+// in comments, returned in order (none when it all fits).
+func PRBody(o *Outcome) (body string, comments []string) {
+	intro := fmt.Sprintf("pushvault found %s in the push to `%s` (head `%s`), moved %s to Vault, and replaces the hard-coded values with vault references.\n\n",
 		plural(len(o.Secrets), "secret"), o.Branch, short(o.HeadSHA), pronoun(len(o.Secrets)))
-	b.WriteString("| What | Where | Vault path | Version | Rotation | Use it |\n| --- | --- | --- | --- | --- | --- |\n")
+	table := section{head: "| What | Where | Vault path | Version | Rotation | Use it |\n| --- | --- | --- | --- | --- | --- |\n"}
+	manual := section{head: "\n### Left to you\n\n"}
 	for _, s := range o.Secrets {
-		var where []string
-		for _, l := range s.Locations {
-			where = append(where, fmt.Sprintf("`%s:%d` (%s)", cell(l.Path), l.Line, short(l.Commit)))
-		}
-		use := fmt.Sprintf("`%s`", cell(s.Reference))
-		if len(s.EnvNames) > 0 {
-			names := slices.Clone(s.EnvNames)
-			for i := range names {
-				names[i] = "`" + cell(names[i]) + "`"
-			}
-			use += " via " + strings.Join(names, ", ")
-		}
-		fmt.Fprintf(&b, "| %s `%s` | %s | `%s` | %d | %s | %s |\n", cell(s.Detector), cell(s.Redacted), strings.Join(where, "<br>"),
-			cell(s.VaultPath), s.VaultVersion, cell(orDash(s.Rotation)), use)
-	}
-	var manual []string
-	for _, s := range o.Secrets {
+		table.rows = append(table.rows, prRow(s))
 		for _, m := range s.Manual {
-			manual = append(manual, fmt.Sprintf("- %s `%s`: %s", s.Detector, s.Redacted, m))
+			manual.rows = append(manual.rows, fmt.Sprintf("- %s `%s`: %s\n", s.Detector, s.Redacted, m))
 		}
 	}
-	if len(manual) > 0 {
-		b.WriteString("\n### Left to you\n\n")
-		b.WriteString(strings.Join(manual, "\n"))
-		b.WriteString("\n")
+	return continued("fix-pr", "a pull request description", text(intro), table, manual, text("\n### Consuming the references\n\n"+
+		"Source files now read the values from the environment; `vault.env` at the repository root maps each variable to its vault reference. "+
+		"Run the application under `pushvault exec --env-file vault.env -- CMD` (or bank-vaults `vault-env`) to resolve them at start-up. "+
+		"Configuration files hold the reference itself.\n"+
+		"\nThe exposed values stay in the repository's history: rotation (above) is what makes them useless.\n"))
+}
+
+// prRow is s's row in the fix pull request's evidence table.
+func prRow(s SecretOutcome) string {
+	var where []string
+	for _, l := range s.Locations {
+		where = append(where, fmt.Sprintf("`%s:%d` (%s)", cell(l.Path), l.Line, short(l.Commit)))
 	}
-	b.WriteString("\n### Consuming the references\n\n")
-	b.WriteString("Source files now read the values from the environment; `vault.env` at the repository root maps each variable to its vault reference. " +
-		"Run the application under `pushvault exec --env-file vault.env -- CMD` (or bank-vaults `vault-env`) to resolve them at start-up. " +
-		"Configuration files hold the reference itself.\n")
-	b.WriteString("\nThe exposed values stay in the repository's history: rotation (above) is what makes them useless.\n")
-	return b.String()
+	use := fmt.Sprintf("`%s`", cell(s.Reference))
+	if len(s.EnvNames) > 0 {
+		names := slices.Clone(s.EnvNames)
+		for i := range names {
+			names[i] = "`" + cell(names[i]) + "`"
+		}
+		use += " via " + strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("| %s `%s` | %s | `%s` | %d | %s | %s |\n", cell(s.Detector), cell(s.Redacted), strings.Join(where, "<br>"),
+		cell(s.VaultPath), s.VaultVersion, cell(orDash(s.Rotation)), use)
 }
 
 func cell(s string) string {

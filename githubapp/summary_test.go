@@ -46,7 +46,11 @@ func sampleOutcome() *githubapp.Outcome {
 func TestSummaryGolden(t *testing.T) {
 	o := sampleOutcome()
 	golden.Assert(t, "githubapp/summary_found.md", githubapp.Summary(o))
-	golden.Assert(t, "githubapp/pr_body.md", githubapp.PRBody(o))
+	body, more := githubapp.PRBody(o)
+	golden.Assert(t, "githubapp/pr_body.md", body)
+	if len(more) != 0 || githubapp.Text(o) != "" {
+		t.Errorf("a small report continues in %d comments and a text of %d bytes", len(more), len(githubapp.Text(o)))
+	}
 
 	clean := &githubapp.Outcome{Owner: "acme", Repo: "shop", Branch: "feature/x", HeadSHA: "abcdef0", Scanned: 1}
 	golden.Assert(t, "githubapp/summary_clean.md", githubapp.Summary(clean))
@@ -97,12 +101,12 @@ func TestSummaryStaysUnderGitHubsLimit(t *testing.T) {
 		s.Locations = []scanner.Location{{Commit: "89abcdef", Path: strings.Repeat("deep/", 10) + fmt.Sprintf("f%d.yml", i), Line: i + 1}}
 		o.Secrets = append(o.Secrets, s)
 	}
-	got := githubapp.Summary(o)
-	if len(got) > githubapp.MaxSummary {
-		t.Fatalf("summary is %d characters, over GitHub's %d", len(got), githubapp.MaxSummary)
+	got, text := githubapp.Summary(o), githubapp.Text(o)
+	if len(got) > githubapp.MaxSummary || len(text) > githubapp.MaxText {
+		t.Fatalf("summary is %d characters, text %d: over GitHub's %d", len(got), len(text), githubapp.MaxSummary)
 	}
-	if !strings.Contains(got, "more secrets are not listed here") {
-		t.Errorf("a cut summary must say so; it ends %q", got[len(got)-200:])
+	if !strings.Contains(got, "continues in its details below") || !strings.Contains(text, "each an annotation of this run") {
+		t.Errorf("a report cut must say where the rest is; the summary ends %q, the text %q", got[len(got)-200:], text[len(text)-300:])
 	}
 	if n := len(githubapp.Annotations(o)); n != 2000 {
 		t.Errorf("Annotations = %d, want one per location (2000)", n)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
@@ -16,7 +18,10 @@ import (
 // events: each repository the app starts or stops watching is recorded in
 // the evidence ledger (repository_added, repository_removed), once per
 // delivery and repository whatever the redeliveries, crashes and replicas.
-// Other actions (suspend, unsuspend, new_permissions_accepted) are logged.
+// An uninstall removes every repository the ledger says the installation
+// covers, listed in the payload or not (GHES and GitHub AE send
+// `installation` `deleted` without a repository list). Other actions
+// (suspend, unsuspend, new_permissions_accepted) are logged.
 type Installation struct {
 	Claims *queue.Claims
 	Ledger *evidence.Ledger
@@ -62,7 +67,11 @@ func (r *Installation) Handle(ctx context.Context, ev githubapp.Event) error {
 	case ev.Event == "installation" && p.Action == "created":
 		added = p.Repositories
 	case ev.Event == "installation" && p.Action == "deleted":
-		removed = p.Repositories
+		recs, err := r.Ledger.Records(ctx)
+		if err != nil {
+			return fmt.Errorf("evidence ledger: %w", err)
+		}
+		removed = union(p.Repositories, covered(recs, p.Installation.ID))
 	case ev.Event == "installation_repositories":
 		added, removed = p.RepositoriesAdded, p.RepositoriesRemoved
 	default:
@@ -90,6 +99,47 @@ func (r *Installation) Handle(ctx context.Context, ev githubapp.Event) error {
 		}
 	}
 	return nil
+}
+
+// covered is what the ledger says installation id covers: the
+// repositories recorded as added to it and not removed since, in the
+// order they were first added.
+func covered(recs []evidence.Record, id int64) []repoRef {
+	prefix := "installation:" + strconv.FormatInt(id, 10) + ":"
+	on := map[string]bool{}
+	var order []string
+	for _, rec := range recs {
+		if !strings.HasPrefix(rec.FindingID, prefix) {
+			continue
+		}
+		switch rec.Transition {
+		case evidence.RepositoryAdded:
+			if _, seen := on[rec.Repository]; !seen {
+				order = append(order, rec.Repository)
+			}
+			on[rec.Repository] = true
+		case evidence.RepositoryRemoved:
+			on[rec.Repository] = false
+		}
+	}
+	var out []repoRef
+	for _, name := range order {
+		if on[name] {
+			out = append(out, repoRef{FullName: name})
+		}
+	}
+	return out
+}
+
+// union is a followed by the repositories of b that a does not name.
+func union(a, b []repoRef) []repoRef {
+	out := slices.Clone(a)
+	for _, r := range b {
+		if !slices.Contains(a, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // record appends one coverage record, once per (delivery, transition,

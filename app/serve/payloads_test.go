@@ -55,6 +55,12 @@ func (o *outcomes) Process(ctx context.Context, ev githubapp.Event) error {
 	return nil
 }
 
+func (o *outcomes) of(delivery string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.by[delivery]
+}
+
 func (o *outcomes) count() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -70,23 +76,8 @@ func (o *outcomes) count() int {
 // endpoint); no handler may refuse one for good (what would dead-letter it
 // at once), least of all for decoding it.
 func TestRecordedPayloads(t *testing.T) {
-	gh := githubtest.New(t)
-	app := gh.App()
-	v := vaulttest.Start(t)
-	log, logs := queuetest.Logger()
-	cfg := serve.DefaultServeConfig()
-	cfg.DataDir, cfg.Listen, cfg.Queue = t.TempDir(), "127.0.0.1:0", queuetest.Config()
-	cfg.GitHub = serve.GitHubConfig{AppID: app.ID, PrivateKey: string(app.PrivateKeyPEM), WebhookSecret: app.WebhookSecret,
-		APIURL: gh.URL + "/", WebURL: gh.URL + "/"}
-	cfg.Vault = vault.Config{Address: v.Addr, Auth: vault.Auth{Token: v.Token}}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	s, err := serve.New(ctx, log, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	handled := s.Dispatcher.Events()
+	e := startServe(t)
+	handled := e.s.Dispatcher.Events()
 	events := map[string]bool{}
 	for _, ev := range appEvents {
 		events[ev] = true
@@ -94,13 +85,7 @@ func TestRecordedPayloads(t *testing.T) {
 			t.Errorf("GitHub sends the App %s events but serve has no handler for them", ev)
 		}
 	}
-	got := &outcomes{d: s.Dispatcher, by: map[string]error{}}
-	workers := queue.NewWorkers(s.Queue, got, log, nil, 2, time.Second)
-	done := make(chan struct{})
-	go func() { defer close(done); workers.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
+	app, srv, got, logs := e.app, e.srv, e.got, e.logs
 
 	recs := recordings(t, events) // every event the App gets
 	recs = append(recs, variants(t, recs, app.ID)...)
@@ -144,6 +129,42 @@ func TestRecordedPayloads(t *testing.T) {
 	if t.Failed() {
 		t.Logf("serve's logs:\n%s", logs)
 	}
+}
+
+// served is serve (serve.New against the GitHub stand-in and a Vault dev
+// server) with its webhook endpoint, workers and dispatcher running.
+type served struct {
+	s    *serve.Server
+	app  githubtest.App
+	srv  *httptest.Server
+	got  *outcomes // what the dispatcher returned, per delivery
+	logs fmt.Stringer
+}
+
+func startServe(t *testing.T) *served {
+	t.Helper()
+	gh := githubtest.New(t)
+	app := gh.App()
+	v := vaulttest.Start(t)
+	log, logs := queuetest.Logger()
+	cfg := serve.DefaultServeConfig()
+	cfg.DataDir, cfg.Listen, cfg.Queue = t.TempDir(), "127.0.0.1:0", queuetest.Config()
+	cfg.GitHub = serve.GitHubConfig{AppID: app.ID, PrivateKey: string(app.PrivateKeyPEM), WebhookSecret: app.WebhookSecret,
+		APIURL: gh.URL + "/", WebURL: gh.URL + "/"}
+	cfg.Vault = vault.Config{Address: v.Addr, Auth: vault.Auth{Token: v.Token}}
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := serve.New(ctx, log, cfg)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	got := &outcomes{d: s.Dispatcher, by: map[string]error{}}
+	workers := queue.NewWorkers(s.Queue, got, log, nil, 2, time.Second)
+	done := make(chan struct{})
+	go func() { defer close(done); workers.Run(ctx) }()
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { srv.Close(); cancel(); <-done; s.Close() })
+	return &served{s: s, app: app, srv: srv, got: got, logs: logs}
 }
 
 // recordings reads every recorded payload of the events wanted.

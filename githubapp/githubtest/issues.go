@@ -106,6 +106,9 @@ func (s *Server) createCommitComment(c *call) (int, any, error) {
 	if req.Body == "" {
 		return 0, nil, validationFailed("Validation Failed", map[string]string{"resource": "CommitComment", "field": "body", "code": "missing_field"})
 	}
+	if err := tooLong("CommitComment", nil, &req.Body); err != nil {
+		return 0, nil, err
+	}
 	line := req.Line
 	if line == 0 {
 		line = req.Position
@@ -167,6 +170,9 @@ func (s *Server) createIssue(c *call) (int, any, error) {
 	}
 	if title == "" {
 		return 0, nil, validationFailed("Validation Failed", map[string]string{"resource": "Issue", "field": "title", "code": "missing_field"})
+	}
+	if err := tooLong("Issue", &title, &req.Body); err != nil {
+		return 0, nil, err
 	}
 	now := s.now()
 	is := &Issue{ID: s.id(), Number: s.nextNumber(c.repo), Repo: c.repo.full(), Title: title, Body: req.Body,
@@ -275,6 +281,9 @@ func (s *Server) updateIssue(c *call) (int, any, error) {
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
+	if err := tooLong("Issue", req.Title, req.Body); err != nil {
+		return 0, nil, err
+	}
 	is, err := s.issueParam(c)
 	if err != nil {
 		return 0, nil, err
@@ -331,6 +340,9 @@ func (s *Server) createIssueComment(c *call) (int, any, error) {
 	}
 	if req.Body == "" {
 		return 0, nil, validationFailed("Validation Failed", map[string]string{"resource": "IssueComment", "field": "body", "code": "missing_field"})
+	}
+	if err := tooLong("IssueComment", nil, &req.Body); err != nil {
+		return 0, nil, err
 	}
 	cm := &Comment{ID: s.id(), Kind: "issue", Repo: c.repo.full(), Issue: n, Body: req.Body, User: s.botLogin(), CreatedAt: s.now()}
 	s.mu.Lock()

@@ -71,6 +71,9 @@ func (s *Server) createPull(c *call) (int, any, error) {
 	if err := c.decode(&req); err != nil {
 		return 0, nil, err
 	}
+	if err := tooLong("Issue", &req.Title, &req.Body); err != nil {
+		return 0, nil, err
+	}
 	head := req.Head
 	if o, b, ok := strings.Cut(head, ":"); ok {
 		if o != c.repo.owner {
@@ -262,6 +265,9 @@ func (s *Server) updatePull(c *call) (int, any, error) {
 		Base  *string `json:"base"`
 	}
 	if err := c.decode(&req); err != nil {
+		return 0, nil, err
+	}
+	if err := tooLong("Issue", req.Title, req.Body); err != nil {
 		return 0, nil, err
 	}
 	pr, err := s.pullParam(c)

@@ -346,6 +346,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !errors.As(herr, &ae) {
 			ae = &apiError{status: 500, message: herr.Error()}
 		}
+		if ae.status == http.StatusUnprocessableEntity && op != nil && op.Documents(ae.status) {
+			// A 422 is what the App must understand (GitHub's limits,
+			// refused input): it is held to the description where it is
+			// documented. Other documented errors are not: some (409 on
+			// contents) are a oneOf both alternatives of which match.
+			s.checkError(op, r, ae)
+		}
 		s.writeError(w, rt.op, ae, cred)
 		return
 	}
@@ -385,7 +392,8 @@ func cloneRequest(r *http.Request, body []byte) *http.Request {
 	return r2
 }
 
-func (s *Server) writeError(w http.ResponseWriter, op string, e *apiError, cred string) {
+// errorBody is e's body in GitHub's basic-error / validation-error shape.
+func errorBody(e *apiError) map[string]any {
 	body := map[string]any{"message": e.message, "documentation_url": docsURL + e.doc}
 	if e.status == 422 {
 		errs := e.errs
@@ -395,6 +403,23 @@ func (s *Server) writeError(w http.ResponseWriter, op string, e *apiError, cred 
 		body["errors"] = errs
 		body["status"] = "422"
 	}
+	return body
+}
+
+// checkError reports an error answer that breaks what op documents for
+// its status (a 422 that is no validation-error, say).
+func (s *Server) checkError(op *contract.Operation, r *http.Request, e *apiError) {
+	out, err := json.Marshal(errorBody(e))
+	if err == nil {
+		err = s.spec.ValidateResponse(op, r, e.status, http.Header{"Content-Type": {"application/json; charset=utf-8"}}, out)
+	}
+	if err != nil {
+		s.violation(err)
+	}
+}
+
+func (s *Server) writeError(w http.ResponseWriter, op string, e *apiError, cred string) {
+	body := errorBody(e)
 	for k, vs := range e.header {
 		w.Header()[k] = vs
 	}

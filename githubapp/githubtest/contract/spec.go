@@ -217,6 +217,12 @@ func unescape(seg string) string {
 	return seg
 }
 
+// Documents reports whether GitHub's description documents status as an
+// answer of o (the stand-in's error answers are checked where it does).
+func (o *Operation) Documents(status int) bool {
+	return o.route != nil && o.route.Operation.Responses.Status(status) != nil
+}
+
 // errorException reports whether StatusExceptions allows status for op
 // (and GitHub's description has the basic-error schema to check it with).
 func (s *Spec) errorException(op *Operation, status int) bool {
