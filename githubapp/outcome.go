@@ -7,6 +7,7 @@ const (
 	ConclusionSuccess        = "success"         // nothing found
 	ConclusionActionRequired = "action_required" // found and remediated; fix PR open
 	ConclusionFailure        = "failure"         // remediation failed or settings invalid
+	ConclusionNeutral        = "neutral"         // nothing could be scanned: the pushed head is gone
 )
 
 // Outcome is what pushvault did about one push, in the terms GitHub shows
@@ -40,6 +41,15 @@ type Outcome struct {
 	// Tag is the pushed tag, without refs/tags/ ("" for a branch); a tag
 	// gets no fix pull request (none can change it), only what to do.
 	Tag string
+	// Orphaned: the pushed head was force-pushed over before pushvault
+	// ran. Its commits are on no branch, yet GitHub serves them by id
+	// until it collects garbage, so they were scanned; no fix pull
+	// request, which would bring them back onto the branch.
+	Orphaned bool
+	// Gone: the pushed head was force-pushed over and GitHub no longer
+	// holds it, so nothing could be scanned; the check run is neutral and
+	// says how to scan it where it still exists.
+	Gone bool
 	// Pusher is who pushed, as the push event names them.
 	Pusher string
 	// InlineAllowed are the places where an inline allow comment let a
@@ -91,6 +101,8 @@ func (o *Outcome) Conclusion() string {
 	switch {
 	case o.Failure != "":
 		return ConclusionFailure
+	case o.Gone:
+		return ConclusionNeutral
 	case len(o.Secrets) == 0:
 		return ConclusionSuccess
 	default:

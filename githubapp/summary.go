@@ -22,6 +22,8 @@ func Title(o *Outcome) string {
 	switch {
 	case o.Failure != "":
 		return "Remediation failed"
+	case o.Gone:
+		return "Not scanned: the pushed commit is no longer on GitHub"
 	case n == 0 && len(o.InlineAllowed) > 0:
 		return fmt.Sprintf("No secrets found; %s on record", plural(len(o.InlineAllowed), "inline allow"))
 	case n == 0:
@@ -81,7 +83,10 @@ func reportSections(o *Outcome) []section {
 	if o.Failure != "" {
 		fmt.Fprintf(&b, "**Remediation failed:** %s\n\n", o.Failure)
 	}
-	if len(o.Secrets) == 0 && o.Failure == "" {
+	if o.Gone {
+		b.WriteString(goneAdvice(o))
+	}
+	if len(o.Secrets) == 0 && o.Failure == "" && !o.Gone {
 		b.WriteString("No secrets found.\n")
 	}
 	if len(o.Secrets) > 0 {
@@ -90,6 +95,9 @@ func reportSections(o *Outcome) []section {
 		}
 		if o.Tag != "" {
 			b.WriteString(tagAdvice(o.Tag))
+		}
+		if o.Orphaned {
+			b.WriteString(orphanAdvice)
 		}
 	}
 	secrets := section{head: "| Secret | Detector | Where | Vault | Rotation |\n| --- | --- | --- | --- | --- |\n", rows: summaryRows(o)}
@@ -140,6 +148,25 @@ func tagAdvice(tag string) string {
 		"and rotation (below) is what makes the exposed ones useless. To take them out of the tag, delete it "+
 		"(`git push origin :refs/tags/%s`), replace each value in the tagged files with its vault reference, commit, "+
 		"and tag that commit again; re-create any release made from the tag.\n\n", inline(tag))
+}
+
+// orphanAdvice says why a push force-pushed over still has its secrets
+// vaulted and rotated, and why it gets no fix pull request.
+const orphanAdvice = "The push was force-pushed over before pushvault scanned it: its commits are on no branch, but GitHub still serves them " +
+	"to anyone who knows their id (until it collects garbage), so the values were exposed and still are. They are in Vault, and rotation " +
+	"(below) is what makes the exposed ones useless. There is no fix pull request: it would bring these commits back onto the branch. " +
+	"To have GitHub delete them, follow GitHub's guide to removing sensitive data (it involves GitHub Support).\n\n"
+
+// goneAdvice says why a push could not be scanned, and how to scan it
+// where it still exists.
+func goneAdvice(o *Outcome) string {
+	rng := short(o.HeadSHA)
+	if o.Base != "" {
+		rng = short(o.Base) + ".." + rng
+	}
+	return fmt.Sprintf("The push was force-pushed over before pushvault scanned it, and GitHub no longer holds commit `%s`, so nothing was scanned. "+
+		"While it was on GitHub, whatever it held was exposed: scan it where it still exists (the pusher's clone) with `pushvault scan --range %s` "+
+		"and rotate whatever that finds.\n", short(o.HeadSHA), rng)
 }
 
 func summaryRows(o *Outcome) []string {

@@ -16,8 +16,10 @@ import (
 )
 
 // Enqueuer takes accepted events for the workers. Enqueue must be durable
-// when it returns nil, and must store one event per DeliveryID: it reports
-// duplicate (and stores nothing) when that delivery is already queued.
+// when it returns nil, and must run each DeliveryID to the end once: it
+// reports duplicate (and stores nothing) when that delivery is queued or
+// finished, and queues it again when it was given up on (dead-lettered)
+// or lost, so that GitHub's "Redeliver" cures a dead letter.
 type Enqueuer interface {
 	Enqueue(ctx context.Context, ev Event) (duplicate bool, err error)
 }
@@ -32,7 +34,7 @@ type WebhookObserver interface {
 // Webhook outcomes, as WebhookObserver receives them.
 const (
 	OutcomeAccepted     = "accepted"      // 202, enqueued
-	OutcomeDuplicate    = "duplicate"     // 202, already enqueued (redelivery)
+	OutcomeDuplicate    = "duplicate"     // 202, already queued or finished (redelivery)
 	OutcomeIgnored      = "ignored"       // 202, an event nothing handles
 	OutcomeBadSignature = "bad_signature" // 401
 	OutcomeMalformed    = "malformed"     // 400
@@ -53,7 +55,8 @@ const DefaultMaxBody = 25 << 20
 //     App's webhook may be set to application/x-www-form-urlencoded);
 //   - 202 without enqueuing for events not in Events, and for check_run
 //     and check_suite events of another app than AppID;
-//   - 202 once the event is enqueued (or found already enqueued);
+//   - 202 once the event is enqueued (or found queued or finished: a
+//     redelivery of a dead-lettered delivery is enqueued again);
 //   - 503 when the queue refuses it, so that GitHub's delivery shows a
 //     failure and can be redelivered.
 //

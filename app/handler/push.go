@@ -207,10 +207,18 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 	}
 	o.Settings = settings.Describe()
 	m, err := pp.fetch(ctx, log, p)
-	if err != nil || m == nil {
+	if err != nil {
 		return o, err
 	}
+	if m == nil {
+		o.Gone = true
+		if p.Before != gitcli.ZeroID {
+			o.Base = p.Before
+		}
+		return o, nil
+	}
 	defer m.unlock()
+	o.Orphaned = m.orphaned
 	res, inline, err := pp.scan(ctx, log, m.dir, p, branch, settings, o)
 	if err != nil {
 		return o, err
@@ -230,11 +238,16 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 type fetched struct {
 	dir, token string
 	unlock     func()
+	// orphaned: no branch holds the pushed head any more (it was
+	// force-pushed over); it was fetched by its id.
+	orphaned bool
 }
 
-// fetch locks the repository's mirror and fetches the push into it. It
-// returns nil (and no error) when the pushed head is gone: the branch was
-// force-pushed over and a later push's delivery scans what replaced it.
+// fetch locks the repository's mirror and fetches the push into it. A
+// pushed head no branch holds any more (force-pushed over before this
+// worker ran, often to hide a leak) is fetched by its id: GitHub keeps it
+// until it collects garbage, and anyone with the id can read it. fetch
+// returns nil (and no error) only when GitHub no longer holds it.
 func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched, error) {
 	tr, err := pp.github.Transport(p.InstallationID)
 	if err != nil {
@@ -256,12 +269,58 @@ func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched
 		unlock()
 		return nil, err
 	}
-	if _, err := gitcli.Run(ctx, dir, nil, nil, "cat-file", "-e", p.After+"^{commit}"); err != nil {
-		unlock()
-		log.Info("pushed head no longer on GitHub: nothing to scan")
-		return nil, nil
+	m := &fetched{dir: dir, token: token, unlock: unlock}
+	if !hasCommit(ctx, dir, p.After) {
+		gone, err := pp.fetchOrphan(ctx, m, p)
+		if err != nil || gone {
+			unlock()
+			if gone {
+				log.Warn("pushed head force-pushed over and no longer on GitHub: nothing to scan")
+			}
+			return nil, err
+		}
+		log.Info("pushed head force-pushed over: fetched by its id")
 	}
-	return &fetched{dir: dir, token: token, unlock: unlock}, nil
+	if branch, ok := strings.CutPrefix(p.Ref, "refs/heads/"); ok {
+		// Also when an earlier attempt fetched it before the force push.
+		m.orphaned = !onBranch(ctx, dir, p.After, branch)
+	}
+	return m, nil
+}
+
+// hasCommit reports whether the mirror in dir holds commit sha.
+func hasCommit(ctx context.Context, dir, sha string) bool {
+	_, err := gitcli.Run(ctx, dir, nil, nil, "cat-file", "-e", sha+"^{commit}")
+	return err == nil
+}
+
+// onBranch reports whether the mirror's branch holds commit sha (false
+// when the branch is gone, or git cannot tell).
+func onBranch(ctx context.Context, dir, sha, branch string) bool {
+	_, err := gitcli.Run(ctx, dir, nil, nil, "merge-base", "--is-ancestor", sha, "refs/heads/"+branch)
+	return err == nil
+}
+
+// fetchOrphan fetches p's head by its id into m. It reports gone when the
+// fetch fails because GitHub no longer holds the commit (its API answers
+// 404 for it); any other failure is an error, to retry.
+func (pp *Push) fetchOrphan(ctx context.Context, m *fetched, p Pushed) (gone bool, err error) {
+	ferr := pp.mirrors.fetch(ctx, m.dir, p.CloneURL, m.token, p.After)
+	if ferr == nil {
+		return false, nil
+	}
+	gh, err := pp.github.Installation(p.InstallationID)
+	if err != nil {
+		return false, fmt.Errorf("installation client: %w", err)
+	}
+	held, err := githubapp.HasCommit(ctx, gh, p.Owner, p.Repo, p.After)
+	if err != nil {
+		return false, errors.Join(ferr, err)
+	}
+	if held {
+		return false, ferr
+	}
+	return true, nil
 }
 
 // scan scans what the push added, applies the server's inline_allow, and
@@ -336,7 +395,9 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 	}
 	// A tag gets no fix commit: no pull request can change a tag (the
 	// check run says what to do instead).
-	if tagOf(p.Ref) == "" {
+	// Nor does a head force-pushed over: a pull request from a fix on top
+	// of it would bring its commits back onto the branch.
+	if tagOf(p.Ref) == "" && !m.orphaned {
 		j.Fix = mirrorFix{commit: gitcli.Branch{Dir: m.dir, Parent: p.After, Branch: remediator.FixBranch(p.After)},
 			mirrors: pp.mirrors, cloneURL: p.CloneURL, token: m.token, claims: pp.claims, owner: p.Owner, repo: p.Repo}
 	}
@@ -457,15 +518,21 @@ func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotation
 
 // Fail completes p's check run with conclusion failure and reason: what the
 // worker calls when it gives up on a push (dead letter), so the developer
-// sees why instead of a check that never ends.
+// sees why instead of a check that never ends. It is not the run's last
+// word: it takes no completion claim, so a redelivery that runs the push
+// again completes the run with what it finds; and it leaves alone a run
+// already completed with a result.
 func (pp *Push) Fail(ctx context.Context, p Pushed, reason string) error {
 	_, checks, runID, err := pp.startCheck(ctx, p)
 	if err != nil {
 		return err
 	}
+	if _, done, err := pp.claims.Get(ctx, queue.KeyCheckRunComplete(p.Owner, p.Repo, runID)); err != nil || done {
+		return err
+	}
 	o := outcomeOf(p)
 	o.Failure = reason
-	return pp.completeCheck(ctx, checks, p, runID, o)
+	return checks.Complete(ctx, runID, o)
 }
 
 // outcomeOf is p's outcome before anything is found: the pushed branch or

@@ -59,3 +59,7 @@ func KeyLedgerRecord(identity string) string {
 	sum := sha256.Sum256([]byte(identity))
 	return "ledger/" + hex.EncodeToString(sum[:])
 }
+
+// KeyDeliveryState is what became of a delivery (DeliveryDone or
+// DeliveryDead), consulted when GitHub sends it again.
+func KeyDeliveryState(delivery string) string { return "delivery-state/" + delivery }

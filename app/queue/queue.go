@@ -96,6 +96,7 @@ type Queue struct {
 	lock   *os.File       // holds the embedded store directory
 	nc     *nats.Conn
 	js     jetstream.JetStream
+	stream jetstream.Stream // the webhook stream
 	cons   jetstream.Consumer
 	claims *Claims
 }
@@ -239,7 +240,7 @@ func startEmbedded(log *slog.Logger, cfg Config, dir string) (*server.Server, *o
 
 func (q *Queue) setUp(ctx context.Context) error {
 	replicas := max(q.cfg.Replicas, 1)
-	if _, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	stream, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        WebhookStream,
 		Description: "pushvault: accepted GitHub webhook deliveries",
 		Subjects:    []string{WebhookSubject + ".>"},
@@ -247,9 +248,11 @@ func (q *Queue) setUp(ctx context.Context) error {
 		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
 		Duplicates:  q.cfg.DedupWindow,
-	}); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("stream %s: %w", WebhookStream, err)
 	}
+	q.stream = stream
 	if _, err := q.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        DeadLetterStream,
 		Description: "pushvault: deliveries that kept failing, with the reason",
@@ -298,10 +301,10 @@ func (q *Queue) JetStream() jetstream.JetStream { return q.js }
 // Claims is the claim store in the state bucket.
 func (q *Queue) Claims() *Claims { return q.claims }
 
-// Enqueue implements githubapp.Enqueuer: it publishes ev to the webhook
-// stream with Nats-Msg-Id = ev.DeliveryID, so a delivery published twice
-// within the stream's duplicate window (queue.dedup_window) is stored once.
-func (q *Queue) Enqueue(ctx context.Context, ev githubapp.Event) (bool, error) {
+// publish stores ev in the webhook stream under message id msgID; the
+// stream stores one message per id within its duplicate window
+// (queue.dedup_window).
+func (q *Queue) publish(ctx context.Context, ev githubapp.Event, msgID string) (*jetstream.PubAck, error) {
 	msg := nats.NewMsg(WebhookSubject + "." + subjectToken(ev.Event))
 	msg.Header.Set(hdrEvent, ev.Event)
 	msg.Header.Set(hdrDelivery, ev.DeliveryID)
@@ -318,11 +321,11 @@ func (q *Queue) Enqueue(ctx context.Context, ev githubapp.Event) (bool, error) {
 		msg.Header.Set(hdrSHA, ev.SHA)
 	}
 	msg.Data = ev.Payload
-	ack, err := q.js.PublishMsg(ctx, msg, jetstream.WithMsgID(ev.DeliveryID), jetstream.WithExpectStream(WebhookStream))
+	ack, err := q.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(WebhookStream))
 	if err != nil {
-		return false, fmt.Errorf("enqueue delivery %s: %w", ev.DeliveryID, err)
+		return nil, fmt.Errorf("enqueue delivery %s: %w", ev.DeliveryID, err)
 	}
-	return ack.Duplicate, nil
+	return ack, nil
 }
 
 // subjectToken makes s safe as one subject token.

@@ -156,6 +156,7 @@ func (w *Workers) handle(ctx context.Context, msg jetstream.Msg) {
 	switch {
 	case err == nil:
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		w.mark(actx, log, ev, DeliveryDone)
 		aerr := msg.DoubleAck(actx)
 		cancel()
 		if aerr != nil {
@@ -262,6 +263,7 @@ func (w *Workers) deadLetter(ctx context.Context, log *slog.Logger, msg jetstrea
 		_ = msg.NakWithDelay(w.delay(attempt))
 		return
 	}
+	w.mark(pctx, log, ev, DeliveryDead)
 	if err := msg.TermWithReason(truncate(reason, 200)); err != nil {
 		log.Warn("terminating a dead-lettered delivery failed", slog.Any("error", err))
 	}
@@ -278,6 +280,19 @@ func (w *Workers) deadLetter(ctx context.Context, log *slog.Logger, msg jetstrea
 		if err := dl.DeadLettered(githubapp.WithLogger(hctx, log), ev, reason); err != nil {
 			log.Warn("reporting the dead letter failed", slog.Any("error", err))
 		}
+	}
+}
+
+// mark records what became of ev's delivery before its message is
+// settled, for a redelivery to find (Enqueue). Best effort: without the
+// record, a redelivery of a delivery that finished runs it again, and
+// Claims keep its side effects from happening twice.
+func (w *Workers) mark(ctx context.Context, log *slog.Logger, ev githubapp.Event, state string) {
+	if ev.DeliveryID == "" {
+		return
+	}
+	if err := w.q.markDelivery(ctx, ev.DeliveryID, state); err != nil {
+		log.Warn("recording the delivery's state failed", slog.String("state", state), slog.Any("error", err))
 	}
 }
 

@@ -71,6 +71,12 @@ func (s *Server) CreateRepo(owner, name string, files map[string]string) error {
 	if _, err := s.git(rs, nil, "config", "http.receivepack", "true"); err != nil {
 		return err
 	}
+	// GitHub serves any object it holds by its full id, reachable or not
+	// (a commit force-pushed over stays fetchable until garbage
+	// collection: see Prune); git's own default refuses unadvertised wants.
+	if _, err := s.git(rs, nil, "config", "uploadpack.allowAnySHA1InWant", "true"); err != nil {
+		return err
+	}
 	if len(files) == 0 {
 		return nil
 	}
@@ -106,6 +112,25 @@ func (s *Server) RepoDir(owner, repo string) (string, error) {
 		return "", fmt.Errorf("repo %s/%s: %w", owner, repo, ErrNotFound)
 	}
 	return rs.dir, nil
+}
+
+// Prune collects owner/repo's garbage as GitHub eventually does: objects
+// no ref reaches (commits force-pushed over) are deleted, so they can no
+// longer be fetched or looked up by id.
+func (s *Server) Prune(owner, repo string) error {
+	rs := s.repo(owner + "/" + repo)
+	if rs == nil {
+		return fmt.Errorf("prune %s/%s: %w", owner, repo, ErrNotFound)
+	}
+	rs.push.Lock()
+	defer rs.push.Unlock()
+	if _, err := s.git(rs, nil, "reflog", "expire", "--expire-unreachable=now", "--all"); err != nil {
+		return fmt.Errorf("prune %s: %w", rs.full(), err)
+	}
+	if _, err := s.git(rs, nil, "gc", "--quiet", "--prune=now"); err != nil {
+		return fmt.Errorf("prune %s: %w", rs.full(), err)
+	}
+	return nil
 }
 
 func (s *Server) repo(full string) *repoState {
