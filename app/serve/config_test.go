@@ -102,8 +102,9 @@ func TestLoadServeConfigStrict(t *testing.T) {
 	}
 }
 
-func TestServeConfigValidateNamesEveryBadField(t *testing.T) {
-	_, err := serve.LoadServeConfig(writeConfig(t, `
+// badFields is a configuration with a bad value in every field Validate
+// checks.
+const badFields = `
 listen: nowhere
 workers: 0
 log_level: loud
@@ -126,38 +127,17 @@ queue:
   claim_lease: 1ms
 webhook:
   max_body_bytes: 10
-`), envOf(map[string]string{"PUSHVAULT_SHUTDOWN_TIMEOUT": "soon"}))
+`
+
+func TestServeConfigValidateNamesEveryBadField(t *testing.T) {
+	_, err := serve.LoadServeConfig(writeConfig(t, badFields), envOf(map[string]string{"PUSHVAULT_SHUTDOWN_TIMEOUT": "soon"}))
 	if err == nil {
 		t.Fatal("no error")
 	}
 	if !strings.Contains(err.Error(), `PUSHVAULT_SHUTDOWN_TIMEOUT: "soon" is not a duration`) {
 		t.Errorf("bad env value not named: %v", err)
 	}
-	_, err = serve.LoadServeConfig(writeConfig(t, `
-listen: nowhere
-workers: 0
-log_level: loud
-github:
-  private_key: inline
-  private_key_file: /also/a/file
-  webhook_secret_vault: secret/no-prefix
-  api_url: ftp://x
-vault:
-  auth:
-    method: password
-queue:
-  url: http://nats:4222
-  listen: 127.0.0.1:4222
-  replicas: 9
-  ack_wait: 10ms
-  max_attempts: 0
-  backoff: [-1s]
-  dedup_window: 1s
-  claim_lease: 1ms
-webhook:
-  max_body_bytes: 10
-repository_may_set: [allowlist.paths, rotation.database]
-`), envOf(nil))
+	_, err = serve.LoadServeConfig(writeConfig(t, badFields+"repository_may_set: [allowlist.paths, rotation.database]\n"), envOf(nil))
 	for _, want := range []string{
 		`listen: "nowhere"`, "workers: 0", `log_level: "loud"`, "github.app_id: required",
 		"github.private_key: set only one of", `github.webhook_secret_vault: "secret/no-prefix"`, `github.api_url: "ftp://x"`,
