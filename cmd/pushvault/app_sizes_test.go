@@ -35,7 +35,10 @@ func TestAppManySecretsFitGitHubsLimits(t *testing.T) {
 		for k := range perFile {
 			v := stripeKey(g)
 			planted = append(planted, v)
-			name := fmt.Sprintf("stripe_live_secret_key_for_merchant_account_%03d", f*perFile+k)
+			// No "live" in the name: with it, a key whose random part starts
+			// "se" shares "_live_se" with the name, and pushvault's guard
+			// against names holding a piece of the secret renames it.
+			name := fmt.Sprintf("stripe_secret_key_for_merchant_account_%03d", f*perFile+k)
 			fmt.Fprintf(&b, "%s: %s\n", name, v)
 			want = append(want, secret{"secret/data/pushvault/acme/shop/" + name, fmt.Sprintf("%s:%d", path, k+1)})
 		}
