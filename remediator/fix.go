@@ -254,7 +254,7 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 	case len(fd.Parts) > 0:
 		var out []literal
 		for k, v := range fd.Parts {
-			if strings.Contains(string(data), v.Reveal()) {
+			if holds(data, v.Reveal()) {
 				out = append(out, literal{v.Reveal(), k})
 			}
 		}
@@ -275,15 +275,26 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 	// Connection URIs: only the password is replaced, wherever the URI's
 	// other parts are written differently than the detector normalised them.
 	if pw := secretData(fd)["password"].Reveal(); pw != "" {
-		if strings.Contains(string(data), pw) {
+		if holds(data, pw) {
 			return []literal{{pw, "password"}}
 		}
 		return nil
 	}
-	if strings.Contains(string(data), fd.Secret.Reveal()) {
+	if holds(data, fd.Secret.Reveal()) {
 		return []literal{{fd.Secret.Reveal(), "value"}}
 	}
 	return nil
+}
+
+// holds reports whether data holds text as it is, or base64-encoded (the
+// scanner decodes base64, so a secret in a Kubernetes Secret's data is
+// reported decoded).
+func holds(data []byte, text string) bool {
+	if strings.Contains(string(data), text) {
+		return true
+	}
+	_, ok := rewrite.EncodedLine(data, text)
+	return ok
 }
 
 func lineOf(data []byte, lits []literal) int {
@@ -292,7 +303,8 @@ func lineOf(data []byte, lits []literal) int {
 	}
 	i := strings.Index(string(data), lits[0].text)
 	if i < 0 {
-		return 0
+		line, _ := rewrite.EncodedLine(data, lits[0].text)
+		return line
 	}
 	return strings.Count(string(data[:i]), "\n") + 1
 }
@@ -337,7 +349,8 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			for _, l := range lits {
 				line := lineOf(data, []literal{l})
 				env := envNameFor(loc.Path, data, line, l, v)
-				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key]})
+				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key],
+					Encoded: !strings.Contains(string(data), l.text)})
 			}
 		}
 	}

@@ -106,6 +106,9 @@ type scalar struct {
 	indent int        // YAML block scalars: indentation of the content lines
 	flow   bool       // YAML: inside a flow collection
 	quote  byte       // INI/XML attributes: the quote character, if any
+	// encoded: the token holds value base64-encoded (a Kubernetes
+	// Secret's data); a new value is encoded the same way.
+	encoded bool
 	// trailer is text kept after a rewritten token (a YAML block scalar
 	// header's comment).
 	trailer string
@@ -314,6 +317,9 @@ func (j *configJob) checkEachLiteralPlaced(matches [][]configMatch) error {
 			if off, ok := configRemains(j.content, j.scs, j.vars[ri]); ok {
 				return j.fail(ri, 0, fmt.Sprintf("the secret is on line %d, but not in any %s value pushvault can edit (it may be in a comment, a key, or an unsupported kind of value)", j.lines.line(off), c.name()), "")
 			}
+			if line, ok := EncodedLine(j.content, r.Literal); ok {
+				return j.fail(ri, line, fmt.Sprintf("the secret is base64-encoded on line %d, where pushvault does not decode (it edits encoded values only in a Kubernetes Secret's data)", line), "")
+			}
 			return j.fail(ri, 0, "the secret was not found in the file (it may have changed since the scan)", "")
 		}
 		if best > nearLines {
@@ -431,6 +437,11 @@ func (j *configJob) editFor(sc scalar, ms []configMatch) (configEdit, error) {
 	c, reps, style := j.c, j.reps, j.style
 	fail := func(ri int, reason string) (configEdit, error) {
 		return configEdit{}, j.fail(ri, sc.line, reason, c.manualFor(j.path, reps[ri], sc.key, !ms[0].whole, style))
+	}
+	if sc.encoded {
+		// Only bank-vaults' webhook reads a reference out of a Secret's
+		// base64 data; ${NAME} or ref+vault:// there resolve nowhere.
+		style = StyleVault
 	}
 	mode := dollarsLiteral
 	if style == StyleEnv {
@@ -606,13 +617,16 @@ func (c *configFile) setStep(r Replacement, key string, part bool, style Style) 
 		what = fmt.Sprintf("the value of %q", key)
 	}
 	var step string
-	if part {
+	switch {
+	case r.Encoded:
+		step = encodedStep(what, r, part)
+	case part:
 		step = fmt.Sprintf("in %s, replace the secret (only that part) with %s", what, c.inline(r, style))
-	} else {
+	default:
 		step = fmt.Sprintf("set %s to %s", what, r.Ref.In(style, r.EnvName))
 	}
 	step += fmt.Sprintf(", keeping the file valid %s", c.name())
-	if style == StyleEnv {
+	if style == StyleEnv && !r.Encoded {
 		step += fmt.Sprintf("; then add %s=%s to vault.env at the repository root", r.EnvName, r.Ref.Vault())
 	}
 	return step

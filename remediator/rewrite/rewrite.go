@@ -73,6 +73,10 @@ type Replacement struct {
 	EnvName string
 	// Ref is where the value now lives.
 	Ref Ref
+	// Encoded says the literal is in the file only base64-encoded (the
+	// scanner decoded it): a Kubernetes Secret's data, a Docker config's
+	// auth. Manual steps then say how to write the reference there.
+	Encoded bool
 }
 
 // Options tune Apply.
@@ -181,6 +185,9 @@ func manualStep(path string, reps []Replacement) string {
 		return "remove the secret from " + path
 	}
 	r := reps[0]
+	if r.Encoded {
+		return fmt.Sprintf("on line %d of %s, %s", r.Line, path, encodedStep("the value holding the secret", r, true))
+	}
 	return fmt.Sprintf("replace the secret on line %d of %s with a reference to %s (for example the environment variable %s, mapped in vault.env)",
 		r.Line, path, r.Ref.Vault(), r.EnvName)
 }
