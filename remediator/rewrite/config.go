@@ -12,8 +12,8 @@ import (
 // nil. The file name alone decides: dotenv (.env, .env.*, *.env), Dockerfile
 // (Dockerfile, Dockerfile.*, *.dockerfile, Containerfile), docker-compose
 // (docker-compose*.y*ml, compose*.y*ml), YAML, JSON, TOML, INI
-// (.ini/.cfg/.conf), Java .properties, XML (.xml/.config) and HCL
-// (.hcl/.tf/.tfvars).
+// (.ini/.cfg/.conf), Java .properties, npm's .npmrc, Maven's settings.xml,
+// XML (.xml/.config) and HCL (.hcl/.tf/.tfvars).
 func configFormat(path string) format {
 	base := strings.ToLower(pathpkg.Base(path))
 	ext := pathpkg.Ext(base)
@@ -37,6 +37,10 @@ func configFormat(path string) format {
 		s = iniSyntax{}
 	case ext == ".properties":
 		s = propertiesSyntax{}
+	case base == ".npmrc":
+		s = npmrcSyntax{}
+	case base == "settings.xml":
+		s = mavenSettingsSyntax{}
 	case ext == ".xml" || ext == ".config":
 		s = xmlSyntax{}
 	case ext == ".hcl" || ext == ".tf" || ext == ".tfvars":
@@ -73,6 +77,15 @@ type configSyntax interface {
 // reads the value at sc's path back with the format's real parser.
 type valueChecker interface {
 	checkValue(content []byte, sc scalar, want string) bool
+}
+
+// envResolver is implemented by the files of a tool that expands
+// environment variables itself (npm's .npmrc, Maven's settings.xml) and
+// reads no vault reference: there every reference is that tool's variable,
+// envRef(NAME), mapped to the vault reference in vault.env for pushvault
+// exec to fill, whatever the repository's fix.style.
+type envResolver interface {
+	envRef(name string) string
 }
 
 // inliner is implemented by formats that need the inline reference (a
@@ -162,6 +175,9 @@ type configMatch struct {
 // literal is left anywhere in the file.
 func (c *configFile) apply(path string, content []byte, reps []Replacement, opts Options) (*Result, error) {
 	j := &configJob{c: c, path: path, content: content, reps: reps, style: opts.Style}
+	if _, ok := c.syntax.(envResolver); ok {
+		j.style = StyleEnv
+	}
 	if j.style == "" {
 		j.style = StyleVault
 	}
@@ -458,7 +474,7 @@ func (j *configJob) editFor(sc scalar, ms []configMatch) (configEdit, error) {
 	m := ms[0]
 	if m.whole && sc.prefix == "" {
 		r := reps[m.rep]
-		ref := r.Ref.In(style, r.EnvName)
+		ref := c.ref(r, style)
 		tok, ok := c.syntax.render(sc, ref, mode)
 		if !ok {
 			return fail(m.rep, fmt.Sprintf("the reference cannot be written safely as the %s value on line %d", c.name(), sc.line))
@@ -481,7 +497,7 @@ func (j *configJob) editFor(sc scalar, ms []configMatch) (configEdit, error) {
 		to := c.inline(r, style)
 		if m.whole {
 			// a docker-compose "KEY=secret" item: the value proper is whole
-			to = r.Ref.In(style, r.EnvName)
+			to = c.ref(r, style)
 		}
 		n := strings.Count(newVP, m.variant)
 		newVP = strings.ReplaceAll(newVP, m.variant, to)
@@ -517,8 +533,19 @@ func (j *configJob) editFor(sc scalar, ms []configMatch) (configEdit, error) {
 	return configEdit{edit: edit{sc.start, sc.end, raw}, want: want, rep: ms[0].rep}, nil
 }
 
+// ref is the reference written as a whole value.
+func (c *configFile) ref(r Replacement, s Style) string {
+	if er, ok := c.syntax.(envResolver); ok {
+		return er.envRef(r.EnvName)
+	}
+	return r.Ref.In(s, r.EnvName)
+}
+
 // inline is the reference written inside a larger string.
 func (c *configFile) inline(r Replacement, s Style) string {
+	if er, ok := c.syntax.(envResolver); ok {
+		return er.envRef(r.EnvName)
+	}
 	if in, ok := c.syntax.(inliner); ok {
 		return in.inline(r, s)
 	}
@@ -623,7 +650,7 @@ func (c *configFile) setStep(r Replacement, key string, part bool, style Style) 
 	case part:
 		step = fmt.Sprintf("in %s, replace the secret (only that part) with %s", what, c.inline(r, style))
 	default:
-		step = fmt.Sprintf("set %s to %s", what, r.Ref.In(style, r.EnvName))
+		step = fmt.Sprintf("set %s to %s", what, c.ref(r, style))
 	}
 	step += fmt.Sprintf(", keeping the file valid %s", c.name())
 	if style == StyleEnv && !r.Encoded {

@@ -134,8 +134,13 @@ type format interface {
 	identifier(content []byte, line int, literal string) string
 }
 
-// formatFor picks the format for a path: config formats first, then code.
+// formatFor picks the format for a path: tools' credentials files first
+// (Docker's config.json is JSON no reference resolves in), then config
+// formats, then code.
 func formatFor(path string) format {
+	if f := credentialFormat(path); f != nil {
+		return f
+	}
 	if f := configFormat(path); f != nil {
 		return f
 	}
