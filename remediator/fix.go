@@ -144,6 +144,7 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 		// there into every message: the detector's name instead.
 		name = defaultName(fd.Detector)
 	}
+	name = rewrite.Qualify(name, serviceOf(fd.Detector))
 	data := secretData(fd)
 	st, err := f.store.Put(ctx, vault.Item{
 		Owner: owner, Repo: repo, Name: name, Fingerprint: fd.Fingerprint, Data: data,
@@ -164,6 +165,7 @@ var defaultNames = map[string]string{
 	"Github": "github_token", "GitHubOauth2": "github_oauth", "Slack": "slack_token", "Stripe": "stripe_api_key",
 	"SendGrid": "sendgrid_api_key", "NpmToken": "npm_token", "NpmTokenV2": "npm_token", "Postgres": "database_url",
 	"PrivateKey": "private_key", "VaultToken": "vault_token", "AWS": "aws", "SlackWebhook": "slack_webhook_url",
+	"PyPI": "pypi_token",
 }
 
 func defaultName(detector string) string {
@@ -171,6 +173,21 @@ func defaultName(detector string) string {
 		return n
 	}
 	return rewrite.Normalize(detector)
+}
+
+// serviceOf is whose credentials a detector finds, normalised: the
+// leading words of its default name up to the first generic one ("stripe"
+// from stripe_api_key, "github" from github_oauth); "" for a detector of a
+// kind of secret rather than a service's (private_key, uri).
+func serviceOf(detector string) string {
+	var words []string
+	for _, w := range strings.Split(defaultName(detector), "_") {
+		if rewrite.GenericWord(w) {
+			break
+		}
+		words = append(words, w)
+	}
+	return strings.Join(words, "_")
 }
 
 // genericName: identifiers that say nothing about the secret.
@@ -431,6 +448,9 @@ func keyOf(v *Vaulted, ref rewrite.Ref) string {
 // multi-part secrets and passwords).
 func envNameFor(path string, data []byte, line int, l literal, v *Vaulted) string {
 	id := rewrite.Identifier(path, data, line, l.text)
+	if id != "" && !genericName(id) {
+		id = rewrite.Qualify(id, serviceOf(v.Finding.Detector))
+	}
 	if id != "" && !genericName(id) && (l.key == "value" || len(v.Finding.Parts) > 0) {
 		return rewrite.EnvName(id)
 	}
