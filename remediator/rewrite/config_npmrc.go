@@ -44,28 +44,18 @@ func (npmrcSyntax) parse(content []byte) error {
 func (npmrcSyntax) scalars(content []byte) ([]scalar, error) {
 	var out []scalar
 	section := ""
-	src := string(content)
-	for pos := 0; pos < len(src); {
-		end := strings.IndexByte(src[pos:], '\n')
-		if end < 0 {
-			end = len(src)
-		} else {
-			end += pos
-		}
-		line := strings.TrimRight(src[pos:end], "\r")
-		lineStart := pos
-		pos = end + 1
+	eachLine(string(content), func(line string, lineStart int) {
 		t := strings.TrimSpace(line)
 		switch {
 		case t == "", t[0] == ';', t[0] == '#':
-			continue
+			return
 		case t[0] == '[':
 			section = strings.Trim(t, "[]")
-			continue
+			return
 		}
 		d := strings.IndexByte(line, '=')
 		if d <= 0 {
-			continue
+			return
 		}
 		key := strings.TrimSpace(line[:d])
 		vs := d + 1
@@ -85,11 +75,11 @@ func (npmrcSyntax) scalars(content []byte) ([]scalar, error) {
 			sc.value = val
 		}
 		if sc.value == "" || strings.ContainsAny(sc.value, `\"'`) {
-			continue
+			return
 		}
 		sc.end = sc.start + len(val)
 		out = append(out, sc)
-	}
+	})
 	return out, nil
 }
 
