@@ -58,7 +58,7 @@ func changedLines(t *testing.T, a, b string) []int {
 // base64 value outside a Secret's data gets a manual step that says so.
 func TestPipelineRewritesKubernetesSecretData(t *testing.T) {
 	g := secrettest.Fresh(t)
-	stripe, slack, pw, gh := g.Stripe(), g.Slack(), g.PostgresPassword(), g.GitHub()
+	stripe, slack, pw, gh, stripe2 := g.Stripe(), g.Slack(), g.PostgresPassword(), g.GitHub(), g.Stripe()
 	dbURL := "postgres://shop:" + pw + "@db.shop.svc:5432/shop?sslmode=require"
 	manifest := `# Payments service
 apiVersion: v1
@@ -94,19 +94,21 @@ spec:
   "image": {"pullSecret": {"registry": "ghcr.io", "auth": "` + b64("deploy:"+gh) + `"}}
 }
 `
-	files := map[string]string{"k8s/payments.yaml": manifest, "deploy/slack-secret.yml": flow, "charts/shop/values.json": values}
+	code := "package pay\n\nimport \"encoding/base64\"\n\n// obfuscated so it is not grepped\nvar encodedKey = \"" + b64(stripe2) + "\"\n\nfunc key() ([]byte, error) { return base64.StdEncoding.DecodeString(encodedKey) }\n"
+	files := map[string]string{"k8s/payments.yaml": manifest, "deploy/slack-secret.yml": flow, "charts/shop/values.json": values, "internal/pay/key.go": code}
 	fs := []*scanner.Finding{
 		finding("pv_00000000000000000101", "Stripe", stripe, "k8s/payments.yaml", 18),
 		finding("pv_00000000000000000102", "Postgres", dbURL, "k8s/payments.yaml", 20),
 		finding("pv_00000000000000000103", "Slack", slack, "deploy/slack-secret.yml", 1),
 		finding("pv_00000000000000000104", "Github", gh, "charts/shop/values.json", 2),
+		finding("pv_00000000000000000105", "Stripe", stripe2, "internal/pay/key.go", 6),
 	}
 	p := newPorts()
 	res, err := p.run(t, fs, files)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	planted := []string{stripe, slack, pw, gh, b64(stripe), b64(slack), b64(dbURL), b64("deploy:" + gh)}
+	planted := []string{stripe, slack, pw, gh, stripe2, b64(stripe), b64(slack), b64(dbURL), b64("deploy:" + gh), b64(stripe2)}
 	noneIn := func(what, s string) {
 		t.Helper()
 		for _, v := range planted {
@@ -184,5 +186,14 @@ spec:
 		t.Errorf("manual step %+v: want line 2, the base64 encoding and the reference", m)
 	}
 	noneIn("manual step", m.Step+m.Reason)
+
+	// Base64 in code: read the decoded value from the environment.
+	cv := res.Plan.Secrets[4]
+	if _, ok := p.fix.Files["internal/pay/key.go"]; ok || len(cv.Manual) != 1 {
+		t.Fatalf("key.go: edits %+v, manual %+v; want one manual step and no edit", cv.Edits, cv.Manual)
+	}
+	if m := cv.Manual[0]; m.Line != 6 || !strings.Contains(m.Step, "base64") || !strings.Contains(m.Step, `os.Getenv("`) || !strings.Contains(m.Step, cv.Refs["value"].Vault()) {
+		t.Errorf("manual step %+v: want line 6, the encoding, the lookup and the reference", m)
+	}
 	noneIn("fix commit message", strings.Join(p.fix.Messages, "\n"))
 }
