@@ -33,7 +33,7 @@ func vaultEnv(t *testing.T, files map[string][]byte) map[string]string {
 // `pushvault exec -- mvn deploy` fills them from Vault.
 func TestPipelineRewritesNpmrcAndMavenSettings(t *testing.T) {
 	g := secrettest.Fresh(t)
-	npmTok, ghTok, mvnTok := g.NPM(), g.GitHub(), g.GitHub()
+	npmTok, ghTok, mvnTok, yarnTok := g.NPM(), g.GitHub(), g.GitHub(), g.GitHub()
 	npmrc := "registry=https://registry.npmjs.org/\n" +
 		"@acme:registry=https://npm.pkg.github.com\n" +
 		"//npm.pkg.github.com/:_authToken=" + ghTok + "\n" +
@@ -54,11 +54,13 @@ func TestPipelineRewritesNpmrcAndMavenSettings(t *testing.T) {
   </servers>
 </settings>
 `
-	files := map[string]string{".npmrc": npmrc, ".mvn/settings.xml": settings}
+	yarnrc := "nodeLinker: node-modules\nnpmScopes:\n  acme:\n    npmRegistryServer: \"https://npm.pkg.github.com\"\n    npmAuthToken: \"" + yarnTok + "\"\nyarnPath: .yarn/releases/yarn-4.1.0.cjs\n"
+	files := map[string]string{".npmrc": npmrc, ".mvn/settings.xml": settings, "web/.yarnrc.yml": yarnrc}
 	fs := []*scanner.Finding{
 		finding("pv_00000000000000000201", "NpmToken", npmTok, ".npmrc", 4),
 		finding("pv_00000000000000000202", "Github", ghTok, ".npmrc", 3),
 		finding("pv_00000000000000000203", "Github", mvnTok, ".mvn/settings.xml", 9),
+		finding("pv_00000000000000000204", "Github", yarnTok, "web/.yarnrc.yml", 5),
 	}
 	p := newPorts()
 	res, err := p.run(t, fs, files)
@@ -79,8 +81,8 @@ func TestPipelineRewritesNpmrcAndMavenSettings(t *testing.T) {
 		}
 		names[e.EnvName] = true
 	}
-	if len(names) != 3 {
-		t.Errorf("environment variables %v: three tokens must not share one", names)
+	if len(names) != len(fs) {
+		t.Errorf("environment variables %v: %d tokens must not share one", names, len(fs))
 	}
 
 	out := string(p.fix.Files[".npmrc"])
@@ -114,8 +116,16 @@ func TestPipelineRewritesNpmrcAndMavenSettings(t *testing.T) {
 	if got, want := parsed.Servers[0].Password, "${env."+res.Plan.Secrets[2].Edits[0].EnvName+"}"; got != want {
 		t.Errorf("settings.xml password = %q, want %q (Maven's environment syntax)", got, want)
 	}
+	yout := p.fix.Files["web/.yarnrc.yml"]
+	if diff := changedLines(t, yarnrc, string(yout)); len(diff) != 1 || diff[0] != 5 {
+		t.Errorf(".yarnrc.yml changed lines %v, want 5:\n%s", diff, yout)
+	}
+	scopes := yamlDocs(t, yout)[0]["npmScopes"].(map[string]any)["acme"].(map[string]any)
+	if got, want := scopes["npmAuthToken"], "${"+res.Plan.Secrets[3].Edits[0].EnvName+"}"; got != want {
+		t.Errorf(".yarnrc.yml npmAuthToken = %v, want %q (Yarn's environment syntax)", got, want)
+	}
 	for path, content := range p.fix.Files {
-		for _, s := range []string{npmTok, ghTok, mvnTok} {
+		for _, s := range []string{npmTok, ghTok, mvnTok, yarnTok} {
 			if strings.Contains(string(content), s) {
 				t.Errorf("%s still holds a planted token", path)
 			}
@@ -133,12 +143,17 @@ func TestPipelineManualStepsForCredentialFiles(t *testing.T) {
 	pypi := "pypi-AgEIcHlwaS5vcmc" + g.PostgresPassword() + g.PostgresPassword()
 	gitTok, netrcTok, dockerTok := g.GitHub(), g.GitHub(), g.GitHub()
 	keyID, secretKey := g.AWS()
+	gem, crate, pgpw, ossrh := "rubygems_"+strings.ToLower(g.PostgresPassword()+g.PostgresPassword()), "cio"+g.PostgresPassword()+g.PostgresPassword(), g.PostgresPassword(), g.GitHub()
 	files := map[string]string{
-		".pypirc":                "[distutils]\nindex-servers =\n    pypi\n\n[pypi]\nusername = __token__\npassword = " + pypi + "\n",
-		".git-credentials":       "https://acme-ci:" + gitTok + "@github.com\n",
-		".netrc":                 "machine api.github.com\n  login acme-ci\n  password " + netrcTok + "\n",
-		"ci/.docker/config.json": "{\n  \"auths\": {\n    \"ghcr.io\": {\n      \"auth\": \"" + b64("acme-ci:"+dockerTok) + "\"\n    }\n  }\n}\n",
-		".aws/credentials":       "[default]\naws_access_key_id = " + keyID + "\naws_secret_access_key = " + secretKey + "\nregion = eu-west-1\n",
+		".pypirc":                 "[distutils]\nindex-servers =\n    pypi\n\n[pypi]\nusername = __token__\npassword = " + pypi + "\n",
+		".git-credentials":        "https://acme-ci:" + gitTok + "@github.com\n",
+		".netrc":                  "machine api.github.com\n  login acme-ci\n  password " + netrcTok + "\n",
+		"ci/.docker/config.json":  "{\n  \"auths\": {\n    \"ghcr.io\": {\n      \"auth\": \"" + b64("acme-ci:"+dockerTok) + "\"\n    }\n  }\n}\n",
+		".aws/credentials":        "[default]\naws_access_key_id = " + keyID + "\naws_secret_access_key = " + secretKey + "\nregion = eu-west-1\n",
+		".gem/credentials":        "---\n:rubygems_api_key: " + gem + "\n",
+		".cargo/credentials.toml": "[registry]\ntoken = \"cio-old\"\n\n[registries.acme-internal]\ntoken = \"" + crate + "\"\n",
+		"ops/.pgpass":             "# host:port:database:user:password\ndb.internal:5432:shop:shop_app:" + pgpw + "\n",
+		"gradle.properties":       "org.gradle.jvmargs=-Xmx2g\nossrhUsername=acme-ci\nossrhPassword=" + ossrh + "\n",
 	}
 	aws := finding("pv_00000000000000000305", "AWS", keyID, ".aws/credentials", 2)
 	aws.Parts = map[string]scanner.Secret{"access_key_id": scanner.NewSecret(keyID), "secret_access_key": scanner.NewSecret(secretKey)}
@@ -148,6 +163,10 @@ func TestPipelineManualStepsForCredentialFiles(t *testing.T) {
 		finding("pv_00000000000000000303", "Github", netrcTok, ".netrc", 3),
 		finding("pv_00000000000000000304", "Github", dockerTok, "ci/.docker/config.json", 4),
 		aws,
+		finding("pv_00000000000000000306", "RubyGems", gem, ".gem/credentials", 2),
+		finding("pv_00000000000000000307", "CratesIO", crate, ".cargo/credentials.toml", 5),
+		finding("pv_00000000000000000308", "Postgres", pgpw, "ops/.pgpass", 2),
+		finding("pv_00000000000000000309", "Github", ossrh, "gradle.properties", 3),
 	}
 	p := newPorts()
 	res, err := p.run(t, fs, files)
@@ -163,6 +182,10 @@ func TestPipelineManualStepsForCredentialFiles(t *testing.T) {
 		{3, []string{".netrc", res.Plan.Secrets[2].Refs["value"].Vault(), "pushvault exec"}},
 		{4, []string{"credsStore", "credHelpers", "--password-stdin", res.Plan.Secrets[3].Refs["value"].Vault()}},
 		{2, []string{"credential_process", "AWS_ACCESS_KEY_ID=" + aws4(res, "access_key_id"), "AWS_SECRET_ACCESS_KEY=" + aws4(res, "secret_access_key")}},
+		{2, []string{"GEM_HOST_API_KEY=" + res.Plan.Secrets[5].Refs["value"].Vault(), "gem push"}},
+		{5, []string{"CARGO_REGISTRIES_ACME_INTERNAL_TOKEN=" + res.Plan.Secrets[6].Refs["value"].Vault(), "credential provider"}},
+		{2, []string{"PGPASSWORD=" + res.Plan.Secrets[7].Refs["value"].Vault(), "shop_app on db.internal:5432"}},
+		{3, []string{"ORG_GRADLE_PROJECT_ossrhPassword=" + res.Plan.Secrets[8].Refs["value"].Vault()}},
 	} {
 		v := res.Plan.Secrets[i]
 		path := v.Finding.First().Path
@@ -179,7 +202,7 @@ func TestPipelineManualStepsForCredentialFiles(t *testing.T) {
 				t.Errorf("%s: manual step %q does not say %q", path, m.Step, w)
 			}
 		}
-		for _, s := range []string{pypi, gitTok, netrcTok, dockerTok, keyID, secretKey} {
+		for _, s := range []string{pypi, gitTok, netrcTok, dockerTok, keyID, secretKey, gem, crate, pgpw, ossrh} {
 			if strings.Contains(m.Step+m.Reason, s) {
 				t.Errorf("%s: manual step holds a planted secret", path)
 			}

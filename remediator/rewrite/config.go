@@ -12,7 +12,7 @@ import (
 // nil. The file name alone decides: dotenv (.env, .env.*, *.env), Dockerfile
 // (Dockerfile, Dockerfile.*, *.dockerfile, Containerfile), docker-compose
 // (docker-compose*.y*ml, compose*.y*ml), YAML, JSON, TOML, INI
-// (.ini/.cfg/.conf), Java .properties, npm's .npmrc, Maven's settings.xml,
+// (.ini/.cfg/.conf), Java .properties, npm's .npmrc, Yarn's .yarnrc.yml, Maven's settings.xml,
 // XML (.xml/.config) and HCL (.hcl/.tf/.tfvars).
 func configFormat(path string) format {
 	base := strings.ToLower(pathpkg.Base(path))
@@ -24,6 +24,8 @@ func configFormat(path string) format {
 	case base == "dockerfile" || strings.HasPrefix(base, "dockerfile.") || ext == ".dockerfile" ||
 		base == "containerfile" || strings.HasPrefix(base, "containerfile."):
 		s = dockerfileSyntax{}
+	case base == ".yarnrc.yml" || base == ".yarnrc.yaml":
+		s = yarnrcSyntax{}
 	case (ext == ".yaml" || ext == ".yml") &&
 		(strings.HasPrefix(base, "docker-compose") || strings.HasPrefix(base, "compose")):
 		s = yamlSyntax{compose: true}

@@ -30,6 +30,15 @@ const (
 
 func (y yamlSyntax) name() string { return "YAML" }
 
+// yarnrcSyntax is Yarn's .yarnrc.yml: YAML, where Yarn expands ${NAME}
+// itself (npmAuthToken, npmAuthIdent), so the reference is always that,
+// filled by pushvault exec from vault.env.
+type yarnrcSyntax struct{ yamlSyntax }
+
+var _ envResolver = yarnrcSyntax{}
+
+func (yarnrcSyntax) envRef(name string) string { return "${" + name + "}" }
+
 func (y yamlSyntax) parse(content []byte) error {
 	_, err := yamlDocs(content)
 	return err

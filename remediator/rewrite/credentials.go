@@ -44,6 +44,14 @@ func credentialFormat(path string) format {
 		return &credentialFile{reads: "curl, git, ftp and Python's netrc read .netrc", step: netrcStep}
 	case base == "config.json" && dir == ".docker":
 		return &credentialFile{reads: "Docker reads .docker/config.json", step: dockerConfigStep, names: &configFile{syntax: jsonSyntax{}}}
+	case base == "credentials" && dir == ".gem":
+		return &credentialFile{reads: "RubyGems reads ~/.gem/credentials", step: gemStep, names: &configFile{syntax: yamlSyntax{}}}
+	case (base == "credentials.toml" || base == "credentials") && dir == ".cargo":
+		return &credentialFile{reads: "Cargo reads .cargo/credentials.toml", step: cargoStep, names: &configFile{syntax: tomlSyntax{}}}
+	case base == ".pgpass":
+		return &credentialFile{reads: "libpq (psql, and every driver built on it) reads .pgpass", step: pgpassStep}
+	case base == "gradle.properties":
+		return &credentialFile{reads: "Gradle reads gradle.properties", step: gradleStep, names: &configFile{syntax: propertiesSyntax{}}}
 	case base == "credentials": // ~/.aws/credentials, and the same file kept elsewhere
 		return &credentialFile{reads: "the AWS CLI and SDKs read the credentials file", step: awsCredentialsStep, names: &configFile{syntax: iniSyntax{}}}
 	}
@@ -216,4 +224,48 @@ func awsEnv(r Replacement) string {
 		return "AWS_SESSION_TOKEN"
 	}
 	return ""
+}
+
+func gemStep(path string, _ []byte, line int, reps []Replacement) string {
+	return fmt.Sprintf("delete line %d of %s; gem push reads GEM_HOST_API_KEY before the credentials file: add %s to vault.env and publish with `pushvault exec --env-file vault.env -- gem push PACKAGE.gem`",
+		line, path, vaultEnvLines(reps, func(Replacement) string { return "GEM_HOST_API_KEY" }))
+}
+
+func cargoStep(path string, content []byte, line int, reps []Replacement) string {
+	env := "CARGO_REGISTRY_TOKEN" // [registry]: crates.io
+	scs, _ := tomlSyntax{}.scalars(content)
+	for _, sc := range scs {
+		if sc.value == reps[0].Literal && len(sc.path) == 3 && sc.path[0].key == "registries" {
+			env = "CARGO_REGISTRIES_" + strings.ToUpper(strings.ReplaceAll(sc.path[1].key, "-", "_")) + "_TOKEN"
+		}
+	}
+	return fmt.Sprintf("delete line %d of %s; cargo reads %s before the credentials file: add %s to vault.env and publish with `pushvault exec --env-file vault.env -- cargo publish`, or let a credential provider hold it (registry.global-credential-providers, e.g. cargo:libsecret)",
+		line, path, env, vaultEnvLines(reps, func(Replacement) string { return env }))
+}
+
+func pgpassStep(path string, content []byte, line int, reps []Replacement) string {
+	entry := ""
+	lines := strings.Split(string(content), "\n")
+	if line >= 1 && line <= len(lines) {
+		// host:port:database:user:password; the password is the rest
+		if f := strings.SplitN(lines[line-1], ":", 5); len(f) == 5 && strings.TrimRight(f[4], "\r") == reps[0].Literal {
+			entry = fmt.Sprintf(" (the entry for user %s on %s:%s, database %s)", f[3], f[0], f[1], f[2])
+		}
+	}
+	return fmt.Sprintf("delete line %d of %s%s; libpq reads PGPASSWORD: add %s to vault.env and connect under `pushvault exec --env-file vault.env -- psql …` (or the application's own command)",
+		line, path, entry, vaultEnvLines(reps, func(Replacement) string { return "PGPASSWORD" }))
+}
+
+func gradleStep(path string, content []byte, line int, reps []Replacement) string {
+	key := (&configFile{syntax: propertiesSyntax{}}).identifier(content, line, reps[0].Literal)
+	if key == "" {
+		key = "PROPERTY"
+	}
+	if env := "ORG_GRADLE_PROJECT_" + key; envNamePat.MatchString(env) {
+		return fmt.Sprintf("delete line %d of %s; Gradle reads the environment variable %s as the project property %s: add %s to vault.env and build under `pushvault exec --env-file vault.env -- ./gradlew …`",
+			line, path, env, key, vaultEnvLines(reps, func(Replacement) string { return env }))
+	}
+	name := reps[0].EnvName
+	return fmt.Sprintf("delete line %d of %s and pass the property on the command line instead: add %s to vault.env and build with `pushvault exec --env-file vault.env -- sh -c './gradlew … -P%s=\"$%s\"'`",
+		line, path, vaultEnvLines(reps, ownEnv), key, name)
 }
