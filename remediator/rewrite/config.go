@@ -444,6 +444,9 @@ func (j *configJob) result(next []byte) *Result {
 	if j.style == StyleEnv {
 		res.Env = map[string]string{}
 		for _, r := range j.reps {
+			if r.Encoded {
+				continue // written as base64 of the vault reference: no variable
+			}
 			res.Env[r.EnvName] = r.Ref.Vault()
 		}
 	}
