@@ -82,7 +82,7 @@ type valueChecker interface {
 }
 
 // envResolver is implemented by the files of a tool that expands
-// environment variables itself (npm's .npmrc, Maven's settings.xml) and
+// environment variables itself (npm's .npmrc, Yarn's .yarnrc.yml, Maven's settings.xml) and
 // reads no vault reference: there every reference is that tool's variable,
 // envRef(NAME), mapped to the vault reference in vault.env for pushvault
 // exec to fill, whatever the repository's fix.style.
