@@ -144,6 +144,7 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 		// there into every message: the detector's name instead.
 		name = defaultName(fd.Detector)
 	}
+	name = rewrite.Qualify(name, serviceOf(fd.Detector))
 	data := secretData(fd)
 	st, err := f.store.Put(ctx, vault.Item{
 		Owner: owner, Repo: repo, Name: name, Fingerprint: fd.Fingerprint, Data: data,
@@ -164,6 +165,7 @@ var defaultNames = map[string]string{
 	"Github": "github_token", "GitHubOauth2": "github_oauth", "Slack": "slack_token", "Stripe": "stripe_api_key",
 	"SendGrid": "sendgrid_api_key", "NpmToken": "npm_token", "NpmTokenV2": "npm_token", "Postgres": "database_url",
 	"PrivateKey": "private_key", "VaultToken": "vault_token", "AWS": "aws", "SlackWebhook": "slack_webhook_url",
+	"PyPI": "pypi_token",
 }
 
 func defaultName(detector string) string {
@@ -171,6 +173,21 @@ func defaultName(detector string) string {
 		return n
 	}
 	return rewrite.Normalize(detector)
+}
+
+// serviceOf is whose credentials a detector finds, normalised: the
+// leading words of its default name up to the first generic one ("stripe"
+// from stripe_api_key, "github" from github_oauth); "" for a detector of a
+// kind of secret rather than a service's (private_key, uri).
+func serviceOf(detector string) string {
+	var words []string
+	for _, w := range strings.Split(defaultName(detector), "_") {
+		if rewrite.GenericWord(w) {
+			break
+		}
+		words = append(words, w)
+	}
+	return strings.Join(words, "_")
 }
 
 // genericName: identifiers that say nothing about the secret.
@@ -254,7 +271,7 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 	case len(fd.Parts) > 0:
 		var out []literal
 		for k, v := range fd.Parts {
-			if strings.Contains(string(data), v.Reveal()) {
+			if holds(data, v.Reveal()) {
 				out = append(out, literal{v.Reveal(), k})
 			}
 		}
@@ -275,15 +292,26 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 	// Connection URIs: only the password is replaced, wherever the URI's
 	// other parts are written differently than the detector normalised them.
 	if pw := secretData(fd)["password"].Reveal(); pw != "" {
-		if strings.Contains(string(data), pw) {
+		if holds(data, pw) {
 			return []literal{{pw, "password"}}
 		}
 		return nil
 	}
-	if strings.Contains(string(data), fd.Secret.Reveal()) {
+	if holds(data, fd.Secret.Reveal()) {
 		return []literal{{fd.Secret.Reveal(), "value"}}
 	}
 	return nil
+}
+
+// holds reports whether data holds text as it is, or base64-encoded (the
+// scanner decodes base64, so a secret in a Kubernetes Secret's data is
+// reported decoded).
+func holds(data []byte, text string) bool {
+	if strings.Contains(string(data), text) {
+		return true
+	}
+	_, ok := rewrite.EncodedLine(data, text)
+	return ok
 }
 
 func lineOf(data []byte, lits []literal) int {
@@ -292,7 +320,8 @@ func lineOf(data []byte, lits []literal) int {
 	}
 	i := strings.Index(string(data), lits[0].text)
 	if i < 0 {
-		return 0
+		line, _ := rewrite.EncodedLine(data, lits[0].text)
+		return line
 	}
 	return strings.Count(string(data[:i]), "\n") + 1
 }
@@ -341,7 +370,8 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			for _, l := range lits {
 				line := lineOf(data, []literal{l})
 				env := names.claim(envNameFor(loc.Path, data, line, l, v), v.Refs[l.key])
-				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key]})
+				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key],
+					Encoded: !strings.Contains(string(data), l.text)})
 			}
 		}
 	}
@@ -422,6 +452,9 @@ func keyOf(v *Vaulted, ref rewrite.Ref) string {
 // multi-part secrets and passwords).
 func envNameFor(path string, data []byte, line int, l literal, v *Vaulted) string {
 	id := rewrite.Identifier(path, data, line, l.text)
+	if id != "" && !genericName(id) {
+		id = rewrite.Qualify(id, serviceOf(v.Finding.Detector))
+	}
 	if id != "" && !genericName(id) && (l.key == "value" || len(v.Finding.Parts) > 0) {
 		return rewrite.EnvName(id)
 	}
