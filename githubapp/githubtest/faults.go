@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/pushvault/pushvault/internal/pause"
 )
 
 // FaultKind is what a Fault makes the stand-in do.
@@ -90,7 +92,7 @@ func (s *Server) takeFault(op string) *Fault {
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, c *call, f *Fault, cred string) bool {
 	switch f.Kind {
 	case Slow:
-		if err := sleepCtx(r.Context(), f.Delay); err != nil {
+		if err := pause.For(r.Context(), f.Delay); err != nil {
 			return true // the client went away
 		}
 		return false

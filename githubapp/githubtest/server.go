@@ -2,7 +2,6 @@ package githubtest
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
@@ -35,22 +34,24 @@ type Server struct {
 	key      *rsa.PrivateKey
 	now      func() time.Time
 	tokenTTL time.Duration
-	root     string // bare repositories live under root/owner/name.git
-	spec     *contract.Spec
-	hooks    *contract.Webhooks
-	report   func(error)
-	corrupt  func(opID string, status int, body []byte) []byte
-	log      *slog.Logger
-	client   *http.Client // webhook deliveries
-	closers  []func()
-	routes   []route
+	// revokeDelay is how long a revoked credential keeps working.
+	revokeDelay time.Duration
+	root        string // bare repositories live under root/owner/name.git
+	spec        *contract.Spec
+	hooks       *contract.Webhooks
+	report      func(error)
+	corrupt     func(opID string, status int, body []byte) []byte
+	log         *slog.Logger
+	client      *http.Client // webhook deliveries
+	closers     []func()
+	routes      []route
 
 	mu           sync.Mutex
 	nextID       int64
 	repos        map[string]*repoState // key "owner/name"
 	installs     map[int64]*Installation
 	tokens       map[string]*token
-	revoked      []string
+	revocations  []Revocation
 	checkRuns    []*checkRun
 	pulls        []*pullRequest
 	comments     []*Comment
@@ -70,13 +71,26 @@ type Server struct {
 type Option func(*config)
 
 type config struct {
-	now        func() time.Time
-	tokenTTL   time.Duration
-	webhookURL string
-	corrupt    func(opID string, status int, body []byte) []byte
-	appID      int64
-	slug       string
+	now         func() time.Time
+	tokenTTL    time.Duration
+	webhookURL  string
+	corrupt     func(opID string, status int, body []byte) []byte
+	appID       int64
+	slug        string
+	revokeDelay time.Duration
 }
+
+// DefaultRevocationDelay is how long a credential sent to POST
+// /credentials/revoke keeps working by default: GitHub answers 202 and
+// revokes in the background, so every test meets a revocation that is not
+// yet done when it is accepted.
+const DefaultRevocationDelay = 300 * time.Millisecond
+
+// WithRevocationDelay sets how long a credential sent to POST
+// /credentials/revoke keeps authenticating after the 202 (default
+// DefaultRevocationDelay; 0 revokes before answering). The delay is wall
+// time, not WithClock's: it models GitHub's background job.
+func WithRevocationDelay(d time.Duration) Option { return func(c *config) { c.revokeDelay = d } }
 
 // WithClock makes the stand-in read time from now: token expiry, JWT
 // checks, timestamps. Tests advance their own clock instead of sleeping.
@@ -165,7 +179,7 @@ func Start(addr, dir string, log *slog.Logger, opts ...Option) (*Server, error) 
 }
 
 func newServer(dir string, report func(error), opts ...Option) (*Server, error) {
-	c := config{now: time.Now, tokenTTL: time.Hour, appID: 1, slug: "pushvault"}
+	c := config{now: time.Now, tokenTTL: time.Hour, appID: 1, slug: "pushvault", revokeDelay: DefaultRevocationDelay}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -181,6 +195,7 @@ func newServer(dir string, report func(error), opts ...Option) (*Server, error) 
 		key:          key,
 		now:          c.now,
 		tokenTTL:     c.tokenTTL,
+		revokeDelay:  c.revokeDelay,
 		root:         filepath.Join(dir, "repos"),
 		spec:         spec,
 		hooks:        hooks,
@@ -466,15 +481,4 @@ func randHex(n int) string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return hex.EncodeToString(b)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
