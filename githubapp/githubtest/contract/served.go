@@ -84,6 +84,7 @@ var WebhookEvents = []string{
 	"check_run.completed",
 	"check_run.rerequested",
 	"check_run.requested_action",
+	"check_suite.rerequested",
 	"installation.created",
 	"installation.deleted",
 	"installation_repositories.added",
