@@ -2,7 +2,6 @@ package githubtest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -252,11 +251,6 @@ func TestManifestAndRateLimit(t *testing.T) {
 	rl, _, err := f.gh.RateLimit.Get(ctx)
 	if err != nil || rl.GetCore().Limit != 5000 {
 		t.Errorf("rate_limit = %v, %v", rl, err)
-	}
-	st, body := rawRequest(t, f.srv, "", "GET", "/repos/acme/shop/branches", "")
-	var m map[string]any
-	if st != 404 || json.Unmarshal(body, &m) != nil || m["message"] != "Not Found" {
-		t.Errorf("unserved path: %d %s", st, body)
 	}
 }
 
