@@ -22,7 +22,7 @@ const privateKeyName = "PrivateKey"
 type PuTTYKey struct{}
 
 var (
-	_ extraDetector                       = PuTTYKey{}
+	_ extraDetector                        = PuTTYKey{}
 	_ detectors.CustomFalsePositiveChecker = PuTTYKey{}
 )
 
