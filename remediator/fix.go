@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -228,13 +228,11 @@ func secretData(fd *scanner.Finding) map[string]scanner.Secret {
 		return fd.Parts
 	}
 	data := map[string]scanner.Secret{"value": fd.Secret}
-	if fd.Detector == "Postgres" || fd.Detector == "URI" || fd.Detector == "MongoDB" || fd.Detector == "Redis" {
-		if u, err := url.Parse(fd.Secret.Reveal()); err == nil && u.User != nil {
-			if pw, ok := u.User.Password(); ok && pw != "" {
-				data["password"] = scanner.NewSecret(pw)
-				data["username"] = scanner.NewSecret(u.User.Username())
-			}
-		}
+	// Connection strings: the password apart, as the rewrite replaces it
+	// alone (SQL Server's value already is the password).
+	if user, pw, ok := fd.Credential(); ok && pw.Reveal() != fd.Secret.Reveal() {
+		data["password"] = pw
+		data["username"] = user
 	}
 	return data
 }
@@ -303,7 +301,7 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 	read = text.Read
 	type fileReps struct {
 		reps   []rewrite.Replacement
-		owners []*Vaulted
+		owners []*Vaulted // owners[i]: the finding reps[i] replaces
 	}
 	files := map[string]*fileReps{}
 	var order []string
@@ -333,11 +331,11 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 				files[loc.Path] = fr
 				order = append(order, loc.Path)
 			}
-			fr.owners = append(fr.owners, v)
 			for _, l := range lits {
 				line := lineOf(data, []literal{l})
 				env := envNameFor(loc.Path, data, line, l, v)
 				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key]})
+				fr.owners = append(fr.owners, v)
 			}
 		}
 	}
@@ -360,19 +358,13 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			}
 			continue
 		}
-		res, err := rewrite.Apply(path, contents[path], fr.reps, rewrite.Options{Style: f.style})
-		var unsafe *rewrite.UnsafeError
-		switch {
-		case errors.As(err, &unsafe):
-			for _, v := range fr.owners {
-				v.Manual = append(v.Manual, Manual{Path: path, Line: unsafe.Line, Reason: unsafe.Reason, Step: unsafe.Manual})
+		res, refused := applyEach(path, contents[path], fr.reps, rewrite.Options{Style: f.style})
+		for i, err := range refused {
+			if err != nil {
+				fr.owners[i].Manual = append(fr.owners[i].Manual, manualFor(path, fr.reps[i], err))
 			}
-			continue
-		case err != nil:
-			for _, v := range fr.owners {
-				v.Manual = append(v.Manual, Manual{Path: path, Line: fr.reps[0].Line, Reason: err.Error(),
-					Step: "replace the secret in " + path + " with a reference to Vault by hand"})
-			}
+		}
+		if res == nil {
 			continue
 		}
 		content, err := text.encode(path, res.Content)
@@ -383,11 +375,9 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 		for k, ref := range res.Env {
 			env[k] = ref
 		}
-		for _, r := range fr.reps {
-			for _, v := range fr.owners {
-				if v.Refs[keyOf(v, r.Ref)] == r.Ref {
-					v.Edits = append(v.Edits, Edit{Path: path, Line: r.Line, EnvName: r.EnvName, Ref: r.Ref})
-				}
+		for i, r := range fr.reps {
+			if refused[i] == nil {
+				fr.owners[i].Edits = append(fr.owners[i].Edits, Edit{Path: path, Line: r.Line, EnvName: r.EnvName, Ref: r.Ref})
 			}
 		}
 	}
@@ -404,13 +394,48 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 	return nil
 }
 
-func keyOf(v *Vaulted, ref rewrite.Ref) string {
-	for k, r := range v.Refs {
-		if r == ref {
-			return k
-		}
+// applyEach rewrites path with every replacement the format can make: all
+// of them when it accepts them together; otherwise, one by one in order,
+// each that it accepts beside those already accepted. One occurrence the
+// format cannot edit (a secret in a comment of a Helm values file, beside
+// the real values) must not keep the others in the file. It returns the
+// rewrite of the accepted ones (nil when none is), and for each
+// replacement its refusal, or nil: the refusal of that replacement alone
+// when there is one, so its line and manual step are its own.
+func applyEach(path string, content []byte, reps []rewrite.Replacement, opts rewrite.Options) (*rewrite.Result, []error) {
+	refused := make([]error, len(reps))
+	res, err := rewrite.Apply(path, content, reps, opts)
+	if err == nil {
+		return res, refused
 	}
-	return ""
+	if len(reps) == 1 {
+		refused[0] = err
+		return nil, refused
+	}
+	var kept []rewrite.Replacement
+	res = nil
+	for i, r := range reps {
+		next, err := rewrite.Apply(path, content, append(slices.Clip(kept), r), opts)
+		if err != nil {
+			if _, alone := rewrite.Apply(path, content, []rewrite.Replacement{r}, opts); alone != nil {
+				err = alone
+			}
+			refused[i] = err
+			continue
+		}
+		kept, res = append(kept, r), next
+	}
+	return res, refused
+}
+
+// manualFor is the manual step for a replacement the rewrite refused.
+func manualFor(path string, r rewrite.Replacement, err error) Manual {
+	var unsafe *rewrite.UnsafeError
+	if errors.As(err, &unsafe) {
+		return Manual{Path: path, Line: unsafe.Line, Reason: unsafe.Reason, Step: unsafe.Manual}
+	}
+	return Manual{Path: path, Line: r.Line, Reason: err.Error(),
+		Step: fmt.Sprintf("replace the secret on line %d of %s with %s by hand", r.Line, path, r.Ref.Vault())}
 }
 
 // envNameFor picks the environment variable a code reference reads: the
