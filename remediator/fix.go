@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -284,6 +285,29 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 	return nil
 }
 
+// encodedPassword is the manual step for a connection string whose
+// password the file writes percent-encoded (p%40ss for p@ss): the reference
+// would put the decoded password back into the URI, which then means
+// something else, so the edit is left to a person; ok is false when the
+// file does not hold the password that way.
+func encodedPassword(path string, data []byte, v *Vaulted) (Manual, bool) {
+	pw, ok := v.Data()["password"]
+	if !ok {
+		return Manual{}, false
+	}
+	for _, enc := range []string{url.QueryEscape(pw.Reveal()), url.PathEscape(pw.Reveal())} {
+		if enc == pw.Reveal() || !strings.Contains(string(data), enc) {
+			continue
+		}
+		line := lineOf(data, []literal{{text: enc}})
+		return Manual{Path: path, Line: line,
+			Reason: "the password is percent-encoded in the connection string, and a reference would put it back decoded",
+			Step: fmt.Sprintf("edit line %d of %s by hand: the password is at %s; have the application percent-encode it into the connection string, or keep the whole string in Vault and reference that",
+				line, path, v.Refs["password"].Vault())}, true
+	}
+	return Manual{}, false
+}
+
 func lineOf(data []byte, lits []literal) int {
 	if len(lits) == 0 {
 		return 0
@@ -323,6 +347,9 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			contents[loc.Path] = data
 			lits := literalsFor(v.Finding, data)
 			if len(lits) == 0 {
+				if m, ok := encodedPassword(loc.Path, data, v); ok {
+					v.Manual = append(v.Manual, m)
+				}
 				continue // the secret is no longer in this file
 			}
 			fr := files[loc.Path]
