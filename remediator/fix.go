@@ -330,6 +330,10 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 	files := map[string]*fileReps{}
 	var order []string
 	contents := map[string][]byte{}
+	names, err := newEnvNames(ctx, read)
+	if err != nil {
+		return err
+	}
 	for _, v := range plan.Secrets {
 		seen := map[string]bool{}
 		for _, loc := range v.Finding.Locations {
@@ -360,7 +364,7 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			}
 			for _, l := range lits {
 				line := lineOf(data, []literal{l})
-				env := envNameFor(loc.Path, data, line, l, v)
+				env := names.claim(envNameFor(loc.Path, data, line, l, v), v.Refs[l.key])
 				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key]})
 				fr.owners = append(fr.owners, v)
 			}
@@ -373,7 +377,7 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 		if len(fr.reps) == 1 && strings.TrimSpace(string(contents[path])) == strings.TrimSpace(fr.reps[0].Literal) {
 			// The file is the secret: delete it, map its value in vault.env.
 			r := fr.reps[0]
-			name := rewrite.EnvName(rewrite.Normalize(strings.ReplaceAll(filepathBase(path), ".", "_")))
+			name := names.claim(rewrite.EnvName(rewrite.Normalize(strings.ReplaceAll(filepathBase(path), ".", "_"))), r.Ref)
 			plan.Files[path] = nil
 			env[name] = r.Ref.Vault()
 			for _, v := range fr.owners {

@@ -74,7 +74,7 @@ func parse(p string, content []byte) error {
 	case ext == ".properties":
 		_, err := properties.Load(content, properties.UTF8)
 		return err
-	case ext == ".xml":
+	case ext == ".xml" || ext == ".config": // .NET's Web.config and App.config are XML
 		d := xml.NewDecoder(bytes.NewReader(content))
 		for {
 			if _, err := d.Token(); err == io.EOF {
