@@ -260,6 +260,9 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 		sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 		return out
 	case fd.Detector == "PrivateKey":
+		if strings.Contains(string(data), fd.Secret.Reveal()) {
+			return []literal{{fd.Secret.Reveal(), "value"}} // as written: a PuTTY key, a PEM key kept verbatim
+		}
 		want := strings.Join(strings.Fields(fd.Secret.Reveal()), "")
 		for _, m := range pemBlock.FindAll(data, -1) {
 			text := string(m)
