@@ -3,6 +3,7 @@ package scanner
 import (
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -103,20 +104,11 @@ func jdbcCredential(s string) (user, password string, ok bool) {
 func spellings(s string) []string {
 	out := []string{s}
 	for _, e := range []string{url.PathEscape(s), url.QueryEscape(s), url.UserPassword("", s).String()[1:]} {
-		if e != "" && !contains(out, e) {
+		if e != "" && !slices.Contains(out, e) {
 			out = append(out, e)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // placeholderWords are passwords documentation writes where the real one
@@ -128,27 +120,19 @@ var placeholderWords = map[string]bool{
 	"mypassword": true, "yourpassword": true, "dbpassword": true, "userpassword": true,
 }
 
-// placeholderPassword reports why a connection string's password is no
-// secret, or "": empty, masked ("***", "xxxx"), a variable of a templating
-// or configuration syntax ("$PASSWORD", "${DB_PASS}", "{{pwd}}",
-// "%(pw)s", "<password>", "{password}"), or a stock word
-// ("changeme", "YOUR_PASSWORD").
-func placeholderPassword(pw string) string {
+// placeholderPassword reports whether a connection string's password is
+// no secret: empty, masked ("***", "xxxx"), a variable of a templating or
+// configuration syntax ("$PASSWORD", "${DB_PASS}", "{{pwd}}", "%(pw)s",
+// "<password>", "{password}"), or a stock word ("changeme",
+// "YOUR_PASSWORD").
+func placeholderPassword(pw string) bool {
 	t := strings.TrimSpace(pw)
 	low := strings.ToLower(t)
-	switch {
-	case t == "":
-		return "empty"
-	case strings.Trim(strings.ReplaceAll(low, "%2a", "*"), "*x.•#?-_") == "":
-		return "masked"
-	case templateVariable(t):
-		return "template variable"
-	case strings.HasPrefix(low, "your") || strings.HasPrefix(low, "<your") || strings.HasPrefix(low, "enter") || strings.HasPrefix(low, "insert"):
-		return "stock placeholder"
-	case placeholderWords[alnumOnly(low)]:
-		return "stock placeholder"
-	}
-	return ""
+	return t == "" ||
+		strings.Trim(strings.ReplaceAll(low, "%2a", "*"), "*x.•#?-_") == "" ||
+		templateVariable(t) ||
+		strings.HasPrefix(low, "your") || strings.HasPrefix(low, "<your") || strings.HasPrefix(low, "enter") || strings.HasPrefix(low, "insert") ||
+		placeholderWords[alnumOnly(low)]
 }
 
 // templateVariable reports whether s is (or starts with) a variable of a

@@ -308,11 +308,8 @@ func (e *engine) locate(ctx context.Context, res detectors.Result, det detectors
 		primary = string(res.Raw)
 	}
 	idxs, anchor := lineIndexes(c, d, primary), primary
-	for _, a := range verbatimAnchors(name, res) {
-		if len(idxs) > 0 {
-			break
-		}
-		idxs, anchor = lineIndexes(c, d, a), a
+	if len(idxs) == 0 {
+		idxs, anchor = locateVerbatim(c, d, name, res)
 	}
 	if len(idxs) == 0 {
 		e.drop(ctx, DropUnlocated, name, c, 0)
@@ -332,6 +329,17 @@ func (e *engine) locate(ctx context.Context, res detectors.Result, det detectors
 		hits = append(hits, h)
 	}
 	return hits
+}
+
+// locateVerbatim locates a result by the first of its verbatim anchors
+// found in the chunk, and returns the lines and that anchor.
+func locateVerbatim(c *chunk, d decoded, name string, res detectors.Result) ([]int, string) {
+	for _, a := range verbatimAnchors(name, res) {
+		if idxs := lineIndexes(c, d, a); len(idxs) > 0 {
+			return idxs, a
+		}
+	}
+	return nil, ""
 }
 
 // verbatimAnchors are texts to locate a result by when its value is not in

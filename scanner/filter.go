@@ -84,7 +84,7 @@ func resultDropReason(name string, res detectors.Result) DropReason {
 	switch {
 	case !ok:
 		return DropNoCredential
-	case placeholderPassword(pw) != "":
+	case placeholderPassword(pw):
 		return DropPlaceholderPassword
 	}
 	return ""
