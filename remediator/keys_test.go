@@ -1,13 +1,10 @@
 package remediator_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
-	"github.com/pushvault/pushvault/internal/gittest"
 	"github.com/pushvault/pushvault/internal/secrettest"
-	"github.com/pushvault/pushvault/scanner"
 )
 
 // A PuTTY key file (.ppk) holds nothing but the key: like a PEM key file,
@@ -22,18 +19,7 @@ func TestPipelineDeletesAPuTTYKeyFile(t *testing.T) {
 	ppk := "PuTTY-User-Key-File-2: ssh-rsa\r\nEncryption: none\r\nComment: deploy\r\nPublic-Lines: 1\r\n" + g.Alnum(64) +
 		"\r\nPrivate-Lines: 4\r\n" + strings.Join(body, "\r\n") + "\r\nPrivate-MAC: " + g.Hex(40) + "\r\n"
 	files := map[string]string{"deploy/id_deploy.ppk": ppk}
-	r := gittest.New(t)
-	r.Commit("", "key", files)
-	scan, err := scanner.New().Scan(context.Background(), r.Dir, scanner.All())
-	if err != nil || len(scan.Findings) != 1 || scan.Findings[0].Detector != "PrivateKey" {
-		t.Fatalf("scan: %v, %d findings, want the PuTTY key as a PrivateKey", err, len(scan.Findings))
-	}
-	p := newPorts()
-	res, err := p.run(t, scan.Findings, files)
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	v := res.Plan.Secrets[0]
+	v, p := fixOne(t, files, "PrivateKey")
 	if len(v.Edits) != 1 || !v.Edits[0].Deleted || v.Edits[0].Path != "deploy/id_deploy.ppk" {
 		t.Fatalf("edits %+v, want the key file deleted", v.Edits)
 	}
