@@ -145,6 +145,7 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 		// there into every message: the detector's name instead.
 		name = defaultName(fd.Detector)
 	}
+	name = rewrite.Qualify(name, serviceOf(fd.Detector))
 	data := secretData(fd)
 	st, err := f.store.Put(ctx, vault.Item{
 		Owner: owner, Repo: repo, Name: name, Fingerprint: fd.Fingerprint, Data: data,
@@ -165,6 +166,7 @@ var defaultNames = map[string]string{
 	"Github": "github_token", "GitHubOauth2": "github_oauth", "Slack": "slack_token", "Stripe": "stripe_api_key",
 	"SendGrid": "sendgrid_api_key", "NpmToken": "npm_token", "NpmTokenV2": "npm_token", "Postgres": "database_url",
 	"PrivateKey": "private_key", "VaultToken": "vault_token", "AWS": "aws", "SlackWebhook": "slack_webhook_url",
+	"PyPI": "pypi_token",
 }
 
 func defaultName(detector string) string {
@@ -172,6 +174,21 @@ func defaultName(detector string) string {
 		return n
 	}
 	return rewrite.Normalize(detector)
+}
+
+// serviceOf is whose credentials a detector finds, normalised: the
+// leading words of its default name up to the first generic one ("stripe"
+// from stripe_api_key, "github" from github_oauth); "" for a detector of a
+// kind of secret rather than a service's (private_key, uri).
+func serviceOf(detector string) string {
+	var words []string
+	for _, w := range strings.Split(defaultName(detector), "_") {
+		if rewrite.GenericWord(w) {
+			break
+		}
+		words = append(words, w)
+	}
+	return strings.Join(words, "_")
 }
 
 // genericName: identifiers that say nothing about the secret.
@@ -253,7 +270,7 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 	case len(fd.Parts) > 0:
 		var out []literal
 		for k, v := range fd.Parts {
-			if strings.Contains(string(data), v.Reveal()) {
+			if holds(data, v.Reveal()) {
 				out = append(out, literal{v.Reveal(), k})
 			}
 		}
@@ -277,12 +294,12 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 	// Connection URIs: only the password is replaced, wherever the URI's
 	// other parts are written differently than the detector normalised them.
 	if pw := secretData(fd)["password"].Reveal(); pw != "" {
-		if strings.Contains(string(data), pw) {
+		if holds(data, pw) {
 			return []literal{{pw, "password"}}
 		}
 		return nil
 	}
-	if strings.Contains(string(data), fd.Secret.Reveal()) {
+	if holds(data, fd.Secret.Reveal()) {
 		return []literal{{fd.Secret.Reveal(), "value"}}
 	}
 	return nil
@@ -311,13 +328,25 @@ func encodedPassword(path string, data []byte, v *Vaulted) (Manual, bool) {
 	return Manual{}, false
 }
 
+// holds reports whether data holds text as it is, or base64-encoded (the
+// scanner decodes base64, so a secret in a Kubernetes Secret's data is
+// reported decoded).
+func holds(data []byte, text string) bool {
+	if strings.Contains(string(data), text) {
+		return true
+	}
+	_, ok := rewrite.EncodedLine(data, text)
+	return ok
+}
+
 func lineOf(data []byte, lits []literal) int {
 	if len(lits) == 0 {
 		return 0
 	}
 	i := strings.Index(string(data), lits[0].text)
 	if i < 0 {
-		return 0
+		line, _ := rewrite.EncodedLine(data, lits[0].text)
+		return line
 	}
 	return strings.Count(string(data[:i]), "\n") + 1
 }
@@ -368,7 +397,8 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			for _, l := range lits {
 				line := lineOf(data, []literal{l})
 				env := names.claim(envNameFor(loc.Path, data, line, l, v), v.Refs[l.key])
-				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key]})
+				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key],
+					Encoded: !strings.Contains(string(data), l.text)})
 				fr.owners = append(fr.owners, v)
 			}
 		}
@@ -392,10 +422,12 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			}
 			continue
 		}
-		res, refused := applyEach(path, contents[path], fr.reps, rewrite.Options{Style: f.style})
+		res, refused := applyEach(path, contents[path], fr.reps, fr.owners, rewrite.Options{Style: f.style})
+		stepped := map[*Vaulted]bool{} // one manual step per finding and file
 		for i, err := range refused {
-			if err != nil {
-				fr.owners[i].Manual = append(fr.owners[i].Manual, manualFor(path, fr.reps[i], err))
+			if v := fr.owners[i]; err != nil && !stepped[v] {
+				stepped[v] = true
+				v.Manual = append(v.Manual, manualFor(path, fr.reps[i], err))
 			}
 		}
 		if res == nil {
@@ -428,36 +460,54 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 	return nil
 }
 
-// applyEach rewrites path with every replacement the format can make: all
-// of them when it accepts them together; otherwise, one by one in order,
-// each that it accepts beside those already accepted. One occurrence the
-// format cannot edit (a secret in a comment of a Helm values file, beside
-// the real values) must not keep the others in the file. It returns the
-// rewrite of the accepted ones (nil when none is), and for each
-// replacement its refusal, or nil: the refusal of that replacement alone
-// when there is one, so its line and manual step are its own.
-func applyEach(path string, content []byte, reps []rewrite.Replacement, opts rewrite.Options) (*rewrite.Result, []error) {
+// applyEach rewrites path with every finding's replacements the format
+// can make: all of them when it accepts them together; otherwise finding by
+// finding (owners[i] is the finding of reps[i]; a multi-part credential's
+// replacements go together), each that it accepts beside those already
+// accepted. One occurrence the format cannot edit (a secret in a comment of
+// a Helm values file, beside the real values) must not keep the others in
+// the file. It returns the rewrite of the accepted ones (nil when none is),
+// and for each replacement its finding's refusal, or nil: the refusal of
+// that finding's replacements alone when there is one, so its line and
+// manual step are its own.
+func applyEach(path string, content []byte, reps []rewrite.Replacement, owners []*Vaulted, opts rewrite.Options) (*rewrite.Result, []error) {
 	refused := make([]error, len(reps))
 	res, err := rewrite.Apply(path, content, reps, opts)
 	if err == nil {
 		return res, refused
 	}
-	if len(reps) == 1 {
-		refused[0] = err
+	var order []*Vaulted
+	group := map[*Vaulted][]int{}
+	for i, v := range owners {
+		if group[v] == nil {
+			order = append(order, v)
+		}
+		group[v] = append(group[v], i)
+	}
+	if len(order) == 1 {
+		for i := range refused {
+			refused[i] = err
+		}
 		return nil, refused
 	}
 	var kept []rewrite.Replacement
 	res = nil
-	for i, r := range reps {
-		next, err := rewrite.Apply(path, content, append(slices.Clip(kept), r), opts)
+	for _, v := range order {
+		var mine []rewrite.Replacement
+		for _, i := range group[v] {
+			mine = append(mine, reps[i])
+		}
+		next, err := rewrite.Apply(path, content, append(slices.Clip(kept), mine...), opts)
 		if err != nil {
-			if _, alone := rewrite.Apply(path, content, []rewrite.Replacement{r}, opts); alone != nil {
+			if _, alone := rewrite.Apply(path, content, mine, opts); alone != nil {
 				err = alone
 			}
-			refused[i] = err
+			for _, i := range group[v] {
+				refused[i] = err
+			}
 			continue
 		}
-		kept, res = append(kept, r), next
+		kept, res = append(kept, mine...), next
 	}
 	return res, refused
 }
@@ -477,6 +527,9 @@ func manualFor(path string, r rewrite.Replacement, err error) Manual {
 // multi-part secrets and passwords).
 func envNameFor(path string, data []byte, line int, l literal, v *Vaulted) string {
 	id := rewrite.Identifier(path, data, line, l.text)
+	if id != "" && !genericName(id) {
+		id = rewrite.Qualify(id, serviceOf(v.Finding.Detector))
+	}
 	if id != "" && !genericName(id) && (l.key == "value" || len(v.Finding.Parts) > 0) {
 		return rewrite.EnvName(id)
 	}

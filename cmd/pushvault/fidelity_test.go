@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -29,6 +30,7 @@ type fidelityCase struct {
 	path    string   // in the repository
 	content string   // with fresh secrets in place of the markers
 	values  []string // the planted secrets, as written
+	vaulted []string // the planted secrets as Vault must hold them (decoded)
 }
 
 // TestFixFidelity runs `scan --fix` on the fidelity suite and checks each
@@ -123,11 +125,11 @@ func loadFidelity(t *testing.T, g *secrettest.Gen) []fidelityCase {
 		if err != nil {
 			return err
 		}
-		content, values := plantSecrets(t, g, string(data))
+		content, values, vaulted := plantSecrets(t, g, string(data))
 		if len(values) == 0 {
 			return fmt.Errorf("%s: no @@KIND@@ marker", rel)
 		}
-		cases = append(cases, fidelityCase{path: filepath.ToSlash(rel), content: content, values: values})
+		cases = append(cases, fidelityCase{path: filepath.ToSlash(rel), content: content, values: values, vaulted: vaulted})
 		return nil
 	})
 	if err != nil {
@@ -136,12 +138,14 @@ func loadFidelity(t *testing.T, g *secrettest.Gen) []fidelityCase {
 	return cases
 }
 
-var markerRe = regexp.MustCompile(`@@([A-Z_]+)@@`)
+var markerRe = regexp.MustCompile(`@@([A-Z0-9_]+)@@`)
 
 // plantSecrets replaces each @@KIND@@ marker of content with a fresh
 // secret of that kind (one value per kind in a file: AWS_ID and
-// AWS_SECRET are the two halves of one key pair).
-func plantSecrets(t *testing.T, g *secrettest.Gen, content string) (string, []string) {
+// AWS_SECRET are the two halves of one key pair); @@B64_KIND@@ writes its
+// base64, as a Kubernetes Secret's data holds it. It returns the values as
+// written and as Vault must hold them.
+func plantSecrets(t *testing.T, g *secrettest.Gen, content string) (string, []string, []string) {
 	t.Helper()
 	awsID, awsSecret := g.AWS()
 	kinds := map[string]func() string{
@@ -149,22 +153,26 @@ func plantSecrets(t *testing.T, g *secrettest.Gen, content string) (string, []st
 		"PGPASS": g.PostgresPassword, "AWS_ID": func() string { return awsID }, "AWS_SECRET": func() string { return awsSecret },
 	}
 	planted := map[string]string{}
-	var values []string
+	var values, vaulted []string
 	out := markerRe.ReplaceAllStringFunc(content, func(m string) string {
 		kind := markerRe.FindStringSubmatch(m)[1]
 		if v, ok := planted[kind]; ok {
 			return v
 		}
-		gen, ok := kinds[kind]
+		gen, ok := kinds[strings.TrimPrefix(kind, "B64_")]
 		if !ok {
 			t.Fatalf("unknown marker %s", m)
 		}
 		v := gen()
+		vaulted = append(vaulted, v)
+		if kind != strings.TrimPrefix(kind, "B64_") {
+			v = base64.StdEncoding.EncodeToString([]byte(v))
+		}
 		planted[kind] = v
 		values = append(values, v)
 		return v
 	})
-	return out, values
+	return out, values, vaulted
 }
 
 // showFile returns path at rev (with its final newline, unlike Repo.Git).
@@ -312,7 +320,7 @@ func checkFidelityReferences(t *testing.T, srv *vaulttest.Server, r *gittest.Rep
 	t.Helper()
 	planted := map[string][]string{}
 	for _, c := range cases {
-		planted[c.path] = c.values
+		planted[c.path] = c.vaulted
 	}
 	type ref struct{ path, env, ref string }
 	var refs []ref
@@ -347,15 +355,17 @@ func checkFidelityReferences(t *testing.T, srv *vaulttest.Server, r *gittest.Rep
 			t.Errorf("%s: exec resolves its reference to something else than Vault holds", rf.path)
 		}
 		// A code edit reads the variable it names (mapped in vault.env); a
-		// config edit writes the reference itself.
+		// config edit writes the reference itself (its base64 in a
+		// Kubernetes Secret's data).
 		fixed := showFile(r, fix, rf.path)
-		if rf.env != "" && strings.Contains(fixed, rf.env) && !strings.Contains(fixed, rf.ref) && strings.TrimSpace(got[rf.env]) != kv {
+		written := strings.Contains(fixed, rf.ref) || strings.Contains(fixed, base64.StdEncoding.EncodeToString([]byte(rf.ref)))
+		if rf.env != "" && strings.Contains(fixed, rf.env) && !written && strings.TrimSpace(got[rf.env]) != kv {
 			t.Errorf("%s: exec resolves %s (vault.env) to something else than Vault holds", rf.path, rf.env)
 		}
 		reached[rf.path+"\x00"+kv] = true
 	}
 	for _, c := range cases {
-		for _, v := range c.values {
+		for _, v := range c.vaulted {
 			if !reached[c.path+"\x00"+strings.TrimSpace(v)] {
 				t.Errorf("%s: a planted value has no reference that resolves to it", c.path)
 			}

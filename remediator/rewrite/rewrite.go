@@ -75,6 +75,10 @@ type Replacement struct {
 	EnvName string
 	// Ref is where the value now lives.
 	Ref Ref
+	// Encoded says the literal is in the file only base64-encoded (the
+	// scanner decoded it): a Kubernetes Secret's data, a Docker config's
+	// auth. Manual steps then say how to write the reference there.
+	Encoded bool
 }
 
 // Options tune Apply.
@@ -132,8 +136,13 @@ type format interface {
 	identifier(content []byte, line int, literal string) string
 }
 
-// formatFor picks the format for a path: config formats first, then code.
+// formatFor picks the format for a path: tools' credentials files first
+// (Docker's config.json is JSON no reference resolves in), then config
+// formats, then code.
 func formatFor(path string) format {
+	if f := credentialFormat(path); f != nil {
+		return f
+	}
 	if f := configFormat(path); f != nil {
 		return f
 	}
@@ -199,6 +208,9 @@ func manualStep(path string, reps []Replacement) string {
 		return "remove the secret from " + path
 	}
 	r := reps[0]
+	if r.Encoded {
+		return fmt.Sprintf("on line %d of %s, %s", r.Line, path, encodedStep("the value holding the secret", r, true))
+	}
 	return fmt.Sprintf("replace the secret on line %d of %s with a reference to %s (for example the environment variable %s, mapped in vault.env)",
 		r.Line, path, r.Ref.Vault(), r.EnvName)
 }
