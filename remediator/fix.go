@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -245,13 +246,11 @@ func secretData(fd *scanner.Finding) map[string]scanner.Secret {
 		return fd.Parts
 	}
 	data := map[string]scanner.Secret{"value": fd.Secret}
-	if fd.Detector == "Postgres" || fd.Detector == "URI" || fd.Detector == "MongoDB" || fd.Detector == "Redis" {
-		if u, err := url.Parse(fd.Secret.Reveal()); err == nil && u.User != nil {
-			if pw, ok := u.User.Password(); ok && pw != "" {
-				data["password"] = scanner.NewSecret(pw)
-				data["username"] = scanner.NewSecret(u.User.Username())
-			}
-		}
+	// Connection strings: the password apart, as the rewrite replaces it
+	// alone (SQL Server's value already is the password).
+	if user, pw, ok := fd.Credential(); ok && pw.Reveal() != fd.Secret.Reveal() {
+		data["password"] = pw
+		data["username"] = user
 	}
 	return data
 }
@@ -278,6 +277,9 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 		sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 		return out
 	case fd.Detector == "PrivateKey":
+		if strings.Contains(string(data), fd.Secret.Reveal()) {
+			return []literal{{fd.Secret.Reveal(), "value"}} // as written: a PuTTY key, a PEM key kept verbatim
+		}
 		want := strings.Join(strings.Fields(fd.Secret.Reveal()), "")
 		for _, m := range pemBlock.FindAll(data, -1) {
 			text := string(m)
@@ -301,6 +303,29 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 		return []literal{{fd.Secret.Reveal(), "value"}}
 	}
 	return nil
+}
+
+// encodedPassword is the manual step for a connection string whose
+// password the file writes percent-encoded (p%40ss for p@ss): the reference
+// would put the decoded password back into the URI, which then means
+// something else, so the edit is left to a person; ok is false when the
+// file does not hold the password that way.
+func encodedPassword(path string, data []byte, v *Vaulted) (Manual, bool) {
+	pw, ok := v.Data()["password"]
+	if !ok {
+		return Manual{}, false
+	}
+	for _, enc := range []string{url.QueryEscape(pw.Reveal()), url.PathEscape(pw.Reveal())} {
+		if enc == pw.Reveal() || !strings.Contains(string(data), enc) {
+			continue
+		}
+		line := lineOf(data, []literal{{text: enc}})
+		return Manual{Path: path, Line: line,
+			Reason: "the password is percent-encoded in the connection string, and a reference would put it back decoded",
+			Step: fmt.Sprintf("edit line %d of %s by hand: the password is at %s; have the application percent-encode it into the connection string, or keep the whole string in Vault and reference that",
+				line, path, v.Refs["password"].Vault())}, true
+	}
+	return Manual{}, false
 }
 
 // holds reports whether data holds text as it is, or base64-encoded (the
@@ -332,7 +357,7 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 	read = text.Read
 	type fileReps struct {
 		reps   []rewrite.Replacement
-		owners []*Vaulted
+		owners []*Vaulted // owners[i]: the finding reps[i] replaces
 	}
 	files := map[string]*fileReps{}
 	var order []string
@@ -358,6 +383,9 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			contents[loc.Path] = data
 			lits := literalsFor(v.Finding, data)
 			if len(lits) == 0 {
+				if m, ok := encodedPassword(loc.Path, data, v); ok {
+					v.Manual = append(v.Manual, m)
+				}
 				continue // the secret is no longer in this file
 			}
 			fr := files[loc.Path]
@@ -366,12 +394,12 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 				files[loc.Path] = fr
 				order = append(order, loc.Path)
 			}
-			fr.owners = append(fr.owners, v)
 			for _, l := range lits {
 				line := lineOf(data, []literal{l})
 				env := names.claim(envNameFor(loc.Path, data, line, l, v), v.Refs[l.key])
 				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key],
 					Encoded: !strings.Contains(string(data), l.text)})
+				fr.owners = append(fr.owners, v)
 			}
 		}
 	}
@@ -394,19 +422,15 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			}
 			continue
 		}
-		res, err := rewrite.Apply(path, contents[path], fr.reps, rewrite.Options{Style: f.style})
-		var unsafe *rewrite.UnsafeError
-		switch {
-		case errors.As(err, &unsafe):
-			for _, v := range fr.owners {
-				v.Manual = append(v.Manual, Manual{Path: path, Line: unsafe.Line, Reason: unsafe.Reason, Step: unsafe.Manual})
+		res, refused := applyEach(path, contents[path], fr.reps, fr.owners, rewrite.Options{Style: f.style})
+		stepped := map[*Vaulted]bool{} // one manual step per finding and file
+		for i, err := range refused {
+			if v := fr.owners[i]; err != nil && !stepped[v] {
+				stepped[v] = true
+				v.Manual = append(v.Manual, manualFor(path, fr.reps[i], err))
 			}
-			continue
-		case err != nil:
-			for _, v := range fr.owners {
-				v.Manual = append(v.Manual, Manual{Path: path, Line: fr.reps[0].Line, Reason: err.Error(),
-					Step: "replace the secret in " + path + " with a reference to Vault by hand"})
-			}
+		}
+		if res == nil {
 			continue
 		}
 		content, err := text.encode(path, res.Content)
@@ -417,11 +441,9 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 		for k, ref := range res.Env {
 			env[k] = ref
 		}
-		for _, r := range fr.reps {
-			for _, v := range fr.owners {
-				if v.Refs[keyOf(v, r.Ref)] == r.Ref {
-					v.Edits = append(v.Edits, Edit{Path: path, Line: r.Line, EnvName: r.EnvName, Ref: r.Ref})
-				}
+		for i, r := range fr.reps {
+			if refused[i] == nil {
+				fr.owners[i].Edits = append(fr.owners[i].Edits, Edit{Path: path, Line: r.Line, EnvName: r.EnvName, Ref: r.Ref})
 			}
 		}
 	}
@@ -438,13 +460,66 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 	return nil
 }
 
-func keyOf(v *Vaulted, ref rewrite.Ref) string {
-	for k, r := range v.Refs {
-		if r == ref {
-			return k
-		}
+// applyEach rewrites path with every finding's replacements the format
+// can make: all of them when it accepts them together; otherwise finding by
+// finding (owners[i] is the finding of reps[i]; a multi-part credential's
+// replacements go together), each that it accepts beside those already
+// accepted. One occurrence the format cannot edit (a secret in a comment of
+// a Helm values file, beside the real values) must not keep the others in
+// the file. It returns the rewrite of the accepted ones (nil when none is),
+// and for each replacement its finding's refusal, or nil: the refusal of
+// that finding's replacements alone when there is one, so its line and
+// manual step are its own.
+func applyEach(path string, content []byte, reps []rewrite.Replacement, owners []*Vaulted, opts rewrite.Options) (*rewrite.Result, []error) {
+	refused := make([]error, len(reps))
+	res, err := rewrite.Apply(path, content, reps, opts)
+	if err == nil {
+		return res, refused
 	}
-	return ""
+	var order []*Vaulted
+	group := map[*Vaulted][]int{}
+	for i, v := range owners {
+		if group[v] == nil {
+			order = append(order, v)
+		}
+		group[v] = append(group[v], i)
+	}
+	if len(order) == 1 {
+		for i := range refused {
+			refused[i] = err
+		}
+		return nil, refused
+	}
+	var kept []rewrite.Replacement
+	res = nil
+	for _, v := range order {
+		var mine []rewrite.Replacement
+		for _, i := range group[v] {
+			mine = append(mine, reps[i])
+		}
+		next, err := rewrite.Apply(path, content, append(slices.Clip(kept), mine...), opts)
+		if err != nil {
+			if _, alone := rewrite.Apply(path, content, mine, opts); alone != nil {
+				err = alone
+			}
+			for _, i := range group[v] {
+				refused[i] = err
+			}
+			continue
+		}
+		kept, res = append(kept, mine...), next
+	}
+	return res, refused
+}
+
+// manualFor is the manual step for a replacement the rewrite refused.
+func manualFor(path string, r rewrite.Replacement, err error) Manual {
+	var unsafe *rewrite.UnsafeError
+	if errors.As(err, &unsafe) {
+		return Manual{Path: path, Line: unsafe.Line, Reason: unsafe.Reason, Step: unsafe.Manual}
+	}
+	return Manual{Path: path, Line: r.Line, Reason: err.Error(),
+		Step: fmt.Sprintf("replace the secret on line %d of %s with %s by hand", r.Line, path, r.Ref.Vault())}
 }
 
 // envNameFor picks the environment variable a code reference reads: the

@@ -498,6 +498,9 @@ func (j *configJob) editFor(sc scalar, ms []configMatch) (configEdit, error) {
 		if !m.exact {
 			return fail(m.rep, fmt.Sprintf("the secret is only part of the multi-line %s value on line %d; pushvault replaces such a value only as a whole", c.name(), sc.line))
 		}
+		if syntax, ok := enclosingPlaceholder(vp, m.variant); ok {
+			return fail(m.rep, fmt.Sprintf("the secret is inside a %s placeholder on line %d (a default or expression of Spring, shell, Helm, Ruby or another templating syntax); a reference written there would be read as part of that placeholder, so pushvault leaves it", syntax, sc.line))
+		}
 		r := reps[m.rep]
 		to := c.inline(r, style)
 		if m.whole {

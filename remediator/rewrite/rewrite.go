@@ -1,8 +1,10 @@
 package rewrite
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Style is how references are written into config files.
@@ -157,9 +159,21 @@ func IsCode(path string) bool { return configFormat(path) == nil && codeFormat(p
 // when the edit cannot be proven safe; for a file type it does not know,
 // that *UnsafeError also wraps ErrUnsupported (errors.Is). In both cases
 // nothing should be written.
+//
+// A UTF-8 byte order mark (Visual Studio writes appsettings.json with one)
+// is no part of any format's syntax: the format edits the text after it,
+// and the mark is kept.
 func Apply(path string, content []byte, reps []Replacement, opts Options) (*Result, error) {
 	if opts.Style == "" {
 		opts.Style = StyleVault
+	}
+	if text, ok := bytes.CutPrefix(content, utf8BOM); ok {
+		res, err := Apply(path, text, reps, opts)
+		if err != nil {
+			return nil, err
+		}
+		res.Content = append(slices.Clip(utf8BOM), res.Content...)
+		return res, nil
 	}
 	f := formatFor(path)
 	if f == nil {
@@ -181,8 +195,12 @@ func Identifier(path string, content []byte, line int, literal string) string {
 	if f == nil {
 		return ""
 	}
+	content, _ = bytes.CutPrefix(content, utf8BOM)
 	return Normalize(f.identifier(content, line, literal))
 }
+
+// utf8BOM is UTF-8's byte order mark, U+FEFF encoded.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // manualStep is the generic instruction when no format-specific one applies.
 func manualStep(path string, reps []Replacement) string {
