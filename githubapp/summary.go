@@ -127,7 +127,7 @@ func inlineAllowed(o *Outcome) section {
 		plural(len(o.InlineAllowed), "line"), cell(orDash(o.Pusher)), were(len(o.InlineAllowed))) +
 		"| Where | Detector | Finding |\n| --- | --- | --- |\n"}
 	for _, a := range o.InlineAllowed {
-		sec.rows = append(sec.rows, fmt.Sprintf("| `%s:%d` (%s) | %s | %s |\n", cell(a.Location.Path), a.Location.Line, short(a.Location.Commit), cell(a.Detector), cell(a.FindingID)))
+		sec.rows = append(sec.rows, fmt.Sprintf("| %s | %s | %s |\n", whereCell(a.Location), cell(a.Detector), cell(a.FindingID)))
 	}
 	return sec
 }
@@ -175,7 +175,7 @@ func summaryRows(o *Outcome) []string {
 		where := "—"
 		if len(s.Locations) > 0 {
 			l := s.Locations[0]
-			where = fmt.Sprintf("`%s:%d` (%s)", cell(l.Path), l.Line, short(l.Commit))
+			where = whereCell(l)
 			if n := len(s.Locations) - 1; n > 0 {
 				where += fmt.Sprintf(" and %d more", n)
 			}
@@ -214,7 +214,7 @@ func PRBody(o *Outcome) (body string, comments []string) {
 func prRow(s SecretOutcome) string {
 	var where []string
 	for _, l := range s.Locations {
-		where = append(where, fmt.Sprintf("`%s:%d` (%s)", cell(l.Path), l.Line, short(l.Commit)))
+		where = append(where, whereCell(l))
 	}
 	use := fmt.Sprintf("`%s`", cell(s.Reference))
 	if len(s.EnvNames) > 0 {
@@ -226,6 +226,24 @@ func prRow(s SecretOutcome) string {
 	}
 	return fmt.Sprintf("| %s `%s` | %s | `%s` | %d | %s | %s |\n", cell(s.Detector), cell(s.Redacted), strings.Join(where, "<br>"),
 		cell(s.VaultPath), s.VaultVersion, cell(orDash(s.Rotation)), use)
+}
+
+// whereCell is a location for a table cell: "`path:line` (sha7)", or the
+// message it is in ("commit message of sha7").
+func whereCell(l scanner.Location) string {
+	if l.InMessage() {
+		return cell(l.Where())
+	}
+	return fmt.Sprintf("`%s:%d` (%s)", cell(l.Path), l.Line, short(l.Commit))
+}
+
+// whereLine is a location in running text: "`path:line` in sha7", or the
+// message it is in.
+func whereLine(l scanner.Location) string {
+	if l.InMessage() {
+		return "the " + inline(l.Where())
+	}
+	return fmt.Sprintf("`%s:%d` in %s", inline(l.Path), l.Line, short(l.Commit))
 }
 
 func cell(s string) string {
