@@ -293,16 +293,21 @@ func writeUnscanned(b *strings.Builder, o *Outcome) {
 		return
 	}
 	b.WriteString("\n| Not scanned | Commit | Why | Adds |\n| --- | --- | --- | --- |\n")
-	tooLarge := false
+	tooLarge, unreadable := false, false
 	for i, f := range files {
 		if i == maxUnscannedRows {
 			fmt.Fprintf(b, "\n%d more not listed.\n", len(files)-i)
 			break
 		}
-		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", cell(lastRunes(f.Path, 200)), short(f.Commit), strings.ReplaceAll(string(f.Reason), "_", " "), scanner.FormatSize(f.Bytes))
+		why := strings.ReplaceAll(string(f.Reason), "_", " ")
+		if f.Object != "" {
+			why += fmt.Sprintf(" (object `%s`)", f.Object)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", unscannedCell(f), short(f.Commit), why, scanner.FormatSize(f.Bytes))
 		tooLarge = tooLarge || f.Reason == scanner.SkipTooLarge
+		unreadable = unreadable || f.Reason == scanner.SkipUnreadable
 	}
-	if !tooLarge {
+	if !tooLarge && !unreadable {
 		return
 	}
 	base, where := "BASE", ", BASE being the commit the branch started from"
@@ -312,8 +317,23 @@ func writeUnscanned(b *strings.Builder, o *Outcome) {
 			base = inline("origin/" + name)
 		}
 	}
-	fmt.Fprintf(b, "\nFiles over `scan.max_file_size` were not searched for secrets. To scan them, in a clone that has `%s`, "+
-		"write `scan: {max_file_size: 1GiB}` to a file and run `pushvault scan --range %s..%s --config FILE`%s.\n", short(o.HeadSHA), base, short(o.HeadSHA), where)
+	if tooLarge {
+		fmt.Fprintf(b, "\nFiles over `scan.max_file_size` were not searched for secrets. To scan them, in a clone that has `%s`, "+
+			"write `scan: {max_file_size: 1GiB}` to a file and run `pushvault scan --range %s..%s --config FILE`%s.\n", short(o.HeadSHA), base, short(o.HeadSHA), where)
+	}
+	if unreadable {
+		fmt.Fprintf(b, "\nFiles git could not read in pushvault's copy of the repository were not searched for secrets (the rest of the push was). "+
+			"To scan them, in a full clone that has `%s` (`git cat-file -e OBJECT` succeeds for each object above), run `pushvault scan --range %s..%s`%s.\n", short(o.HeadSHA), base, short(o.HeadSHA), where)
+	}
+}
+
+// unscannedCell names a skipped file in the table: its path, or the whole
+// commit when git could not show the commit at all.
+func unscannedCell(f scanner.SkippedFile) string {
+	if f.Path == "" {
+		return f.Where()
+	}
+	return "`" + cell(lastRunes(f.Path, 200)) + "`"
 }
 
 // lastRunes shortens s to its last n runes, marking the cut with "…".

@@ -93,14 +93,8 @@ func (s *Scanner) readAround(ctx context.Context, git *gitRepo, revs []string, r
 	if err != nil {
 		return err
 	}
-	changes := listChanges(ctx, git, headers)
-	var ids []string
-	for _, cs := range changes {
-		for _, c := range cs {
-			ids = append(ids, c.old, c.new)
-		}
-	}
-	missing, err := missingObjects(ctx, git, ids)
+	changes, trees := listChanges(ctx, git, headers)
+	missing, err := missingObjects(ctx, git, trees)
 	if err != nil {
 		return err
 	}
@@ -183,27 +177,32 @@ type change struct {
 }
 
 // listChanges lists each commit's changes (git log --raw: trees only). A
-// commit git cannot list (a lost tree) is absent from the map.
-func listChanges(ctx context.Context, git *gitRepo, headers []commitHeader) map[string][]change {
-	out := map[string][]change{}
-	if listChangesOf(ctx, git, headers, out) == nil {
-		return out
-	}
-	for _, h := range headers {
-		if _, ok := out[h.sha]; !ok {
-			_ = listChangesOf(ctx, git, []commitHeader{h}, out)
+// commit git cannot list (a lost tree) is absent from the map. trees are
+// the commits whose trees hold every object the changes name: the listed
+// commits and their parents.
+func listChanges(ctx context.Context, git *gitRepo, headers []commitHeader) (changes map[string][]change, trees []string) {
+	changes = map[string][]change{}
+	seen := map[string]bool{}
+	if listChangesOf(ctx, git, headers, changes, seen) != nil {
+		for _, h := range headers {
+			if _, ok := changes[h.sha]; !ok {
+				_ = listChangesOf(ctx, git, []commitHeader{h}, changes, seen)
+			}
 		}
 	}
-	return out
+	for id := range seen {
+		trees = append(trees, id)
+	}
+	return changes, trees
 }
 
-func listChangesOf(ctx context.Context, git *gitRepo, headers []commitHeader, into map[string][]change) error {
+func listChangesOf(ctx context.Context, git *gitRepo, headers []commitHeader, into map[string][]change, commits map[string]bool) error {
 	var in strings.Builder
 	for _, h := range headers {
 		in.WriteString(h.sha + "\n")
 	}
 	cmd := git.command(ctx, "log", "--raw", "--no-abbrev", "--no-renames", "--diff-merges=separate", "--root",
-		"--format=%x00commit %H", "--no-walk=unsorted", "--stdin", "--")
+		"--format=%x00commit %H %P", "--no-walk=unsorted", "--stdin", "--")
 	cmd.Stdin = strings.NewReader(in.String())
 	raw, err := cmd.Output()
 	if err != nil {
@@ -211,12 +210,18 @@ func listChangesOf(ctx context.Context, git *gitRepo, headers []commitHeader, in
 	}
 	listed := map[string][]change{}
 	var sha string
+	var all []string // the listed commits and their parents
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		if rest, ok := strings.CutPrefix(line, string(commitMarker)); ok {
-			sha = rest
+			ids := strings.Fields(rest)
+			all = append(all, ids...)
+			if len(ids) == 0 {
+				continue
+			}
+			sha = ids[0]
 			if _, ok := listed[sha]; !ok {
 				listed[sha] = nil
 			}
@@ -242,26 +247,32 @@ func listChangesOf(ctx context.Context, git *gitRepo, headers []commitHeader, in
 	for k, v := range listed {
 		into[k] = v
 	}
+	for _, id := range all {
+		commits[id] = true
+	}
 	return nil
 }
 
-// missingObjects returns which of ids the repository cannot read.
-func missingObjects(ctx context.Context, git *gitRepo, ids []string) (map[string]bool, error) {
+// missingObjects returns the objects of the trees of commits that the
+// repository cannot read. rev-list --missing reports them without asking a
+// partial clone's promisor remote for each (cat-file would, and dies when
+// the remote is gone).
+func missingObjects(ctx context.Context, git *gitRepo, commits []string) (map[string]bool, error) {
 	var in strings.Builder
-	for _, id := range ids {
+	for _, id := range commits {
 		if isObjectID(id) {
 			in.WriteString(id + "\n")
 		}
 	}
-	cmd := git.command(ctx, "cat-file", "--batch-check=%(objectname)")
+	cmd := git.command(ctx, "rev-list", "--objects", "--missing=print", "--no-walk", "--stdin")
 	cmd.Stdin = strings.NewReader(in.String())
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("git cat-file --batch-check: %w", err)
+		return nil, fmt.Errorf("git rev-list --missing: %w", err)
 	}
 	missing := map[string]bool{}
 	for _, line := range strings.Split(string(out), "\n") {
-		if id, ok := strings.CutSuffix(line, " missing"); ok {
+		if id, ok := strings.CutPrefix(line, "?"); ok {
 			missing[id] = true
 		}
 	}
