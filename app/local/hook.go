@@ -769,6 +769,18 @@ func short(id string) string {
 	return id
 }
 
+// inMessage reports whether any finding is in a commit's or tag's message.
+func inMessage(found []hookFinding) bool {
+	for _, hf := range found {
+		for _, l := range hf.finding.Locations {
+			if l.InMessage() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // hookWhere is a location for the pusher: "path:line", or the message and
 // its line (a message has no file to edit: only rewording the commit, or
 // re-creating the tag, takes the secret out of the push).
@@ -818,6 +830,12 @@ To fix, take the secret out of the commits that add it, then push again:
   older commits:  git rebase -i <commit>^, mark the commit "edit", fix it,
                   git commit --amend, git rebase --continue
 `)
+	if inMessage(found) {
+		fmt.Fprint(w, `  a commit message: reword the commit (git commit --amend for the last one;
+                  git rebase -i <commit>^, mark it "reword", for older ones)
+  a tag's message: delete the tag (git tag -d NAME) and create it again without it
+`)
+	}
 	if inline == policy.InlineIgnore {
 		fmt.Fprint(w, `Not a secret? Add its id to allowlist.findings in .github/pushvault.yml on
 the default branch first (settings in the pushed commits do not apply to

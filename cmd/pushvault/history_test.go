@@ -8,6 +8,7 @@ import (
 
 	"github.com/pushvault/pushvault/internal/gittest"
 	"github.com/pushvault/pushvault/internal/secrettest"
+	"github.com/pushvault/pushvault/internal/vaulttest"
 	"github.com/pushvault/pushvault/scanner"
 	"github.com/pushvault/pushvault/scanner/report"
 )
@@ -224,4 +225,71 @@ func TestScanReadsAroundUnreadableObjects(t *testing.T) {
 		}
 		noValueIn(t, []string{old, current}, []string{r.stdout, r.stderr})
 	})
+}
+
+// TestHookMessagesAndUnreadableObjects: through a real `git push`, the
+// pre-receive hook rejects a secret found only in a pushed commit's message
+// (vaulting it first when Vault is configured) or in a pushed annotated
+// tag's message, and says where it is and how to take it out; and an object
+// the server's repository has lost does not fail the hook: the pushed
+// content is still scanned, and decides.
+func TestHookMessagesAndUnreadableObjects(t *testing.T) {
+	g := secrettest.Fresh(t)
+	msgKey, tagToken, fileToken := stripeKey(g), g.GitHub(), g.GitHub()
+	planted := []string{msgKey, tagToken, fileToken}
+	var outputs []string
+
+	t.Run("commit message", func(t *testing.T) {
+		srv := vaulttest.Start(t)
+		s := newHookServer(t)
+		s.bare.Git("config", "pushvault.repository", "acme/shop")
+		c := s.work.Commit("", "configure payments\n\nstaging works with "+msgKey+" for now\n",
+			map[string]string{"app.py": "import os\n\nKEY = os.environ[\"STRIPE_KEY\"]\n"})
+		env := []string{"PUSHVAULT_DATA_DIR=" + t.TempDir(), "VAULT_ADDR=" + srv.Addr, "VAULT_TOKEN=" + srv.Token, "PUSHVAULT_HOOK_BUDGET=30s"}
+		r := s.push(t, env, "origin", "main")
+		msg := remoteText(r.stderr)
+		outputs = append(outputs, r.stdout, r.stderr)
+		for _, want := range []string{"push rejected: 1 secret found", "Stripe", "added in " + c[:7] + " at line 3 of the commit message of " + c[:7],
+			"now in Vault at secret/pushvault/acme/shop/", `mark it "reword"`} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("the hook's message lacks %q:\n%s", want, msg)
+			}
+		}
+		if r.code == 0 {
+			t.Errorf("push accepted")
+		}
+	})
+
+	t.Run("annotated tag message", func(t *testing.T) {
+		s := newHookServer(t)
+		s.work.Git("tag", "-a", "v1", "-m", "release v1\n\ndeploy with "+tagToken)
+		r := s.push(t, nil, "origin", "v1")
+		msg := remoteText(r.stderr)
+		outputs = append(outputs, r.stdout, r.stderr)
+		if r.code == 0 || !strings.Contains(msg, "line 3 of the message of tag v1") {
+			t.Errorf("push of tag v1: exit %d, want rejected naming the tag's message:\n%s", r.code, msg)
+		}
+		if strings.Contains(s.refs(), "refs/tags/v1") {
+			t.Error("the rejected tag is on the server")
+		}
+	})
+
+	t.Run("object lost on the server", func(t *testing.T) {
+		s := newHookServer(t)
+		// README.md as the server holds it: the next push's diff needs it.
+		gittest.LoseObject(t, s.bare.Dir, s.work.Git("rev-parse", s.base+":README.md"))
+		s.work.Commit("", "ci token", map[string]string{"README.md": "# shop\n\ntoken: " + fileToken + "\n"})
+		r := s.push(t, nil, "origin", "main")
+		msg := remoteText(r.stderr)
+		outputs = append(outputs, r.stdout, r.stderr)
+		if r.code == 0 || !strings.Contains(msg, "push rejected: 1 secret found") || !strings.Contains(msg, "at README.md:3") {
+			t.Errorf("exit %d, want the secret in README.md rejected:\n%s", r.code, msg)
+		}
+		s.work.Git("reset", "-q", "--hard", "HEAD~1")
+		s.work.Commit("", "docs", map[string]string{"README.md": "# shop\n\nA shop.\n"})
+		if r := s.push(t, nil, "origin", "main"); r.code != 0 {
+			t.Errorf("a clean push over the lost object: exit %d\n%s", r.code, remoteText(r.stderr))
+		}
+	})
+	noValueIn(t, planted, outputs)
 }
