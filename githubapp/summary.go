@@ -101,7 +101,26 @@ func reportSections(o *Outcome) []section {
 		}
 	}
 	secrets := section{head: "| Secret | Detector | Where | Vault | Rotation |\n| --- | --- | --- | --- | --- |\n", rows: summaryRows(o)}
-	return []section{text(b.String()), secrets, inlineAllowed(o)}
+	return []section{text(b.String()), secrets, leftToYou(o), inlineAllowed(o)}
+}
+
+// leftToYou lists the manual steps when no fix pull request does (a
+// secret only in a commit's message gets no fix commit: the step says how
+// to take it out of the history).
+func leftToYou(o *Outcome) section {
+	if o.PR != nil {
+		return section{}
+	}
+	sec := section{head: "\n### Left to you\n\n"}
+	for _, s := range o.Secrets {
+		for _, m := range s.Manual {
+			sec.rows = append(sec.rows, fmt.Sprintf("- %s `%s`: %s\n", cell(s.Detector), cell(s.Redacted), m))
+		}
+	}
+	if len(sec.rows) == 0 {
+		return section{}
+	}
+	return sec
 }
 
 // summaryTail is what the summary ends with, after the secrets: what was
