@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"strings"
@@ -292,4 +293,43 @@ func TestHookMessagesAndUnreadableObjects(t *testing.T) {
 		}
 	})
 	noValueIn(t, planted, outputs)
+}
+
+// TestFixSecretInCommitMessage: `scan --fix` vaults a secret found only in
+// a commit's message like any other, leaves it a manual step that says only
+// rewriting history takes it out, and its fix commit edits no file for it.
+func TestFixSecretInCommitMessage(t *testing.T) {
+	srv := vaulttest.Start(t)
+	m := newMessageRepo(t)
+	m.repo.Git("remote", "add", "origin", "https://github.com/acme/shop.git")
+	run := vaultRun(t, srv, t.TempDir(), m.repo.Dir, "scan", "--fix", "--log-level", "debug")
+	if run.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", run.code, run.stdout, run.stderr)
+	}
+	want := "manual commit message of " + m.inMessage[:7] + ": the secret is in the commit message of " + m.inMessage[:7] +
+		", not in a file: no fix commit can change a message; only rewriting history removes it"
+	if !strings.Contains(run.stdout, want) {
+		t.Errorf("no manual step for the message:\n%s", run.stdout)
+	}
+	changed := m.repo.Git("diff", "--name-only", m.head, "pushvault/fix-"+m.head[:7])
+	if changed != "config.env" {
+		t.Errorf("the fix commit changes %q, want config.env alone", changed)
+	}
+	c := srv.Client(t)
+	list, err := c.Logical().List("secret/metadata/pushvault/acme/shop")
+	if err != nil || list == nil {
+		t.Fatalf("listing the vaulted secrets: %v", err)
+	}
+	vaulted := false
+	for _, k := range list.Data["keys"].([]any) {
+		s, err := c.KVv2("secret").Get(context.Background(), "pushvault/acme/shop/"+k.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vaulted = vaulted || s.Data["value"] == m.planted[0]
+	}
+	if !vaulted {
+		t.Error("the secret in the commit message is not in Vault")
+	}
+	noValueIn(t, m.planted, []string{run.stdout, run.stderr})
 }
