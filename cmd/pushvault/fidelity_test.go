@@ -84,6 +84,9 @@ func TestFixFidelity(t *testing.T) {
 		if err := parse(c.path, []byte(before)); err != nil {
 			t.Fatalf("%s: the suite's file itself does not parse: %v", c.path, err)
 		}
+		if bom := "\xef\xbb\xbf"; strings.HasPrefix(before, bom) != strings.HasPrefix(after, bom) {
+			t.Errorf("%s: the byte-order mark was not kept", c.path)
+		}
 		if err := parse(c.path, []byte(after)); err != nil {
 			t.Errorf("%s: the fixed file does not parse: %v\n%s", c.path, err, after)
 		}

@@ -46,6 +46,9 @@ import (
 
 // parse checks content with an independent real parser for its format.
 func parse(p string, content []byte) error {
+	// The tools that read these files skip a UTF-8 byte-order mark
+	// (Visual Studio writes appsettings.json with one); Go's parsers do not.
+	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf"))
 	base := path.Base(p)
 	switch ext := path.Ext(p); {
 	case base == ".env" || ext == ".env":
