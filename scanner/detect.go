@@ -44,6 +44,9 @@ type engine struct {
 	extra  []extraDetector
 	verify bool
 	log    *slog.Logger
+	// generic runs the generic detector (Generic) on each chunk's plain
+	// text, bound to the chunk's file format.
+	generic bool
 }
 
 var (
@@ -105,6 +108,11 @@ func (e *engine) detect(ctx context.Context, c *chunk) []hit {
 			if len(x.Keywords()) == 0 || containsAny(lower, x.Keywords()) {
 				hits = append(hits, e.run(ctx, x, d.data, c, d)...)
 			}
+		}
+		// Generic reads assignments as written: not in decoded views, not in
+		// fixtures, examples and docs.
+		if e.generic && d.lines == nil && !genericSkipsPath(c.path) {
+			hits = append(hits, e.run(ctx, Generic{}.inFile(c.path), d.data, c, d)...)
 		}
 	}
 	return hits

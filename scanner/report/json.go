@@ -11,16 +11,18 @@ import (
 // the secret was added, the first introduction first; commit, author, path
 // and line repeat the first.
 type JSONFinding struct {
-	ID          string             `json:"id"`
-	Detector    string             `json:"detector"`
-	Commit      string             `json:"commit"`
-	Author      string             `json:"author"`
-	Path        string             `json:"path"`
-	Line        int                `json:"line"`
-	Redacted    string             `json:"redacted"`
-	Verified    scanner.Verified   `json:"verified"`
-	Fingerprint string             `json:"fingerprint,omitempty"`
-	Locations   []scanner.Location `json:"locations"`
+	ID          string           `json:"id"`
+	Detector    string           `json:"detector"`
+	Commit      string           `json:"commit"`
+	Author      string           `json:"author"`
+	Path        string           `json:"path"`
+	Line        int              `json:"line"`
+	Redacted    string           `json:"redacted"`
+	Verified    scanner.Verified `json:"verified"`
+	Fingerprint string           `json:"fingerprint,omitempty"`
+	// ReportOnly: shown, neither vaulted nor fixed (scan.generic: report).
+	ReportOnly bool               `json:"report_only,omitempty"`
+	Locations  []scanner.Location `json:"locations"`
 }
 
 // JSONReport is the document `pushvault scan --format json` prints.
@@ -44,6 +46,7 @@ func NewJSON(res *scanner.Result) JSONReport {
 			Redacted:    f.Redacted,
 			Verified:    f.Verified,
 			Fingerprint: string(f.Fingerprint),
+			ReportOnly:  f.ReportOnly,
 			Locations:   f.Locations,
 		})
 	}
