@@ -66,9 +66,10 @@ func defaultEngineCore() (*ahocorasick.Core, []detectors.Detector) {
 }
 
 // KnownDetector reports whether name is a built-in detector's name
-// (TruffleHog's detector types and VaultToken), case-insensitively.
+// (TruffleHog's detector types, VaultToken and Generic),
+// case-insensitively.
 func KnownDetector(name string) bool {
-	if strings.EqualFold(name, VaultToken{}.Name()) {
+	if strings.EqualFold(name, VaultToken{}.Name()) || strings.EqualFold(name, GenericName) {
 		return true
 	}
 	_, list := defaultEngineCore()

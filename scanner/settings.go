@@ -219,6 +219,8 @@ func (p *settingsParser) customDetectors(n *yaml.Node, key string) []*CustomDete
 			p.Errf(item, ikey+".name", "required")
 		case !detectorNamePat.MatchString(d.name):
 			p.Errf(item, ikey+".name", "%q: use letters, digits, '_', '-' or '.', starting with a letter", d.name)
+		case strings.EqualFold(d.name, GenericName):
+			p.Errf(item, ikey+".name", "%q is the built-in generic detector's name", d.name)
 		case names[strings.ToLower(d.name)]:
 			p.Errf(item, ikey+".name", "%q is declared twice", d.name)
 		}
