@@ -304,7 +304,7 @@ var nonSecretWords = map[string]bool{
 	"header": true, "field": true, "param": true, "parameter": true, "prefix": true, "suffix": true, "format": true, "pattern": true, "regex": true,
 	"policy": true, "rules": true, "rule": true, "strength": true, "complexity": true, "validator": true, "validation": true,
 	"hint": true, "label": true, "placeholder": true, "prompt": true, "message": true, "msg": true, "error": true, "text": true, "title": true, "description": true, "help": true,
-	"hash": true, "hashed": true, "digest": true, "sha": true, "checksum": true, "salt": true, "fingerprint": true,
+	"hash": true, "hashed": true, "digest": true, "sha": true, "md": true, "checksum": true, "salt": true, "fingerprint": true,
 	"env": true, "var": true, "variable": true, "enabled": true, "enable": true, "disabled": true, "required": true, "optional": true,
 	"reset": true, "rotation": true, "version": true, "algorithm": true, "alg": true, "provider": true, "method": true, "store": true, "manager": true,
 	"user": true, "username": true, "email": true, "login": true, "confirmation": true, "confirm": true, "input": true, "form": true, "button": true,
@@ -337,7 +337,7 @@ func secretName(name string) bool {
 		return false
 	}
 	for _, w := range words[last+1:] {
-		if nonSecretWords[w] {
+		if nonSecretWords[w] || nonSecretWords[strings.TrimRightFunc(w, unicode.IsDigit)] { // "token_sha256"
 			return false
 		}
 	}
