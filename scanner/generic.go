@@ -417,16 +417,14 @@ var placeholderPieces = []string{
 	"undefined", "hidden", "masked", "insert", "<", ">", "{{", "}}", "%(", "%{",
 }
 
-// placeholderWords are stand-in words. Short and common in random text,
+// placeholderWords are stand-in words. Common enough in random text,
 // they mark a value only as a whole run of letters ("test123",
-// "fake-key-1", "DUMMY_TOKEN") or, for three letters, as its start before
-// a non-letter ("foo123"): a random credential holds such a run about once
-// in a hundred thousand values. Words of four letters or more also mark
-// a value they start.
+// "fake-key-1", "DUMMY_TOKEN") or as its start ("testtoken1"): a random
+// credential of 20 characters does either about once in 20,000 values.
 var placeholderWords = map[string]bool{
-	"test": true, "testing": true, "fake": true, "dummy": true, "todo": true, "fixme": true, "none": true, "null": true, "nil": true,
-	"tbd": true, "empty": true, "xxx": true, "foo": true, "bar": true, "baz": true, "demo": true, "abc": true, "qwerty": true, "asdf": true,
-	"enter": true, "your": true, "some": true, "random": true, "mock": true, "stub": true, "abcd": true, "abcdef": true,
+	"test": true, "testing": true, "fake": true, "dummy": true, "todo": true, "fixme": true, "none": true, "null": true,
+	"empty": true, "demo": true, "qwerty": true, "asdf": true, "abcd": true, "abcdef": true, "foobar": true,
+	"enter": true, "your": true, "some": true, "random": true, "mock": true, "stub": true,
 }
 
 // placeholderValue reports whether v is an example or stand-in value.
@@ -438,13 +436,12 @@ func placeholderValue(v string) bool {
 		}
 	}
 	for w := range placeholderWords {
-		if len(w) >= 4 && strings.HasPrefix(lower, w) {
-			return true // "testtoken1", "dummysecret"
+		if strings.HasPrefix(lower, w) {
+			return true
 		}
 	}
-	runs := strings.FieldsFunc(lower, func(r rune) bool { return r < 'a' || r > 'z' })
-	for i, run := range runs {
-		if placeholderWords[run] && (len(run) >= 4 || i == 0 && strings.HasPrefix(lower, run)) {
+	for _, run := range strings.FieldsFunc(lower, func(r rune) bool { return r < 'a' || r > 'z' }) {
+		if placeholderWords[run] {
 			return true
 		}
 	}

