@@ -195,7 +195,8 @@ func assignments(line string, unquoted bool) []candidate {
 			// A bare word after a space is an assignment only in config
 			// formats that allow it (properties' "key value", Dockerfile's
 			// ENV KEY value): elsewhere it is prose or code.
-			add(name, rest, unquoted && op != " " || unquoted && op == " " && !strings.ContainsAny(rest, " \t"))
+			spaceOp := strings.TrimSpace(op) == ""
+			add(name, rest, unquoted && (!spaceOp || !strings.ContainsAny(rest, " \t")))
 		}
 		off += loc[3]
 	}
