@@ -95,7 +95,7 @@ func uploadURL(api *url.URL) *url.URL {
 	switch {
 	case api.Host == "api.github.com":
 		u.Host, u.Path = "uploads.github.com", "/"
-	case strings.HasSuffix(api.Path, "/api/v3/"):
+	case IsEnterprise(api):
 		u.Path = strings.TrimSuffix(api.Path, "v3/") + "uploads/"
 	}
 	return &u

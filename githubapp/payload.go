@@ -130,6 +130,31 @@ type PullRequestPayload struct {
 	Installation *InstallationRef `json:"installation"`
 }
 
+// InstallationPayload is an installation or installation_repositories
+// event.
+type InstallationPayload struct {
+	Action       string `json:"action"`
+	Installation struct {
+		ID      int64 `json:"id"`
+		Account struct {
+			Login string `json:"login"`
+		} `json:"account"`
+	} `json:"installation"`
+	// Repositories lists an installation's repositories (created,
+	// deleted; GHES and GitHub AE leave it out of deleted).
+	Repositories        []RepoRef `json:"repositories"`
+	RepositoriesAdded   []RepoRef `json:"repositories_added"`
+	RepositoriesRemoved []RepoRef `json:"repositories_removed"`
+	Sender              struct {
+		Login string `json:"login"`
+	} `json:"sender"`
+}
+
+// RepoRef is a repository in an installation event's lists.
+type RepoRef struct {
+	FullName string `json:"full_name"`
+}
+
 // Decode decodes the event's payload into v (one of the payload types
 // above). Its error names the event; a body that is not JSON, or a field
 // of v that GitHub sent with another type, is the only way to fail.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pushvault/pushvault/internal/pause"
 )
 
 // CallObserver records GitHub API calls (metrics).
@@ -122,7 +124,7 @@ func (t *RateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error
 			}
 			return nil, rl
 		}
-		if err := sleep(ctx, rl.After); err != nil {
+		if err := pause.For(ctx, rl.After); err != nil {
 			return nil, fmt.Errorf("waiting out GitHub's rate limit: %w", err)
 		}
 		if req, err = rewind(req); err != nil {
@@ -259,16 +261,4 @@ func headerInt(h http.Header, name string) (int64, bool) {
 		return 0, false
 	}
 	return n, true
-}
-
-// sleep waits d or until ctx is done, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,7 +19,8 @@ import (
 const MaxCredentialsPerRequest = 1000
 
 // RevokeRequestsPerHour is GitHub's limit on POST /credentials/revoke: 60
-// unauthenticated requests per hour.
+// requests per hour (unauthenticated on github.com, authenticated on GitHub
+// Enterprise Server).
 const RevokeRequestsPerHour = 60
 
 // Clock is the time source the limiter waits on; tests inject a fake.
@@ -101,12 +104,17 @@ func (l *Limiter) PauseUntil(t time.Time) {
 // Revoker revokes GitHub credentials through POST /credentials/revoke
 // (which go-github v60 has no method for: the request is built with the
 // client's NewRequest), in batches of at most
-// MaxCredentialsPerRequest, within RevokeRequestsPerHour. GitHub refuses
-// authenticated requests to that endpoint (403), so the client must be an
-// unauthenticated one: github.NewClient(nil), with WithEnterpriseURLs for
-// GHES or a test server. Safe for concurrent use.
+// MaxCredentialsPerRequest, within RevokeRequestsPerHour. The client it is
+// made with must be an unauthenticated one (github.NewClient(nil) with the
+// instance's API URL): github.com refuses authenticated revocations (403),
+// and TokenWorks sends the leaked token as the only credential. GitHub
+// Enterprise Server documents the endpoint as authenticated instead: see
+// ForInstallation. Safe for concurrent use.
 type Revoker struct {
-	client   *github.Client
+	client *github.Client
+	// sender sends the revocations: client, or on GHES an installation's
+	// client (ForInstallation).
+	sender   *github.Client
 	limiter  *Limiter
 	clock    Clock
 	batch    int
@@ -129,14 +137,40 @@ func WithBatchSize(n int) RevokerOption {
 	}
 }
 
-// NewRevoker returns a revoker on an unauthenticated client.
+// NewRevoker returns a revoker on an unauthenticated client. Make one per
+// process and GitHub instance: its limiter is the instance's hourly budget.
 func NewRevoker(client *github.Client, opts ...RevokerOption) *Revoker {
-	r := &Revoker{client: client, clock: realClock{}, batch: MaxCredentialsPerRequest, attempts: 3}
+	r := &Revoker{client: client, sender: client, clock: realClock{}, batch: MaxCredentialsPerRequest, attempts: 3}
 	for _, o := range opts {
 		o(r)
 	}
 	r.limiter = NewLimiter(RevokeRequestsPerHour, r.clock)
 	return r
+}
+
+// ForInstallation returns the revoker to use on behalf of an installation
+// whose client is installation. On GitHub Enterprise Server (an API URL
+// ending in /api/v3/), which documents POST /credentials/revoke as an
+// authenticated endpoint, that is a revoker sending the revocations
+// through installation while sharing r's limiter (the one hourly budget);
+// TokenWorks stays on r's unauthenticated client, whose only credential is
+// the token asked about (an installation transport would overwrite it).
+// Elsewhere (github.com, which answers authenticated revocations 403) it
+// is r itself.
+func (r *Revoker) ForInstallation(installation *github.Client) *Revoker {
+	if !IsEnterprise(r.client.BaseURL) {
+		return r
+	}
+	on := *r
+	on.sender = installation
+	return &on
+}
+
+// IsEnterprise reports whether api, a REST API base URL, is a GitHub
+// Enterprise Server's: https://HOST/api/v3/ (github.com's is
+// https://api.github.com/).
+func IsEnterprise(api *url.URL) bool {
+	return api != nil && strings.HasSuffix(strings.TrimSuffix(api.Path, "/")+"/", "/api/v3/")
 }
 
 // ErrRevoke is a revocation GitHub did not accept (a 4xx other than a
@@ -184,7 +218,7 @@ func (r *Revoker) revokeBatch(ctx context.Context, batch []string) error {
 		if err := r.limiter.Wait(ctx); err != nil {
 			return err
 		}
-		req, err := r.client.NewRequest(http.MethodPost, "credentials/revoke", struct {
+		req, err := r.sender.NewRequest(http.MethodPost, "credentials/revoke", struct {
 			Credentials []string `json:"credentials"`
 		}{batch})
 		if err != nil {
@@ -193,7 +227,7 @@ func (r *Revoker) revokeBatch(ctx context.Context, batch []string) error {
 		// Sent through the client's http.Client, typed by github.CheckResponse:
 		// client.Do would also keep go-github's own secondary-rate-limit
 		// memory, on the wall clock, which this limiter already owns.
-		resp, err := r.client.Client().Do(req.WithContext(ctx))
+		resp, err := r.sender.Client().Do(req.WithContext(ctx))
 		if err != nil {
 			return fmt.Errorf("POST credentials/revoke: %w", err)
 		}

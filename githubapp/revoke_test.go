@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -257,10 +258,9 @@ func TestRevokeBudgetSpent(t *testing.T) {
 				t.Fatal(err)
 			}
 			srv.Fault(githubtest.Fault{Operation: "credentials/revoke", Kind: githubtest.RevocationBudget, RetryAfter: 20 * time.Minute, Count: tc.count})
-			c, err := github.NewClient(nil).WithEnterpriseURLs(srv.URL, srv.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
+			// github.com's root path: there the revocation is unauthenticated.
+			c := github.NewClient(nil)
+			c.BaseURL, _ = url.Parse(srv.URL + "/")
 			clock := &fakeClock{now: time.Now()}
 			err = githubapp.NewRevoker(c, githubapp.WithClock(clock)).Revoke(context.Background(), []string{tok})
 			if !errors.Is(err, tc.wantErr) || errors.Is(err, githubapp.ErrRevoke) {
@@ -298,5 +298,60 @@ func TestTokenWorks(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("TokenWorks = %v, %v; want %v", got, err, want)
 		}
+	}
+}
+
+// TestRevokerForInstallation: on GitHub Enterprise Server (API under
+// /api/v3) the revocation goes with the installation's token and is
+// accepted; on github.com's root path the revoker stays unauthenticated.
+// Either way TokenWorks sends the leaked token alone: a dead token is dead
+// even though the installation's token would authenticate.
+func TestRevokerForInstallation(t *testing.T) {
+	for _, tc := range []struct {
+		name, apiPath string
+		enterprise    bool
+	}{
+		{"github.com", "/", false},
+		{"GitHub Enterprise Server", "/api/v3/", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := githubtest.New(t, githubtest.WithRevocationDelay(0))
+			inst := srv.Install("acme")
+			c, err := githubapp.NewClients(githubapp.ClientsConfig{AppID: srv.App().ID, PrivateKey: srv.App().PrivateKeyPEM, APIURL: srv.URL + tc.apiPath})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gh, err := c.Installation(inst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			anon := github.NewClient(nil)
+			anon.BaseURL, _ = url.Parse(srv.URL + tc.apiPath)
+			rev := githubapp.NewRevoker(anon).ForInstallation(gh)
+			tok, err := srv.UserToken("octocat", "ghp_")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if works, err := rev.TokenWorks(ctx, tok); err != nil || !works {
+				t.Fatalf("before: TokenWorks = %v, %v", works, err)
+			}
+			if err := rev.Revoke(ctx, []string{tok}); err != nil {
+				t.Fatalf("Revoke: %v", err)
+			}
+			want := githubtest.Revocation{Credential: tok, Enterprise: tc.enterprise}
+			if tc.enterprise {
+				want.InstallationID = inst
+			}
+			if got := srv.Revocations(); len(got) != 1 || got[0] != want {
+				t.Errorf("%d revocations, want the token once (enterprise %v, by installation %d)", len(got), want.Enterprise, want.InstallationID)
+			}
+			if works, err := rev.TokenWorks(ctx, tok); err != nil || works {
+				t.Errorf("after: TokenWorks = %v, %v; want false (the leaked token alone)", works, err)
+			}
+			if githubapp.IsEnterprise(anon.BaseURL) != tc.enterprise {
+				t.Errorf("IsEnterprise(%s) = %v", anon.BaseURL, !tc.enterprise)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -144,6 +145,7 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 		// there into every message: the detector's name instead.
 		name = defaultName(fd.Detector)
 	}
+	name = rewrite.Qualify(name, serviceOf(fd.Detector))
 	data := secretData(fd)
 	st, err := f.store.Put(ctx, vault.Item{
 		Owner: owner, Repo: repo, Name: name, Fingerprint: fd.Fingerprint, Data: data,
@@ -164,6 +166,7 @@ var defaultNames = map[string]string{
 	"Github": "github_token", "GitHubOauth2": "github_oauth", "Slack": "slack_token", "Stripe": "stripe_api_key",
 	"SendGrid": "sendgrid_api_key", "NpmToken": "npm_token", "NpmTokenV2": "npm_token", "Postgres": "database_url",
 	"PrivateKey": "private_key", "VaultToken": "vault_token", "AWS": "aws", "SlackWebhook": "slack_webhook_url",
+	"PyPI": "pypi_token",
 }
 
 func defaultName(detector string) string {
@@ -171,6 +174,21 @@ func defaultName(detector string) string {
 		return n
 	}
 	return rewrite.Normalize(detector)
+}
+
+// serviceOf is whose credentials a detector finds, normalised: the
+// leading words of its default name up to the first generic one ("stripe"
+// from stripe_api_key, "github" from github_oauth); "" for a detector of a
+// kind of secret rather than a service's (private_key, uri).
+func serviceOf(detector string) string {
+	var words []string
+	for _, w := range strings.Split(defaultName(detector), "_") {
+		if rewrite.GenericWord(w) {
+			break
+		}
+		words = append(words, w)
+	}
+	return strings.Join(words, "_")
 }
 
 // genericName: identifiers that say nothing about the secret.
@@ -228,13 +246,11 @@ func secretData(fd *scanner.Finding) map[string]scanner.Secret {
 		return fd.Parts
 	}
 	data := map[string]scanner.Secret{"value": fd.Secret}
-	if fd.Detector == "Postgres" || fd.Detector == "URI" || fd.Detector == "MongoDB" || fd.Detector == "Redis" {
-		if u, err := url.Parse(fd.Secret.Reveal()); err == nil && u.User != nil {
-			if pw, ok := u.User.Password(); ok && pw != "" {
-				data["password"] = scanner.NewSecret(pw)
-				data["username"] = scanner.NewSecret(u.User.Username())
-			}
-		}
+	// Connection strings: the password apart, as the rewrite replaces it
+	// alone (SQL Server's value already is the password).
+	if user, pw, ok := fd.Credential(); ok && pw.Reveal() != fd.Secret.Reveal() {
+		data["password"] = pw
+		data["username"] = user
 	}
 	return data
 }
@@ -254,13 +270,16 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 	case len(fd.Parts) > 0:
 		var out []literal
 		for k, v := range fd.Parts {
-			if strings.Contains(string(data), v.Reveal()) {
+			if holds(data, v.Reveal()) {
 				out = append(out, literal{v.Reveal(), k})
 			}
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 		return out
 	case fd.Detector == "PrivateKey":
+		if strings.Contains(string(data), fd.Secret.Reveal()) {
+			return []literal{{fd.Secret.Reveal(), "value"}} // as written: a PuTTY key, a PEM key kept verbatim
+		}
 		want := strings.Join(strings.Fields(fd.Secret.Reveal()), "")
 		for _, m := range pemBlock.FindAll(data, -1) {
 			text := string(m)
@@ -275,15 +294,49 @@ func literalsFor(fd *scanner.Finding, data []byte) []literal {
 	// Connection URIs: only the password is replaced, wherever the URI's
 	// other parts are written differently than the detector normalised them.
 	if pw := secretData(fd)["password"].Reveal(); pw != "" {
-		if strings.Contains(string(data), pw) {
+		if holds(data, pw) {
 			return []literal{{pw, "password"}}
 		}
 		return nil
 	}
-	if strings.Contains(string(data), fd.Secret.Reveal()) {
+	if holds(data, fd.Secret.Reveal()) {
 		return []literal{{fd.Secret.Reveal(), "value"}}
 	}
 	return nil
+}
+
+// encodedPassword is the manual step for a connection string whose
+// password the file writes percent-encoded (p%40ss for p@ss): the reference
+// would put the decoded password back into the URI, which then means
+// something else, so the edit is left to a person; ok is false when the
+// file does not hold the password that way.
+func encodedPassword(path string, data []byte, v *Vaulted) (Manual, bool) {
+	pw, ok := v.Data()["password"]
+	if !ok {
+		return Manual{}, false
+	}
+	for _, enc := range []string{url.QueryEscape(pw.Reveal()), url.PathEscape(pw.Reveal())} {
+		if enc == pw.Reveal() || !strings.Contains(string(data), enc) {
+			continue
+		}
+		line := lineOf(data, []literal{{text: enc}})
+		return Manual{Path: path, Line: line,
+			Reason: "the password is percent-encoded in the connection string, and a reference would put it back decoded",
+			Step: fmt.Sprintf("edit line %d of %s by hand: the password is at %s; have the application percent-encode it into the connection string, or keep the whole string in Vault and reference that",
+				line, path, v.Refs["password"].Vault())}, true
+	}
+	return Manual{}, false
+}
+
+// holds reports whether data holds text as it is, or base64-encoded (the
+// scanner decodes base64, so a secret in a Kubernetes Secret's data is
+// reported decoded).
+func holds(data []byte, text string) bool {
+	if strings.Contains(string(data), text) {
+		return true
+	}
+	_, ok := rewrite.EncodedLine(data, text)
+	return ok
 }
 
 func lineOf(data []byte, lits []literal) int {
@@ -292,7 +345,8 @@ func lineOf(data []byte, lits []literal) int {
 	}
 	i := strings.Index(string(data), lits[0].text)
 	if i < 0 {
-		return 0
+		line, _ := rewrite.EncodedLine(data, lits[0].text)
+		return line
 	}
 	return strings.Count(string(data[:i]), "\n") + 1
 }
@@ -303,11 +357,15 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 	read = text.Read
 	type fileReps struct {
 		reps   []rewrite.Replacement
-		owners []*Vaulted
+		owners []*Vaulted // owners[i]: the finding reps[i] replaces
 	}
 	files := map[string]*fileReps{}
 	var order []string
 	contents := map[string][]byte{}
+	names, err := newEnvNames(ctx, read)
+	if err != nil {
+		return err
+	}
 	for _, v := range plan.Secrets {
 		seen := map[string]bool{}
 		for _, loc := range v.Finding.Locations {
@@ -325,6 +383,9 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			contents[loc.Path] = data
 			lits := literalsFor(v.Finding, data)
 			if len(lits) == 0 {
+				if m, ok := encodedPassword(loc.Path, data, v); ok {
+					v.Manual = append(v.Manual, m)
+				}
 				continue // the secret is no longer in this file
 			}
 			fr := files[loc.Path]
@@ -333,11 +394,12 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 				files[loc.Path] = fr
 				order = append(order, loc.Path)
 			}
-			fr.owners = append(fr.owners, v)
 			for _, l := range lits {
 				line := lineOf(data, []literal{l})
-				env := envNameFor(loc.Path, data, line, l, v)
-				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key]})
+				env := names.claim(envNameFor(loc.Path, data, line, l, v), v.Refs[l.key])
+				fr.reps = append(fr.reps, rewrite.Replacement{Line: line, Literal: l.text, EnvName: env, Ref: v.Refs[l.key],
+					Encoded: !strings.Contains(string(data), l.text)})
+				fr.owners = append(fr.owners, v)
 			}
 		}
 	}
@@ -348,7 +410,7 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 		if len(fr.reps) == 1 && strings.TrimSpace(string(contents[path])) == strings.TrimSpace(fr.reps[0].Literal) {
 			// The file is the secret: delete it, map its value in vault.env.
 			r := fr.reps[0]
-			name := rewrite.EnvName(rewrite.Normalize(strings.ReplaceAll(filepathBase(path), ".", "_")))
+			name := names.claim(rewrite.EnvName(rewrite.Normalize(strings.ReplaceAll(filepathBase(path), ".", "_"))), r.Ref)
 			plan.Files[path] = nil
 			env[name] = r.Ref.Vault()
 			for _, v := range fr.owners {
@@ -360,19 +422,15 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 			}
 			continue
 		}
-		res, err := rewrite.Apply(path, contents[path], fr.reps, rewrite.Options{Style: f.style})
-		var unsafe *rewrite.UnsafeError
-		switch {
-		case errors.As(err, &unsafe):
-			for _, v := range fr.owners {
-				v.Manual = append(v.Manual, Manual{Path: path, Line: unsafe.Line, Reason: unsafe.Reason, Step: unsafe.Manual})
+		res, refused := applyEach(path, contents[path], fr.reps, fr.owners, rewrite.Options{Style: f.style})
+		stepped := map[*Vaulted]bool{} // one manual step per finding and file
+		for i, err := range refused {
+			if v := fr.owners[i]; err != nil && !stepped[v] {
+				stepped[v] = true
+				v.Manual = append(v.Manual, manualFor(path, fr.reps[i], err))
 			}
-			continue
-		case err != nil:
-			for _, v := range fr.owners {
-				v.Manual = append(v.Manual, Manual{Path: path, Line: fr.reps[0].Line, Reason: err.Error(),
-					Step: "replace the secret in " + path + " with a reference to Vault by hand"})
-			}
+		}
+		if res == nil {
 			continue
 		}
 		content, err := text.encode(path, res.Content)
@@ -383,11 +441,9 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 		for k, ref := range res.Env {
 			env[k] = ref
 		}
-		for _, r := range fr.reps {
-			for _, v := range fr.owners {
-				if v.Refs[keyOf(v, r.Ref)] == r.Ref {
-					v.Edits = append(v.Edits, Edit{Path: path, Line: r.Line, EnvName: r.EnvName, Ref: r.Ref})
-				}
+		for i, r := range fr.reps {
+			if refused[i] == nil {
+				fr.owners[i].Edits = append(fr.owners[i].Edits, Edit{Path: path, Line: r.Line, EnvName: r.EnvName, Ref: r.Ref})
 			}
 		}
 	}
@@ -404,13 +460,66 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 	return nil
 }
 
-func keyOf(v *Vaulted, ref rewrite.Ref) string {
-	for k, r := range v.Refs {
-		if r == ref {
-			return k
-		}
+// applyEach rewrites path with every finding's replacements the format
+// can make: all of them when it accepts them together; otherwise finding by
+// finding (owners[i] is the finding of reps[i]; a multi-part credential's
+// replacements go together), each that it accepts beside those already
+// accepted. One occurrence the format cannot edit (a secret in a comment of
+// a Helm values file, beside the real values) must not keep the others in
+// the file. It returns the rewrite of the accepted ones (nil when none is),
+// and for each replacement its finding's refusal, or nil: the refusal of
+// that finding's replacements alone when there is one, so its line and
+// manual step are its own.
+func applyEach(path string, content []byte, reps []rewrite.Replacement, owners []*Vaulted, opts rewrite.Options) (*rewrite.Result, []error) {
+	refused := make([]error, len(reps))
+	res, err := rewrite.Apply(path, content, reps, opts)
+	if err == nil {
+		return res, refused
 	}
-	return ""
+	var order []*Vaulted
+	group := map[*Vaulted][]int{}
+	for i, v := range owners {
+		if group[v] == nil {
+			order = append(order, v)
+		}
+		group[v] = append(group[v], i)
+	}
+	if len(order) == 1 {
+		for i := range refused {
+			refused[i] = err
+		}
+		return nil, refused
+	}
+	var kept []rewrite.Replacement
+	res = nil
+	for _, v := range order {
+		var mine []rewrite.Replacement
+		for _, i := range group[v] {
+			mine = append(mine, reps[i])
+		}
+		next, err := rewrite.Apply(path, content, append(slices.Clip(kept), mine...), opts)
+		if err != nil {
+			if _, alone := rewrite.Apply(path, content, mine, opts); alone != nil {
+				err = alone
+			}
+			for _, i := range group[v] {
+				refused[i] = err
+			}
+			continue
+		}
+		kept, res = append(kept, mine...), next
+	}
+	return res, refused
+}
+
+// manualFor is the manual step for a replacement the rewrite refused.
+func manualFor(path string, r rewrite.Replacement, err error) Manual {
+	var unsafe *rewrite.UnsafeError
+	if errors.As(err, &unsafe) {
+		return Manual{Path: path, Line: unsafe.Line, Reason: unsafe.Reason, Step: unsafe.Manual}
+	}
+	return Manual{Path: path, Line: r.Line, Reason: err.Error(),
+		Step: fmt.Sprintf("replace the secret on line %d of %s with %s by hand", r.Line, path, r.Ref.Vault())}
 }
 
 // envNameFor picks the environment variable a code reference reads: the
@@ -418,6 +527,9 @@ func keyOf(v *Vaulted, ref rewrite.Ref) string {
 // multi-part secrets and passwords).
 func envNameFor(path string, data []byte, line int, l literal, v *Vaulted) string {
 	id := rewrite.Identifier(path, data, line, l.text)
+	if id != "" && !genericName(id) {
+		id = rewrite.Qualify(id, serviceOf(v.Finding.Detector))
+	}
 	if id != "" && !genericName(id) && (l.key == "value" || len(v.Finding.Parts) > 0) {
 		return rewrite.EnvName(id)
 	}

@@ -404,3 +404,49 @@ func TestPipelineLeavesReportOnlyFindings(t *testing.T) {
 		t.Errorf("fix: config/database.yml = %q, want the password replaced by a reference", got)
 	}
 }
+
+// Two secrets read under one identifier in two programs (the same
+// variable name for two different Stripe keys) get two variables in
+// vault.env, and a name vault.env already maps to an earlier secret is
+// never repointed: each program keeps reading its own credential.
+func TestPipelineNeverSharesAVariable(t *testing.T) {
+	p := newPorts()
+	files := map[string]string{
+		"billing/charge.py": "STRIPE_KEY = \"" + stripeKey + "\"\n",
+		"refunds/refund.py": "STRIPE_KEY = \"" + otherKey + "\"\n",
+		"vault.env":         "SLACK_TOKEN=vault:secret/data/pushvault/acme/shop/chat_token#value\n",
+		"chat/notify.py":    "SLACK_TOKEN = \"" + slackKey + "\"\n",
+	}
+	res, err := p.run(t, []*scanner.Finding{
+		finding("pv_00000000000000000008", "Stripe", stripeKey, "billing/charge.py", 1),
+		finding("pv_00000000000000000009", "Stripe", otherKey, "refunds/refund.py", 1),
+		finding("pv_00000000000000000010", "Slack", slackKey, "chat/notify.py", 1),
+	}, files)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	env := map[string]string{}
+	for _, l := range strings.Split(string(p.fix.Files["vault.env"]), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "#") {
+			if _, dup := env[k]; dup {
+				t.Errorf("vault.env maps %s twice", k)
+			}
+			env[k] = v
+		}
+	}
+	if env["SLACK_TOKEN"] != "vault:secret/data/pushvault/acme/shop/chat_token#value" {
+		t.Errorf("vault.env's existing SLACK_TOKEN repointed to %q", env["SLACK_TOKEN"])
+	}
+	for _, v := range res.Plan.Secrets {
+		if len(v.Edits) != 1 {
+			t.Fatalf("%s: edits %v, manual %v", v.Finding.ID, v.Edits, v.Manual)
+		}
+		e := v.Edits[0]
+		if env[e.EnvName] != e.Ref.Vault() {
+			t.Errorf("%s reads %s, which vault.env maps to %q, not its own secret %q", e.Path, e.EnvName, env[e.EnvName], e.Ref.Vault())
+		}
+		if code := string(p.fix.Files[e.Path]); !strings.Contains(code, `"`+e.EnvName+`"`) {
+			t.Errorf("%s does not read %s:\n%s", e.Path, e.EnvName, code)
+		}
+	}
+}

@@ -47,6 +47,8 @@ type engine struct {
 	// generic runs the generic detector (Generic) on each chunk's plain
 	// text, bound to the chunk's file format.
 	generic bool
+	// dropped counts the results not reported, by reason.
+	dropped dropCounter
 }
 
 var (
@@ -205,14 +207,45 @@ func (e *engine) run(ctx context.Context, det detectors.Detector, span []byte, c
 			slog.String("error_type", fmt.Sprintf("%T", err)))
 		return nil
 	}
-	results = filterResults(det, results)
-	for _, res := range results {
-		if placeholder(res.Raw) {
+	kept, falsePositives := filterResults(det, results)
+	for range falsePositives {
+		e.drop(ctx, DropKnownFalsePositive, detectorName(detectors.Result{DetectorType: det.Type()}, det), c, 0)
+	}
+	for _, res := range kept {
+		if len(res.Raw) == 0 {
+			continue // nothing to report, locate or vault
+		}
+		name := detectorName(res, det)
+		if why := resultDropReason(name, res); why != "" {
+			e.drop(ctx, why, name, c, 0)
 			continue
 		}
-		hits = append(hits, e.locate(res, det, c, d)...)
+		hits = append(hits, e.locate(ctx, res, det, c, d)...)
 	}
 	return hits
+}
+
+// detectorName is the name a result is reported under.
+func detectorName(res detectors.Result, det detectors.Detector) string {
+	if x, ok := det.(extraDetector); ok {
+		return x.Name()
+	}
+	if res.DetectorName != "" {
+		return res.DetectorName
+	}
+	return res.DetectorType.String()
+}
+
+// drop counts a result not reported and logs why, without its value.
+func (e *engine) drop(ctx context.Context, why DropReason, detector string, c *chunk, line int) {
+	e.dropped.add(why)
+	level := slog.LevelDebug
+	if why == DropUnlocated {
+		// Not a judgement on the value: pushvault failed to place it.
+		level = slog.LevelWarn
+	}
+	e.log.Log(ctx, level, "detector result dropped", slog.String("reason", string(why)),
+		slog.String("detector", detector), slog.String("commit", c.commit.sha), slog.String("path", c.path), slog.Int("line", line))
 }
 
 // placeholder reports whether a value is a documentation placeholder
@@ -243,25 +276,21 @@ func placeholder(raw []byte) bool {
 }
 
 // filterResults applies TruffleHog's own result cleaning and known
-// false-positive filter, as its engine does by default.
-func filterResults(det detectors.Detector, results []detectors.Result) []detectors.Result {
+// false-positive filter, as its engine does by default; it returns the
+// results kept and how many the filter refused.
+func filterResults(det detectors.Detector, results []detectors.Result) ([]detectors.Result, int) {
 	if cleaner, ok := det.(detectors.CustomResultsCleaner); ok && cleaner.ShouldCleanResultsIrrespectiveOfConfiguration() {
 		results = cleaner.CleanResults(results)
 	}
-	return detectors.FilterKnownFalsePositives(thcontext.Background(), det, results)
+	kept := detectors.FilterKnownFalsePositives(thcontext.Background(), det, results)
+	return kept, len(results) - len(kept)
 }
 
-// locate maps a result to the lines of the chunk where its value occurs.
-func (e *engine) locate(res detectors.Result, det detectors.Detector, c *chunk, d decoded) []hit {
-	name := res.DetectorType.String()
-	if x, ok := det.(extraDetector); ok {
-		name = x.Name()
-	} else if res.DetectorName != "" {
-		name = res.DetectorName
-	}
-	if len(res.Raw) == 0 {
-		return nil
-	}
+// locate maps a result to the lines of the chunk where its value occurs,
+// dropping (counted) the occurrences a context rule says are no secret, and
+// the result itself when it occurs nowhere.
+func (e *engine) locate(ctx context.Context, res detectors.Result, det detectors.Detector, c *chunk, d decoded) []hit {
+	name := detectorName(res, det)
 	base := hit{
 		detector:    name,
 		description: det.Description(),
@@ -287,8 +316,22 @@ func (e *engine) locate(res detectors.Result, det detectors.Detector, c *chunk, 
 	if primary == "" {
 		primary = string(res.Raw)
 	}
+	idxs, anchor := lineIndexes(c, d, primary), primary
+	if len(idxs) == 0 {
+		idxs, anchor = locateVerbatim(c, d, name, res)
+	}
+	if len(idxs) == 0 {
+		e.drop(ctx, DropUnlocated, name, c, 0)
+		return nil
+	}
 	var hits []hit
-	for _, idx := range lineIndexes(c, d, primary) {
+	for _, idx := range idxs {
+		if d.lines == nil {
+			if why := contextDropReason(name, c, idx, anchor); why != "" {
+				e.drop(ctx, why, name, c, c.lines[idx])
+				continue
+			}
+		}
 		h := base
 		h.line = c.lines[idx]
 		h.inline = allowedInline(c.lineText(idx))
@@ -296,6 +339,61 @@ func (e *engine) locate(res detectors.Result, det detectors.Detector, c *chunk, 
 	}
 	return hits
 }
+
+// locateVerbatim locates a result by the first of its verbatim anchors
+// found in the chunk, and returns the lines and that anchor.
+func locateVerbatim(c *chunk, d decoded, name string, res detectors.Result) ([]int, string) {
+	for _, a := range verbatimAnchors(name, res) {
+		if idxs := lineIndexes(c, d, a); len(idxs) > 0 {
+			return idxs, a
+		}
+	}
+	return nil, ""
+}
+
+// verbatimAnchors are texts to locate a result by when its value is not in
+// the text as the detector returned it: detectors of connection strings
+// rebuild them (Postgres adds the default port to postgres://u:p@db/app,
+// MongoDB re-encodes the query, LDAP joins URL, user and password with
+// tabs), but copy the credential from the text. They are, strongest
+// first: user:password@ and :password@ in each spelling of the two, a
+// password property (password=…), then the password alone when it is long
+// enough not to turn up by chance.
+func verbatimAnchors(name string, res detectors.Result) []string {
+	user, pw, ok := credential(name, string(res.Raw), string(res.RawV2))
+	if !ok {
+		// Any detector whose value is a URI with a password.
+		if user, pw, ok = uriCredential(string(res.Raw)); !ok {
+			return nil
+		}
+	}
+	if pw == "" {
+		return nil
+	}
+	var out []string
+	pws := spellings(pw)
+	if user != "" {
+		for _, u := range spellings(user) {
+			for _, p := range pws {
+				out = append(out, u+":"+p+"@", u+"/"+p+"@")
+			}
+		}
+	}
+	for _, p := range pws {
+		out = append(out, ":"+p+"@", "="+p)
+	}
+	for _, p := range pws {
+		if len(p) >= minAnchor {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// minAnchor is the shortest password located on its own: long enough that
+// it practically never occurs by chance on a line the detector did not
+// take it from.
+const minAnchor = 8
 
 // lineIndexes finds every line of the chunk where value starts. For a
 // decoded view the search runs in the view and maps back through its lines.

@@ -418,11 +418,11 @@ var placeholderPieces = []string{
 	"undefined", "hidden", "masked", "insert", "<", ">", "{{", "}}", "%(", "%{",
 }
 
-// placeholderWords are stand-in words. Common enough in random text,
+// standinWords are stand-in words. Common enough in random text,
 // they mark a value only as a whole run of letters ("test123",
 // "fake-key-1", "DUMMY_TOKEN") or as its start ("testtoken1"): a random
 // credential of 20 characters does either about once in 20,000 values.
-var placeholderWords = map[string]bool{
+var standinWords = map[string]bool{
 	"test": true, "testing": true, "fake": true, "dummy": true, "todo": true, "fixme": true, "none": true, "null": true,
 	"empty": true, "demo": true, "qwerty": true, "asdf": true, "abcd": true, "abcdef": true, "foobar": true,
 	"enter": true, "your": true, "some": true, "random": true, "mock": true, "stub": true,
@@ -436,13 +436,13 @@ func placeholderValue(v string) bool {
 			return true
 		}
 	}
-	for w := range placeholderWords {
+	for w := range standinWords {
 		if strings.HasPrefix(lower, w) {
 			return true
 		}
 	}
 	for _, run := range strings.FieldsFunc(lower, func(r rune) bool { return r < 'a' || r > 'z' }) {
-		if placeholderWords[run] {
+		if standinWords[run] {
 			return true
 		}
 	}

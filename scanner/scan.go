@@ -21,6 +21,11 @@ type Stats struct {
 	Bytes   int64              `json:"bytes"`
 	Skipped int                `json:"skipped"`
 	Reasons map[SkipReason]int `json:"skipped_by_reason,omitempty"`
+	// Dropped counts the detector results not reported, by reason: false
+	// positives a rule recognised, and results pushvault could not place
+	// in the text. A result found in several places counts once per place
+	// a rule dropped.
+	Dropped map[DropReason]int `json:"dropped_by_reason,omitempty"`
 }
 
 // Result is the outcome of a scan.
@@ -148,7 +153,7 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	extra := []extraDetector{VaultToken{}}
+	extra := []extraDetector{VaultToken{}, PuTTYKey{}}
 	for _, d := range s.settings.Detectors {
 		extra = append(extra, d)
 	}
@@ -255,6 +260,7 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 			Files:   reader.stats.files,
 			Bytes:   reader.stats.bytes,
 			Reasons: reader.stats.skipped,
+			Dropped: eng.dropped.counts(),
 		},
 		Skipped: reader.stats.skippedFiles,
 	}

@@ -32,37 +32,17 @@ func (r *Installation) Handles() []string {
 	return []string{"installation", "installation_repositories"}
 }
 
-type installationPayload struct {
-	Action       string `json:"action"`
-	Installation struct {
-		ID      int64 `json:"id"`
-		Account struct {
-			Login string `json:"login"`
-		} `json:"account"`
-	} `json:"installation"`
-	Repositories        []repoRef `json:"repositories"`
-	RepositoriesAdded   []repoRef `json:"repositories_added"`
-	RepositoriesRemoved []repoRef `json:"repositories_removed"`
-	Sender              struct {
-		Login string `json:"login"`
-	} `json:"sender"`
-}
-
-type repoRef struct {
-	FullName string `json:"full_name"`
-}
-
 // Handle implements Handler.
 func (r *Installation) Handle(ctx context.Context, ev githubapp.Event) error {
 	log := githubapp.Logger(ctx)
-	var p installationPayload
+	var p githubapp.InstallationPayload
 	if err := json.Unmarshal(ev.Payload, &p); err != nil {
 		return queue.Permanent(fmt.Errorf("%s payload: %w", ev.Event, err))
 	}
 	if p.Installation.ID == 0 {
 		return queue.Permanent(fmt.Errorf("%s payload has no installation id", ev.Event))
 	}
-	var added, removed []repoRef
+	var added, removed []githubapp.RepoRef
 	switch {
 	case ev.Event == "installation" && p.Action == "created":
 		added = p.Repositories
@@ -83,7 +63,7 @@ func (r *Installation) Handle(ctx context.Context, ev githubapp.Event) error {
 		actor = "github"
 	}
 	for _, set := range []struct {
-		repos      []repoRef
+		repos      []githubapp.RepoRef
 		transition string
 	}{{added, evidence.RepositoryAdded}, {removed, evidence.RepositoryRemoved}} {
 		for _, repo := range set.repos {
@@ -104,7 +84,7 @@ func (r *Installation) Handle(ctx context.Context, ev githubapp.Event) error {
 // covered is what the ledger says installation id covers: the
 // repositories recorded as added to it and not removed since, in the
 // order they were first added.
-func covered(recs []evidence.Record, id int64) []repoRef {
+func covered(recs []evidence.Record, id int64) []githubapp.RepoRef {
 	prefix := "installation:" + strconv.FormatInt(id, 10) + ":"
 	on := map[string]bool{}
 	var order []string
@@ -122,17 +102,17 @@ func covered(recs []evidence.Record, id int64) []repoRef {
 			on[rec.Repository] = false
 		}
 	}
-	var out []repoRef
+	var out []githubapp.RepoRef
 	for _, name := range order {
 		if on[name] {
-			out = append(out, repoRef{FullName: name})
+			out = append(out, githubapp.RepoRef{FullName: name})
 		}
 	}
 	return out
 }
 
 // union is a followed by the repositories of b that a does not name.
-func union(a, b []repoRef) []repoRef {
+func union(a, b []githubapp.RepoRef) []githubapp.RepoRef {
 	out := slices.Clone(a)
 	for _, r := range b {
 		if !slices.Contains(a, r) {
@@ -144,7 +124,7 @@ func union(a, b []repoRef) []repoRef {
 
 // record appends one coverage record, once per (delivery, transition,
 // repository), and returns its ledger sequence number.
-func (r *Installation) record(ctx context.Context, ev githubapp.Event, p installationPayload, repo, transition, actor string) (uint64, error) {
+func (r *Installation) record(ctx context.Context, ev githubapp.Event, p githubapp.InstallationPayload, repo, transition, actor string) (uint64, error) {
 	subject := "installation:" + strconv.FormatInt(p.Installation.ID, 10) + ":" + repo
 	key := queue.KeyDeliveryRecord(ev.DeliveryID, transition, repo)
 	return queue.OnceJSON(ctx, r.Claims, key, func(ctx context.Context, a queue.Attempt) (uint64, error) {

@@ -42,8 +42,9 @@ type installations interface {
 // keyed so that a retried or redelivered push repeats none of them.
 type Push struct {
 	metrics PushObserver // nil: not counted
-	// revoker revokes leaked GitHub tokens (unauthenticated, one limiter
-	// for the process: GitHub allows 60 revocation requests an hour).
+	// revoker revokes leaked GitHub tokens (one limiter for the process:
+	// GitHub allows 60 revocation requests an hour); each job revokes
+	// through revoker.ForInstallation (authenticated on GHES).
 	revoker *githubapp.Revoker
 	appID   int64 // the GitHub App's id: check runs of other apps are not ours
 	// policy is the server's say over repositories' settings.
@@ -79,7 +80,9 @@ type PushDeps struct {
 	Metrics PushObserver
 	// AppID is the GitHub App's id: check runs of other apps are not ours.
 	AppID int64
-	// APIURL is GitHub's REST API, where leaked GitHub tokens are revoked.
+	// APIURL is GitHub's REST API, where leaked GitHub tokens are revoked:
+	// unauthenticated on github.com, with the installation's token on GHES
+	// (an API URL https://HOST/api/v3/).
 	APIURL string
 	// Policy is what the server decides of every repository's settings:
 	// the keys a repository may set, and the rotation section.
@@ -382,7 +385,8 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 	}
 	ropts := []rotate.Option{rotate.WithLogger(log)}
 	if pp.revoker != nil {
-		ropts = append(ropts, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(pp.revoker, pp.revoker)))
+		rev := pp.revoker.ForInstallation(gh)
+		ropts = append(ropts, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(rev, rev)))
 	}
 	j := remediator.Job{
 		Owner: p.Owner, Repo: p.Repo, Findings: findings, Style: settings.Style, Actor: actor,

@@ -84,6 +84,7 @@ const (
 	hdrDeadAttempts = "Pushvault-Dead-Attempts"
 	hdrDeadSeq      = "Pushvault-Dead-Stream-Seq"
 	hdrDeadAt       = "Pushvault-Dead-At"
+	hdrReducedFrom  = "Pushvault-Reduced-From" // the size GitHub sent of a delivery queued reduced
 )
 
 // Queue is the JetStream side of `pushvault serve`: the connection (to the
@@ -321,11 +322,52 @@ func (q *Queue) publish(ctx context.Context, ev githubapp.Event, msgID string) (
 		msg.Header.Set(hdrSHA, ev.SHA)
 	}
 	msg.Data = ev.Payload
+	if err := q.fit(msg, ev); err != nil {
+		return nil, err
+	}
 	ack, err := q.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID), jetstream.WithExpectStream(WebhookStream))
 	if err != nil {
 		return nil, fmt.Errorf("enqueue delivery %s: %w", ev.DeliveryID, err)
 	}
 	return ack, nil
+}
+
+// MaxMessage is the largest message, headers included, the NATS server
+// takes (its max_payload: 1 MiB by default).
+func (q *Queue) MaxMessage() int64 { return q.nc.MaxPayload() }
+
+// fit makes msg fit the server's message limit: a delivery larger than
+// that (GitHub sends up to 25 MB) is reduced to the fields pushvault's
+// handlers read (githubapp.Slim), and the header hdrReducedFrom records
+// its size as GitHub sent it. One that still does not fit is refused with
+// the sizes, so the webhook answers 503 and GitHub's delivery shows it.
+func (q *Queue) fit(msg *nats.Msg, ev githubapp.Event) error {
+	limit := q.MaxMessage()
+	if messageSize(msg) <= limit {
+		return nil
+	}
+	slim, err := githubapp.Slim(ev)
+	if err != nil {
+		return fmt.Errorf("enqueue delivery %s: %d bytes, over the queue's %d-byte message limit: %w", ev.DeliveryID, len(ev.Payload), limit, err)
+	}
+	msg.Data = slim.Payload
+	msg.Header.Set(hdrReducedFrom, strconv.Itoa(len(ev.Payload)))
+	if size := messageSize(msg); size > limit {
+		return fmt.Errorf("enqueue delivery %s: %d bytes even reduced to what pushvault reads, over the queue's %d-byte message limit", ev.DeliveryID, size, limit)
+	}
+	return nil
+}
+
+// messageSize is what the server counts against max_payload: the data and
+// the encoded headers.
+func messageSize(msg *nats.Msg) int64 {
+	n := int64(len(msg.Data)) + int64(len("NATS/1.0\r\n\r\n"))
+	for k, vs := range msg.Header {
+		for _, v := range vs {
+			n += int64(len(k) + len(v) + len(": \r\n"))
+		}
+	}
+	return n
 }
 
 // subjectToken makes s safe as one subject token.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/scanner"
 )
 
 // Metrics are `pushvault serve`'s Prometheus series, in their own registry
@@ -125,8 +126,16 @@ func (m *Metrics) ObserveScan(d time.Duration, bytes int64) {
 	m.scanBytes.Add(float64(bytes))
 }
 
-// Finding counts one finding of detector.
-func (m *Metrics) Finding(detector string) { m.findings.WithLabelValues(detector).Inc() }
+// Finding counts one finding of detector. Custom detectors are named by
+// whoever writes the settings, a repository's included, so a name that is
+// not a built-in detector's counts as "custom": the label set stays as
+// bounded as the built-in list, whatever a pusher names a detector.
+func (m *Metrics) Finding(detector string) {
+	if !scanner.KnownDetector(detector) {
+		detector = "custom"
+	}
+	m.findings.WithLabelValues(detector).Inc()
+}
 
 // Remediation counts one remediation outcome.
 func (m *Metrics) Remediation(outcome string) { m.remediations.WithLabelValues(outcome).Inc() }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -361,4 +362,48 @@ func deliver(t *testing.T, base, secret, delivery string, r recording) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestReducedPayloadsKeepWhatHandlersRead: a delivery too large for the
+// queue is stored reduced (githubapp.Slim); for every recorded payload and
+// variant, the reduced one decodes into its event's payload type exactly
+// as the whole one does, so no handler can tell.
+func TestReducedPayloadsKeepWhatHandlersRead(t *testing.T) {
+	events := map[string]bool{}
+	for _, ev := range appEvents {
+		events[ev] = true
+	}
+	recs := recordings(t, events)
+	recs = append(recs, variants(t, recs, 1)...)
+	reduced := 0
+	for _, r := range recs {
+		whole, ok := githubapp.NewPayload(r.event)
+		if !ok {
+			continue // ping: a few bytes, never reduced
+		}
+		raw, err := json.Marshal(r.payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := githubapp.Event{Event: r.event, Payload: raw}
+		slim, err := githubapp.Slim(ev)
+		if err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+		fromSlim, _ := githubapp.NewPayload(r.event)
+		if err := ev.Decode(whole); err != nil {
+			t.Fatalf("%s: %v", r.name, err)
+		}
+		if err := slim.Decode(fromSlim); err != nil {
+			t.Fatalf("%s: reduced: %v", r.name, err)
+		}
+		if !reflect.DeepEqual(whole, fromSlim) {
+			t.Errorf("%s: the reduced payload decodes to\n%+v\nnot\n%+v", r.name, fromSlim, whole)
+		}
+		if len(slim.Payload) >= len(raw) {
+			t.Errorf("%s: reduced to %d bytes from %d", r.name, len(slim.Payload), len(raw))
+		}
+		reduced++
+	}
+	t.Logf("%d payloads reduced", reduced)
 }

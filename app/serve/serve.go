@@ -70,6 +70,10 @@ func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error
 		return nil, err
 	}
 	s.Claims = s.Queue.Claims()
+	if limit := s.Queue.MaxMessage(); limit < cfg.Webhook.MaxBodyBytes {
+		log.Info("queue messages are smaller than the largest delivery: larger ones are queued reduced to the fields pushvault reads",
+			slog.Int64("queue_max_message_bytes", limit), slog.Int64("webhook_max_body_bytes", cfg.Webhook.MaxBodyBytes))
+	}
 	backend, err := evidence.CreateJetStream(ctx, s.Queue.JetStream(), cfg.Queue.Replicas)
 	if err != nil {
 		s.Close()

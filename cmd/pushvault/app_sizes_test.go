@@ -2,6 +2,8 @@ package main_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -109,4 +111,45 @@ func stripeKey(g *secrettest.Gen) string {
 			return v
 		}
 	}
+}
+
+// TestAppTakesAPushOfSeveralMiB: a real push whose webhook payload is
+// several MiB (a commit with a 3 MiB message, carried twice: in commits
+// and head_commit), over NATS's 1 MiB message limit and under GitHub's
+// 25 MB. serve answers 202, and the push is scanned and fixed like any
+// other: before, the queue refused it, serve answered 503, and GitHub
+// does not redeliver on its own, so the leak went unseen.
+func TestAppTakesAPushOfSeveralMiB(t *testing.T) {
+	e := newAppEnv(t)
+	key := secrettest.Fresh(t).Stripe()
+	work := e.clone(t)
+	work.Write(map[string]string{"config/payments.yml": "stripe_api_key: " + key + "\n"})
+	msgFile := filepath.Join(t.TempDir(), "message")
+	msg := "vendor: regenerate the API clients\n\n" + strings.Repeat("- regenerated client for one endpoint of the billing API\n", 55000)
+	if err := os.WriteFile(msgFile, []byte(msg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	work.Git("add", "-A")
+	work.Git("commit", "-q", "-F", msgFile)
+	head := work.Head()
+	work.Git("push", "origin", "HEAD:main")
+	r := e.completedRun(t, head)
+	if r.Conclusion != "action_required" || len(r.Annotations) != 1 {
+		t.Errorf("check run %s with %d annotations, want action_required with 1\n%s", r.Conclusion, len(r.Annotations), r.Summary)
+	}
+	e.fixPR(t, head, "main")
+	pushes := 0
+	for _, d := range e.srv.Deliveries() {
+		if d.Event != "push" || !strings.Contains(string(d.Payload), `"after":"`+head+`"`) {
+			continue
+		}
+		pushes++
+		if len(d.Payload) < 4<<20 || d.StatusCode != 202 {
+			t.Errorf("the push's delivery of %d bytes answered %d, want several MiB answered 202", len(d.Payload), d.StatusCode)
+		}
+	}
+	if pushes != 1 {
+		t.Errorf("%d deliveries of the push, want 1", pushes)
+	}
+	noPlantedValue(t, []string{key}, nil, append(e.githubTexts(), e.serve.logs.String()))
 }

@@ -439,6 +439,13 @@ func (e *appEnv) exactlyOnce(t *testing.T, head string, secrets int) {
 	if len(runs) != 1 || runs[0].Status != "completed" || len(runs[0].Annotations) != secrets {
 		t.Errorf("check runs on the head: %d; want one completed with %d annotations: %+v", len(runs), secrets, runs)
 	}
+	e.remediatedOnce(t, head)
+}
+
+// remediatedOnce checks one fix PR for head and version 1 as the only
+// version of each secret pushSecrets plants.
+func (e *appEnv) remediatedOnce(t *testing.T, head string) {
+	t.Helper()
 	prs := 0
 	for _, pr := range e.srv.PullRequests() {
 		if pr.Head == "pushvault/fix-"+head[:7] {

@@ -71,10 +71,13 @@ func parse(p string, content []byte) error {
 	case ext == ".ini":
 		_, err := ini.Load(content)
 		return err
+	case base == ".npmrc": // npm's ini: the key ends at the first "="
+		_, err := ini.LoadSources(ini.LoadOptions{KeyValueDelimiters: "="}, content)
+		return err
 	case ext == ".properties":
 		_, err := properties.Load(content, properties.UTF8)
 		return err
-	case ext == ".xml":
+	case ext == ".xml" || ext == ".config": // .NET's Web.config and App.config are XML
 		d := xml.NewDecoder(bytes.NewReader(content))
 		for {
 			if _, err := d.Token(); err == io.EOF {

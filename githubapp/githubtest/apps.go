@@ -146,8 +146,9 @@ func (s *Server) getAuthenticatedUser(c *call) (int, any, error) {
 	return http.StatusOK, u, nil
 }
 
-// revokeCredentials records every value; stand-in tokens among them stop
-// authenticating at once.
+// revokeCredentials records every value and answers 202; as on GitHub,
+// which revokes in the background, stand-in tokens among them stop
+// authenticating only after the revocation delay (WithRevocationDelay).
 func (s *Server) revokeCredentials(c *call) (int, any, error) {
 	var req struct {
 		Credentials []string `json:"credentials"`
@@ -158,12 +159,28 @@ func (s *Server) revokeCredentials(c *call) (int, any, error) {
 	if len(req.Credentials) == 0 || len(req.Credentials) > 1000 {
 		return 0, nil, validationFailed("credentials must hold 1 to 1000 values")
 	}
+	_, enterprise := cutEnterprise(c.r.URL.EscapedPath())
+	var by int64
+	if c.inst != nil {
+		by = c.inst.ID
+	}
 	s.mu.Lock()
 	for _, v := range req.Credentials {
-		s.revoked = append(s.revoked, v)
-		delete(s.tokens, v)
+		s.revocations = append(s.revocations, Revocation{Credential: v, Enterprise: enterprise, InstallationID: by})
 	}
 	s.mu.Unlock()
+	revoke := func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, v := range req.Credentials {
+			delete(s.tokens, v)
+		}
+	}
+	if s.revokeDelay <= 0 {
+		revoke()
+	} else {
+		time.AfterFunc(s.revokeDelay, revoke)
+	}
 	return 202, obj{}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -145,12 +146,36 @@ func (s *Server) UserToken(login, kind string) (string, error) {
 // ErrNotFound is returned by methods given an unknown id or name.
 var ErrNotFound = errors.New("not found")
 
-// RevokedCredentials returns every value sent to POST /credentials/revoke,
-// in order.
+// Revocation is one credential GitHub accepted (202) for revocation, and
+// how it was asked for.
+type Revocation struct {
+	Credential string
+	// Enterprise says the request came under GitHub Enterprise Server's
+	// /api/v3 prefix (authenticated there); else github.com's root path
+	// (unauthenticated there).
+	Enterprise bool
+	// InstallationID is the installation whose token authenticated the
+	// request, 0 when none did (a user's token, or unauthenticated).
+	InstallationID int64
+}
+
+// RevokedCredentials returns every value sent to POST /credentials/revoke
+// and accepted, in order.
 func (s *Server) RevokedCredentials() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.revoked)
+	out := make([]string, len(s.revocations))
+	for i, r := range s.revocations {
+		out[i] = r.Credential
+	}
+	return out
+}
+
+// Revocations returns every revocation accepted, in order.
+func (s *Server) Revocations() []Revocation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.revocations)
 }
 
 // tokenInstallation returns the installation of a live token value.
@@ -217,6 +242,21 @@ func (s *Server) authorize(c *call, rt *route) (int, any, error) {
 		}
 		if _, err := s.tokenInstallation(cred); err != nil && s.verifyJWT(cred) != nil {
 			return 0, nil, errBadCredentials
+		}
+	case authRevoke:
+		_, enterprise := cutEnterprise(c.r.URL.EscapedPath())
+		switch {
+		case enterprise && cred == "":
+			return 0, nil, unauthorized("Requires authentication")
+		case enterprise:
+			in, err := s.tokenInstallation(cred)
+			if err != nil {
+				return 0, nil, err
+			}
+			c.inst = in
+		case cred != "":
+			// github.com: "Any authenticated requests will return a 403."
+			return 0, nil, &apiError{status: http.StatusForbidden, message: "This endpoint does not accept authenticated requests"}
 		}
 	case authToken:
 		if cred == "" {

@@ -9,7 +9,13 @@
 // (basic auth x-access-token:<token>); every push that lands, and every ref
 // moved through the API, produces signed push webhooks built from what git
 // did. Installation tokens come from App JWTs verified against the App's
-// key, expire on the stand-in's (injectable) clock and die when revoked.
+// key, expire on the stand-in's (injectable) clock and die when revoked:
+// as on GitHub, POST /credentials/revoke answers 202 and the credentials stop
+// working only after a delay (WithRevocationDelay). That endpoint is
+// unauthenticated at the root path (github.com: an authenticated request is
+// answered 403) and authenticated under GitHub Enterprise Server's /api/v3
+// prefix (401 without a token), every other operation being the same under
+// both.
 // Check runs, pull requests (merged for real in the bare repository),
 // comments, issues, labels, revoked credentials and webhook deliveries are
 // kept in memory and readable by tests; faults (5xx, rate limits, 422,

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/pushvault/pushvault/internal/pause"
 )
 
 // FaultKind is what a Fault makes the stand-in do.
@@ -90,7 +92,7 @@ func (s *Server) takeFault(op string) *Fault {
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, c *call, f *Fault, cred string) bool {
 	switch f.Kind {
 	case Slow:
-		if err := sleepCtx(r.Context(), f.Delay); err != nil {
+		if err := pause.For(r.Context(), f.Delay); err != nil {
 			return true // the client went away
 		}
 		return false
@@ -99,25 +101,25 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, c *call, f *
 		if st == 0 {
 			st = http.StatusBadGateway
 		}
-		s.writeError(w, c.op, &apiError{status: st, message: http.StatusText(st)}, cred)
+		s.writeError(w, c, &apiError{status: st, message: http.StatusText(st)}, cred)
 	case SecondaryRateLimit:
 		h := http.Header{}
 		if !f.OmitRetryAfter {
 			h.Set("Retry-After", strconv.Itoa(int(cmp.Or(f.RetryAfter, time.Minute)/time.Second)))
 		}
-		s.writeError(w, c.op, &apiError{status: cmp.Or(f.Status, http.StatusForbidden), header: h,
+		s.writeError(w, c, &apiError{status: cmp.Or(f.Status, http.StatusForbidden), header: h,
 			message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
 			doc:     "/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}, cred)
 	case PrimaryRateLimit:
 		msg := "API rate limit exceeded for installation."
-		s.writeError(w, c.op, &apiError{status: cmp.Or(f.Status, http.StatusForbidden), header: s.exhausted(f), message: msg,
+		s.writeError(w, c, &apiError{status: cmp.Or(f.Status, http.StatusForbidden), header: s.exhausted(f), message: msg,
 			doc: "/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit"}, cred)
 	case RevocationBudget:
 		e := validationFailed("API rate limit exceeded for credential revocation.")
 		e.header = s.exhausted(f)
-		s.writeError(w, c.op, e, cred)
+		s.writeError(w, c, e, cred)
 	case Validation:
-		s.writeError(w, c.op, validationFailed("Validation Failed",
+		s.writeError(w, c, validationFailed("Validation Failed",
 			map[string]string{"resource": "Stand-in", "code": "custom", "message": "injected validation failure"}), cred)
 	}
 	return true

@@ -2,7 +2,6 @@ package githubtest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-github/v60/github"
 )
 
@@ -252,9 +252,47 @@ func TestManifestAndRateLimit(t *testing.T) {
 	if err != nil || rl.GetCore().Limit != 5000 {
 		t.Errorf("rate_limit = %v, %v", rl, err)
 	}
-	st, body := rawRequest(t, f.srv, "", "GET", "/repos/acme/shop/branches", "")
-	var m map[string]any
-	if st != 404 || json.Unmarshal(body, &m) != nil || m["message"] != "Not Found" {
-		t.Errorf("unserved path: %d %s", st, body)
+}
+
+// TestCheckSuiteRerequested: "Re-run all checks" on the App's suite sends a
+// check_suite rerequested webhook that passes the webhook contract and
+// names the head, its branch, the App, and the before and after of the
+// push that brought the head; a head without the App's check run has no
+// suite to re-run.
+func TestCheckSuiteRerequested(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	token := f.token(t)
+	dir := clone(t, f.srv, "acme", "shop", token)
+	before := mustGit(t, dir, "rev-parse", "HEAD")
+	writeFile(t, dir, "app/settings.env", "DEBUG=1\n")
+	mustGit(t, dir, "add", "-A")
+	mustGit(t, dir, "commit", "-q", "-m", "settings")
+	mustGit(t, dir, "push", "-q", "origin", "HEAD:main")
+	head := mustGit(t, dir, "rev-parse", "HEAD")
+	if _, err := f.srv.TriggerCheckSuite("acme", "shop", head, "octocat"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a head without a check run: %v, want ErrNotFound", err)
+	}
+	if _, _, err := f.gh.Checks.CreateCheckRun(ctx, "acme", "shop", github.CreateCheckRunOptions{Name: "pushvault", HeadSHA: head,
+		Conclusion: github.String("success"), Output: &github.CheckRunOutput{Title: github.String("t"), Summary: github.String("s")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.srv.TriggerCheckSuite("acme", "shop", head, "octocat"); err != nil {
+		t.Fatal(err)
+	}
+	suites := f.rc.events("check_suite")
+	if len(suites) != 1 {
+		t.Fatalf("%d check_suite webhooks, want 1", len(suites))
+	}
+	e := suites[0]
+	cs := e["check_suite"].(map[string]any)
+	got := []any{e["action"], cs["head_sha"], cs["head_branch"], cs["before"], cs["after"], cs["conclusion"],
+		cs["app"].(map[string]any)["id"], e["sender"].(map[string]any)["login"], e["installation"].(map[string]any)["id"]}
+	want := []any{"rerequested", head, "main", before, head, "success", float64(f.srv.App().ID), "octocat", float64(f.inst)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("check_suite webhook (-want +got):\n%s", diff)
+	}
+	if v := f.srv.Violations(); len(v) != 0 {
+		t.Errorf("violations: %v", v)
 	}
 }

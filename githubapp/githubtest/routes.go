@@ -8,10 +8,15 @@ import (
 type authKind int
 
 const (
-	authNone  authKind = iota // anyone (manifest conversion, credential revocation)
+	authNone  authKind = iota // anyone (manifest conversion)
 	authAny                   // anyone, but credentials sent must be live (rate limit: how a token is checked)
 	authJWT                   // the App's JWT
 	authToken                 // an installation token covering the repository in the path
+	// authRevoke is POST /credentials/revoke: on github.com (the root path)
+	// an authenticated request is refused with 403; GitHub Enterprise
+	// Server (the /api/v3 prefix) documents the endpoint as authenticated,
+	// so there a live token is required (401 without).
+	authRevoke
 )
 
 type handler func(c *call) (int, any, error)
@@ -40,7 +45,7 @@ func (s *Server) buildRoutes() []route {
 		r("POST", "/app-manifests/{code}/conversions", "apps/create-from-manifest", authNone, s.convertManifest),
 		r("GET", "/rate_limit", "rate-limit/get", authAny, s.getRateLimit),
 		r("GET", "/user", "users/get-authenticated", authAny, s.getAuthenticatedUser),
-		r("POST", "/credentials/revoke", "credentials/revoke", authNone, s.revokeCredentials),
+		r("POST", "/credentials/revoke", "credentials/revoke", authRevoke, s.revokeCredentials),
 		r("GET", repo, "repos/get", authToken, s.getRepo),
 		r("GET", repo+"/collaborators/{username}/permission", "repos/get-collaborator-permission-level", authToken, s.getCollaboratorPermission),
 
@@ -88,10 +93,8 @@ func (s *Server) buildRoutes() []route {
 // over parameters; {ref} and {path} take as many segments as the rest of
 // the template leaves.
 func (s *Server) match(method, escaped string) (*route, map[string]string) {
-	// GitHub Enterprise Server's API lives under /api/v3; go-github's
-	// WithEnterpriseURLs clients use it.
-	if rest, ok := strings.CutPrefix(escaped, "/api/v3/"); ok {
-		escaped = "/" + rest
+	if rest, ok := cutEnterprise(escaped); ok {
+		escaped = rest
 	}
 	segs := strings.Split(strings.Trim(escaped, "/"), "/")
 	var best *route
@@ -149,4 +152,12 @@ func matchTemplate(tmpl, segs []string) (map[string]string, int, bool) {
 		j += n
 	}
 	return params, lit, j == len(segs)
+}
+
+// cutEnterprise strips GitHub Enterprise Server's API prefix /api/v3
+// (go-github's WithEnterpriseURLs clients use it) from an escaped path; ok
+// says the path had it.
+func cutEnterprise(escaped string) (string, bool) {
+	rest, ok := strings.CutPrefix(escaped, "/api/v3/")
+	return "/" + rest, ok
 }

@@ -2,7 +2,6 @@ package githubtest
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
@@ -35,22 +34,24 @@ type Server struct {
 	key      *rsa.PrivateKey
 	now      func() time.Time
 	tokenTTL time.Duration
-	root     string // bare repositories live under root/owner/name.git
-	spec     *contract.Spec
-	hooks    *contract.Webhooks
-	report   func(error)
-	corrupt  func(opID string, status int, body []byte) []byte
-	log      *slog.Logger
-	client   *http.Client // webhook deliveries
-	closers  []func()
-	routes   []route
+	// revokeDelay is how long a revoked credential keeps working.
+	revokeDelay time.Duration
+	root        string // bare repositories live under root/owner/name.git
+	spec        *contract.Spec
+	hooks       *contract.Webhooks
+	report      func(error)
+	corrupt     func(opID string, status int, body []byte) []byte
+	log         *slog.Logger
+	client      *http.Client // webhook deliveries
+	closers     []func()
+	routes      []route
 
 	mu           sync.Mutex
 	nextID       int64
 	repos        map[string]*repoState // key "owner/name"
 	installs     map[int64]*Installation
 	tokens       map[string]*token
-	revoked      []string
+	revocations  []Revocation
 	checkRuns    []*checkRun
 	pulls        []*pullRequest
 	comments     []*Comment
@@ -70,13 +71,26 @@ type Server struct {
 type Option func(*config)
 
 type config struct {
-	now        func() time.Time
-	tokenTTL   time.Duration
-	webhookURL string
-	corrupt    func(opID string, status int, body []byte) []byte
-	appID      int64
-	slug       string
+	now         func() time.Time
+	tokenTTL    time.Duration
+	webhookURL  string
+	corrupt     func(opID string, status int, body []byte) []byte
+	appID       int64
+	slug        string
+	revokeDelay time.Duration
 }
+
+// DefaultRevocationDelay is how long a credential sent to POST
+// /credentials/revoke keeps working by default: GitHub answers 202 and
+// revokes in the background, so every test meets a revocation that is not
+// yet done when it is accepted.
+const DefaultRevocationDelay = 300 * time.Millisecond
+
+// WithRevocationDelay sets how long a credential sent to POST
+// /credentials/revoke keeps authenticating after the 202 (default
+// DefaultRevocationDelay; 0 revokes before answering). The delay is wall
+// time, not WithClock's: it models GitHub's background job.
+func WithRevocationDelay(d time.Duration) Option { return func(c *config) { c.revokeDelay = d } }
 
 // WithClock makes the stand-in read time from now: token expiry, JWT
 // checks, timestamps. Tests advance their own clock instead of sleeping.
@@ -165,7 +179,7 @@ func Start(addr, dir string, log *slog.Logger, opts ...Option) (*Server, error) 
 }
 
 func newServer(dir string, report func(error), opts ...Option) (*Server, error) {
-	c := config{now: time.Now, tokenTTL: time.Hour, appID: 1, slug: "pushvault"}
+	c := config{now: time.Now, tokenTTL: time.Hour, appID: 1, slug: "pushvault", revokeDelay: DefaultRevocationDelay}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -181,6 +195,7 @@ func newServer(dir string, report func(error), opts ...Option) (*Server, error) 
 		key:          key,
 		now:          c.now,
 		tokenTTL:     c.tokenTTL,
+		revokeDelay:  c.revokeDelay,
 		root:         filepath.Join(dir, "repos"),
 		spec:         spec,
 		hooks:        hooks,
@@ -245,12 +260,15 @@ func (s *Server) id() int64 {
 
 // call is one REST request being served.
 type call struct {
-	r      *http.Request
-	op     string
-	params map[string]string
-	body   []byte
-	inst   *Installation // set for installation-token requests
-	repo   *repoState    // set when the path names a repository
+	r  *http.Request
+	op string
+	// operation is op in GitHub's description (nil until the request is
+	// validated, or when the contract lacks it).
+	operation *contract.Operation
+	params    map[string]string
+	body      []byte
+	inst      *Installation // set for installation-token requests
+	repo      *repoState    // set when the path names a repository
 }
 
 // decode strictly decodes the request body into v.
@@ -289,8 +307,12 @@ const docsURL = "https://docs.github.com/rest"
 // authentication, then the handler; a successful answer is validated before
 // it is sent (a violation is reported and answered 500). Error answers are
 // built by writeError in GitHub's basic-error / validation-error shape and
-// are not validated: GitHub's description leaves most error statuses
-// undocumented per operation (401 nowhere, 422 not for checks/create).
+// validated where the operation documents their status (or
+// contract.StatusExceptions lists it); GitHub's description leaves most
+// error statuses undocumented per operation (401 nowhere, 422 not for
+// checks/create), and those go unchecked. A request no route serves is a
+// violation too (answered 404): pushvault called an endpoint the stand-in,
+// and so no test, covers.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isGitPath(r.URL.Path) {
 		s.serveGit(w, r)
@@ -312,20 +334,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rt, params := s.match(r.Method, r.URL.EscapedPath())
 	if rt == nil {
-		s.writeError(w, "", notFound(), "")
+		s.violation(fmt.Errorf("%s %s: the stand-in serves no such operation, so no test covers it (add it to contract.Served and routes.go)", r.Method, r.URL.Path))
+		s.writeError(w, nil, notFound(), "")
 		return
 	}
 	c := &call{r: r, op: rt.op, params: params, body: body}
 	cred := credential(r)
 
 	op, _, verr := s.spec.ValidateRequest(cloneRequest(r, body), body)
+	c.operation = op
 	switch {
 	case errors.Is(verr, contract.ErrNoOperation):
 		s.violation(fmt.Errorf("%s %s: the stand-in serves it but the contract has no such operation: %w", r.Method, r.URL.Path, verr))
 	case verr != nil:
 		s.violation(verr)
 		// GitHub answers a body that breaks the schema with 422.
-		s.writeError(w, rt.op, validationFailed("Invalid request.\n\n"+verr.Error()), cred)
+		s.writeError(w, c, validationFailed("Invalid request.\n\n"+verr.Error()), cred)
 		return
 	}
 
@@ -346,21 +370,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !errors.As(herr, &ae) {
 			ae = &apiError{status: 500, message: herr.Error()}
 		}
-		if ae.status == http.StatusUnprocessableEntity && op != nil && op.Documents(ae.status) {
-			// A 422 is what the App must understand (GitHub's limits,
-			// refused input): it is held to the description where it is
-			// documented. Other documented errors are not: some (409 on
-			// contents) are a oneOf both alternatives of which match.
-			s.checkError(op, r, ae)
-		}
-		s.writeError(w, rt.op, ae, cred)
+		s.writeError(w, c, ae, cred)
 		return
 	}
 	var out []byte
 	if v != nil {
 		out, err = json.Marshal(v)
 		if err != nil {
-			s.writeError(w, rt.op, &apiError{status: 500, message: err.Error()}, cred)
+			s.writeError(w, c, &apiError{status: 500, message: err.Error()}, cred)
 			return
 		}
 	}
@@ -375,7 +392,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if op != nil {
 		if err := s.spec.ValidateResponse(op, r, status, h, out); err != nil {
 			s.violation(err)
-			s.writeError(w, rt.op, &apiError{status: 500, message: "the stand-in's response broke GitHub's contract: " + err.Error()}, cred)
+			s.writeError(w, c, &apiError{status: 500, message: "the stand-in's response broke GitHub's contract: " + err.Error()}, cred)
 			return
 		}
 	}
@@ -406,19 +423,27 @@ func errorBody(e *apiError) map[string]any {
 	return body
 }
 
-// checkError reports an error answer that breaks what op documents for
-// its status (a 422 that is no validation-error, say).
-func (s *Server) checkError(op *contract.Operation, r *http.Request, e *apiError) {
+// checkError reports an error answer to c that breaks what its operation
+// documents for the status (a 422 that is no validation-error, say). A
+// status the operation does not document (nor StatusExceptions) is not
+// checked.
+func (s *Server) checkError(c *call, e *apiError) {
+	if c == nil || c.operation == nil || !s.spec.Answers(c.operation, e.status) {
+		return
+	}
 	out, err := json.Marshal(errorBody(e))
 	if err == nil {
-		err = s.spec.ValidateResponse(op, r, e.status, http.Header{"Content-Type": {"application/json; charset=utf-8"}}, out)
+		err = s.spec.ValidateError(c.operation, c.r, e.status, http.Header{"Content-Type": {"application/json; charset=utf-8"}}, out)
 	}
 	if err != nil {
 		s.violation(err)
 	}
 }
 
-func (s *Server) writeError(w http.ResponseWriter, op string, e *apiError, cred string) {
+// writeError answers e to c (nil: a request no route serves), checked
+// against c's operation first (checkError).
+func (s *Server) writeError(w http.ResponseWriter, c *call, e *apiError, cred string) {
+	s.checkError(c, e)
 	body := errorBody(e)
 	for k, vs := range e.header {
 		w.Header()[k] = vs
@@ -466,15 +491,4 @@ func randHex(n int) string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return hex.EncodeToString(b)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

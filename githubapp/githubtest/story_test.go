@@ -230,17 +230,20 @@ func TestStory(t *testing.T) {
 		t.Errorf("issues = %+v", iss)
 	}
 
-	// A credential revoked, then refused by REST and by git.
-	req, err := gh.NewRequest("POST", "credentials/revoke", map[string][]string{"credentials": {token}})
+	// A credential revoked (unauthenticated, as github.com wants it), then
+	// refused by REST and by git once GitHub's background revocation ran.
+	anon := client(t, srv, http.DefaultTransport)
+	req, err := anon.NewRequest("POST", "credentials/revoke", map[string][]string{"credentials": {token}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gh.Do(ctx, req, nil); err != nil && !errors.As(err, new(*github.AcceptedError)) {
+	if _, err := anon.Do(ctx, req, nil); err != nil && !errors.As(err, new(*github.AcceptedError)) {
 		t.Fatal(err)
 	}
 	if got := srv.RevokedCredentials(); !slices.Equal(got, []string{token}) {
 		t.Errorf("revoked = %d values", len(got))
 	}
+	waitRefused(t, srv, token)
 	_, _, err = gh.Repositories.Get(ctx, "acme", "shop")
 	var er *github.ErrorResponse
 	if !errors.As(err, &er) || er.Response.StatusCode != 401 {

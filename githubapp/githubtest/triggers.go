@@ -1,8 +1,11 @@
 package githubtest
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 )
 
 // TriggerCheckRun sends a check_run webhook for check run id: action
@@ -72,29 +75,102 @@ func (s *Server) checkRunEvent(rs *repoState, cr *CheckRun, action string, sende
 	s.mu.Unlock()
 	// the webhook description types these as strings: GitHub sends "" for unset
 	o["details_url"], o["external_id"] = cr.DetailsURL, cr.ExternalID
-	// As on GitHub, the suite names the branch its head was pushed to
-	// (here: a branch whose tip it is, the default branch first), else null.
-	var headBranch any
-	if refs, err := s.refs(rs); err == nil {
-		if refs["refs/heads/main"] == cr.HeadSHA {
-			headBranch = "main"
-		} else {
-			for ref, sha := range refs {
-				if b, ok := strings.CutPrefix(ref, "refs/heads/"); ok && sha == cr.HeadSHA {
-					headBranch = b
-					break
-				}
-			}
-		}
-	}
-	o["check_suite"] = obj{"id": cr.ID + 500000, "head_sha": cr.HeadSHA, "head_branch": headBranch, "status": "completed",
-		"conclusion": o["conclusion"], "url": s.apiURL(rs, fmt.Sprintf("check-suites/%d", cr.ID+500000)),
+	o["check_suite"] = obj{"id": suiteID(cr), "head_sha": cr.HeadSHA, "head_branch": s.headBranch(rs, cr.HeadSHA), "status": "completed",
+		"conclusion": o["conclusion"], "url": s.apiURL(rs, fmt.Sprintf("check-suites/%d", suiteID(cr))),
 		"before": nil, "after": nil, "pull_requests": []obj{}, "app": s.appObject(),
 		"created_at": ts(cr.StartedAt), "updated_at": ts(s.now())}
-	e := obj{"action": action, "check_run": o, "repository": s.repoObject(rs), "sender": sender,
-		"organization": s.orgObject(rs.owner)}
+	return s.checkEvent(rs, in, obj{"action": action, "check_run": o, "sender": sender})
+}
+
+// suiteID is the id of the App's check suite cr belongs to: the stand-in
+// keeps no suites, one per check run stands for the App's suite on a head.
+func suiteID(cr *CheckRun) int64 { return cr.ID + 500000 }
+
+// headBranch is what GitHub names as a check suite's head branch: the
+// branch sha was pushed to (here: a branch whose tip it is, the default
+// branch first), else null.
+func (s *Server) headBranch(rs *repoState, sha string) any {
+	refs, err := s.refs(rs)
+	if err != nil {
+		return nil
+	}
+	if refs["refs/heads/main"] == sha {
+		return "main"
+	}
+	for ref, tip := range refs {
+		if b, ok := strings.CutPrefix(ref, "refs/heads/"); ok && tip == sha {
+			return b
+		}
+	}
+	return nil
+}
+
+// checkEvent completes a check_run or check_suite payload e with the
+// repository, its organization and the installation in (nil: none).
+func (s *Server) checkEvent(rs *repoState, in *Installation, e obj) obj {
+	e["repository"], e["organization"] = s.repoObject(rs), s.orgObject(rs.owner)
 	if in != nil {
 		e["installation"] = obj{"id": in.ID, "node_id": nodeID("Installation", in.ID)}
 	}
 	return e
+}
+
+// TriggerCheckSuite sends a check_suite webhook with action "rerequested"
+// for the App's check suite on head in owner/repo, as when the user login
+// clicks "Re-run all checks" on GitHub. The suite is the one of the App's
+// latest check run on head (ErrNotFound when it has none); like GitHub's,
+// it carries the before and after of the push that brought head, when the
+// stand-in delivered one, its head branch and its head commit.
+func (s *Server) TriggerCheckSuite(owner, repo, head, login string) (Delivery, error) {
+	full := owner + "/" + repo
+	s.mu.Lock()
+	var cr *CheckRun
+	for _, c := range s.checkRuns {
+		if c.Repo == full && c.HeadSHA == head {
+			cr = c
+		}
+	}
+	var snap CheckRun
+	if cr != nil {
+		snap = *cr
+	}
+	in := s.installationFor(full)
+	s.mu.Unlock()
+	if cr == nil {
+		return Delivery{}, fmt.Errorf("check suite on %s in %s: %w", head, full, ErrNotFound)
+	}
+	rs := s.repo(full)
+	c, err := s.commitInfo(rs, head)
+	if err != nil {
+		return Delivery{}, err
+	}
+	before, after := s.pushedRange(full, head)
+	suite := obj{"id": suiteID(&snap), "node_id": nodeID("CheckSuite", suiteID(&snap)),
+		"head_branch": s.headBranch(rs, head), "head_sha": head, "status": "completed", "conclusion": nullable(snap.Conclusion),
+		"url": s.apiURL(rs, fmt.Sprintf("check-suites/%d", suiteID(&snap))), "before": before, "after": after,
+		"pull_requests": []obj{}, "app": s.appObject(), "created_at": ts(snap.StartedAt), "updated_at": ts(s.now()),
+		"latest_check_runs_count": 1, "check_runs_url": s.apiURL(rs, fmt.Sprintf("check-suites/%d/check-runs", suiteID(&snap))),
+		"rerequestable": true, "runs_rerequestable": true,
+		"head_commit": obj{"id": c.sha, "tree_id": c.tree, "message": c.message, "timestamp": c.commDate.Format(time.RFC3339),
+			"author": obj{"name": c.authorName, "email": c.authorEmail}, "committer": obj{"name": c.commName, "email": c.commEmail}}}
+	e := s.checkEvent(rs, in, obj{"action": "rerequested", "check_suite": suite, "sender": s.user(login, "User")})
+	return *s.deliver("check_suite", e), nil
+}
+
+// pushedRange is the before and after of the latest push delivery of full
+// whose after is head, as GitHub records them on the check suite the push
+// created; nil and nil when the stand-in delivered no such push.
+func (s *Server) pushedRange(full, head string) (before, after any) {
+	for _, d := range slices.Backward(s.Deliveries()) {
+		var p struct {
+			Before, After string
+			Repository    struct {
+				FullName string `json:"full_name"`
+			}
+		}
+		if d.Event == "push" && json.Unmarshal(d.Payload, &p) == nil && p.After == head && p.Repository.FullName == full {
+			return p.Before, p.After
+		}
+	}
+	return nil, nil
 }

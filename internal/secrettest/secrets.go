@@ -128,3 +128,10 @@ func (g *Gen) PrivateKey() string {
 		return string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
 	}
 }
+
+// Alnum returns n random letters and digits, at least one of each case and
+// a digit: the body of a keyword-and-entropy detector's match.
+func (g *Gen) Alnum(n int) string { return g.mixed(n) }
+
+// Hex returns n random lower-case hex digits (a SHA-1 is 40).
+func (g *Gen) Hex(n int) string { return g.pick("0123456789abcdef", n) }

@@ -38,7 +38,17 @@ func (s *Store) Put(_ context.Context, item vault.Item) (vault.Stored, error) {
 	if s.Items == nil {
 		s.Items = map[string]vault.Item{}
 	}
-	_, had := s.Items[string(item.Fingerprint)]
+	prev, had := s.Items[string(item.Fingerprint)]
+	if had {
+		item.Name = prev.Name
+	}
+	for fp, other := range s.Items {
+		if !had && other.Name == item.Name && fp != string(item.Fingerprint) {
+			// As the Vault store does: a name another secret holds gets a
+			// short fingerprint suffix.
+			item.Name += "_" + item.Fingerprint.Short()
+		}
+	}
 	s.Items[string(item.Fingerprint)] = item
 	return vault.Stored{Path: fmt.Sprintf("pushvault/%s/%s/%s", item.Owner, item.Repo, item.Name), Version: 1, Created: !had}, nil
 }

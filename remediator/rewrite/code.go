@@ -107,6 +107,10 @@ func codeManual(path string, line int, rep Replacement, lookup func(string) stri
 	if rep.EnvName == "" || !codeEnvName.MatchString(rep.EnvName) {
 		return manualStep(path, []Replacement{rep})
 	}
+	if rep.Encoded {
+		return fmt.Sprintf("the string on line %d of %s holds the secret base64-encoded: have the code read the decoded value with %s instead of decoding that string, and add %s=%s to vault.env",
+			line, path, lookup(rep.EnvName), rep.EnvName, rep.Ref.Vault())
+	}
 	return fmt.Sprintf("replace the string on line %d of %s with %s and add %s=%s to vault.env",
 		line, path, lookup(rep.EnvName), rep.EnvName, rep.Ref.Vault())
 }
@@ -187,6 +191,9 @@ func findCodeOccs(content []byte, reps []Replacement) ([]codeOcc, *codeRefusal) 
 			off = s + len(lit)
 		}
 		if !found {
+			if line, ok := EncodedLine(content, r.Literal); ok {
+				return nil, refuse(i, line, "the secret is base64-encoded in the string on this line, which pushvault does not rewrite in code")
+			}
 			return nil, refuse(i, 0, "the secret was not found in the file")
 		}
 	}

@@ -12,8 +12,8 @@ import (
 // nil. The file name alone decides: dotenv (.env, .env.*, *.env), Dockerfile
 // (Dockerfile, Dockerfile.*, *.dockerfile, Containerfile), docker-compose
 // (docker-compose*.y*ml, compose*.y*ml), YAML, JSON, TOML, INI
-// (.ini/.cfg/.conf), Java .properties, XML (.xml/.config) and HCL
-// (.hcl/.tf/.tfvars).
+// (.ini/.cfg/.conf), Java .properties, npm's .npmrc, Yarn's .yarnrc.yml, Maven's settings.xml,
+// XML (.xml/.config) and HCL (.hcl/.tf/.tfvars).
 func configFormat(path string) format {
 	base := strings.ToLower(pathpkg.Base(path))
 	ext := pathpkg.Ext(base)
@@ -24,6 +24,8 @@ func configFormat(path string) format {
 	case base == "dockerfile" || strings.HasPrefix(base, "dockerfile.") || ext == ".dockerfile" ||
 		base == "containerfile" || strings.HasPrefix(base, "containerfile."):
 		s = dockerfileSyntax{}
+	case base == ".yarnrc.yml" || base == ".yarnrc.yaml":
+		s = yarnrcSyntax{}
 	case (ext == ".yaml" || ext == ".yml") &&
 		(strings.HasPrefix(base, "docker-compose") || strings.HasPrefix(base, "compose")):
 		s = yamlSyntax{compose: true}
@@ -37,6 +39,10 @@ func configFormat(path string) format {
 		s = iniSyntax{}
 	case ext == ".properties":
 		s = propertiesSyntax{}
+	case base == ".npmrc":
+		s = npmrcSyntax{}
+	case base == "settings.xml":
+		s = mavenSettingsSyntax{}
 	case ext == ".xml" || ext == ".config":
 		s = xmlSyntax{}
 	case ext == ".hcl" || ext == ".tf" || ext == ".tfvars":
@@ -75,6 +81,15 @@ type valueChecker interface {
 	checkValue(content []byte, sc scalar, want string) bool
 }
 
+// envResolver is implemented by the files of a tool that expands
+// environment variables itself (npm's .npmrc, Yarn's .yarnrc.yml, Maven's settings.xml) and
+// reads no vault reference: there every reference is that tool's variable,
+// envRef(NAME), mapped to the vault reference in vault.env for pushvault
+// exec to fill, whatever the repository's fix.style.
+type envResolver interface {
+	envRef(name string) string
+}
+
 // inliner is implemented by formats that need the inline reference (a
 // reference inside a larger string) written differently.
 type inliner interface {
@@ -106,6 +121,9 @@ type scalar struct {
 	indent int        // YAML block scalars: indentation of the content lines
 	flow   bool       // YAML: inside a flow collection
 	quote  byte       // INI/XML attributes: the quote character, if any
+	// encoded: the token holds value base64-encoded (a Kubernetes
+	// Secret's data); a new value is encoded the same way.
+	encoded bool
 	// trailer is text kept after a rewritten token (a YAML block scalar
 	// header's comment).
 	trailer string
@@ -159,6 +177,9 @@ type configMatch struct {
 // literal is left anywhere in the file.
 func (c *configFile) apply(path string, content []byte, reps []Replacement, opts Options) (*Result, error) {
 	j := &configJob{c: c, path: path, content: content, reps: reps, style: opts.Style}
+	if _, ok := c.syntax.(envResolver); ok {
+		j.style = StyleEnv
+	}
 	if j.style == "" {
 		j.style = StyleVault
 	}
@@ -314,6 +335,9 @@ func (j *configJob) checkEachLiteralPlaced(matches [][]configMatch) error {
 			if off, ok := configRemains(j.content, j.scs, j.vars[ri]); ok {
 				return j.fail(ri, 0, fmt.Sprintf("the secret is on line %d, but not in any %s value pushvault can edit (it may be in a comment, a key, or an unsupported kind of value)", j.lines.line(off), c.name()), "")
 			}
+			if line, ok := EncodedLine(j.content, r.Literal); ok {
+				return j.fail(ri, line, fmt.Sprintf("the secret is base64-encoded on line %d, where pushvault does not decode (it edits encoded values only in a Kubernetes Secret's data)", line), "")
+			}
 			return j.fail(ri, 0, "the secret was not found in the file (it may have changed since the scan)", "")
 		}
 		if best > nearLines {
@@ -420,6 +444,9 @@ func (j *configJob) result(next []byte) *Result {
 	if j.style == StyleEnv {
 		res.Env = map[string]string{}
 		for _, r := range j.reps {
+			if r.Encoded {
+				continue // written as base64 of the vault reference: no variable
+			}
 			res.Env[r.EnvName] = r.Ref.Vault()
 		}
 	}
@@ -431,6 +458,11 @@ func (j *configJob) editFor(sc scalar, ms []configMatch) (configEdit, error) {
 	c, reps, style := j.c, j.reps, j.style
 	fail := func(ri int, reason string) (configEdit, error) {
 		return configEdit{}, j.fail(ri, sc.line, reason, c.manualFor(j.path, reps[ri], sc.key, !ms[0].whole, style))
+	}
+	if sc.encoded {
+		// Only bank-vaults' webhook reads a reference out of a Secret's
+		// base64 data; ${NAME} or ref+vault:// there resolve nowhere.
+		style = StyleVault
 	}
 	mode := dollarsLiteral
 	if style == StyleEnv {
@@ -447,7 +479,7 @@ func (j *configJob) editFor(sc scalar, ms []configMatch) (configEdit, error) {
 	m := ms[0]
 	if m.whole && sc.prefix == "" {
 		r := reps[m.rep]
-		ref := r.Ref.In(style, r.EnvName)
+		ref := c.ref(r, style)
 		tok, ok := c.syntax.render(sc, ref, mode)
 		if !ok {
 			return fail(m.rep, fmt.Sprintf("the reference cannot be written safely as the %s value on line %d", c.name(), sc.line))
@@ -466,11 +498,14 @@ func (j *configJob) editFor(sc scalar, ms []configMatch) (configEdit, error) {
 		if !m.exact {
 			return fail(m.rep, fmt.Sprintf("the secret is only part of the multi-line %s value on line %d; pushvault replaces such a value only as a whole", c.name(), sc.line))
 		}
+		if syntax, ok := enclosingPlaceholder(vp, m.variant); ok {
+			return fail(m.rep, fmt.Sprintf("the secret is inside a %s placeholder on line %d (a default or expression of Spring, shell, Helm, Ruby or another templating syntax); a reference written there would be read as part of that placeholder, so pushvault leaves it", syntax, sc.line))
+		}
 		r := reps[m.rep]
 		to := c.inline(r, style)
 		if m.whole {
 			// a docker-compose "KEY=secret" item: the value proper is whole
-			to = r.Ref.In(style, r.EnvName)
+			to = c.ref(r, style)
 		}
 		n := strings.Count(newVP, m.variant)
 		newVP = strings.ReplaceAll(newVP, m.variant, to)
@@ -506,8 +541,19 @@ func (j *configJob) editFor(sc scalar, ms []configMatch) (configEdit, error) {
 	return configEdit{edit: edit{sc.start, sc.end, raw}, want: want, rep: ms[0].rep}, nil
 }
 
+// ref is the reference written as a whole value.
+func (c *configFile) ref(r Replacement, s Style) string {
+	if er, ok := c.syntax.(envResolver); ok {
+		return er.envRef(r.EnvName)
+	}
+	return r.Ref.In(s, r.EnvName)
+}
+
 // inline is the reference written inside a larger string.
 func (c *configFile) inline(r Replacement, s Style) string {
+	if er, ok := c.syntax.(envResolver); ok {
+		return er.envRef(r.EnvName)
+	}
 	if in, ok := c.syntax.(inliner); ok {
 		return in.inline(r, s)
 	}
@@ -606,13 +652,16 @@ func (c *configFile) setStep(r Replacement, key string, part bool, style Style) 
 		what = fmt.Sprintf("the value of %q", key)
 	}
 	var step string
-	if part {
+	switch {
+	case r.Encoded:
+		step = encodedStep(what, r, part)
+	case part:
 		step = fmt.Sprintf("in %s, replace the secret (only that part) with %s", what, c.inline(r, style))
-	} else {
-		step = fmt.Sprintf("set %s to %s", what, r.Ref.In(style, r.EnvName))
+	default:
+		step = fmt.Sprintf("set %s to %s", what, c.ref(r, style))
 	}
 	step += fmt.Sprintf(", keeping the file valid %s", c.name())
-	if style == StyleEnv {
+	if style == StyleEnv && !r.Encoded {
 		step += fmt.Sprintf("; then add %s=%s to vault.env at the repository root", r.EnvName, r.Ref.Vault())
 	}
 	return step

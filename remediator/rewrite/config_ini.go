@@ -40,33 +40,23 @@ func (iniSyntax) checkValue(content []byte, sc scalar, want string) bool {
 func (iniSyntax) scalars(content []byte) ([]scalar, error) {
 	var out []scalar
 	section := ini.DefaultSection
-	src := string(content)
 	continued := false
-	for pos := 0; pos < len(src); {
-		end := strings.IndexByte(src[pos:], '\n')
-		if end < 0 {
-			end = len(src)
-		} else {
-			end += pos
-		}
-		line := strings.TrimRight(src[pos:end], "\r")
-		lineStart := pos
-		pos = end + 1
+	eachLine(string(content), func(line string, lineStart int) {
 		trimmed := strings.TrimSpace(line)
 		wasContinued := continued
 		continued = strings.HasSuffix(trimmed, `\`)
 		switch {
 		case wasContinued, trimmed == "", trimmed[0] == ';', trimmed[0] == '#':
-			continue
+			return
 		case trimmed[0] == '[':
 			if i := strings.IndexByte(trimmed, ']'); i > 0 {
 				section = strings.TrimSpace(trimmed[1:i])
 			}
-			continue
+			return
 		}
 		d := strings.IndexAny(line, "=:")
 		if d < 0 {
-			continue
+			return
 		}
 		key := strings.TrimSpace(line[:d])
 		if len(key) >= 2 && (key[0] == '"' || key[0] == '`') && key[len(key)-1] == key[0] {
@@ -78,14 +68,14 @@ func (iniSyntax) scalars(content []byte) ([]scalar, error) {
 		}
 		val := line[vs:]
 		if continued || strings.HasPrefix(val, `"""`) || strings.HasPrefix(val, "`") {
-			continue
+			return
 		}
 		if i := iniComment(val); i >= 0 {
 			val = val[:i]
 		}
 		val = strings.TrimRight(val, " \t")
 		if val == "" {
-			continue
+			return
 		}
 		sc := scalar{start: lineStart + vs, end: lineStart + vs + len(val), value: val, key: key,
 			path: []pathElem{keyElem(section), keyElem(key)}}
@@ -94,7 +84,7 @@ func (iniSyntax) scalars(content []byte) ([]scalar, error) {
 			sc.value = val[1 : len(val)-1]
 		}
 		out = append(out, sc)
-	}
+	})
 	return out, nil
 }
 

@@ -83,6 +83,9 @@ type configCase struct {
 	style   Style
 	golden  string // under testdata/golden/rewrite/config/
 	wantErr bool
+	// toolEnv: the file's tool expands variables itself (.npmrc,
+	// settings.xml), so every reference is mapped in vault.env.
+	toolEnv bool
 	// want maps a key path to the value the format's own parser must read
 	// from the result (checked with get).
 	want map[string]string
@@ -117,7 +120,7 @@ func runConfigCases(t *testing.T, get valueGetter, cases []configCase) {
 			golden.Assert(t, "rewrite/config/"+tc.golden, out)
 
 			var wantEnv map[string]string
-			if tc.style == StyleEnv {
+			if tc.style == StyleEnv || tc.toolEnv {
 				wantEnv = map[string]string{}
 				for _, r := range tc.reps {
 					wantEnv[r.EnvName] = r.Ref.Vault()

@@ -16,6 +16,15 @@ import (
 // named by that attribute.
 type xmlSyntax struct{}
 
+// mavenSettingsSyntax is Maven's settings.xml: XML, where Maven expands
+// ${env.NAME} itself (the <servers> passwords and tokens that leak there),
+// so the reference is always that, filled by pushvault exec from vault.env.
+type mavenSettingsSyntax struct{ xmlSyntax }
+
+var _ envResolver = mavenSettingsSyntax{}
+
+func (mavenSettingsSyntax) envRef(name string) string { return "${env." + name + "}" }
+
 // XML value kinds, as scalar.style.
 const (
 	xmlText = iota

@@ -60,19 +60,26 @@ func TestConfigXML(t *testing.T) {
 	webConfig := "<?xml version=\"1.0\"?>\n<configuration>\n  <appSettings>\n    <add key=\"StripeApiKey\" value=\"" + tok + "\" />\n  </appSettings>\n  <connectionStrings>\n    <add name=\"Shop\" connectionString=\"Server=db;Database=shop;User Id=shop;Password=" + pw + ";\" />\n  </connectionStrings>\n</configuration>\n"
 	cases := []configCase{
 		{
-			name: "element text, vault style", path: "settings.xml", content: settings,
+			name: "element text, vault style", path: "conf/server.xml", content: settings,
 			reps: []Replacement{stripeRep(7, tok)}, golden: "xml_vault.xml",
 			want: map[string]string{"password": stripeRef.Vault()},
 		},
 		{
-			name: "element text, vals style", path: "settings.xml", content: settings,
+			name: "element text, vals style", path: "conf/server.xml", content: settings,
 			reps: []Replacement{stripeRep(7, tok)}, style: StyleVals, golden: "xml_vals.xml",
 			want: map[string]string{"password": stripeRef.Vals()},
 		},
 		{
-			name: "element text, env style", path: "settings.xml", content: settings,
+			name: "element text, env style", path: "conf/server.xml", content: settings,
 			reps: []Replacement{stripeRep(7, tok)}, style: StyleEnv, golden: "xml_env.xml",
 			want: map[string]string{"password": "${STRIPE_API_KEY}"},
+		},
+		{
+			// Maven expands ${env.NAME} in its settings, and reads no vault
+			// reference: that is the reference, whatever the style.
+			name: "Maven settings.xml, any style", path: ".mvn/settings.xml", content: settings,
+			reps: []Replacement{stripeRep(7, tok)}, style: StyleVals, golden: "xml_maven_settings.xml", toolEnv: true,
+			want: map[string]string{"password": "${env.STRIPE_API_KEY}"},
 		},
 		{
 			name: "attribute value and a password in a connection string", path: "Web.config", content: webConfig,
@@ -108,12 +115,12 @@ func TestConfigXML(t *testing.T) {
 			reps:    []Replacement{stripeRep(3, tok)}, golden: "xml_comment.txt", wantErr: true,
 		},
 		{
-			name: "does not parse before the edit", path: "settings.xml",
+			name: "does not parse before the edit", path: "conf/server.xml",
 			content: "<settings>\n  <password>" + tok + "</passwd>\n</settings>\n",
 			reps:    []Replacement{stripeRep(2, tok)}, golden: "xml_unparsable.txt", wantErr: true,
 		},
 		{
-			name: "literal not found", path: "settings.xml", content: settings,
+			name: "literal not found", path: "conf/server.xml", content: settings,
 			reps: []Replacement{githubRep(7, tok2)}, golden: "xml_not_found.txt", wantErr: true,
 		},
 	}

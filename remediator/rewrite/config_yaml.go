@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,15 @@ const (
 )
 
 func (y yamlSyntax) name() string { return "YAML" }
+
+// yarnrcSyntax is Yarn's .yarnrc.yml: YAML, where Yarn expands ${NAME}
+// itself (npmAuthToken, npmAuthIdent), so the reference is always that,
+// filled by pushvault exec from vault.env.
+type yarnrcSyntax struct{ yamlSyntax }
+
+var _ envResolver = yarnrcSyntax{}
+
+func (yarnrcSyntax) envRef(name string) string { return "${" + name + "}" }
 
 func (y yamlSyntax) parse(content []byte) error {
 	_, err := yamlDocs(content)
@@ -67,6 +77,7 @@ func (y yamlSyntax) scalars(content []byte) ([]scalar, error) {
 	}
 	w := yamlWalker{src: content, lines: newLineIndex(content), compose: y.compose}
 	for _, d := range docs {
+		w.secretData = kubernetesSecretData(d)
 		w.walk(d, "", "", false)
 	}
 	return w.out, nil
@@ -77,6 +88,34 @@ type yamlWalker struct {
 	lines   lineIndex
 	compose bool
 	out     []scalar
+	// secretData is the data mapping of the document being walked when it
+	// is a Kubernetes Secret, whose values are base64-encoded.
+	secretData *yaml.Node
+}
+
+// kubernetesSecretData returns the data mapping of a document that is a
+// Kubernetes Secret (apiVersion v1, kind Secret), or nil.
+func kubernetesSecretData(doc *yaml.Node) *yaml.Node {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	var kind, version string
+	var data *yaml.Node
+	m := doc.Content[0].Content
+	for i := 0; i+1 < len(m); i += 2 {
+		switch v := m[i+1]; m[i].Value {
+		case "kind":
+			kind = v.Value
+		case "apiVersion":
+			version = v.Value
+		case "data":
+			data = v
+		}
+	}
+	if kind != "Secret" || version != "v1" || data == nil || data.Kind != yaml.MappingNode {
+		return nil
+	}
+	return data
 }
 
 // walk visits n, whose innermost mapping key is key; seqKey is that key
@@ -103,6 +142,10 @@ func (w *yamlWalker) walk(n *yaml.Node, key, seqKey string, flow bool) {
 			if name == "value" && named != "" {
 				name = named
 			}
+			if n == w.secretData && v.Kind == yaml.ScalarNode {
+				w.encodedValue(v, name, flow)
+				continue
+			}
 			w.walk(v, name, "", flow)
 		}
 	case yaml.SequenceNode:
@@ -125,6 +168,21 @@ func (w *yamlWalker) walk(n *yaml.Node, key, seqKey string, flow bool) {
 		}
 		w.out = append(w.out, sc)
 	}
+}
+
+// encodedValue adds a value of a Kubernetes Secret's data, named key, as
+// the text it encodes; a value that is not base64 of text is added as it
+// is written.
+func (w *yamlWalker) encodedValue(n *yaml.Node, key string, flow bool) {
+	sc, ok := w.scalar(n, flow)
+	if !ok {
+		return
+	}
+	sc.key = key
+	if dec, ok := decodeBase64Text(n.Value); ok && sc.style != yamlLiteral && sc.style != yamlFolded {
+		sc.value, sc.encoded = dec, true
+	}
+	w.out = append(w.out, sc)
 }
 
 // scalar finds n's token in the text; false when its extent can't be
@@ -270,6 +328,9 @@ func yamlQuotedEnd(src []byte, off int, q, esc byte) (int, bool) {
 }
 
 func (y yamlSyntax) render(sc scalar, v string, _ dollars) (string, bool) {
+	if sc.encoded {
+		v = base64.StdEncoding.EncodeToString([]byte(v))
+	}
 	switch sc.style {
 	case yamlPlain:
 		if yamlPlainOK(v, sc.flow) {
@@ -306,6 +367,9 @@ func (y yamlSyntax) render(sc scalar, v string, _ dollars) (string, bool) {
 }
 
 func (y yamlSyntax) escape(sc scalar, s string, _ dollars) (string, bool) {
+	if sc.encoded {
+		return "", false // base64 is re-encoded whole: see render
+	}
 	switch sc.style {
 	case yamlPlain:
 		if strings.ContainsAny(s, "\n\r") || strings.Contains(s, ": ") || strings.Contains(s, " #") ||

@@ -1,6 +1,9 @@
 package rewrite
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // lineIndex maps byte offsets to 1-based line numbers and back.
 type lineIndex []int // offsets of line starts
@@ -26,4 +29,19 @@ func (l lineIndex) start(n int) int {
 		return -1
 	}
 	return l[n-1]
+}
+
+// eachLine calls fn with each line of src, without its line ending ("\n"
+// or "\r\n"), and the offset where the line starts.
+func eachLine(src string, fn func(line string, start int)) {
+	for pos := 0; pos < len(src); {
+		end := strings.IndexByte(src[pos:], '\n')
+		if end < 0 {
+			end = len(src)
+		} else {
+			end += pos
+		}
+		fn(strings.TrimRight(src[pos:end], "\r"), pos)
+		pos = end + 1
+	}
 }

@@ -50,3 +50,47 @@ func Normalize(s string) string {
 // EnvName is the environment variable name for a normalised identifier:
 // "stripe_api_key" -> "STRIPE_API_KEY".
 func EnvName(normalized string) string { return strings.ToUpper(normalized) }
+
+// genericWords say what kind of credential a value is, or where it is
+// used, never whose it is: a name made of them alone ("api_key",
+// "secretKey", "ACCESS_TOKEN") is shared by every integration that has one.
+var genericWords = map[string]bool{
+	"api": true, "apikey": true, "key": true, "keys": true, "secret": true, "secrets": true,
+	"token": true, "tokens": true, "access": true, "auth": true, "oauth": true, "bearer": true,
+	"authorization": true, "client": true, "private": true, "public": true, "pass": true,
+	"passwd": true, "password": true, "pwd": true, "pw": true, "credential": true,
+	"credentials": true, "cred": true, "creds": true, "id": true, "value": true, "live": true,
+	"prod": true, "production": true, "test": true, "default": true, "my": true, "the": true,
+	"sk": true, "pk": true, "rk": true, "signing": true, "session": true, "app": true,
+	"webhook": true, "url": true, "uri": true, "dsn": true, "conn": true, "connection": true,
+	"string": true, "config": true, "env": true, "generic": true,
+}
+
+// GenericWord reports whether w, a word of a normalised name, says
+// nothing about whose credential it names; a version ("v2") or a number
+// neither.
+func GenericWord(w string) bool {
+	if genericWords[w] {
+		return true
+	}
+	w = strings.TrimPrefix(w, "v")
+	return w == "" || strings.Trim(w, "0123456789") == ""
+}
+
+// Qualify prefixes a normalised name made only of generic words
+// ("api_key") with service, a normalised service name ("stripe"), giving
+// "stripe_api_key": two integrations whose code both says apiKey then get
+// two names, in every language alike. A name with any other word
+// ("billing_key", "stripe_key") is kept, and so is every name when service
+// is "".
+func Qualify(name, service string) string {
+	if name == "" || service == "" {
+		return name
+	}
+	for _, w := range strings.Split(name, "_") {
+		if !GenericWord(w) {
+			return name
+		}
+	}
+	return Normalize(service + "_" + name)
+}

@@ -1,8 +1,10 @@
 package rewrite
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Style is how references are written into config files.
@@ -73,6 +75,10 @@ type Replacement struct {
 	EnvName string
 	// Ref is where the value now lives.
 	Ref Ref
+	// Encoded says the literal is in the file only base64-encoded (the
+	// scanner decoded it): a Kubernetes Secret's data, a Docker config's
+	// auth. Manual steps then say how to write the reference there.
+	Encoded bool
 }
 
 // Options tune Apply.
@@ -130,8 +136,13 @@ type format interface {
 	identifier(content []byte, line int, literal string) string
 }
 
-// formatFor picks the format for a path: config formats first, then code.
+// formatFor picks the format for a path: tools' credentials files first
+// (Docker's config.json is JSON no reference resolves in), then config
+// formats, then code.
 func formatFor(path string) format {
+	if f := credentialFormat(path); f != nil {
+		return f
+	}
 	if f := configFormat(path); f != nil {
 		return f
 	}
@@ -148,9 +159,21 @@ func IsCode(path string) bool { return configFormat(path) == nil && codeFormat(p
 // when the edit cannot be proven safe; for a file type it does not know,
 // that *UnsafeError also wraps ErrUnsupported (errors.Is). In both cases
 // nothing should be written.
+//
+// A UTF-8 byte order mark (Visual Studio writes appsettings.json with one)
+// is no part of any format's syntax: the format edits the text after it,
+// and the mark is kept.
 func Apply(path string, content []byte, reps []Replacement, opts Options) (*Result, error) {
 	if opts.Style == "" {
 		opts.Style = StyleVault
+	}
+	if text, ok := bytes.CutPrefix(content, utf8BOM); ok {
+		res, err := Apply(path, text, reps, opts)
+		if err != nil {
+			return nil, err
+		}
+		res.Content = append(slices.Clip(utf8BOM), res.Content...)
+		return res, nil
 	}
 	f := formatFor(path)
 	if f == nil {
@@ -172,8 +195,12 @@ func Identifier(path string, content []byte, line int, literal string) string {
 	if f == nil {
 		return ""
 	}
+	content, _ = bytes.CutPrefix(content, utf8BOM)
 	return Normalize(f.identifier(content, line, literal))
 }
+
+// utf8BOM is UTF-8's byte order mark, U+FEFF encoded.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // manualStep is the generic instruction when no format-specific one applies.
 func manualStep(path string, reps []Replacement) string {
@@ -181,6 +208,9 @@ func manualStep(path string, reps []Replacement) string {
 		return "remove the secret from " + path
 	}
 	r := reps[0]
+	if r.Encoded {
+		return fmt.Sprintf("on line %d of %s, %s", r.Line, path, encodedStep("the value holding the secret", r, true))
+	}
 	return fmt.Sprintf("replace the secret on line %d of %s with a reference to %s (for example the environment variable %s, mapped in vault.env)",
 		r.Line, path, r.Ref.Vault(), r.EnvName)
 }

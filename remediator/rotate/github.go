@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/pushvault/pushvault/internal/pause"
 )
 
 // TokenRevoker revokes GitHub credentials through POST /credentials/revoke;
@@ -33,16 +36,45 @@ type TokenChecker interface {
 // there only if that instance accepted it before the revocation. Any other
 // token (another instance's, or one already dead) is left to a person: it
 // is not revoked, and its exposed version is not destroyed.
+//
+// GitHub answers a revocation 202 and revokes in the background, so
+// CheckDead asks again, with exponential backoff, for up to its bound
+// (WithDeadWait) before it says the token still works.
 type GitHub struct {
 	revoker TokenRevoker
 	checker TokenChecker
+	// deadWait bounds how long CheckDead waits for the revocation.
+	deadWait time.Duration
 
 	mu        sync.Mutex
 	submitted map[[32]byte]bool // tokens Batch already revoked
 }
 
+// DefaultDeadWait is how long CheckDead waits, by default, for GitHub to
+// finish a revocation it accepted before it says the token still works.
+const DefaultDeadWait = 30 * time.Second
+
+// firstDeadPoll is CheckDead's first pause between two asks; each next
+// pause doubles, within the bound.
+const firstDeadPoll = 250 * time.Millisecond
+
+// GitHubOption configures a GitHub rotator.
+type GitHubOption func(*GitHub)
+
+// WithDeadWait bounds how long CheckDead keeps asking whether a revoked
+// token still works (default DefaultDeadWait; 0 asks once).
+func WithDeadWait(d time.Duration) GitHubOption {
+	return func(g *GitHub) { g.deadWait = max(d, 0) }
+}
+
 // NewGitHub returns the rotator.
-func NewGitHub(r TokenRevoker, c TokenChecker) *GitHub { return &GitHub{revoker: r, checker: c} }
+func NewGitHub(r TokenRevoker, c TokenChecker, opts ...GitHubOption) *GitHub {
+	g := &GitHub{revoker: r, checker: c, deadWait: DefaultDeadWait}
+	for _, o := range opts {
+		o(g)
+	}
+	return g
+}
 
 var _ Rotator = (*GitHub)(nil)
 
@@ -119,16 +151,30 @@ func (g *GitHub) issuedHere(ctx context.Context, token string) error {
 	return nil
 }
 
-// CheckDead implements Rotator.
+// CheckDead implements Rotator. GitHub revokes in the background after
+// its 202, so a token that still works is asked about again after 250 ms,
+// then after twice as long each time, until the bound (WithDeadWait) has
+// passed: then it is an error wrapping ErrStillWorks (the rotation fails
+// and is retried). It returns ctx's error when ctx ends first.
 func (g *GitHub) CheckDead(ctx context.Context, t Target) error {
-	works, err := g.checker.TokenWorks(ctx, t.Exposed.Reveal("value"))
-	switch {
-	case err != nil:
-		return fmt.Errorf("asking GitHub whether the token works: %w", err)
-	case works:
-		return fmt.Errorf("%w: GitHub still accepts the exposed token", ErrStillWorks)
+	tok := t.Exposed.Reveal("value")
+	deadline := time.Now().Add(g.deadWait)
+	for wait := firstDeadPoll; ; wait *= 2 {
+		works, err := g.checker.TokenWorks(ctx, tok)
+		switch {
+		case err != nil:
+			return fmt.Errorf("asking GitHub whether the token works: %w", err)
+		case !works:
+			return nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("%w: GitHub still accepts the exposed token %s after accepting its revocation", ErrStillWorks, g.deadWait)
+		}
+		if err := pause.For(ctx, min(wait, left)); err != nil {
+			return fmt.Errorf("waiting for GitHub to revoke the token: %w", err)
+		}
 	}
-	return nil
 }
 
 // Batch revokes the tokens of targets in as few requests as GitHub allows

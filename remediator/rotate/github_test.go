@@ -3,13 +3,16 @@ package rotate_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -29,11 +32,7 @@ func TestGitHubTokenRevoked(t *testing.T) {
 	if err := srv.CreateRepo("octocat", "app", map[string]string{"README.md": "app\n"}); err != nil {
 		t.Fatal(err)
 	}
-	client, err := github.NewClient(nil).WithEnterpriseURLs(srv.URL, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rev := githubapp.NewRevoker(client)
+	rev := revokerOn(t, srv.URL)
 	var leaked []string
 	for _, kind := range githubtest.UserTokenKinds {
 		tok, err := srv.UserToken("octocat", kind)
@@ -80,14 +79,16 @@ func TestGitHubTokenRevoked(t *testing.T) {
 	noLeak(t, leaked, res, rec.events)
 }
 
-// revokerOn is a revoker speaking to the GitHub API at baseURL (a GHES-style
-// address: the client adds /api/v3/).
+// revokerOn is a revoker speaking, unauthenticated as github.com wants it,
+// to the GitHub API at baseURL (the API's root, as api.github.com's).
 func revokerOn(t *testing.T, baseURL string) *githubapp.Revoker {
 	t.Helper()
-	client, err := github.NewClient(nil).WithEnterpriseURLs(baseURL, baseURL)
+	client := github.NewClient(nil)
+	u, err := url.Parse(baseURL + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
+	client.BaseURL = u
 	return githubapp.NewRevoker(client)
 }
 
@@ -209,4 +210,52 @@ func TestGitHubInstanceWithoutRevocation(t *testing.T) {
 		t.Error("the exposed version was destroyed")
 	}
 	noLeak(t, []string{tok}, res, rec.events)
+}
+
+// TestGitHubRevocationTakesTime: GitHub answers 202 and revokes in the
+// background. A revocation that takes seconds is waited for (CheckDead asks
+// again with backoff) and then proven and recorded; one that is not done
+// within the bound fails the rotation honestly: the token is not said to be
+// dead, its exposed version is kept, and the next attempt retries.
+func TestGitHubRevocationTakesTime(t *testing.T) {
+	_, c := startVault(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name        string
+		delay, wait time.Duration
+		dead        bool
+	}{
+		{"done within the default bound", 3 * time.Second, rotate.DefaultDeadWait, true},
+		{"not done within the bound", 20 * time.Second, 2 * time.Second, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := githubtest.New(t, githubtest.WithRevocationDelay(tc.delay))
+			rev := revokerOn(t, srv.URL)
+			tok, err := srv.UserToken("octocat", "ghp_")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tg := vaultSecret(t, c, "slow_"+strings.ReplaceAll(tc.name, " ", "_"), "Github", rotate.Data{"value": tok})
+			rec := &recorder{}
+			start := time.Now()
+			res, err := rotate.NewRunner(c, rotate.Settings{}, rec,
+				rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(rev, rev, rotate.WithDeadWait(tc.wait)))).Run(ctx, tg)
+			took := time.Since(start)
+			if tc.dead {
+				if err != nil || res.State != rotate.StateRotated || !res.ExposedDead || !res.ExposedDestroyed || took < tc.delay {
+					t.Fatalf("after %s: %+v, %v; want rotated, proven dead once GitHub revoked (%s)", took, res, err, tc.delay)
+				}
+				want(t, "events", []string{"rotation_started@1", "rotated@1", "exposed_verified_dead@1", "exposed_destroyed@1"}, rec.transitions())
+			} else {
+				if !errors.Is(err, rotate.ErrStillWorks) || res.State != rotate.StateFailed || res.ExposedDead || took < tc.wait || took > tc.delay {
+					t.Fatalf("after %s: %+v, %v; want failed with ErrStillWorks after the bound (%s)", took, res, err, tc.wait)
+				}
+				if _, destroyed, _ := versions(t, c, tg); destroyed[1] {
+					t.Error("the exposed version of a token still live was destroyed")
+				}
+				want(t, "events", []string{"rotation_started@1", "rotated@1", "rotation_failed@1"}, rec.transitions())
+			}
+			noLeak(t, []string{tok}, res, rec.events)
+		})
+	}
 }

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pushvault/pushvault/scanner"
@@ -36,6 +38,14 @@ func WriteText(w io.Writer, res *scanner.Result) error {
 			}
 		}
 		fmt.Fprintf(&b, "; skipped %d file%s (%s)", st.Skipped, plural(st.Skipped), strings.Join(parts, ", "))
+	}
+	if len(st.Dropped) > 0 {
+		n, parts := 0, []string{}
+		for _, r := range slices.Sorted(maps.Keys(st.Dropped)) {
+			n += st.Dropped[r]
+			parts = append(parts, fmt.Sprintf("%d %s", st.Dropped[r], strings.ReplaceAll(string(r), "_", " ")))
+		}
+		fmt.Fprintf(&b, "; dropped %d detector result%s (%s)", n, plural(n), strings.Join(parts, ", "))
 	}
 	b.WriteByte('\n')
 	_, err := io.WriteString(w, b.String())

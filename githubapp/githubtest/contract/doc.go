@@ -31,7 +31,11 @@
 //
 // Nothing is loosened to make a body pass. Where GitHub returns a status an
 // operation does not document, StatusExceptions may list it, with the
-// reason, and the body is then held to GitHub's basic-error schema.
+// reason, and the body is then held to GitHub's basic-error schema. A path
+// under GitHub Enterprise Server's /api/v3 prefix is held to api.github.com's
+// operation: the pinned GHES descriptions are not loaded, and for POST
+// /credentials/revoke, which GHES documents as authenticated, they have no
+// such path at all (see StatusExceptions).
 //
 // A schema failure is a *Violation naming the operation id (or webhook
 // event.action) and the rule broken at a JSON pointer. Its message is built

@@ -84,6 +84,7 @@ var WebhookEvents = []string{
 	"check_run.completed",
 	"check_run.rerequested",
 	"check_run.requested_action",
+	"check_suite.rerequested",
 	"installation.created",
 	"installation.deleted",
 	"installation_repositories.added",
@@ -110,4 +111,14 @@ var StatusExceptions = map[string][]int{
 	// neither status for these operations.
 	"repos/get":     {http.StatusTooManyRequests},
 	"checks/create": {http.StatusForbidden, http.StatusTooManyRequests},
+	// POST /credentials/revoke: github.com answers any authenticated
+	// request 403 (the operation's own description says so, in prose).
+	// GitHub Enterprise Server documents the endpoint as authenticated
+	// ("limited to 60 authenticated requests per hour", docs for GHES
+	// 3.19), answering 401 without a token; none of the pinned GHES
+	// descriptions (ghes-3.17 to ghes-3.19 in @octokit/openapi 23.0.2)
+	// has the path, so a request under GHES's /api/v3 prefix is held to
+	// this (github.com's) operation's request and response schemas, as
+	// every /api/v3 request is (Find).
+	"credentials/revoke": {http.StatusUnauthorized, http.StatusForbidden},
 }

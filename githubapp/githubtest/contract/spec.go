@@ -223,6 +223,12 @@ func (o *Operation) Documents(status int) bool {
 	return o.route != nil && o.route.Operation.Responses.Status(status) != nil
 }
 
+// Answers reports whether op may answer status: the description documents
+// it for op, or StatusExceptions lists it (held to basic-error).
+func (s *Spec) Answers(op *Operation, status int) bool {
+	return op.Documents(status) || s.errorException(op, status)
+}
+
 // errorException reports whether StatusExceptions allows status for op
 // (and GitHub's description has the basic-error schema to check it with).
 func (s *Spec) errorException(op *Operation, status int) bool {

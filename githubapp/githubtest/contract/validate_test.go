@@ -275,3 +275,41 @@ func TestStatusExceptions(t *testing.T) {
 	}
 	checkViolation(t, s.ValidateResponse(op, nil, 404, h, []byte(`{"message":5}`)), "response", "checks/get", "at /message: type: want string")
 }
+
+// TestValidateError: an error body is held to what the operation documents
+// for its status — a oneOf of overlapping error shapes (409 on contents)
+// takes a body matching any of them — and to basic-error where
+// StatusExceptions lists the status (401/403 on credentials/revoke).
+func TestValidateError(t *testing.T) {
+	s := mustLoad(t)
+	h := http.Header{"Content-Type": {"application/json"}}
+	basic := []byte(`{"message":"Conflict","documentation_url":"https://docs.github.com/rest"}`)
+	for _, tc := range []struct {
+		name, method, path string
+		status             int
+		body               string
+		want               string // "" when valid
+	}{
+		{"409 basic-error on contents", "PUT", "/repos/acme/shop/contents/a.txt", 409, string(basic), ""},
+		{"409 of neither shape", "PUT", "/repos/acme/shop/contents/a.txt", 409, `{"message":5}`, "matches none of the 2 error shapes"},
+		{"422 simple validation on revoke", "POST", "/credentials/revoke", 422, `{"message":"Validation Failed","documentation_url":"https://docs.github.com/rest","errors":["spammed"]}`, ""},
+		{"422 with object errors on revoke", "POST", "/credentials/revoke", 422, `{"message":"Validation Failed","documentation_url":"https://docs.github.com/rest","errors":[{"code":"x"}]}`, "errors/0"},
+		{"403 listed on revoke", "POST", "/api/v3/credentials/revoke", 403, string(basic), ""},
+		{"401 listed on revoke, not basic-error", "POST", "/credentials/revoke", 401, `{"message":["no"]}`, "at /message"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			op, _, err := s.Find(tc.method, tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.ValidateError(op, nil, tc.status, h, []byte(tc.body))
+			if tc.want == "" {
+				if err != nil {
+					t.Errorf("valid error body: %v", err)
+				}
+				return
+			}
+			checkViolation(t, err, "response", op.ID, tc.want)
+		})
+	}
+}
