@@ -107,11 +107,16 @@ func actionsFor(o *Outcome) []*github.CheckRunAction {
 	return Actions
 }
 
-// Annotations returns one failure annotation per location of every secret.
+// Annotations returns one failure annotation per location of every secret
+// in a file. A place in a commit's or tag's message has no file to annotate
+// (GitHub wants a path): the summary's table names it.
 func Annotations(o *Outcome) []*github.CheckRunAnnotation {
 	var out []*github.CheckRunAnnotation
 	for _, s := range o.Secrets {
 		for _, l := range s.Locations {
+			if l.InMessage() {
+				continue
+			}
 			line := max(l.Line, 1)
 			msg := fmt.Sprintf("%s secret %s committed in %s.", s.Detector, s.Redacted, short(l.Commit))
 			if s.VaultPath != "" {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/pushvault/pushvault/scanner"
 )
 
 // commentMarker makes pushvault's commit comments recognisable, so that a
@@ -32,10 +34,16 @@ func (c *Comments) CommitComments(ctx context.Context, o *Outcome) error {
 	var order []string
 	for _, s := range o.Secrets {
 		for _, l := range s.Locations {
+			if l.Message == scanner.MessageTag {
+				continue // a tag object is no commit to comment on
+			}
 			if _, ok := byCommit[l.Commit]; !ok {
 				order = append(order, l.Commit)
 			}
 			line := fmt.Sprintf("- `%s:%d`: %s `%s`", inline(l.Path), l.Line, inline(s.Detector), inline(s.Redacted))
+			if l.InMessage() {
+				line = fmt.Sprintf("- the %s: %s `%s`", inline(l.Where()), inline(s.Detector), inline(s.Redacted))
+			}
 			if !slices.Contains(byCommit[l.Commit], line) {
 				byCommit[l.Commit] = append(byCommit[l.Commit], line)
 			}

@@ -86,7 +86,7 @@ func RotationBody(o *Outcome, r Rotation) (body string, comments []string) {
 	b.WriteString(", but cannot rotate it itself: the exposed value stays valid until you rotate it at the provider.\n\n")
 	where := section{head: "Where it was committed:\n\n"}
 	for _, l := range s.Locations {
-		where.rows = append(where.rows, fmt.Sprintf("- `%s:%d` in %s\n", inline(l.Path), l.Line, short(l.Commit)))
+		where.rows = append(where.rows, "- "+whereLine(l)+"\n")
 	}
 	steps := section{head: "\n### Rotate it\n\n"}
 	for i, step := range r.Steps {

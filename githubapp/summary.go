@@ -101,7 +101,26 @@ func reportSections(o *Outcome) []section {
 		}
 	}
 	secrets := section{head: "| Secret | Detector | Where | Vault | Rotation |\n| --- | --- | --- | --- | --- |\n", rows: summaryRows(o)}
-	return []section{text(b.String()), secrets, inlineAllowed(o)}
+	return []section{text(b.String()), secrets, leftToYou(o), inlineAllowed(o)}
+}
+
+// leftToYou lists the manual steps when no fix pull request does (a
+// secret only in a commit's message gets no fix commit: the step says how
+// to take it out of the history).
+func leftToYou(o *Outcome) section {
+	if o.PR != nil {
+		return section{}
+	}
+	sec := section{head: "\n### Left to you\n\n"}
+	for _, s := range o.Secrets {
+		for _, m := range s.Manual {
+			sec.rows = append(sec.rows, fmt.Sprintf("- %s `%s`: %s\n", cell(s.Detector), cell(s.Redacted), m))
+		}
+	}
+	if len(sec.rows) == 0 {
+		return section{}
+	}
+	return sec
 }
 
 // summaryTail is what the summary ends with, after the secrets: what was
@@ -127,7 +146,7 @@ func inlineAllowed(o *Outcome) section {
 		plural(len(o.InlineAllowed), "line"), cell(orDash(o.Pusher)), were(len(o.InlineAllowed))) +
 		"| Where | Detector | Finding |\n| --- | --- | --- |\n"}
 	for _, a := range o.InlineAllowed {
-		sec.rows = append(sec.rows, fmt.Sprintf("| `%s:%d` (%s) | %s | %s |\n", cell(a.Location.Path), a.Location.Line, short(a.Location.Commit), cell(a.Detector), cell(a.FindingID)))
+		sec.rows = append(sec.rows, fmt.Sprintf("| %s | %s | %s |\n", whereCell(a.Location), cell(a.Detector), cell(a.FindingID)))
 	}
 	return sec
 }
@@ -175,7 +194,7 @@ func summaryRows(o *Outcome) []string {
 		where := "—"
 		if len(s.Locations) > 0 {
 			l := s.Locations[0]
-			where = fmt.Sprintf("`%s:%d` (%s)", cell(l.Path), l.Line, short(l.Commit))
+			where = whereCell(l)
 			if n := len(s.Locations) - 1; n > 0 {
 				where += fmt.Sprintf(" and %d more", n)
 			}
@@ -214,7 +233,7 @@ func PRBody(o *Outcome) (body string, comments []string) {
 func prRow(s SecretOutcome) string {
 	var where []string
 	for _, l := range s.Locations {
-		where = append(where, fmt.Sprintf("`%s:%d` (%s)", cell(l.Path), l.Line, short(l.Commit)))
+		where = append(where, whereCell(l))
 	}
 	use := fmt.Sprintf("`%s`", cell(s.Reference))
 	if len(s.EnvNames) > 0 {
@@ -226,6 +245,24 @@ func prRow(s SecretOutcome) string {
 	}
 	return fmt.Sprintf("| %s `%s` | %s | `%s` | %d | %s | %s |\n", cell(s.Detector), cell(s.Redacted), strings.Join(where, "<br>"),
 		cell(s.VaultPath), s.VaultVersion, cell(orDash(s.Rotation)), use)
+}
+
+// whereCell is a location for a table cell: "`path:line` (sha7)", or the
+// message it is in ("commit message of sha7").
+func whereCell(l scanner.Location) string {
+	if l.InMessage() {
+		return cell(l.Where())
+	}
+	return fmt.Sprintf("`%s:%d` (%s)", cell(l.Path), l.Line, short(l.Commit))
+}
+
+// whereLine is a location in running text: "`path:line` in sha7", or the
+// message it is in.
+func whereLine(l scanner.Location) string {
+	if l.InMessage() {
+		return "the " + inline(l.Where())
+	}
+	return fmt.Sprintf("`%s:%d` in %s", inline(l.Path), l.Line, short(l.Commit))
 }
 
 func cell(s string) string {
@@ -275,16 +312,21 @@ func writeUnscanned(b *strings.Builder, o *Outcome) {
 		return
 	}
 	b.WriteString("\n| Not scanned | Commit | Why | Adds |\n| --- | --- | --- | --- |\n")
-	tooLarge := false
+	tooLarge, unreadable := false, false
 	for i, f := range files {
 		if i == maxUnscannedRows {
 			fmt.Fprintf(b, "\n%d more not listed.\n", len(files)-i)
 			break
 		}
-		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", cell(lastRunes(f.Path, 200)), short(f.Commit), strings.ReplaceAll(string(f.Reason), "_", " "), scanner.FormatSize(f.Bytes))
+		why := strings.ReplaceAll(string(f.Reason), "_", " ")
+		if f.Object != "" {
+			why += fmt.Sprintf(" (object `%s`)", f.Object)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", unscannedCell(f), short(f.Commit), why, scanner.FormatSize(f.Bytes))
 		tooLarge = tooLarge || f.Reason == scanner.SkipTooLarge
+		unreadable = unreadable || f.Reason == scanner.SkipUnreadable
 	}
-	if !tooLarge {
+	if !tooLarge && !unreadable {
 		return
 	}
 	base, where := "BASE", ", BASE being the commit the branch started from"
@@ -294,8 +336,23 @@ func writeUnscanned(b *strings.Builder, o *Outcome) {
 			base = inline("origin/" + name)
 		}
 	}
-	fmt.Fprintf(b, "\nFiles over `scan.max_file_size` were not searched for secrets. To scan them, in a clone that has `%s`, "+
-		"write `scan: {max_file_size: 1GiB}` to a file and run `pushvault scan --range %s..%s --config FILE`%s.\n", short(o.HeadSHA), base, short(o.HeadSHA), where)
+	if tooLarge {
+		fmt.Fprintf(b, "\nFiles over `scan.max_file_size` were not searched for secrets. To scan them, in a clone that has `%s`, "+
+			"write `scan: {max_file_size: 1GiB}` to a file and run `pushvault scan --range %s..%s --config FILE`%s.\n", short(o.HeadSHA), base, short(o.HeadSHA), where)
+	}
+	if unreadable {
+		fmt.Fprintf(b, "\nFiles git could not read in pushvault's copy of the repository were not searched for secrets (the rest of the push was). "+
+			"To scan them, in a full clone that has `%s` (`git cat-file -e OBJECT` succeeds for each object above), run `pushvault scan --range %s..%s`%s.\n", short(o.HeadSHA), base, short(o.HeadSHA), where)
+	}
+}
+
+// unscannedCell names a skipped file in the table: its path, or the whole
+// commit when git could not show the commit at all.
+func unscannedCell(f scanner.SkippedFile) string {
+	if f.Path == "" {
+		return f.Where()
+	}
+	return "`" + cell(lastRunes(f.Path, 200)) + "`"
 }
 
 // lastRunes shortens s to its last n runes, marking the cut with "…".

@@ -73,6 +73,17 @@ type Manual struct {
 	Line   int
 	Reason string
 	Step   string
+	// Message, when set, is the commit or tag message the step is about
+	// (Path is then ""): no file holds the secret there.
+	Message *scanner.Location
+}
+
+// Where names what the step is about: "path:line", or the message.
+func (m Manual) Where() string {
+	if m.Message != nil {
+		return m.Message.Where()
+	}
+	return fmt.Sprintf("%s:%d", m.Path, m.Line)
 }
 
 // Plan is what the pipeline vaulted and rewrote: what was vaulted, and the new contents of the
@@ -134,9 +145,9 @@ func (v *Vaulted) Data() map[string]scanner.Secret { return secretData(v.Finding
 func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Finding, read FileReader) (*Vaulted, error) {
 	first := fd.First()
 	name := ""
-	if fd.Parts == nil {
-		if data, ok, err := read(ctx, first.Path); err == nil && ok {
-			name = rewrite.Identifier(first.Path, data, lineOf(data, literalsFor(fd, data)), fd.Secret.Reveal())
+	if file, ok := firstFile(fd); ok && fd.Parts == nil {
+		if data, ok, err := read(ctx, file.Path); err == nil && ok {
+			name = rewrite.Identifier(file.Path, data, lineOf(data, literalsFor(fd, data)), fd.Secret.Reveal())
 		}
 	}
 	if name == "" || genericName(name) || holdsSecret(name, fd) || scanner.HoldsCredential(ctx, name) {
@@ -154,7 +165,7 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 	if err != nil {
 		return nil, fmt.Errorf("vaulting %s finding %s (%s:%d): %w", fd.Detector, fd.ID, first.Path, first.Line, err)
 	}
-	v := &Vaulted{Finding: fd, Name: name, Stored: st, Refs: map[string]rewrite.Ref{}, mount: f.store.Mount()}
+	v := &Vaulted{Finding: fd, Name: name, Stored: st, Refs: map[string]rewrite.Ref{}, mount: f.store.Mount(), Manual: messageSteps(fd)}
 	for k := range data {
 		v.Refs[k] = rewrite.Ref{Mount: f.store.Mount(), Path: st.Path, Key: k}
 	}
@@ -369,8 +380,8 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 	for _, v := range plan.Secrets {
 		seen := map[string]bool{}
 		for _, loc := range v.Finding.Locations {
-			if seen[loc.Path] {
-				continue
+			if seen[loc.Path] || loc.InMessage() {
+				continue // a message has no file to fix (see messageSteps)
 			}
 			seen[loc.Path] = true
 			data, ok, err := read(ctx, loc.Path)
@@ -458,6 +469,42 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 		plan.Files["vault.env"] = rewrite.MergeEnvFile(existing, env)
 	}
 	return nil
+}
+
+// firstFile is the first location of fd in a file (not a message).
+func firstFile(fd *scanner.Finding) (scanner.Location, bool) {
+	for _, l := range fd.Locations {
+		if !l.InMessage() {
+			return l, true
+		}
+	}
+	return scanner.Location{}, false
+}
+
+// messageSteps are the manual steps for the secret's places in commit and
+// tag messages. No fix commit can change a message: only rewriting history
+// removes it, and until then rotation is what makes it harmless. They do
+// not hold the rotation back (unreplacedUses): no application reads a
+// secret from a commit message.
+func messageSteps(fd *scanner.Finding) []Manual {
+	var out []Manual
+	for _, l := range fd.Locations {
+		if !l.InMessage() {
+			continue
+		}
+		m := Manual{Line: l.Line, Message: &l,
+			Reason: "the secret is in the " + l.Where() + ", not in a file: no fix commit can change a message"}
+		switch l.Message {
+		case scanner.MessageTag:
+			m.Step = fmt.Sprintf("only replacing the tag removes it: delete tag %s (`git push --delete origin %s`) and create it again with a clean message; "+
+				"clones and forks that fetched it keep it, so rotating the value (see the rotation outcome) is what makes it harmless", l.Tag, l.Tag)
+		default:
+			m.Step = fmt.Sprintf("only rewriting history removes it: reword commit %s (`git rebase -i %s^`, mark it \"reword\"; or `git filter-repo --message-callback`) and force-push; "+
+				"clones, forks and caches keep the old commit, so rotating the value (see the rotation outcome) is what makes it harmless", l.Commit[:min(len(l.Commit), 12)], l.Commit[:min(len(l.Commit), 12)])
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // applyEach rewrites path with every finding's replacements the format

@@ -16,10 +16,10 @@ func FixMessage(plan *Plan) string {
 	b.WriteString("run with `pushvault exec --env-file vault.env -- COMMAND`).\n\n")
 	for _, v := range plan.Secrets {
 		first := v.Finding.First()
-		fmt.Fprintf(&b, "- %s %s at %s:%d (%s): %s version %d\n", v.Finding.Detector, v.Finding.Redacted,
-			first.Path, first.Line, v.Finding.ID, v.Location(), v.Stored.Version)
+		fmt.Fprintf(&b, "- %s %s at %s (%s): %s version %d\n", v.Finding.Detector, v.Finding.Redacted,
+			first.Where(), v.Finding.ID, v.Location(), v.Stored.Version)
 		for _, m := range v.Manual {
-			fmt.Fprintf(&b, "  manual step, %s:%d: %s\n", m.Path, m.Line, m.Step)
+			fmt.Fprintf(&b, "  manual step, %s: %s\n", m.Where(), m.Step)
 		}
 	}
 	b.WriteString("\nThe exposed values remain in git history: each must be rotated or revoked\n")

@@ -19,8 +19,11 @@ func RotationTarget(repo string, store SecretStore, v *Vaulted, approved, unrepl
 	for k, s := range v.Data() {
 		data[k] = s.Reveal()
 	}
+	// The first file it is in: a place in a commit message has no path
+	// for the server's owned-secret globs to match.
+	source, _ := firstFile(v.Finding)
 	return rotate.Target{Repository: repo, FindingID: v.Finding.ID, Fingerprint: string(v.Finding.Fingerprint),
-		Detector: v.Finding.Detector, Name: v.Name, SourcePath: v.Finding.First().Path,
+		Detector: v.Finding.Detector, Name: v.Name, SourcePath: source.Path,
 		Mount: store.Mount(), Path: v.Stored.Path, ExposedVersion: v.Stored.Version, Exposed: data,
 		Approved: approved, Unreplaced: unreplaced}
 }

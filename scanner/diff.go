@@ -16,6 +16,11 @@ type commitInfo struct {
 	author string
 	date   string
 	order  int // 0 = newest in log order; turned around when findings are built
+	// message is set on the commitInfo of a message's chunks: MessageCommit
+	// for the commit's message, MessageTag for an annotated tag's (sha is
+	// then the tag object's id, tag its name).
+	message MessageKind
+	tag     string
 }
 
 // chunk is the added lines of one file in one commit (or a window of them,
@@ -51,6 +56,10 @@ const (
 	SkipLFS SkipReason = "lfs_pointer"
 	// SkipTooLarge: the commit adds more to the file than scan.max_file_size.
 	SkipTooLarge SkipReason = "too_large"
+	// SkipUnreadable: git cannot read the file's content (Object): a
+	// blobless or partial clone whose promisor remote is out of reach, an
+	// object lost from the repository. With Path "", the whole commit.
+	SkipUnreadable SkipReason = "unreadable"
 )
 
 // SkippedFile is a file one commit changed that the scan did not read.
@@ -60,6 +69,17 @@ type SkippedFile struct {
 	Reason SkipReason `json:"reason"`
 	// Bytes is how much the commit adds to the file (its added lines).
 	Bytes int64 `json:"bytes"`
+	// Object is the id of the object git could not read (SkipUnreadable).
+	Object string `json:"object,omitempty"`
+}
+
+// Where names the skipped file for people: its path, or "the whole
+// commit" for a commit git could not show at all.
+func (f SkippedFile) Where() string {
+	if f.Path == "" {
+		return "the whole commit"
+	}
+	return f.Path
 }
 
 // FormatSize writes a byte count for people: "12.3 MiB", "4.0 KiB", "17 bytes".
@@ -96,6 +116,10 @@ type diffReader struct {
 	commit  *commitInfo
 	file    *fileState
 	ordinal int
+	// commits are the commits read, in log order, each once (a commit
+	// read again when reading around unreadable objects keeps its place).
+	commits []*commitInfo
+	bySHA   map[string]*commitInfo
 	err     error // first error from emit
 	// dropped is how many bytes of the current line were not kept: a line
 	// is kept up to maxFileBytes+1 bytes, enough to skip its file as too
@@ -134,7 +158,9 @@ const logFormat = "--format=%x00commit %H%x00%aI%x00%an <%ae>"
 
 // read consumes the whole stream.
 func (r *diffReader) read(ctx context.Context, in io.Reader) error {
-	r.stats.skipped = map[SkipReason]int{}
+	if r.stats.skipped == nil {
+		r.stats.skipped = map[SkipReason]int{}
+	}
 	br := bufio.NewReaderSize(in, 256<<10)
 	for n := 0; ; n++ {
 		if n&1023 == 0 && ctx.Err() != nil {
@@ -209,9 +235,7 @@ func (r *diffReader) line(line []byte) error {
 		if len(fields) != 3 {
 			return fmt.Errorf("git log: unexpected commit header %q", strings.Join(fields, " "))
 		}
-		r.commit = &commitInfo{sha: fields[0], date: fields[1], author: fields[2], order: r.ordinal}
-		r.ordinal++
-		r.stats.commits++
+		r.startCommit(fields[0], fields[1], fields[2])
 	case bytes.HasPrefix(line, []byte("diff --git ")):
 		if err := r.endFile(); err != nil {
 			return err
@@ -387,16 +411,56 @@ func (r *diffReader) endFile() error {
 	}
 	r.file = nil
 	if f.skip != "" {
-		r.stats.skipped[f.skip]++
-		r.stats.skippedFiles = append(r.stats.skippedFiles, SkippedFile{Commit: r.commit.sha, Path: f.path, Reason: f.skip, Bytes: f.bytes})
+		r.skip(SkippedFile{Commit: r.commit.sha, Path: f.path, Reason: f.skip, Bytes: f.bytes})
 		return nil
 	}
 	if len(f.data) == 0 {
 		return nil
 	}
-	r.stats.files++
+	if r.commit.message == "" {
+		r.stats.files++
+	}
 	r.send(&chunk{commit: r.commit, path: f.path, data: f.data, starts: f.starts, lines: f.lines})
 	return r.err
+}
+
+// startCommit makes sha the current commit, counted and ordered once.
+func (r *diffReader) startCommit(sha, date, author string) {
+	if c := r.bySHA[sha]; c != nil {
+		r.commit = c
+		return
+	}
+	if r.bySHA == nil {
+		r.bySHA = map[string]*commitInfo{}
+	}
+	r.commit = &commitInfo{sha: sha, date: date, author: author, order: r.ordinal}
+	r.bySHA[sha] = r.commit
+	r.commits = append(r.commits, r.commit)
+	r.ordinal++
+	r.stats.commits++
+}
+
+// skip records a file not read.
+func (r *diffReader) skip(f SkippedFile) {
+	if r.stats.skipped == nil {
+		r.stats.skipped = map[SkipReason]int{}
+	}
+	r.stats.skipped[f.Reason]++
+	r.stats.skippedFiles = append(r.stats.skippedFiles, f)
+}
+
+// skipCommit records a commit git cannot show at all as skipped whole.
+func (r *diffReader) skipCommit(h commitHeader) {
+	r.file = nil
+	if r.bySHA[h.sha] == nil {
+		_ = r.line(h.line)
+	}
+	r.skip(SkippedFile{Commit: h.sha, Reason: SkipUnreadable})
+}
+
+// reset forgets what was read, to read the history again from its start.
+func (r *diffReader) reset() {
+	*r = diffReader{maxFileBytes: r.maxFileBytes, chunkBytes: r.chunkBytes, overlapBytes: r.overlapBytes, emit: r.emit, blob: r.blob}
 }
 
 // parseHunk reads "@@ -a[,b] +c[,d] @@".

@@ -31,8 +31,38 @@ type Location struct {
 	// anything about the secret; see LocationID.
 	ID string `json:"id"`
 
+	// Message is set when the secret is in a message, not a file:
+	// MessageCommit for Commit's message, MessageTag for the message of
+	// the annotated tag Tag (Commit is then the tag object's id). Path is
+	// then "" and Line the message's line.
+	Message MessageKind `json:"message,omitempty"`
+	Tag     string      `json:"tag,omitempty"`
+
 	order  int  // position of the commit in the scan, oldest = 0
 	inline bool // the line carries an inline allow marker
+}
+
+// Where names the location for people: "path:line", or "commit message of
+// <sha7>", or "message of tag <name> (<sha7>)".
+func (l Location) Where() string {
+	switch l.Message {
+	case MessageCommit:
+		return "commit message of " + shortID(l.Commit)
+	case MessageTag:
+		return "message of tag " + l.Tag + " (" + shortID(l.Commit) + ")"
+	}
+	return l.Path + ":" + strconv.Itoa(l.Line)
+}
+
+// InMessage reports whether the location is in a commit's or tag's
+// message: there is no file to fix.
+func (l Location) InMessage() bool { return l.Message != "" }
+
+func shortID(id string) string {
+	if len(id) > 7 {
+		return id[:7]
+	}
+	return id
 }
 
 // Finding is one distinct secret found by one detector, with every location
@@ -80,6 +110,17 @@ func (f *Finding) First() Location {
 // so an id in an allowlist reveals nothing and cannot be used to test
 // guesses of the secret.
 func LocationID(detector, commit, path string, line int) string {
+	return locationID(detector, commit, path, line)
+}
+
+// messageLocationID is LocationID for a line of commit's (or tag
+// object's) message: a path no file can have (git paths hold no NUL)
+// keeps it apart from every file's.
+func messageLocationID(detector, commit string, kind MessageKind, line int) string {
+	return locationID(detector, commit, "\x00"+string(kind)+" message", line)
+}
+
+func locationID(detector, commit, path string, line int) string {
 	h := sha256.New()
 	for _, part := range []string{"pushvault-finding-v1", detector, commit, path, strconv.Itoa(line)} {
 		h.Write([]byte(part))

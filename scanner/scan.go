@@ -1,7 +1,6 @@
 package scanner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -160,31 +159,6 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 	eng := newEngine(extra, s.verify, s.log)
 	eng.generic = s.settings.GenericMode() != GenericOff
 
-	// --diff-merges=remerge: a merge shows what it adds beyond git's own
-	// merge of its parents, so content an "evil merge" introduces (that
-	// neither parent had) is scanned; a clean merge shows nothing.
-	// --text, --no-textconv, --no-ext-diff: every file's added lines, as
-	// bytes, whatever git or the repository's .gitattributes think of it
-	// (-diff, binary, a diff driver with textconv, binary or command); the
-	// scanner decides what is text (see classify).
-	// --root, the prefixes and --inter-hunk-context: what the diff shows
-	// does not depend on git configuration (log.showRoot, diff.noprefix,
-	// diff.interHunkContext).
-	args := []string{"log", "-p", "-U0", "--inter-hunk-context=0", "-M", "--text", "--no-color", "--no-ext-diff", "--no-textconv",
-		"--src-prefix=a/", "--dst-prefix=b/", "--full-index", "--root", "--diff-merges=remerge", "--full-history", "--date-order", logFormat}
-	args = append(args, revs...)
-	args = append(args, "--")
-	cmd := git.command(ctx, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, fmt.Errorf("git log: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("git log: %w", err)
-	}
-
 	chunks := make(chan *chunk, 4*s.workers)
 	hitsCh := make(chan []hit, 4*s.workers)
 	var wg sync.WaitGroup
@@ -219,7 +193,7 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 			return git.output(ctx, "cat-file", "blob", id)
 		},
 		emit: func(c *chunk) error {
-			if agg.pathAllowed(c.path) {
+			if c.commit.message == "" && agg.pathAllowed(c.path) {
 				return nil
 			}
 			select {
@@ -230,12 +204,13 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 			}
 		},
 	}
-	readErr := reader.read(ctx, stdout)
+	readErr := s.readHistory(ctx, git, revs, reader)
+	if readErr == nil {
+		readErr = s.readMessages(ctx, git, target, reader)
+	}
 	if readErr != nil {
 		cancel()
-		_, _ = io.Copy(io.Discard, stdout)
 	}
-	waitErr := cmd.Wait()
 	close(chunks)
 	wg.Wait()
 	close(hitsCh)
@@ -245,14 +220,13 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 		if ctxErr := context.Cause(ctx); ctxErr != nil && errors.Is(readErr, context.Canceled) {
 			return nil, ctxErr
 		}
-		return nil, fmt.Errorf("reading git log: %w", readErr)
-	}
-	if waitErr != nil {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		var gitErr *gitLogError
+		if errors.As(readErr, &gitErr) {
+			return nil, fmt.Errorf("git log %s: %s", target, gitErr.stderr)
 		}
-		return nil, fmt.Errorf("git log %s: %s", target, strings.TrimSpace(stderr.String()))
+		return nil, readErr
 	}
+	s.logSkipped(ctx, reader.stats.skippedFiles)
 
 	res := &Result{
 		Stats: Stats{
@@ -318,7 +292,7 @@ func (a *aggregator) add(hits []hit) {
 	defer a.mu.Unlock()
 	for _, h := range hits {
 		key := h.detector + "\x00" + h.full
-		loc := h.commit.sha + "\x00" + h.path + "\x00" + fmt.Sprint(h.line)
+		loc := h.commit.sha + "\x00" + string(h.commit.message) + "\x00" + h.path + "\x00" + fmt.Sprint(h.line)
 		if a.seen[key+"\x00"+loc] {
 			continue
 		}
@@ -345,15 +319,20 @@ func (a *aggregator) add(hits []hit) {
 			f.Verified = h.verified
 		}
 		f.Locations = append(f.Locations, Location{
-			Commit: h.commit.sha,
-			Author: h.commit.author,
-			Date:   h.commit.date,
-			Path:   h.path,
-			Line:   h.line,
-			ID:     LocationID(h.detector, h.commit.sha, h.path, h.line),
-			order:  h.commit.order,
-			inline: h.inline,
+			Commit:  h.commit.sha,
+			Author:  h.commit.author,
+			Date:    h.commit.date,
+			Path:    h.path,
+			Line:    h.line,
+			ID:      LocationID(h.detector, h.commit.sha, h.path, h.line),
+			Message: h.commit.message,
+			Tag:     h.commit.tag,
+			order:   h.commit.order,
+			inline:  h.inline,
 		})
+		if h.commit.message != "" {
+			f.Locations[len(f.Locations)-1].ID = messageLocationID(h.detector, h.commit.sha, h.commit.message, h.line)
+		}
 	}
 }
 

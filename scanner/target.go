@@ -95,3 +95,34 @@ func (t Target) logArgs(ctx context.Context, git *gitRepo) ([]string, error) {
 	}
 	return nil, fmt.Errorf("empty scan target")
 }
+
+// tagObjects are the annotated tags the target pushes, whose messages are
+// scanned: every annotated tag for All, else the tip when it names one (a
+// pushed tag: its new value, or B of A..B).
+func (t Target) tagObjects(ctx context.Context, git *gitRepo) ([]string, error) {
+	if t.kind == "all" {
+		out, err := git.output(ctx, "for-each-ref", "--format=%(objecttype) %(objectname)")
+		if err != nil {
+			return nil, err
+		}
+		var tags []string
+		for _, line := range strings.Split(string(out), "\n") {
+			if id, ok := strings.CutPrefix(line, "tag "); ok {
+				tags = append(tags, id)
+			}
+		}
+		return tags, nil
+	}
+	if t.b == "" || strings.HasPrefix(t.b, "-") {
+		return nil, nil
+	}
+	out, err := git.output(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", t.b)
+	if err != nil {
+		return nil, nil
+	}
+	id := strings.TrimSpace(string(out))
+	if typ, err := git.output(ctx, "cat-file", "-t", id); err != nil || strings.TrimSpace(string(typ)) != "tag" {
+		return nil, nil
+	}
+	return []string{id}, nil
+}

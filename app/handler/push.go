@@ -504,7 +504,7 @@ func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotation
 				}
 			}
 			for _, m := range v.Manual {
-				s.Manual = append(s.Manual, fmt.Sprintf("%s:%d: %s", m.Path, m.Line, m.Step))
+				s.Manual = append(s.Manual, fmt.Sprintf("%s: %s", m.Where(), m.Step))
 			}
 			if r, ok := rotations[f.ID]; ok {
 				s.Rotation = rotationWords(r)

@@ -223,7 +223,7 @@ func writeFixText(w io.Writer, vs *vault.Session, fr *FixResult) {
 			fmt.Fprintf(w, "      %s %s:%d -> %s (%s)\n", verb, e.Path, e.Line, e.EnvName, e.Ref.Vault())
 		}
 		for _, m := range v.Manual {
-			fmt.Fprintf(w, "      manual %s:%d: %s; %s\n", m.Path, m.Line, m.Reason, m.Step)
+			fmt.Fprintf(w, "      manual %s: %s; %s\n", m.Where(), m.Reason, m.Step)
 		}
 		if rr, ok := fr.Rotations[v.Finding.ID]; ok {
 			fmt.Fprintf(w, "      rotation: %s\n", rotationLine(rr, v.Stored.Version))

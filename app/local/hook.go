@@ -688,7 +688,7 @@ func acceptInlineAllowed(ctx context.Context, o HookOptions, allowed []hookFindi
 func writeInlineAllowed(w io.Writer, allowed []hookFinding) {
 	for _, a := range allowed {
 		for _, l := range a.finding.Locations {
-			fmt.Fprintf(w, "  %s, id %s, at %s:%d (%s, %s)\n", a.finding.Detector, a.finding.ID, l.Path, l.Line, short(l.Commit), a.ref)
+			fmt.Fprintf(w, "  %s, id %s, at %s (%s, %s)\n", a.finding.Detector, a.finding.ID, hookWhere(l), short(l.Commit), a.ref)
 		}
 	}
 }
@@ -785,6 +785,28 @@ func short(id string) string {
 	return id
 }
 
+// inMessage reports whether any finding is in a commit's or tag's message.
+func inMessage(found []hookFinding) bool {
+	for _, hf := range found {
+		for _, l := range hf.finding.Locations {
+			if l.InMessage() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hookWhere is a location for the pusher: "path:line", or the message and
+// its line (a message has no file to edit: only rewording the commit, or
+// re-creating the tag, takes the secret out of the push).
+func hookWhere(l scanner.Location) string {
+	if l.InMessage() {
+		return fmt.Sprintf("line %d of the %s", l.Line, l.Where())
+	}
+	return l.Where()
+}
+
 // writeRejection writes what the pusher reads: each finding where it was
 // added, where its value now is in Vault, and how to fix the push.
 func writeRejection(w io.Writer, found []hookFinding, vaulted bool, settings *policy.Settings, inline policy.InlineAllow) {
@@ -794,7 +816,7 @@ func writeRejection(w io.Writer, found []hookFinding, vaulted bool, settings *po
 		f := hf.finding
 		fmt.Fprintf(w, "\n  %s %s (%s), id %s\n", f.Detector, f.Redacted, hf.ref, f.ID)
 		for _, l := range f.Locations {
-			fmt.Fprintf(w, "    added in %s at %s:%d\n", short(l.Commit), l.Path, l.Line)
+			fmt.Fprintf(w, "    added in %s at %s\n", short(l.Commit), hookWhere(l))
 		}
 		v := hf.vaulted
 		if v == nil {
@@ -824,6 +846,12 @@ To fix, take the secret out of the commits that add it, then push again:
   older commits:  git rebase -i <commit>^, mark the commit "edit", fix it,
                   git commit --amend, git rebase --continue
 `)
+	if inMessage(found) {
+		fmt.Fprint(w, `  a commit message: reword the commit (git commit --amend for the last one;
+                  git rebase -i <commit>^, mark it "reword", for older ones)
+  a tag's message: delete the tag (git tag -d NAME) and create it again without it
+`)
+	}
 	if inline == policy.InlineIgnore {
 		fmt.Fprint(w, `Not a secret? Add its id to allowlist.findings in .github/pushvault.yml on
 the default branch first (settings in the pushed commits do not apply to

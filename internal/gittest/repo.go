@@ -135,3 +135,24 @@ func Bare(t testing.TB) *Repo {
 	r.Git("init", "-q", "--bare", "-b", "main")
 	return r
 }
+
+// LoseObject deletes object id (a loose object, as a commit or a small
+// push leaves it) from the repository, as a lost file or an interrupted
+// copy would: git then fails to read it.
+func (r *Repo) LoseObject(id string) {
+	r.t.Helper()
+	LoseObject(r.t, r.Dir, id)
+}
+
+// LoseObject deletes the loose object id from the repository at dir (a
+// work tree or a bare repository); the test fails if it is not loose.
+func LoseObject(t testing.TB, dir, id string) {
+	t.Helper()
+	rel := (&Repo{t: t, Dir: dir}).Git("rev-parse", "--git-path", "objects/"+id[:2]+"/"+id[2:])
+	if !filepath.IsAbs(rel) {
+		rel = filepath.Join(dir, rel)
+	}
+	if err := os.Remove(rel); err != nil {
+		t.Fatalf("losing object %s: %v (not a loose object?)", id, err)
+	}
+}

@@ -9,17 +9,19 @@ import (
 
 // JSONFinding is one finding in the JSON report. Locations lists every place
 // the secret was added, the first introduction first; commit, author, path
-// and line repeat the first.
+// and line repeat the first (message too: a secret in a commit's or tag's
+// message has no path).
 type JSONFinding struct {
-	ID          string           `json:"id"`
-	Detector    string           `json:"detector"`
-	Commit      string           `json:"commit"`
-	Author      string           `json:"author"`
-	Path        string           `json:"path"`
-	Line        int              `json:"line"`
-	Redacted    string           `json:"redacted"`
-	Verified    scanner.Verified `json:"verified"`
-	Fingerprint string           `json:"fingerprint,omitempty"`
+	ID          string              `json:"id"`
+	Detector    string              `json:"detector"`
+	Commit      string              `json:"commit"`
+	Author      string              `json:"author"`
+	Path        string              `json:"path"`
+	Line        int                 `json:"line"`
+	Message     scanner.MessageKind `json:"message,omitempty"`
+	Redacted    string              `json:"redacted"`
+	Verified    scanner.Verified    `json:"verified"`
+	Fingerprint string              `json:"fingerprint,omitempty"`
 	// ReportOnly: shown, neither vaulted nor fixed (scan.generic: report).
 	ReportOnly bool               `json:"report_only,omitempty"`
 	Locations  []scanner.Location `json:"locations"`
@@ -29,11 +31,14 @@ type JSONFinding struct {
 type JSONReport struct {
 	Findings []JSONFinding `json:"findings"`
 	Stats    scanner.Stats `json:"stats"`
+	// Unreadable are the files git could not read (reason "unreadable",
+	// with the object's id), not scanned.
+	Unreadable []scanner.SkippedFile `json:"unreadable,omitempty"`
 }
 
 // NewJSON converts a scan result.
 func NewJSON(res *scanner.Result) JSONReport {
-	r := JSONReport{Findings: []JSONFinding{}, Stats: res.Stats}
+	r := JSONReport{Findings: []JSONFinding{}, Stats: res.Stats, Unreadable: Unreadable(res)}
 	for _, f := range res.Findings {
 		first := f.First()
 		r.Findings = append(r.Findings, JSONFinding{
@@ -43,6 +48,7 @@ func NewJSON(res *scanner.Result) JSONReport {
 			Author:      first.Author,
 			Path:        first.Path,
 			Line:        first.Line,
+			Message:     first.Message,
 			Redacted:    f.Redacted,
 			Verified:    f.Verified,
 			Fingerprint: string(f.Fingerprint),

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"sort"
@@ -17,8 +18,22 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+	Results     []sarifResult     `json:"results"`
+}
+
+// sarifInvocation says what the run could not do: the files git could not
+// read, as notifications.
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level     string          `json:"level"`
+	Message   sarifMessage    `json:"message"`
+	Locations []sarifLocation `json:"locations,omitempty"`
 }
 
 type sarifTool struct {
@@ -52,13 +67,24 @@ type sarifResult struct {
 	Properties          map[string]any    `json:"properties,omitempty"`
 }
 
+// sarifLocation is a file's place (physicalLocation) or, for a secret in a
+// commit's or tag's message, the message as a logical location: no file
+// holds it.
 type sarifLocation struct {
-	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
+	Message          *sarifMessage  `json:"message,omitempty"`
+}
+
+type sarifLogical struct {
+	Name               string `json:"name"`
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
 }
 
 type sarifPhysical struct {
 	ArtifactLocation sarifArtifact `json:"artifactLocation"`
-	Region           sarifRegion   `json:"region"`
+	Region           *sarifRegion  `json:"region,omitempty"`
 }
 
 type sarifArtifact struct {
@@ -107,12 +133,21 @@ func WriteSARIF(w io.Writer, res *scanner.Result, version string) error {
 			},
 		}
 		for _, l := range f.Locations {
-			r.Locations = append(r.Locations, sarifLocation{PhysicalLocation: sarifPhysical{
-				ArtifactLocation: sarifArtifact{URI: (&url.URL{Path: l.Path}).String()},
-				Region:           sarifRegion{StartLine: max(l.Line, 1)},
-			}})
+			r.Locations = append(r.Locations, sarifLocationOf(l))
 		}
 		run.Results = append(run.Results, r)
+	}
+	if unreadable := Unreadable(res); len(unreadable) > 0 {
+		inv := sarifInvocation{ExecutionSuccessful: true}
+		for _, u := range unreadable {
+			n := sarifNotification{Level: "warning", Message: sarifMessage{Text: fmt.Sprintf(
+				"not scanned, git cannot read it: %s in commit %s (object %s)", u.Where(), u.Commit, orNone(u.Object))}}
+			if u.Path != "" {
+				n.Locations = []sarifLocation{{PhysicalLocation: &sarifPhysical{ArtifactLocation: sarifArtifact{URI: (&url.URL{Path: u.Path}).String()}}}}
+			}
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+		}
+		run.Invocations = []sarifInvocation{inv}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -122,4 +157,20 @@ func WriteSARIF(w io.Writer, res *scanner.Result, version string) error {
 		Version: "2.1.0",
 		Runs:    []sarifRun{run},
 	})
+}
+
+// sarifLocationOf is a finding's location in SARIF: the file and line, or
+// the message it is in as a logical location ("commit-message" or
+// "tag-message", named by the object's id).
+func sarifLocationOf(l scanner.Location) sarifLocation {
+	if l.InMessage() {
+		return sarifLocation{
+			LogicalLocations: []sarifLogical{{Name: l.Commit, FullyQualifiedName: l.Where(), Kind: string(l.Message) + "-message"}},
+			Message:          &sarifMessage{Text: fmt.Sprintf("%s, line %d", l.Where(), l.Line)},
+		}
+	}
+	return sarifLocation{PhysicalLocation: &sarifPhysical{
+		ArtifactLocation: sarifArtifact{URI: (&url.URL{Path: l.Path}).String()},
+		Region:           &sarifRegion{StartLine: max(l.Line, 1)},
+	}}
 }

@@ -17,8 +17,8 @@ func WriteText(w io.Writer, res *scanner.Result) error {
 	var b strings.Builder
 	for _, f := range res.Findings {
 		first := f.First()
-		fmt.Fprintf(&b, "%s:%d: %s %s (commit %s, %s, verified: %s) %s",
-			first.Path, first.Line, f.Detector, f.Redacted, short(first.Commit), first.Author, f.Verified, f.ID)
+		fmt.Fprintf(&b, "%s: %s %s (commit %s, %s, verified: %s) %s",
+			first.Where(), f.Detector, f.Redacted, short(first.Commit), first.Author, f.Verified, f.ID)
 		if n := len(f.Locations) - 1; n > 0 {
 			fmt.Fprintf(&b, " [+%d more place%s]", n, plural(n))
 		}
@@ -32,7 +32,7 @@ func WriteText(w io.Writer, res *scanner.Result) error {
 		len(res.Findings), plural(len(res.Findings)), st.Commits, plural(st.Commits), st.Files, plural(st.Files), scanner.FormatSize(st.Bytes))
 	if st.Skipped > 0 {
 		var parts []string
-		for _, r := range []scanner.SkipReason{scanner.SkipBinary, scanner.SkipLFS, scanner.SkipTooLarge} {
+		for _, r := range []scanner.SkipReason{scanner.SkipBinary, scanner.SkipLFS, scanner.SkipTooLarge, scanner.SkipUnreadable} {
 			if n := st.Reasons[r]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(string(r), "_", " ")))
 			}
@@ -48,6 +48,9 @@ func WriteText(w io.Writer, res *scanner.Result) error {
 		fmt.Fprintf(&b, "; dropped %d detector result%s (%s)", n, plural(n), strings.Join(parts, ", "))
 	}
 	b.WriteByte('\n')
+	for _, f := range Unreadable(res) {
+		fmt.Fprintf(&b, "not scanned, git cannot read it: %s in commit %s (object %s)\n", f.Where(), short(f.Commit), orNone(f.Object))
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -64,4 +67,23 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// Unreadable are the files the scan skipped because git could not read
+// them: each report names them, as a secret in them went unseen.
+func Unreadable(res *scanner.Result) []scanner.SkippedFile {
+	var out []scanner.SkippedFile
+	for _, f := range res.Skipped {
+		if f.Reason == scanner.SkipUnreadable {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func orNone(id string) string {
+	if id == "" {
+		return "unknown"
+	}
+	return id
 }
