@@ -17,7 +17,7 @@ WITH_TAGS = GOFLAGS="$$($(GO) env GOFLAGS) $$(test -f /usr/include/re2/re2.h && 
 # Keep under CI's budget on 2 cores, first run (Vault build) included.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build build-static test test-short bench vault lint sample-scan demo demo-local tools deps clean
+.PHONY: all build build-static test test-short bench bench-generic vault lint sample-scan demo demo-local tools deps clean
 
 all: build
 
@@ -88,8 +88,16 @@ bench: deps build tools vault
 	  -gitleaks-version $(GITLEAKS_VERSION)
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -hook
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -app
+	$(MAKE) bench-generic
 	PUSHVAULT_BENCH_REPO="$$(ls -d $${PUSHVAULT_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/pushvault}/bench-repo-v*-56mib | tail -1)" \
 	  $(WITH_TAGS) $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./scanner/
+
+## The generic detector's precision and recall beside Gitleaks' generic
+## rule (generic-api-key, Gitleaks as a library) on the corpus in
+## testdata/generic. A module of its own: Gitleaks never enters the
+## product's go.mod.
+bench-generic:
+	cd internal/cmd/genericbench && $(WITH_TAGS) $(GO) run . -corpus ../../../testdata/generic -v
 
 clean:
 	rm -rf bin tmp

@@ -102,7 +102,8 @@ func NewPipeline(store SecretStore, ledger Ledger) *Pipeline {
 	return &Pipeline{store: store, ledger: ledger}
 }
 
-// Run runs j. It records every finding as detected, vaults each, rotates
+// Run runs j. It records every finding as detected, vaults each but the
+// report-only ones (scanner.Finding.ReportOnly), rotates
 // (when j has a Rotator), rewrites the files, writes and records the fix
 // (when j has a FixWriter) and proposes it (when j has a Proposer).
 //
@@ -117,6 +118,9 @@ func (p *Pipeline) Run(ctx context.Context, j Job) (*Result, error) {
 	if err := p.recordDetected(ctx, j); err != nil {
 		return res, err
 	}
+	// Report-only findings (scan.generic: report) are recorded as detected
+	// and go no further: nothing is vaulted, rotated or rewritten for them.
+	j.Findings = remediable(j.Findings)
 	fixer := NewFixer(p.store, j.Style)
 	plan, err := p.vault(ctx, j, fixer)
 	res.Plan = plan
@@ -154,6 +158,18 @@ func (p *Pipeline) recordDetected(ctx context.Context, j Job) error {
 		}
 	}
 	return nil
+}
+
+// remediable returns the findings the pipeline vaults and fixes: all but
+// the report-only ones.
+func remediable(findings []*scanner.Finding) []*scanner.Finding {
+	var out []*scanner.Finding
+	for _, f := range findings {
+		if !f.ReportOnly {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // vault stores every finding and records what truly reached the store,

@@ -369,6 +369,42 @@ func decodeWith(enc encoding.Encoding) func([]byte) (string, error) {
 	}
 }
 
+// A report-only finding (a generic secret under scan.generic: report) is
+// recorded as detected and nothing more: not vaulted, rotated or
+// rewritten. The same finding without the mark is fixed like the others.
+func TestPipelineLeavesReportOnlyFindings(t *testing.T) {
+	const password = "Qz8vLk2mWn5pRt7x"
+	files := map[string]string{".env": repo[".env"], "config/app.yaml": repo["config/app.yaml"],
+		"config/database.yml": "production:\n  password: " + password + "\n"}
+	generic := finding("pv_00000000000000000003", scanner.GenericName, password, "config/database.yml", 2)
+	generic.ReportOnly = true
+
+	p := newPorts()
+	if _, err := p.run(t, append(findings(), generic), files); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := calls{Puts: 2, Rotations: 2, Writes: 1, Proposals: 1,
+		Transitions: map[string]int{evidence.Detected: 3, evidence.Vaulted: 2, evidence.FixProposed: 2}}
+	if diff := cmp.Diff(want, p.calls()); diff != "" {
+		t.Errorf("report only: calls (-want +got):\n%s", diff)
+	}
+	if _, ok := p.fix.Files["config/database.yml"]; ok {
+		t.Error("report only: the fix rewrote config/database.yml")
+	}
+
+	generic.ReportOnly = false
+	p = newPorts()
+	if _, err := p.run(t, append(findings(), generic), files); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := p.calls(); got.Puts != 3 || got.Transitions[evidence.FixProposed] != 3 {
+		t.Errorf("fix: calls %+v, want the generic secret vaulted and fixed too", got)
+	}
+	if got := string(p.fix.Files["config/database.yml"]); strings.Contains(got, password) || !strings.Contains(got, "password: ") {
+		t.Errorf("fix: config/database.yml = %q, want the password replaced by a reference", got)
+	}
+}
+
 // Two secrets read under one identifier in two programs (the same
 // variable name for two different Stripe keys) get two variables in
 // vault.env, and a name vault.env already maps to an earlier secret is

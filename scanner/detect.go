@@ -44,6 +44,9 @@ type engine struct {
 	extra  []extraDetector
 	verify bool
 	log    *slog.Logger
+	// generic runs the generic detector (Generic) on each chunk's plain
+	// text, bound to the chunk's file format.
+	generic bool
 	// dropped counts the results not reported, by reason.
 	dropped dropCounter
 }
@@ -65,9 +68,10 @@ func defaultEngineCore() (*ahocorasick.Core, []detectors.Detector) {
 }
 
 // KnownDetector reports whether name is a built-in detector's name
-// (TruffleHog's detector types and VaultToken), case-insensitively.
+// (TruffleHog's detector types, VaultToken and Generic),
+// case-insensitively.
 func KnownDetector(name string) bool {
-	if strings.EqualFold(name, VaultToken{}.Name()) {
+	if strings.EqualFold(name, VaultToken{}.Name()) || strings.EqualFold(name, GenericName) {
 		return true
 	}
 	_, list := defaultEngineCore()
@@ -107,6 +111,11 @@ func (e *engine) detect(ctx context.Context, c *chunk) []hit {
 			if len(x.Keywords()) == 0 || containsAny(lower, x.Keywords()) {
 				hits = append(hits, e.run(ctx, x, d.data, c, d)...)
 			}
+		}
+		// Generic reads assignments as written: not in decoded views, not in
+		// fixtures, examples and docs.
+		if e.generic && d.lines == nil && !genericSkipsPath(c.path) {
+			hits = append(hits, e.run(ctx, Generic{}.inFile(c.path), d.data, c, d)...)
 		}
 	}
 	return hits

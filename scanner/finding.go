@@ -85,6 +85,9 @@ type Finding struct {
 	Locations   []Location
 	// Description is the detector's one-line description of the credential.
 	Description string
+	// ReportOnly marks a finding shown but neither vaulted nor fixed: a
+	// generic secret under scan.generic: report (see GenericMode).
+	ReportOnly bool
 
 	fullValue string // Raw, or RawV2 for multi-part credentials
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -156,6 +157,7 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 		extra = append(extra, d)
 	}
 	eng := newEngine(extra, s.verify, s.log)
+	eng.generic = s.settings.GenericMode() != GenericOff
 
 	chunks := make(chan *chunk, 4*s.workers)
 	hitsCh := make(chan []hit, 4*s.workers)
@@ -341,7 +343,9 @@ func (a *aggregator) add(hits []hit) {
 // findings, each sorted by first introduction, and the allowlist counts.
 func (a *aggregator) findings(commits int) (out, inline []*Finding, allowed map[string]int) {
 	allowed = map[string]int{}
+	a.dropPatternCaught()
 	for _, f := range a.byKey {
+		f.ReportOnly = f.Detector == GenericName && a.settings.GenericMode() == GenericReport
 		for i := range f.Locations {
 			f.Locations[i].order = commits - 1 - f.Locations[i].order
 		}
@@ -365,6 +369,30 @@ func (a *aggregator) findings(commits int) (out, inline []*Finding, allowed map[
 	sortFindings(out)
 	sortFindings(inline)
 	return out, inline, allowed
+}
+
+// dropPatternCaught drops each generic finding whose value a pattern
+// detector found too, anywhere in the scan (the same value, or one holding
+// or held by the other: `password: "sk_live_…"`): the pattern detector's
+// finding names the credential and its rotation.
+func (a *aggregator) dropPatternCaught() {
+	var pattern []string
+	for _, f := range a.byKey {
+		if f.Detector != GenericName {
+			pattern = append(pattern, f.fullValue)
+		}
+	}
+	for key, f := range a.byKey {
+		if f.Detector != GenericName {
+			continue
+		}
+		for _, v := range pattern {
+			if strings.Contains(v, f.fullValue) || strings.Contains(f.fullValue, v) {
+				delete(a.byKey, key)
+				break
+			}
+		}
+	}
 }
 
 // splitInline splits f into the finding at unmarked lines and the one at

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -353,6 +354,28 @@ func TestScanWindowsLargeAdditions(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantLines, gotLines); diff != "" {
 		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+}
+
+// A value a pattern detector finds is that detector's finding only, also
+// when a name says it is a password and when the two are in different
+// commits; a generic secret beside it is still found, marked report-only
+// under the default mode.
+func TestGenericLeavesPatternSecretsToTheirDetectors(t *testing.T) {
+	g := secrettest.Fresh(t)
+	stripe, pass := g.Stripe(), g.PostgresPassword()
+	r := gittest.New(t)
+	r.Commit("", "billing", map[string]string{".env": "STRIPE_SECRET_KEY=" + stripe + "\n"})
+	r.Commit("", "db", map[string]string{"config/database.yml": "production:\n  password: " + pass + "\n  api_secret: \"" + stripe + "\"\n"})
+	res := scan(t, r.Dir, scanner.All())
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, fmt.Sprintf("%s %s report_only=%v", f.Detector, f.First().Path, f.ReportOnly))
+	}
+	sort.Strings(got)
+	want := []string{"Generic config/database.yml report_only=true", "Stripe .env report_only=false"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
 

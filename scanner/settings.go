@@ -26,6 +26,9 @@ type Settings struct {
 	// FixStyle is how `--fix` writes references into config files: vault
 	// (default), vals or env. The scanner itself ignores it.
 	FixStyle string
+	// Generic is what the generic detector's findings get (scan.generic):
+	// report, fix or off; "" is DefaultGenericMode.
+	Generic GenericMode
 	// Rotation is the `rotation:` section as written (nil when absent),
 	// decoded and checked by remediator/rotate.ParseSettings: what rotation
 	// may do is not the scanner's business.
@@ -100,6 +103,13 @@ func ParseSettings(name string, data []byte) (*Settings, error) {
 		"scan": func(n *yaml.Node, key string) {
 			p.Mapping(n, key, map[string]func(*yaml.Node, string){
 				"max_file_size": func(n *yaml.Node, key string) { s.MaxFileBytes = p.size(n, key) },
+				"generic": func(n *yaml.Node, key string) {
+					mode, ok := ParseGenericMode(p.Str(n, key))
+					if !ok {
+						p.Errf(n, key, "%q is not one of report, fix, off", n.Value)
+					}
+					s.Generic = mode
+				},
 			})
 		},
 	})
@@ -209,6 +219,8 @@ func (p *settingsParser) customDetectors(n *yaml.Node, key string) []*CustomDete
 			p.Errf(item, ikey+".name", "required")
 		case !detectorNamePat.MatchString(d.name):
 			p.Errf(item, ikey+".name", "%q: use letters, digits, '_', '-' or '.', starting with a letter", d.name)
+		case strings.EqualFold(d.name, GenericName):
+			p.Errf(item, ikey+".name", "%q is the built-in generic detector's name", d.name)
 		case names[strings.ToLower(d.name)]:
 			p.Errf(item, ikey+".name", "%q is declared twice", d.name)
 		}
@@ -238,6 +250,14 @@ func (p *settingsParser) customDetectors(n *yaml.Node, key string) []*CustomDete
 		out = append(out, d)
 	}
 	return out
+}
+
+// GenericMode is the generic detector's mode under these settings.
+func (s *Settings) GenericMode() GenericMode {
+	if s.Generic == "" {
+		return DefaultGenericMode
+	}
+	return s.Generic
 }
 
 // allowsPath reports whether a path glob allows everything in path.

@@ -35,6 +35,8 @@ func TestParseSettingsErrors(t *testing.T) {
 		{"every problem at once", "allowlist:\n  paths: ['[']\n  findings: [x]\nextra: 1\n",
 			[]string{"allowlist.paths[0]", "allowlist.findings[0]", "extra: unknown key"}},
 		{"bad fix style", "fix:\n  style: inline\n", []string{"fix.style: \"inline\" is not one of vault, vals, env"}},
+		{"bad generic mode", "scan:\n  generic: vault\n", []string{"pushvault.yml:2: scan.generic: \"vault\" is not one of report, fix, off"}},
+		{"generic as a custom detector's name", "detectors:\n  - {name: generic, regex: 'g_[0-9]{9}'}\n", []string{"detectors[0].name: \"generic\" is the built-in generic detector's name"}},
 		{"detector without regex", "detectors:\n  - name: Acme\n", []string{"detectors[0].regex: required"}},
 		{"duplicate detector", "detectors:\n  - {name: A1, regex: 'a1_[0-9]{9}'}\n  - {name: a1, regex: 'b'}\n",
 			[]string{"\"a1\" is declared twice"}},
@@ -59,7 +61,7 @@ func TestParseSettingsValid(t *testing.T) {
 version: 1
 allowlist:
   paths: ["testdata/**", "**/*_test.go"]
-  detectors: [Stripe]
+  detectors: [Stripe, Generic]
   findings: [pv_0123456789abcdef0123]
 detectors:
   - name: AcmeToken
@@ -68,15 +70,16 @@ detectors:
     description: ACME internal API token
 scan:
   max_file_size: 2MiB
+  generic: fix
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.MaxFileBytes != 2<<20 || len(s.Detectors) != 1 || len(s.Allowlist.Paths) != 2 {
+	if s.MaxFileBytes != 2<<20 || len(s.Detectors) != 1 || len(s.Allowlist.Paths) != 2 || s.GenericMode() != scanner.GenericFix {
 		t.Errorf("parsed %+v", s)
 	}
 	empty, err := scanner.ParseSettings("pushvault.yml", nil)
-	if err != nil || empty.MaxFileBytes != scanner.DefaultMaxFileBytes {
+	if err != nil || empty.MaxFileBytes != scanner.DefaultMaxFileBytes || empty.GenericMode() != scanner.DefaultGenericMode {
 		t.Errorf("empty file: %+v, %v", empty, err)
 	}
 }

@@ -73,11 +73,17 @@ type HookOptions struct {
 	// InlineAllow is what an inline "pushvault:allow" comment does (the
 	// server's inline_allow; default policy.DefaultInlineAllow).
 	InlineAllow policy.InlineAllow
+	// GenericSecrets is what generic secrets get (the server's
+	// generic_secrets: report, fix or off; default
+	// scanner.DefaultGenericMode). A repository's scan.generic applies
+	// only when RepositoryMaySet grants it.
+	GenericSecrets scanner.GenericMode
 }
 
 // HookConfigFile is the optional settings file next to the hook, read from
 // the repository's hooks directory: budget, on_timeout, repository, ledger,
-// skip_allowed, allow_oversize, inline_allow, repository_may_set.
+// skip_allowed, allow_oversize, inline_allow, generic_secrets,
+// repository_may_set.
 const HookConfigFile = "pushvault.yml"
 
 // hookFileSettings is HookConfigFile's content.
@@ -89,6 +95,8 @@ type hookFileSettings struct {
 	SkipAllowed   []string `yaml:"skip_allowed"`
 	AllowOversize string   `yaml:"allow_oversize"`
 	InlineAllow   string   `yaml:"inline_allow"`
+	// GenericSecrets: see HookOptions.GenericSecrets.
+	GenericSecrets string `yaml:"generic_secrets"`
 	// RepositoryMaySet: see HookOptions.RepositoryMaySet.
 	RepositoryMaySet []string `yaml:"repository_may_set"`
 }
@@ -143,9 +151,10 @@ func pusher(getenv func(string) string) (display, id string) {
 // ResolveHookOptions fills what the command line left empty from the
 // environment (PUSHVAULT_HOOK_BUDGET, PUSHVAULT_HOOK_ON_TIMEOUT,
 // PUSHVAULT_REPOSITORY, PUSHVAULT_HOOK_ALLOW_OVERSIZE,
-// PUSHVAULT_HOOK_INLINE_ALLOW...), then HookConfigFile, then git config
-// (pushvault.budget, pushvault.onTimeout, pushvault.repository,
-// pushvault.allowOversize, pushvault.inlineAllow...), then defaults; and
+// PUSHVAULT_HOOK_INLINE_ALLOW, PUSHVAULT_HOOK_GENERIC_SECRETS...), then
+// HookConfigFile, then git config (pushvault.budget, pushvault.onTimeout,
+// pushvault.repository, pushvault.allowOversize, pushvault.inlineAllow,
+// pushvault.genericSecrets...), then defaults; and
 // reads the push options git passes in GIT_PUSH_OPTION_*. It returns every invalid
 // setting at once, named as the user wrote it.
 func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) string) (HookOptions, error) {
@@ -156,7 +165,7 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 	}
 	fromFile := map[string]string{"pushvault.budget": file.Budget, "pushvault.onTimeout": file.OnTimeout,
 		"pushvault.repository": file.Repository, "pushvault.ledger": file.Ledger, "pushvault.allowOversize": file.AllowOversize,
-		"pushvault.inlineAllow": file.InlineAllow}
+		"pushvault.inlineAllow": file.InlineAllow, "pushvault.genericSecrets": file.GenericSecrets}
 	setting := func(cur, env, key string) (string, string) {
 		if cur != "" {
 			return cur, "flag"
@@ -248,6 +257,13 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 		o.InlineAllow = mode
 	} else {
 		o.InlineAllow = policy.DefaultInlineAllow
+	}
+	if v, src := setting(string(o.GenericSecrets), "PUSHVAULT_HOOK_GENERIC_SECRETS", "pushvault.genericSecrets"); v != "" {
+		mode, ok := scanner.ParseGenericMode(v)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: generic_secrets %q: want report, fix or off", src, v))
+		}
+		o.GenericSecrets = mode
 	}
 	if o.AuditLog == "" {
 		if hooks := hooksDir(ctx, o.Dir); hooks != "" {
@@ -395,7 +411,7 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 	// The settings that govern the push are those on the default branch
 	// before it (trust model): nothing in the pushed commits can weaken
 	// their own scan.
-	settings, err := policy.DefaultBranch(ctx, o.Dir, policy.Server{MaySet: o.RepositoryMaySet})
+	settings, err := policy.DefaultBranch(ctx, o.Dir, policy.Server{MaySet: o.RepositoryMaySet, Generic: o.GenericSecrets})
 	if timedOut(err) {
 		return timeoutVerdict(o, msg, 0, len(updates)), nil
 	}

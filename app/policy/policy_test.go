@@ -7,6 +7,7 @@ import (
 	"github.com/pushvault/pushvault/app/policy"
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/rotate"
+	"github.com/pushvault/pushvault/scanner"
 )
 
 func TestParseSectionsOnce(t *testing.T) {
@@ -134,5 +135,40 @@ func TestValidateMaySet(t *testing.T) {
 	err := policy.ValidateMaySet("repository_may_set", []string{"allowlist.paths", "rotation.database"})
 	if err == nil || !strings.Contains(err.Error(), `repository_may_set: "rotation.database" not a settings key`) {
 		t.Errorf("misspelt key: %v", err)
+	}
+}
+
+// scan.generic is the server's: a pusher's settings file cannot switch the
+// generic detector off (or to fix) unless the server grants the key; the
+// server's own mode applies to every repository, with a file or without.
+func TestGenericModeIsTheServers(t *testing.T) {
+	file, err := policy.Parse("acme/shop@1a2b3c4:"+policy.Path, []byte("scan:\n  generic: off\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if file.Scan.GenericMode() != scanner.GenericOff {
+		t.Fatalf("parsed mode %q, want off", file.Scan.GenericMode())
+	}
+	cases := []struct {
+		name   string
+		server policy.Server
+		want   scanner.GenericMode
+	}{
+		{"default grant: the default mode", policy.Server{}, scanner.DefaultGenericMode},
+		{"server says fix: fix", policy.Server{Generic: scanner.GenericFix}, scanner.GenericFix},
+		{"server grants the key: the repository's", policy.Server{MaySet: []string{"scan.generic"}, Generic: scanner.GenericFix}, scanner.GenericOff},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.server.Apply(file).Scan.GenericMode(); got != tc.want {
+				t.Errorf("mode %q, want %q", got, tc.want)
+			}
+			if got := tc.server.Defaults().Scan.GenericMode(); got != tc.server.Generic && tc.server.Generic != "" {
+				t.Errorf("without a file: mode %q, want the server's %q", got, tc.server.Generic)
+			}
+		})
+	}
+	if d := (policy.Server{}).Apply(file).Describe(); !strings.Contains(d, "ignored, the server's to set: scan.generic") {
+		t.Errorf("Describe() = %q, want scan.generic listed as ignored", d)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pushvault/pushvault/remediator/rotate"
+	"github.com/pushvault/pushvault/scanner"
 )
 
 // Server is what the server (serve.yml, the hook's pushvault.yml) decides
@@ -23,6 +24,10 @@ type Server struct {
 	// Rotation is the server's rotation section: database and PKI
 	// mappings come only from here unless MaySet grants them.
 	Rotation rotate.Settings
+	// Generic is the server's mode for generic secrets ("": the
+	// default); a repository changes it only when MaySet grants
+	// "scan.generic", so a pusher cannot turn the detector off.
+	Generic scanner.GenericMode
 }
 
 // repositoryKey is one key of the settings file and how a repository's
@@ -41,6 +46,7 @@ var repositoryKeys = []repositoryKey{
 	{"detectors", func(d, s *Settings) { d.Scan.Detectors = s.Scan.Detectors }},
 	{"fix.style", func(d, s *Settings) { d.Style, d.Scan.FixStyle = s.Style, s.Scan.FixStyle }},
 	{"scan.max_file_size", func(d, s *Settings) { d.Scan.MaxFileBytes = s.Scan.MaxFileBytes }},
+	{"scan.generic", func(d, s *Settings) { d.Scan.Generic = s.Scan.Generic }},
 	{"rotation.enabled", func(d, s *Settings) { d.Rotation.Enabled = s.Rotation.Enabled }},
 	{"rotation.destroy_exposed", func(d, s *Settings) { d.Rotation.DestroyExposed = s.Rotation.DestroyExposed }},
 	{"rotation.approval", func(d, s *Settings) { d.Rotation.Approval = s.Rotation.Approval }},
@@ -53,7 +59,7 @@ var repositoryKeys = []repositoryKey{
 // otherwise: what narrows reports to what the repository's reviewers
 // accepted (allowlists by finding id and by path), what adds scanning
 // (custom detectors) and how the fix is written. Not: allowlisting a whole
-// detector, the file size limit, and anything that decides what rotation
+// detector, the file size limit, the generic detector's mode, and anything that decides what rotation
 // does (which rotators run, database and PKI mappings, "owned" secrets,
 // destroying exposed versions, approval).
 var DefaultMaySet = []string{"allowlist.paths", "allowlist.findings", "detectors", "fix.style"}
@@ -94,6 +100,7 @@ func (srv Server) maySet() []string {
 func (srv Server) Defaults() *Settings {
 	d := Defaults()
 	d.Rotation = srv.Rotation
+	d.Scan.Generic = srv.Generic
 	return d
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/remediator/vault"
+	"github.com/pushvault/pushvault/scanner"
 )
 
 // ServeConfig is `pushvault serve`'s configuration. Load reads it: defaults,
@@ -59,6 +60,11 @@ type ServeConfig struct {
 	// default: honoured, recorded with the pusher, shown in the check run)
 	// or ignore. The server's alone: a repository cannot set it.
 	InlineAllow string `yaml:"inline_allow"`
+	// GenericSecrets is what the generic detector's findings get: report
+	// (shown, not vaulted or fixed; the default), fix, or off. A
+	// repository's scan.generic applies only when RepositoryMaySet grants
+	// it.
+	GenericSecrets string `yaml:"generic_secrets"`
 }
 
 // GitHubConfig is the GitHub App's identity. The private key and the
@@ -100,9 +106,10 @@ func DefaultServeConfig() ServeConfig {
 		ShutdownTimeout: 30 * time.Second,
 		GitHub: GitHubConfig{APIURL: githubapp.DefaultAPIURL, WebURL: "https://github.com/",
 			ActionPermission: string(githubapp.DefaultActionPermission)},
-		Queue:       queue.DefaultConfig(),
-		Webhook:     WebhookConfig{MaxBodyBytes: githubapp.DefaultMaxBody},
-		InlineAllow: string(policy.DefaultInlineAllow),
+		Queue:          queue.DefaultConfig(),
+		Webhook:        WebhookConfig{MaxBodyBytes: githubapp.DefaultMaxBody},
+		InlineAllow:    string(policy.DefaultInlineAllow),
+		GenericSecrets: string(scanner.DefaultGenericMode),
 	}
 }
 
@@ -281,6 +288,9 @@ func (c ServeConfig) Validate() error {
 	}
 	if _, err := policy.ParseInlineAllow(c.InlineAllow); err != nil {
 		bad("inline_allow: %v", err)
+	}
+	if _, ok := scanner.ParseGenericMode(c.GenericSecrets); !ok {
+		bad("generic_secrets: %q is not one of report, fix, off", c.GenericSecrets)
 	}
 	if err := c.Vault.Validate(); err != nil {
 		errs = append(errs, err)

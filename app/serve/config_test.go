@@ -179,3 +179,24 @@ func TestServeConfigBypassSettings(t *testing.T) {
 		}
 	}
 }
+
+// generic_secrets defaults to report, comes from the file or the
+// environment, and a bad value is named.
+func TestServeConfigGenericSecrets(t *testing.T) {
+	cfg, err := serve.LoadServeConfig(writeConfig(t, validConfig), envOf(nil))
+	if err != nil || cfg.GenericSecrets != "report" {
+		t.Errorf("default: generic_secrets %q, err %v", cfg.GenericSecrets, err)
+	}
+	cfg, err = serve.LoadServeConfig(writeConfig(t, validConfig+"generic_secrets: fix\n"), envOf(nil))
+	if err != nil || cfg.GenericSecrets != "fix" {
+		t.Errorf("file: generic_secrets %q, err %v", cfg.GenericSecrets, err)
+	}
+	cfg, err = serve.LoadServeConfig(writeConfig(t, validConfig), envOf(map[string]string{"PUSHVAULT_GENERIC_SECRETS": "off"}))
+	if err != nil || cfg.GenericSecrets != "off" {
+		t.Errorf("environment: generic_secrets %q, err %v", cfg.GenericSecrets, err)
+	}
+	_, err = serve.LoadServeConfig(writeConfig(t, validConfig+"generic_secrets: vault\n"), envOf(nil))
+	if want := `generic_secrets: "vault" is not one of report, fix, off`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("missing %q in:\n%v", want, err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/vault"
+	"github.com/pushvault/pushvault/scanner"
 )
 
 // Server is `pushvault serve`: every component and every event handler,
@@ -98,7 +99,7 @@ func (s *Server) handlers() (*handler.Dispatcher, error) {
 	push := handler.NewPush(handler.PushDeps{
 		GitHub: s.GitHub, Claims: s.Claims, Vault: s.Vault, Ledger: ledger.Shared(s.Ledger, s.Claims),
 		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL,
-		Policy: policy.Server{MaySet: s.Config.RepositoryMaySet, Rotation: s.Config.Rotation}, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
+		Policy: policy.Server{MaySet: s.Config.RepositoryMaySet, Rotation: s.Config.Rotation, Generic: scanner.GenericMode(s.Config.GenericSecrets)}, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
 		InlineAllow: policy.InlineAllow(s.Config.InlineAllow), ActionPermission: githubapp.Role(s.Config.GitHub.ActionPermission),
 	})
 	return handler.NewDispatcher(

@@ -22,7 +22,9 @@ type JSONFinding struct {
 	Redacted    string              `json:"redacted"`
 	Verified    scanner.Verified    `json:"verified"`
 	Fingerprint string              `json:"fingerprint,omitempty"`
-	Locations   []scanner.Location  `json:"locations"`
+	// ReportOnly: shown, neither vaulted nor fixed (scan.generic: report).
+	ReportOnly bool               `json:"report_only,omitempty"`
+	Locations  []scanner.Location `json:"locations"`
 }
 
 // JSONReport is the document `pushvault scan --format json` prints.
@@ -50,6 +52,7 @@ func NewJSON(res *scanner.Result) JSONReport {
 			Redacted:    f.Redacted,
 			Verified:    f.Verified,
 			Fingerprint: string(f.Fingerprint),
+			ReportOnly:  f.ReportOnly,
 			Locations:   f.Locations,
 		})
 	}

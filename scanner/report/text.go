@@ -22,6 +22,9 @@ func WriteText(w io.Writer, res *scanner.Result) error {
 		if n := len(f.Locations) - 1; n > 0 {
 			fmt.Fprintf(&b, " [+%d more place%s]", n, plural(n))
 		}
+		if f.ReportOnly {
+			b.WriteString(" (report only: not vaulted or fixed)")
+		}
 		b.WriteByte('\n')
 	}
 	st := res.Stats
