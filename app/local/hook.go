@@ -464,6 +464,8 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 			}
 		}
 	}
+	found, reported := splitReportOnly(found)
+	writeReported(msg, reported)
 	if len(found) == 0 {
 		v := HookVerdict{Accept: true}
 		switch {
@@ -490,6 +492,45 @@ func PreReceive(ctx context.Context, log *slog.Logger, o HookOptions, in io.Read
 		fmt.Fprintf(msg, "pushvault: the %s budget ran out after %d of %d refs; the others were not scanned.\n", o.Budget, scanned, len(updates))
 	}
 	return HookVerdict{Findings: len(found), TimedOut: outOfTime, Oversize: oversizeFiles(oversize)}, nil
+}
+
+// splitReportOnly separates the findings the server's scan.generic: report
+// shows without acting on (scanner.Finding.ReportOnly) from those that
+// reject the push: a guess from a name and a value's shape warns the
+// pusher, it does not stop the push.
+func splitReportOnly(found []hookFinding) (blocking, reported []hookFinding) {
+	for _, hf := range found {
+		if hf.finding.ReportOnly {
+			reported = append(reported, hf)
+		} else {
+			blocking = append(blocking, hf)
+		}
+	}
+	return blocking, reported
+}
+
+// writeReported warns the pusher of report-only findings, with where each
+// was added.
+func writeReported(w io.Writer, reported []hookFinding) {
+	if len(reported) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "pushvault: %d possible secret%s (report only: not blocking, not vaulted); check %s:\n", len(reported), plural(len(reported)), pronoun(len(reported)))
+	for _, hf := range reported {
+		f := hf.finding
+		fmt.Fprintf(w, "  %s %s (%s), id %s\n", f.Detector, f.Redacted, hf.ref, f.ID)
+		for _, l := range f.Locations {
+			fmt.Fprintf(w, "    added in %s at %s\n", short(l.Commit), hookWhere(l))
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 // oversized is a file a pushed ref adds that is too large to scan.

@@ -839,3 +839,29 @@ func TestHookScansEverythingAPushAdds(t *testing.T) {
 		})
 	}
 }
+
+// TestHookReportOnlyWarns: the Generic detector's findings under the
+// default scan.generic: report are shown to the pusher but do not reject
+// the push (nothing is vaulted for them either); a pattern detector's
+// finding in the same push still rejects it.
+func TestHookReportOnlyWarns(t *testing.T) {
+	s := newHookServer(t)
+	g := secrettest.Fresh(t)
+	password := g.PostgresPassword()
+	s.work.Commit("", "db settings", map[string]string{"config/db.env": "DB_PASSWORD=" + password + "\n"})
+	r := s.push(t, nil, "origin", "main")
+	text := remoteText(r.stderr)
+	if r.code != 0 || !strings.Contains(text, "1 possible secret (report only") || !strings.Contains(text, "Generic") {
+		t.Fatalf("a push with only a report-only finding: exit %d, want accepted with a warning:\n%s", r.code, text)
+	}
+	stripe := g.Stripe()
+	s.work.Commit("", "payments", map[string]string{"config/pay.env": "STRIPE_KEY=" + stripe + "\nPAYMENTS_DB_PASSWORD=" + g.PostgresPassword() + "\n"})
+	r = s.push(t, nil, "origin", "main")
+	text = remoteText(r.stderr)
+	if r.code == 0 || !strings.Contains(text, "push rejected: 1 secret found") || !strings.Contains(text, "1 possible secret (report only") {
+		t.Errorf("a push with a Stripe key and a report-only finding: exit %d, want rejected for the key alone:\n%s", r.code, text)
+	}
+	if strings.Contains(r.stderr, password) || strings.Contains(r.stderr, stripe) {
+		t.Error("a planted value reached the pusher")
+	}
+}
