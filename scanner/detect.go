@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	thcontext "github.com/trufflesecurity/trufflehog/v3/pkg/context"
 	"github.com/trufflesecurity/trufflehog/v3/pkg/decoders"
 	"github.com/trufflesecurity/trufflehog/v3/pkg/detectors"
 	"github.com/trufflesecurity/trufflehog/v3/pkg/engine/ahocorasick"
@@ -276,14 +275,62 @@ func placeholder(raw []byte) bool {
 }
 
 // filterResults applies TruffleHog's own result cleaning and known
-// false-positive filter, as its engine does by default; it returns the
-// results kept and how many the filter refused.
+// false-positive filter, as its engine does by default, except that a value
+// is not refused for spelling an English word in passing (see
+// mostlyWords); it returns the results kept and how many the filter
+// refused.
 func filterResults(det detectors.Detector, results []detectors.Result) ([]detectors.Result, int) {
 	if cleaner, ok := det.(detectors.CustomResultsCleaner); ok && cleaner.ShouldCleanResultsIrrespectiveOfConfiguration() {
 		results = cleaner.CleanResults(results)
 	}
-	kept := detectors.FilterKnownFalsePositives(thcontext.Background(), det, results)
+	isFalsePositive := detectors.GetFalsePositiveCheck(det)
+	kept := results[:0:0]
+	for _, r := range results {
+		if len(r.Raw) == 0 {
+			continue // TruffleHog's engine skips these as invalid
+		}
+		if !r.Verified {
+			if fp, reason := isFalsePositive(r); fp && (!strings.HasPrefix(reason, wordlistReason) || mostlyWords(string(r.Raw))) {
+				continue
+			}
+		}
+		kept = append(kept, r)
+	}
 	return kept, len(results) - len(kept)
+}
+
+// wordlistReason starts TruffleHog's reason for a value holding a word of
+// its English word list.
+const wordlistReason = "matches wordlist: "
+
+// mostlyWords reports whether a value TruffleHog found a word of its
+// English list in reads as words rather than a random string: it has no
+// digit ("sk_live_ThisIsNotARealSecretKeyHere"), or the list's words make
+// up a third of its letters. TruffleHog refuses any value holding one word
+// of its list, and pushvault, offline, has no verification to overrule
+// it: about one random Stripe key in 600 spells a word somewhere
+// ("…x6y6Garden…") and was dropped, a live key unreported.
+func mostlyWords(value string) bool {
+	if !detectors.HasDigit(value) {
+		return true
+	}
+	letters := 0
+	for _, c := range value {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+			letters++
+		}
+	}
+	rest, covered := strings.ToLower(value), 0
+	for range 32 { // each round takes one word out
+		_, reason := detectors.IsKnownFalsePositive(rest, nil, true)
+		word, ok := strings.CutPrefix(reason, wordlistReason)
+		if !ok || word == "" {
+			break
+		}
+		covered += len(word)
+		rest = strings.Replace(rest, word, "_", 1)
+	}
+	return covered*3 >= letters
 }
 
 // locate maps a result to the lines of the chunk where its value occurs,

@@ -393,3 +393,22 @@ func TestScanVaultTokenSpellingAWord(t *testing.T) {
 		t.Fatalf("findings %v, want the Vault token", got)
 	}
 }
+
+// TestScanKeySpellingAWord: TruffleHog refuses an unverified value that
+// holds any word of its English list, and pushvault does not verify: a
+// live Stripe key whose random part happens to spell "garden" (about one
+// random key in 600 spells some word) went unreported. A value mostly made
+// of words is still a placeholder.
+func TestScanKeySpellingAWord(t *testing.T) {
+	key := secrettest.New(29).Stripe()
+	key = key[:12] + "Garden" + key[18:]
+	r := gittest.New(t)
+	r.Commit("", "keys", map[string]string{
+		"config/live.env":    "STRIPE_KEY=" + key + "\n",
+		"config/example.env": "STRIPE_KEY=sk_live_ThisIsNotARealSecretKeyHere\n",
+	})
+	want := []got{{"Stripe", r.Head(), "config/live.env", 1}}
+	if diff := cmp.Diff(want, summarize(scan(t, r.Dir, scanner.All()))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

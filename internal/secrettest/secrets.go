@@ -12,6 +12,8 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -35,6 +37,9 @@ func New(seed uint64) *Gen { return &Gen{r: rand.New(rand.NewPCG(seed, seed^0x9e
 // with New.
 func Fresh(t testing.TB) *Gen {
 	seed := rand.Uint64()
+	if s, err := strconv.ParseUint(os.Getenv("SECRETTEST_SEED"), 10, 64); err == nil {
+		seed = s // rerun a failure with the seed it logged
+	}
 	t.Logf("secrettest seed %d", seed)
 	return New(seed)
 }
