@@ -30,14 +30,22 @@ func TestAppRedeliverRunsADeadLetterAgain(t *testing.T) {
 		return r != nil && r.Conclusion == "action_required"
 	})
 	e.exactlyOnce(t, head, 2)
+	// Two pushes succeed: the redelivered one, and the App's own push of
+	// the fix branch (recognised and not scanned). Wait for both before
+	// redelivering again, so the count below sees only the redelivery.
+	const processed = `pushvault_events_processed_total{event="push",outcome="success"}`
+	waitFor(t, "the fix branch's push processed", func() bool {
+		_, body := e.serve.get(t, "/metrics")
+		return series(body, processed) == 2
+	})
 
 	e.redeliver(t, id)
 	_, body := e.serve.get(t, "/metrics")
 	if n := series(body, `pushvault_webhooks_total{event="push",outcome="duplicate"}`); n != 1 {
 		t.Errorf("the finished push's redelivery: %v duplicates counted, want 1", n)
 	}
-	if n := series(body, `pushvault_events_processed_total{event="push",outcome="success"}`); n != 1 {
-		t.Errorf("push processed successfully %v times, want 1", n)
+	if n := series(body, processed); n != 2 {
+		t.Errorf("pushes processed successfully %v times, want 2 (the push once, its fix branch once)", n)
 	}
 	e.exactlyOnce(t, head, 2)
 	noPlantedValue(t, planted, nil, append(e.githubTexts(), e.serve.logs.String()))
