@@ -110,9 +110,12 @@ type Pushed struct {
 	Created        bool
 	Deleted        bool
 	Pusher         string
-	// Rescan marks a scan asked for again from the check run: it gets a
-	// check run of its own (keyed by its delivery) instead of the push's.
-	Rescan bool
+	// RescanFor is what asked for this scan again ("" for a push): a
+	// check run's button or re-run, or a check suite's re-run, named by
+	// what the request means rather than by its delivery (rerunRequest).
+	// Such a scan gets a check run of its own, one per request: a replay
+	// of the same request under a fresh delivery id gets the same run.
+	RescanFor string
 	// ApprovedBy names who approved the rotations the settings hold for
 	// approval (the check run's "Approve rotation" button).
 	ApprovedBy string
@@ -559,20 +562,22 @@ func (pp *Push) startCheck(ctx context.Context, p Pushed) (*github.Client, *gith
 	return gh, checks, id, err
 }
 
+// checkRunOnce creates p's check run once per head (per request for a
+// re-run). The run's external id names what it is for, not the delivery
+// that asked: an attempt that resumes a claim abandoned by a dead process
+// finds the run that process created even when it runs a replay of the
+// push under another delivery id.
 func (pp *Push) checkRunOnce(ctx context.Context, checks *githubapp.Checks, p Pushed) (int64, error) {
-	rescan := ""
-	if p.Rescan {
-		rescan = p.DeliveryID
-	}
-	key := queue.KeyCheckRun(p.Owner, p.Repo, p.After, rescan)
+	key := queue.KeyCheckRun(p.Owner, p.Repo, p.After, p.RescanFor)
+	external := cmp.Or(p.RescanFor, "push")
 	return queue.OnceJSON(ctx, pp.claims, key, func(ctx context.Context, a queue.Attempt) (int64, error) {
 		if a.Resumed {
 			// The attempt that died may have created it already.
-			if id, ok, err := checks.Find(ctx, p.Owner, p.Repo, p.After, p.DeliveryID); err != nil || ok {
+			if id, ok, err := checks.Find(ctx, p.Owner, p.Repo, p.After, external); err != nil || ok {
 				return id, err
 			}
 		}
-		return checks.Start(ctx, p.Owner, p.Repo, p.After, p.DeliveryID)
+		return checks.Start(ctx, p.Owner, p.Repo, p.After, external)
 	})
 }
 
