@@ -355,7 +355,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// Faults come after request validation: a request that breaks the
 	// contract is reported whatever the stand-in then answers.
-	if f := s.takeFault(rt.op); f != nil {
+	f := s.takeFault(rt.op)
+	if f != nil && f.Kind != HoldResponse {
 		if done := s.applyFault(w, r, c, f, cred); done {
 			return
 		}
@@ -364,6 +365,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, v, herr := s.authorize(c, rt)
 	if herr == nil {
 		status, v, herr = rt.h(c)
+	}
+	if holdResponse(r, f) {
+		return
 	}
 	if herr != nil {
 		var ae *apiError
