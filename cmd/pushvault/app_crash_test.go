@@ -100,12 +100,10 @@ func (e *appEnv) pushLeaks(t *testing.T) (string, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := e.clone(t)
-	head := work.Commit("dev <dev@acme.test>", "config", map[string]string{
+	head := e.pushFiles(t, map[string]string{
 		"config/payments.yml": "stripe_api_key: " + stripe + "\n",
 		"deploy.py":           "GITHUB_TOKEN = \"" + ghToken + "\"\n",
 	})
-	work.Git("push", "origin", "HEAD:main")
 	return head, []string{stripe, ghToken}
 }
 

@@ -416,13 +416,20 @@ func (e *appEnv) pushSecrets(t *testing.T, seed uint64) (string, []string) {
 	t.Helper()
 	g := secrettest.New(seed)
 	stripe, sendgrid := g.Stripe(), g.SendGrid()
-	work := e.clone(t)
-	head := work.Commit("dev <dev@acme.test>", "config", map[string]string{
+	head := e.pushFiles(t, map[string]string{
 		"config/payments.yml": "stripe_api_key: " + stripe + "\n",
 		".env":                "SENDGRID_API_KEY=" + sendgrid + "\n",
 	})
-	work.Git("push", "origin", "HEAD:main")
 	return head, []string{stripe, sendgrid}
+}
+
+// pushFiles commits files to main (as dev) and pushes; it returns the head.
+func (e *appEnv) pushFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	work := e.clone(t)
+	head := work.Commit("dev <dev@acme.test>", "config", files)
+	work.Git("push", "origin", "HEAD:main")
+	return head
 }
 
 // exactlyOnce checks one completed check run on head with one annotation
