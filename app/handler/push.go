@@ -400,9 +400,7 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 	}
 	j := remediator.Job{
 		Owner: p.Owner, Repo: p.Repo, Findings: findings, Style: settings.Style, Actor: actor,
-		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
-			return gitcli.ReadAt(ctx, m.dir, p.After, path)
-		},
+		Read:     gitcli.NewFiles(m.dir, p.After).Read,
 		Rotator:  rotate.NewRunner(pp.vault.Client, settings.Rotation, remediator.RotationRecorder(pp.ledger, actor), ropts...),
 		Approved: p.ApprovedBy != "",
 		Propose:  &pullRequestProposal{pp: pp, log: log, gh: gh, o: o, base: branch, findings: findings},

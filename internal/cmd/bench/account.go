@@ -115,6 +115,33 @@ func settled(serve *child, metricsURL, auditLog string) (serveSample, error) {
 	}
 }
 
+// profileCPU asks serve's profiler (debug_listen) for a CPU profile of
+// the next d (at least 5 s) and writes it to path.
+func profileCPU(debugAddr, path string, d time.Duration) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		secs := max(5, int(d.Seconds()))
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs))
+		if err != nil {
+			errc <- fmt.Errorf("serve profile: %w", err)
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("%s", resp.Status)
+		}
+		if err == nil {
+			err = os.WriteFile(path, b, 0o644)
+		}
+		if err != nil {
+			err = fmt.Errorf("serve profile: %w", err)
+		}
+		errc <- err
+	}()
+	return errc
+}
+
 // metricLine parses one sample line of Prometheus' text format.
 func metricLine(l string) (name string, labels map[string]string, value float64, ok bool) {
 	if l == "" || l[0] == '#' {

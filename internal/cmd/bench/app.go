@@ -33,6 +33,7 @@ type appConfig struct {
 	repos     int    // repositories on the stand-in
 	latency   int    // sequential pushes for the latency figures
 	burst     int    // pushes in the throughput burst
+	profile   string // where serve's CPU profile over the burst goes ("": none)
 }
 
 // appTimeout bounds the wait for one push's check run and PR (latency
@@ -112,7 +113,13 @@ func benchApp(c appConfig) error {
 	if err != nil {
 		return err
 	}
-	serve, err := startServe(&kids, bin, scratch, serveAddr, vaultAddr, info)
+	debugAddr := ""
+	if c.profile != "" {
+		if debugAddr, err = freeAddr(); err != nil {
+			return err
+		}
+	}
+	serve, err := startServe(&kids, bin, scratch, serveAddr, vaultAddr, debugAddr, info)
 	if err != nil {
 		return err
 	}
@@ -191,6 +198,10 @@ func benchApp(c appConfig) error {
 		wg     sync.WaitGroup
 	)
 	burstStart := time.Now()
+	var profiled <-chan error
+	if c.profile != "" {
+		profiled = profileCPU(debugAddr, c.profile, time.Duration(c.burst)*time.Second/2)
+	}
 	for i, cl := range clones {
 		wg.Add(1)
 		go func(cl *clone, n int) {
@@ -222,6 +233,12 @@ func benchApp(c appConfig) error {
 	burstEnd, err := settled(serve, metricsURL, auditLog)
 	if err != nil {
 		return err
+	}
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "serve's CPU profile over the burst: %s\n", c.profile)
 	}
 	var last time.Time
 	var burstDone []measurement
@@ -697,9 +714,12 @@ func startStandin(kids *children, name, bin, dir, webhook string, repos []string
 	return c, info, nil
 }
 
-func startServe(kids *children, bin, scratch, addr, vaultAddr string, info standinInfo) (*child, error) {
+func startServe(kids *children, bin, scratch, addr, vaultAddr, debugAddr string, info standinInfo) (*child, error) {
 	cfg := fmt.Sprintf("listen: %s\ndata_dir: %s\nworkers: 4\nlog_level: info\nshutdown_timeout: 15s\ngithub:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n",
 		addr, filepath.Join(scratch, "serve-data"), info.AppID, info.URL, info.URL)
+	if debugAddr != "" {
+		cfg += "debug_listen: " + debugAddr + "\n"
+	}
 	cfgFile := filepath.Join(scratch, "serve.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		return nil, err
