@@ -19,6 +19,7 @@ import (
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/internal/gitcli"
+	"github.com/pushvault/pushvault/internal/phase"
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/rotate"
@@ -68,6 +69,7 @@ type PushObserver interface {
 	ObserveScan(d time.Duration, bytes int64)
 	Finding(detector string)
 	Remediation(outcome string)
+	phase.Observer
 }
 
 // PushDeps are what the push handler is built from; every field is
@@ -154,6 +156,9 @@ func pushedFrom(deliveryID string, ev *githubapp.PushPayload) Pushed {
 // the worker to retry.
 func (pp *Push) Run(ctx context.Context, p Pushed) error {
 	log := githubapp.Logger(ctx)
+	if pp.metrics != nil {
+		ctx = phase.With(ctx, pp.metrics)
+	}
 	if why, err := pp.ignored(ctx, p); err != nil || why != "" {
 		if why != "" {
 			log.Info(why+": nothing to scan", "ref", p.Ref)
@@ -204,7 +209,9 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 	o := outcomeOf(p)
 	// Settings come from the default branch as it was before the push,
 	// never from the pushed commits (trust model).
+	end := phase.Start(ctx, phase.Settings)
 	settings, err := policy.FromGitHub(ctx, gh, p.Owner, p.Repo, policy.Protected(p.DefaultBranch, branch, p.Before), pp.policy)
+	end()
 	if errors.Is(err, policy.ErrInvalid) {
 		return o, &queue.PermanentError{Err: err}
 	}
@@ -255,6 +262,7 @@ type fetched struct {
 // until it collects garbage, and anyone with the id can read it. fetch
 // returns nil (and no error) only when GitHub no longer holds it.
 func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched, error) {
+	defer phase.Start(ctx, phase.Fetch)()
 	tr, err := pp.github.Transport(p.InstallationID)
 	if err != nil {
 		return nil, fmt.Errorf("installation token: %w", err)
@@ -336,8 +344,10 @@ func (pp *Push) scan(ctx context.Context, log *slog.Logger, dir string, p Pushed
 	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log),
 		scanner.WithFingerprinter(pp.vault.Transit.Fingerprinter(vault.FingerprintKey)))
 	started := time.Now()
+	end := phase.Start(ctx, phase.Scan)
 	target := pushTarget(ctx, dir, p, branch)
 	res, err := sc.Scan(ctx, dir, target)
+	end()
 	if err != nil {
 		return nil, nil, fmt.Errorf("scan: %w", err)
 	}
@@ -393,9 +403,7 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 	}
 	j := remediator.Job{
 		Owner: p.Owner, Repo: p.Repo, Findings: findings, Style: settings.Style, Actor: actor,
-		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
-			return gitcli.ReadAt(ctx, m.dir, p.After, path)
-		},
+		Read:     gitcli.NewFiles(m.dir, p.After).Read,
 		Rotator:  rotate.NewRunner(pp.vault.Client, settings.Rotation, remediator.RotationRecorder(pp.ledger, actor), ropts...),
 		Approved: p.ApprovedBy != "",
 		Propose:  &pullRequestProposal{pp: pp, log: log, gh: gh, o: o, base: branch, findings: findings},
@@ -553,6 +561,7 @@ func outcomeOf(p Pushed) *githubapp.Outcome {
 // replica gets the same run. It returns the installation's client and its
 // check runs with the run's id.
 func (pp *Push) startCheck(ctx context.Context, p Pushed) (*github.Client, *githubapp.Checks, int64, error) {
+	defer phase.Start(ctx, phase.CheckRun)()
 	gh, err := pp.github.Installation(p.InstallationID)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("installation client: %w", err)
@@ -584,6 +593,7 @@ func (pp *Push) checkRunOnce(ctx context.Context, checks *githubapp.Checks, p Pu
 // completeCheck writes the outcome to run id once (annotations append on
 // GitHub, so a second write would double them).
 func (pp *Push) completeCheck(ctx context.Context, checks *githubapp.Checks, p Pushed, id int64, o *githubapp.Outcome) error {
+	defer phase.Start(ctx, phase.CheckRun)()
 	key := queue.KeyCheckRunComplete(p.Owner, p.Repo, id)
 	_, err := pp.claims.Once(ctx, key, func(ctx context.Context, a queue.Attempt) ([]byte, error) {
 		if a.Resumed {

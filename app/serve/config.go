@@ -33,6 +33,11 @@ import (
 type ServeConfig struct {
 	// Listen is the HTTP address for /webhook, /healthz, /readyz, /metrics.
 	Listen string `yaml:"listen"`
+	// DebugListen, when set, serves Go's profiler (net/http/pprof, under
+	// /debug/pprof/) on its own address, for finding where serve spends
+	// its time. Bind it to loopback: profiles show the program's code
+	// paths (never secret values), which are no one else's business.
+	DebugListen string `yaml:"debug_listen"`
 	// DataDir holds the embedded NATS server's files.
 	DataDir string `yaml:"data_dir"`
 	// Workers is how many deliveries this process works on at once.
@@ -253,6 +258,11 @@ func (c ServeConfig) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen: %q is not host:port", c.Listen)
+	}
+	if c.DebugListen != "" {
+		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
+			bad("debug_listen: %q is not host:port", c.DebugListen)
+		}
 	}
 	if c.DataDir == "" {
 		bad("data_dir: required")

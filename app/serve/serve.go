@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,8 +203,16 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		defer wg.Done()
 		workers.Run(wctx)
 	}()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if s.Config.DebugListen != "" {
+		dbg, err := s.serveDebug(errc)
+		if err != nil {
+			_ = srv.Close()
+			return err
+		}
+		defer dbg.Close()
+	}
 	s.Log.Info("pushvault serve started", slog.String("listen", ln.Addr().String()),
 		slog.String("queue", s.Queue.Where()), slog.Int("workers", s.Config.Workers),
 		slog.Int64("app_id", s.Config.GitHub.AppID), slog.Any("events", d.EventNames()))
@@ -225,6 +234,29 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		return serveErr
 	}
 	return nil
+}
+
+// serveDebug serves Go's profiler on debug_listen; serving errors go to
+// errc.
+func (s *Server) serveDebug(errc chan<- error) (*http.Server, error) {
+	ln, err := net.Listen("tcp", s.Config.DebugListen)
+	if err != nil {
+		return nil, fmt.Errorf("debug_listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("debug_listen: %w", err)
+		}
+	}()
+	s.Log.Info("profiler listening", slog.String("debug_listen", ln.Addr().String()))
+	return srv, nil
 }
 
 // Close releases the queue connection (and the embedded server).

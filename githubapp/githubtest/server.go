@@ -46,25 +46,27 @@ type Server struct {
 	closers     []func()
 	routes      []route
 
-	mu           sync.Mutex
-	nextID       int64
-	repos        map[string]*repoState // key "owner/name"
-	installs     map[int64]*Installation
-	tokens       map[string]*token
-	revocations  []Revocation
-	checkRuns    []*checkRun
-	pulls        []*pullRequest
-	comments     []*Comment
-	issues       []*issue
-	labels       map[string][]Label // repo key -> labels
-	deliveries   []*Delivery
-	webhookURL   string
-	faults       []*Fault
-	dropNext     int
-	violations   []error
-	rateUsed     map[string]int
-	manifestCode map[string]bool
-	grants       map[string]map[string]grant // repo key -> login -> role
+	mu            sync.Mutex
+	nextID        int64
+	repos         map[string]*repoState // key "owner/name"
+	installs      map[int64]*Installation
+	tokens        map[string]*token
+	revocations   []Revocation
+	checkRuns     []*checkRun
+	pulls         []*pullRequest
+	comments      []*Comment
+	issues        []*issue
+	labels        map[string][]Label // repo key -> labels
+	deliveries    []*Delivery
+	webhookURL    string
+	faults        []*Fault
+	dropNext      int
+	violations    []error
+	rateUsed      map[string]int
+	manifestCode  map[string]bool
+	grants        map[string]map[string]grant // repo key -> login -> role
+	events        []Event
+	eventsChanged chan struct{} // closed and replaced when an event is added
 }
 
 // Option configures a Server.
@@ -320,6 +322,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet && r.URL.Path == StatePath {
 		s.serveState(w)
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == EventsPath {
+		s.serveEvents(w, r)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 100<<20))
