@@ -318,6 +318,9 @@ func (c ServeConfig) Validate() error {
 	if q.AckWait < time.Second {
 		bad("queue.ack_wait: %v, want at least 1s", q.AckWait)
 	}
+	if q.DeliveryTimeout < time.Second {
+		bad("queue.delivery_timeout: %v, want at least 1s", q.DeliveryTimeout)
+	}
 	if q.MaxAttempts < 1 {
 		bad("queue.max_attempts: %d, want at least 1", q.MaxAttempts)
 	}
