@@ -58,7 +58,7 @@ type Config struct {
 // DefaultConfig is the queue's defaults (serve.yml's queue section).
 func DefaultConfig() Config {
 	return Config{
-		Replicas:    1,
+		Replicas:        1,
 		AckWait:         30 * time.Second,
 		DeliveryTimeout: 10 * time.Minute,
 		MaxAttempts:     5,
