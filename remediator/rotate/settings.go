@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
@@ -47,6 +48,12 @@ type Settings struct {
 	// leaves in place waits (Target.Unreplaced).
 	Approval  string        `yaml:"approval"`
 	Databases []Database    `yaml:"databases"`
+	// DatabaseTimeout bounds each login to a database (connecting
+	// included), so a server that accepts and never answers fails the
+	// rotation (to retry) instead of holding it; 0 means
+	// DefaultDatabaseTimeout. The server's alone: ParseSettings does not
+	// read it from a repository's file.
+	DatabaseTimeout time.Duration `yaml:"database_timeout"`
 	PKI       []PKIMount    `yaml:"pki"`
 	Owned     []OwnedSecret `yaml:"owned"`
 }
@@ -90,6 +97,17 @@ type OwnedSecret struct {
 // verified rotation.
 func (s Settings) Destroy() bool { return s.DestroyExposed == nil || *s.DestroyExposed }
 
+// DefaultDatabaseTimeout is rotation.database_timeout's default.
+const DefaultDatabaseTimeout = 15 * time.Second
+
+// databaseTimeout is DatabaseTimeout with its default.
+func (s Settings) databaseTimeout() time.Duration {
+	if s.DatabaseTimeout <= 0 {
+		return DefaultDatabaseTimeout
+	}
+	return s.DatabaseTimeout
+}
+
 func (s Settings) enabled(name string) bool {
 	if s.Enabled == nil {
 		return true
@@ -113,6 +131,9 @@ func (s Settings) Validate() error {
 	}
 	if s.Approval != "" && s.Approval != ApprovalAuto && s.Approval != ApprovalRequired {
 		errs = append(errs, fmt.Errorf("rotation.approval: %q is not one of auto, required", s.Approval))
+	}
+	if s.DatabaseTimeout < 0 || (s.DatabaseTimeout > 0 && s.DatabaseTimeout < time.Second) {
+		errs = append(errs, fmt.Errorf("rotation.database_timeout: %v, want at least 1s (0: the default, %v)", s.DatabaseTimeout, DefaultDatabaseTimeout))
 	}
 	for i, d := range s.Databases {
 		key := fmt.Sprintf("rotation.databases[%d]", i)
