@@ -46,16 +46,16 @@ type Settings struct {
 	// action, or `pushvault scan --fix --approve-rotation` locally); under
 	// auto only a rotation that would break a use of the secret the fix
 	// leaves in place waits (Target.Unreplaced).
-	Approval  string        `yaml:"approval"`
-	Databases []Database    `yaml:"databases"`
+	Approval  string     `yaml:"approval"`
+	Databases []Database `yaml:"databases"`
 	// DatabaseTimeout bounds each login to a database (connecting
 	// included), so a server that accepts and never answers fails the
 	// rotation (to retry) instead of holding it; 0 means
 	// DefaultDatabaseTimeout. The server's alone: ParseSettings does not
 	// read it from a repository's file.
 	DatabaseTimeout time.Duration `yaml:"database_timeout"`
-	PKI       []PKIMount    `yaml:"pki"`
-	Owned     []OwnedSecret `yaml:"owned"`
+	PKI             []PKIMount    `yaml:"pki"`
+	Owned           []OwnedSecret `yaml:"owned"`
 }
 
 // Database maps databases the organisation declares to a Vault database

@@ -71,7 +71,6 @@ type dbServer struct {
 	login func(ctx context.Context, user, password, database string) error
 }
 
-
 // doesNotLogIn is the reason a rotation ends in rotation_manual when the
 // leaked password is refused: the check run quotes it.
 const doesNotLogIn = "the leaked credential does not log in"
