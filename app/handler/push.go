@@ -641,7 +641,7 @@ func (pp *Push) openRotationIssues(ctx context.Context, log *slog.Logger, gh *gi
 func NewPush(d PushDeps) *Push {
 	var revoker *githubapp.Revoker
 	if u, err := url.Parse(d.APIURL); err == nil && u.Host != "" {
-		rc := github.NewClient(nil)
+		rc := github.NewClient(githubapp.NewHTTPClient(nil))
 		rc.BaseURL = u
 		revoker = githubapp.NewRevoker(rc)
 	}
