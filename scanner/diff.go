@@ -107,7 +107,7 @@ type diffReader struct {
 	maxFileBytes int
 	limits       Limits
 	// limited names the limit that stopped the reader ("" while none has).
-	limited string
+	limited      string
 	chunkBytes   int // window size for large additions
 	overlapBytes int // context repeated between windows (multi-line keys)
 	emit         func(*chunk) error
