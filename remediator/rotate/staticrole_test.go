@@ -44,27 +44,36 @@ type tcpWatch struct{ n atomic.Int32 }
 // it relays each to that address, else it closes them at once.
 func watchTCP(t *testing.T, addr, forward string) *tcpWatch {
 	t.Helper()
+	w := &tcpWatch{}
+	serveTCP(t, addr, func(conn net.Conn) {
+		w.n.Add(1)
+		if forward == "" {
+			conn.Close()
+			return
+		}
+		go relay(conn, forward)
+	})
+	return w
+}
+
+// serveTCP listens on addr until the test ends, handing each connection
+// to handle.
+func serveTCP(t *testing.T, addr string, handle func(net.Conn)) {
+	t.Helper()
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("listening on %s: %v", addr, err)
 	}
 	t.Cleanup(func() { l.Close() })
-	w := &tcpWatch{}
 	go func() {
 		for {
 			conn, err := l.Accept()
 			if err != nil {
 				return
 			}
-			w.n.Add(1)
-			if forward == "" {
-				conn.Close()
-				continue
-			}
-			go relay(conn, forward)
+			handle(conn)
 		}
 	}()
-	return w
 }
 
 // relay copies between conn and a connection to addr until either ends.
@@ -341,26 +350,16 @@ func (tp *tarpit) Stall() { tp.stalled.Store(true) }
 
 func startTarpit(t *testing.T, addr, forward string) *tarpit {
 	t.Helper()
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatalf("listening on %s: %v", addr, err)
-	}
 	done := make(chan struct{})
-	t.Cleanup(func() { close(done); l.Close() })
+	t.Cleanup(func() { close(done) })
 	tp := &tarpit{}
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			if !tp.stalled.Load() {
-				go relay(conn, forward)
-				continue
-			}
-			go func() { <-done; conn.Close() }()
+	serveTCP(t, addr, func(conn net.Conn) {
+		if !tp.stalled.Load() {
+			go relay(conn, forward)
+			return
 		}
-	}()
+		go func() { <-done; conn.Close() }()
+	})
 	return tp
 }
 
