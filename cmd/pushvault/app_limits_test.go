@@ -3,9 +3,14 @@ package main_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/hashicorp/vault/api"
+
+	"github.com/pushvault/pushvault/internal/pgtest"
 	"github.com/pushvault/pushvault/internal/secrettest"
 )
 
@@ -54,4 +59,78 @@ func TestAppPushOverTheScanLimits(t *testing.T) {
 	}
 	e.fixPR(t, head, "import")
 	noPlantedValue(t, []string{scanned, unscanned}, nil, append(e.githubTexts(), e.serve.logs.String()))
+}
+
+// TestAppDatabaseThatNeverAnswers: a push leaks a PostgreSQL URI of a
+// declared database whose server accepts connections and never answers.
+// Each attempt's rotation fails within rotation.database_timeout, the push
+// is retried and then dead-lettered with the reason on its check run (the
+// value stays vaulted, its rotation recorded as failed), and the
+// workers are free: the next push is scanned and completed.
+func TestAppDatabaseThatNeverAnswers(t *testing.T) {
+	ip, err := pgtest.NonLoopbackIPv4()
+	if err != nil {
+		t.Fatalf("secret detectors ignore loopback database hosts, so this test needs another address: %v", err)
+	}
+	l, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // accepted, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	addr := l.Addr().String()
+
+	e := newStandIn(t)
+	c := e.vault.Client(t)
+	if err := c.Sys().Mount("database", &api.MountInput{Type: "database"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Logical().Write("database/config/shop-db", map[string]any{
+		"plugin_name": "postgresql-database-plugin", "verify_connection": false,
+		"connection_url": "postgresql://{{username}}:{{password}}@" + addr + "/postgres?sslmode=disable",
+		"username":       pgtest.SuperUser, "password": secrettest.Fresh(t).PostgresPassword(), "allowed_roles": "pv-*",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.config = "rotation:\n  database_timeout: 2s\n  databases:\n    - match: {host: \"" + ip + "\"}\n      vault_connection: shop-db\n"
+	e.start(t, "  max_attempts: 2\n  backoff: [100ms]\n")
+
+	password := secrettest.Fresh(t).PostgresPassword()
+	work := e.clone(t)
+	leak := work.Commit("dev <dev@acme.test>", "db", map[string]string{".env": "DATABASE_URL=postgresql://app:" + password + "@" + addr + "/app\n"})
+	work.Git("push", "-q", "origin", "HEAD:main")
+	r := e.completedRun(t, leak)
+	if r.Conclusion != "failure" || !strings.Contains(r.Summary, "no answer within rotation.database_timeout (2s)") {
+		t.Errorf("check run on the leak: %s, want failure saying the database did not answer:\n%s\n%s", r.Conclusion, r.Summary, e.serve.logs)
+	}
+	meta, err := c.KVv2("secret").GetMetadata(context.Background(), "pushvault/acme/shop/database_url")
+	if err != nil || meta.CustomMetadata["state"] != "rotation_failed" {
+		t.Errorf("the leaked URI's vault record: %v %+v", err, meta)
+	}
+
+	clean := work.Commit("dev <dev@acme.test>", "docs", map[string]string{"NOTES.md": "nothing secret\n"})
+	work.Git("push", "-q", "origin", "HEAD:main")
+	if r := e.completedRun(t, clean); r.Conclusion != "success" {
+		t.Errorf("the next push: %s, want success", r.Conclusion)
+	}
+	noPlantedValue(t, []string{password}, nil, append(e.githubTexts(), e.serve.logs.String()))
 }
