@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
@@ -101,8 +102,20 @@ func uploadURL(api *url.URL) *url.URL {
 	return &u
 }
 
+// RequestTimeout bounds each request to GitHub's API, reading the answer
+// included (installation tokens are fetched within it): an API that stops
+// answering fails the request, which is retried with the delivery, rather
+// than holding a worker.
+const RequestTimeout = time.Minute
+
+// NewHTTPClient is an http.Client over rt (nil: http.DefaultTransport)
+// bounded by RequestTimeout.
+func NewHTTPClient(rt http.RoundTripper) *http.Client {
+	return &http.Client{Transport: rt, Timeout: RequestTimeout}
+}
+
 func (c *Clients) client(rt http.RoundTripper) *github.Client {
-	gc := github.NewClient(&http.Client{Transport: rt})
+	gc := github.NewClient(NewHTTPClient(rt))
 	gc.BaseURL = c.apiURL
 	gc.UploadURL = c.upload
 	return gc

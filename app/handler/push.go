@@ -62,6 +62,8 @@ type Push struct {
 	// "Approve rotation" buttons need (github.action_permission).
 	actionPermission githubapp.Role
 	bot              appBot
+	// limits bound each scan (scan_limits).
+	limits scanner.Limits
 }
 
 // PushObserver counts what pushes find and do (serve's metrics).
@@ -96,6 +98,9 @@ type PushDeps struct {
 	// ActionPermission is the role "False positive" and "Approve
 	// rotation" need (zero: githubapp.DefaultActionPermission).
 	ActionPermission githubapp.Role
+	// ScanLimits bound each push's scan (zero: none); a push over them is
+	// scanned up to them and its check run concludes neutral.
+	ScanLimits scanner.Limits
 }
 
 // Pushed is the part of a push webhook the pipeline needs. For a tag, After
@@ -341,7 +346,7 @@ func (pp *Push) fetchOrphan(ctx context.Context, m *fetched, p Pushed) (gone boo
 // notes what it read in o. It returns the findings inline allow comments
 // let through that are to be recorded (inline_allow: record).
 func (pp *Push) scan(ctx context.Context, log *slog.Logger, dir string, p Pushed, branch string, settings *policy.Settings, o *githubapp.Outcome) (*scanner.Result, []*scanner.Finding, error) {
-	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log),
+	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log), scanner.WithLimits(pp.limits),
 		scanner.WithFingerprinter(pp.vault.Transit.Fingerprinter(vault.FingerprintKey)))
 	started := time.Now()
 	end := phase.Start(ctx, phase.Scan)
@@ -360,6 +365,11 @@ func (pp *Push) scan(ctx context.Context, log *slog.Logger, dir string, p Pushed
 	}
 	o.Scanned = res.Stats.Commits
 	o.Unscanned, o.Base = res.Skipped, target.From()
+	if res.Truncated != nil {
+		o.Truncated = &githubapp.Truncated{Truncation: *res.Truncated, Bytes: res.Stats.Bytes, Limits: pp.limits}
+		log.Warn("push over the scan limits: scanned the newest commits only", "by", res.Truncated.By,
+			"commits", res.Truncated.Commits, "scanned", res.Stats.Commits)
+	}
 	if len(res.Stats.Reasons) > 0 {
 		o.Skipped = map[string]int{}
 		for r, n := range res.Stats.Reasons {
@@ -656,7 +666,7 @@ func (pp *Push) openRotationIssues(ctx context.Context, log *slog.Logger, gh *gi
 func NewPush(d PushDeps) *Push {
 	var revoker *githubapp.Revoker
 	if u, err := url.Parse(d.APIURL); err == nil && u.Host != "" {
-		rc := github.NewClient(nil)
+		rc := github.NewClient(githubapp.NewHTTPClient(nil))
 		rc.BaseURL = u
 		revoker = githubapp.NewRevoker(rc)
 	}
@@ -672,6 +682,7 @@ func NewPush(d PushDeps) *Push {
 		mirrors:          newMirrors(d.MirrorDir),
 		inlineAllow:      cmp.Or(d.InlineAllow, policy.DefaultInlineAllow),
 		actionPermission: cmp.Or(d.ActionPermission, githubapp.DefaultActionPermission),
+		limits:           d.ScanLimits,
 	}
 }
 

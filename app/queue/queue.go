@@ -35,6 +35,12 @@ type Config struct {
 	// AckWait is how long a delivery may go without an acknowledgement or
 	// a progress signal before it is redelivered.
 	AckWait time.Duration `yaml:"ack_wait"`
+	// DeliveryTimeout bounds one attempt at a delivery: when it runs out
+	// the work is cancelled and the attempt counts as failed (retried with
+	// backoff, dead-lettered after max_attempts), so no delivery holds a
+	// worker forever. While it runs, progress signals keep ack_wait from
+	// handing the delivery to another worker.
+	DeliveryTimeout time.Duration `yaml:"delivery_timeout"`
 	// MaxAttempts is how many times a delivery is tried before it goes to
 	// the dead-letter stream.
 	MaxAttempts int `yaml:"max_attempts"`
@@ -52,13 +58,14 @@ type Config struct {
 // DefaultConfig is the queue's defaults (serve.yml's queue section).
 func DefaultConfig() Config {
 	return Config{
-		Replicas:    1,
-		AckWait:     30 * time.Second,
-		MaxAttempts: 5,
-		Backoff:     []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute},
-		DedupWindow: 24 * time.Hour,
-		ClaimLease:  DefaultClaimLease,
-		StateTTL:    30 * 24 * time.Hour,
+		Replicas:        1,
+		AckWait:         30 * time.Second,
+		DeliveryTimeout: 10 * time.Minute,
+		MaxAttempts:     5,
+		Backoff:         []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute},
+		DedupWindow:     24 * time.Hour,
+		ClaimLease:      DefaultClaimLease,
+		StateTTL:        30 * 24 * time.Hour,
 	}
 }
 

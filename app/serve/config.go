@@ -65,6 +65,10 @@ type ServeConfig struct {
 	// default: honoured, recorded with the pusher, shown in the check run)
 	// or ignore. The server's alone: a repository cannot set it.
 	InlineAllow string `yaml:"inline_allow"`
+	// ScanLimits bound what the scan of one push reads; a push over them
+	// is scanned newest first up to them and its check run says what was
+	// not scanned. The server's alone: no repository setting raises them.
+	ScanLimits scanner.Limits `yaml:"scan_limits"`
 	// GenericSecrets is what the generic detector's findings get: report
 	// (shown, not vaulted or fixed; the default), fix, or off. A
 	// repository's scan.generic applies only when RepositoryMaySet grants
@@ -113,6 +117,7 @@ func DefaultServeConfig() ServeConfig {
 			ActionPermission: string(githubapp.DefaultActionPermission)},
 		Queue:          queue.DefaultConfig(),
 		Webhook:        WebhookConfig{MaxBodyBytes: githubapp.DefaultMaxBody},
+		ScanLimits:     scanner.DefaultServerLimits,
 		InlineAllow:    string(policy.DefaultInlineAllow),
 		GenericSecrets: string(scanner.DefaultGenericMode),
 	}
@@ -328,6 +333,9 @@ func (c ServeConfig) Validate() error {
 	if q.AckWait < time.Second {
 		bad("queue.ack_wait: %v, want at least 1s", q.AckWait)
 	}
+	if q.DeliveryTimeout < time.Second {
+		bad("queue.delivery_timeout: %v, want at least 1s", q.DeliveryTimeout)
+	}
 	if q.MaxAttempts < 1 {
 		bad("queue.max_attempts: %d, want at least 1", q.MaxAttempts)
 	}
@@ -344,6 +352,12 @@ func (c ServeConfig) Validate() error {
 	}
 	if q.StateTTL != 0 && q.StateTTL < q.DedupWindow {
 		bad("queue.state_ttl: %v is shorter than queue.dedup_window (%v); 0 keeps records forever", q.StateTTL, q.DedupWindow)
+	}
+	if c.ScanLimits.MaxCommits < 1 {
+		bad("scan_limits.max_commits: %d, want at least 1", c.ScanLimits.MaxCommits)
+	}
+	if c.ScanLimits.MaxBytes < 1024 {
+		bad("scan_limits.max_bytes: %d, want at least 1024", c.ScanLimits.MaxBytes)
 	}
 	if c.Webhook.MaxBodyBytes < 1024 {
 		bad("webhook.max_body_bytes: %d, want at least 1024", c.Webhook.MaxBodyBytes)

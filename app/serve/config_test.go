@@ -121,12 +121,15 @@ queue:
   listen: 127.0.0.1:4222
   replicas: 9
   ack_wait: 10ms
+  delivery_timeout: 10ms
   max_attempts: 0
   backoff: [-1s]
   dedup_window: 1s
   claim_lease: 1ms
 webhook:
   max_body_bytes: 10
+rotation:
+  database_timeout: 10ms
 `
 
 func TestServeConfigValidateNamesEveryBadField(t *testing.T) {
@@ -142,8 +145,8 @@ func TestServeConfigValidateNamesEveryBadField(t *testing.T) {
 		`listen: "nowhere"`, "workers: 0", `log_level: "loud"`, "github.app_id: required",
 		"github.private_key: set only one of", `github.webhook_secret_vault: "secret/no-prefix"`, `github.api_url: "ftp://x"`,
 		"vault.address: required", `vault.auth.method: "password"`, `queue.url: "http://nats:4222"`, "queue.listen: only for the embedded server",
-		"queue.replicas: 9", "queue.ack_wait: 10ms", "queue.max_attempts: 0", "queue.backoff[0]: -1s", "queue.dedup_window: 1s",
-		"queue.claim_lease: 1ms", "webhook.max_body_bytes: 10", `repository_may_set: "rotation.database" not a settings key`,
+		"queue.replicas: 9", "queue.ack_wait: 10ms", "queue.delivery_timeout: 10ms", "queue.max_attempts: 0", "queue.backoff[0]: -1s", "queue.dedup_window: 1s",
+		"queue.claim_lease: 1ms", "webhook.max_body_bytes: 10", "rotation.database_timeout: 10ms", `repository_may_set: "rotation.database" not a settings key`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)

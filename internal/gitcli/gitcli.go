@@ -16,9 +16,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pushvault/pushvault/remediator"
 )
+
+// waitDelay is how long a cancelled git's output is waited for.
+const waitDelay = 5 * time.Second
 
 // ZeroID is the object id git uses for "no commit" (a new or deleted ref).
 const ZeroID = "0000000000000000000000000000000000000000"
@@ -34,6 +38,9 @@ func Run(ctx context.Context, dir string, env []string, stdin []byte, args ...st
 func output(ctx context.Context, dir string, env []string, stdin []byte, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
 	cmd.Env = append(append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C"), env...)
+	// When ctx ends git is killed, but a helper it started (git-remote-https)
+	// may hold its output open: stop waiting for it soon after.
+	cmd.WaitDelay = waitDelay
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
