@@ -66,6 +66,9 @@ func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error
 		return nil, err
 	}
 	s.webhookSecret = secret
+	if cfg.Queue.Secrets, err = readQueueSecrets(ctx, res, cfg.Queue); err != nil {
+		return nil, err
+	}
 	if s.Queue, err = queue.Open(ctx, log, cfg.Queue, cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -134,6 +137,28 @@ func readSecret(ctx context.Context, res *vault.Resolver, key, value, file, ref 
 		}
 		return []byte(v), nil
 	}
+}
+
+// readQueueSecrets reads the queue's password and nkey seed from the
+// sources configured for them (none: left empty).
+func readQueueSecrets(ctx context.Context, res *vault.Resolver, q queue.Config) (queue.Secrets, error) {
+	var out queue.Secrets
+	// Validate has checked the sources: at most one each.
+	if set, _ := optionalSource("queue.password", q.Password, q.PasswordFile, q.PasswordVault); set {
+		b, err := readSecret(ctx, res, "queue.password", q.Password, q.PasswordFile, q.PasswordVault)
+		if err != nil {
+			return out, err
+		}
+		out.Password = string(b)
+	}
+	if set, _ := optionalSource("queue.nkey_seed", q.NkeySeed, q.NkeySeedFile, q.NkeySeedVault); set {
+		b, err := readSecret(ctx, res, "queue.nkey_seed", q.NkeySeed, q.NkeySeedFile, q.NkeySeedVault)
+		if err != nil {
+			return out, err
+		}
+		out.NkeySeed = b
+	}
+	return out, nil
 }
 
 // Handler is the HTTP side: POST /webhook, GET /healthz, /readyz, /metrics.
