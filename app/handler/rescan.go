@@ -37,8 +37,8 @@ func (pp *Push) rescanOf(ctx context.Context, ev githubapp.Event, r rerun) (Push
 	owner, repo := r.Repository.Owner.Login, r.Repository.Name
 	p := Pushed{
 		DeliveryID: ev.DeliveryID, InstallationID: ev.InstallationID, Owner: owner, Repo: repo,
-		CloneURL: r.Repository.CloneURL, DefaultBranch: r.Repository.DefaultBranch,
-		Ref: "refs/heads/" + r.HeadBranch, Before: before, After: r.HeadSHA, Created: created,
+		DefaultBranch: r.Repository.DefaultBranch,
+		Ref:           "refs/heads/" + r.HeadBranch, Before: before, After: r.HeadSHA, Created: created,
 		Pusher: r.By, Rescan: true,
 	}
 	if r.RunID != 0 {
