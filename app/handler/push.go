@@ -31,7 +31,7 @@ import (
 // *githubapp.Clients is one.
 type installations interface {
 	Installation(id int64) (*github.Client, error)
-	Transport(id int64) (*ghinstallation.Transport, error)
+	RepoTransport(s githubapp.RepoScope) (*ghinstallation.Transport, error)
 	App() *github.Client
 }
 
@@ -109,12 +109,15 @@ type Pushed struct {
 	DeliveryID     string
 	InstallationID int64
 	Owner, Repo    string
-	DefaultBranch  string
-	Ref            string
-	Before, After  string
-	Created        bool
-	Deleted        bool
-	Pusher         string
+	// RepoID is GitHub's id of the repository (0 in records written
+	// before it was kept: tokens are then scoped by name).
+	RepoID        int64
+	DefaultBranch string
+	Ref           string
+	Before, After string
+	Created       bool
+	Deleted       bool
+	Pusher        string
 	// Rescan marks a scan asked for again from the check run: it gets a
 	// check run of its own (keyed by its delivery) instead of the push's.
 	Rescan bool
@@ -133,6 +136,7 @@ func pushedFrom(deliveryID string, ev *githubapp.PushPayload) Pushed {
 		DeliveryID:    deliveryID,
 		Owner:         r.Owner.Login,
 		Repo:          r.Name,
+		RepoID:        r.ID,
 		DefaultBranch: r.DefaultBranch,
 		Ref:           ev.Ref,
 		Before:        ev.Before,
@@ -261,7 +265,9 @@ type fetched struct {
 // until it collects garbage, and anyone with the id can read it. fetch
 // returns nil (and no error) only when GitHub no longer holds it.
 func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched, error) {
-	tr, err := pp.github.Transport(p.InstallationID)
+	// git carries this token to the GitHub host: the one repository, its
+	// contents (write: the fix branch is pushed with it).
+	tr, err := pp.github.RepoTransport(githubapp.RepoScope{Installation: p.InstallationID, RepoID: p.RepoID, Repo: p.Repo, Contents: "write"})
 	if err != nil {
 		return nil, fmt.Errorf("installation token: %w", err)
 	}

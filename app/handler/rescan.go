@@ -36,7 +36,7 @@ func (pp *Push) rescanOf(ctx context.Context, ev githubapp.Event, r rerun) (Push
 	}
 	owner, repo := r.Repository.Owner.Login, r.Repository.Name
 	p := Pushed{
-		DeliveryID: ev.DeliveryID, InstallationID: ev.InstallationID, Owner: owner, Repo: repo,
+		DeliveryID: ev.DeliveryID, InstallationID: ev.InstallationID, Owner: owner, Repo: repo, RepoID: r.Repository.ID,
 		DefaultBranch: r.Repository.DefaultBranch,
 		Ref:           "refs/heads/" + r.HeadBranch, Before: before, After: r.HeadSHA, Created: created,
 		Pusher: r.By, Rescan: true,
@@ -49,7 +49,7 @@ func (pp *Push) rescanOf(ctx context.Context, ev githubapp.Event, r rerun) (Push
 			// pusher stays who pushed it.
 			var orig Pushed
 			if err := json.Unmarshal(b, &orig); err == nil && orig.After == r.HeadSHA {
-				orig.DeliveryID, orig.InstallationID, orig.Rescan = p.DeliveryID, p.InstallationID, true
+				orig.DeliveryID, orig.InstallationID, orig.RepoID, orig.Rescan = p.DeliveryID, p.InstallationID, p.RepoID, true
 				p = orig
 			}
 		}

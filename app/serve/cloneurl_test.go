@@ -74,6 +74,10 @@ func TestPushIsFetchedFromTheConfiguredGitHub(t *testing.T) {
 		t.Errorf("no completed check run on the configured GitHub for %s: %+v", head, run)
 	}
 
+	if !scopedTokenAsked(e.gh, "acme/shop") {
+		t.Errorf("git's token was not asked for acme/shop alone with contents: write: %+v", e.gh.TokenRequests())
+	}
+
 	for i, trick := range []struct{ owner, name string }{
 		{"acme", ".."}, {"acme", "../../evil"}, {"acme/../evil", "shop"}, {"acme", "shop%2f..%2fevil"},
 		{"acme", "shop.git?x="}, {"..", "shop"}, {"acme", "shop@" + strings.TrimPrefix(evil.URL, "http://")},
@@ -137,4 +141,15 @@ func checkRunFor(gh *githubtest.Server, sha string) *githubtest.CheckRun {
 		}
 	}
 	return nil
+}
+
+// scopedTokenAsked reports whether a token was asked for the one
+// repository full, with contents: write as its only permission.
+func scopedTokenAsked(gh *githubtest.Server, full string) bool {
+	for _, r := range gh.TokenRequests() {
+		if len(r.Repositories) == 1 && r.Repositories[0] == full && len(r.Permissions) == 1 && r.Permissions["contents"] == "write" {
+			return true
+		}
+	}
+	return false
 }

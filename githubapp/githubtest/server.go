@@ -46,25 +46,27 @@ type Server struct {
 	closers     []func()
 	routes      []route
 
-	mu           sync.Mutex
-	nextID       int64
-	repos        map[string]*repoState // key "owner/name"
-	installs     map[int64]*Installation
-	tokens       map[string]*token
-	revocations  []Revocation
-	checkRuns    []*checkRun
-	pulls        []*pullRequest
-	comments     []*Comment
-	issues       []*issue
-	labels       map[string][]Label // repo key -> labels
-	deliveries   []*Delivery
-	webhookURL   string
-	faults       []*Fault
-	dropNext     int
-	violations   []error
-	rateUsed     map[string]int
-	manifestCode map[string]bool
-	grants       map[string]map[string]grant // repo key -> login -> role
+	mu          sync.Mutex
+	nextID      int64
+	repos       map[string]*repoState // key "owner/name"
+	installs    map[int64]*Installation
+	tokens      map[string]*token
+	revocations []Revocation
+	// tokenRequests are the access-token requests granted.
+	tokenRequests []TokenRequest
+	checkRuns     []*checkRun
+	pulls         []*pullRequest
+	comments      []*Comment
+	issues        []*issue
+	labels        map[string][]Label // repo key -> labels
+	deliveries    []*Delivery
+	webhookURL    string
+	faults        []*Fault
+	dropNext      int
+	violations    []error
+	rateUsed      map[string]int
+	manifestCode  map[string]bool
+	grants        map[string]map[string]grant // repo key -> login -> role
 }
 
 // Option configures a Server.
