@@ -32,7 +32,7 @@ import (
 // *githubapp.Clients is one.
 type installations interface {
 	Installation(id int64) (*github.Client, error)
-	Transport(id int64) (*ghinstallation.Transport, error)
+	RepoTransport(s githubapp.RepoScope) (*ghinstallation.Transport, error)
 	App() *github.Client
 }
 
@@ -48,6 +48,9 @@ type Push struct {
 	// through revoker.ForInstallation (authenticated on GHES).
 	revoker *githubapp.Revoker
 	appID   int64 // the GitHub App's id: check runs of other apps are not ours
+	// webURL is github.web_url: repositories are fetched from and fixes
+	// pushed to it (githubapp.CloneURL), whatever a payload says.
+	webURL string
 	// policy is the server's say over repositories' settings.
 	policy  policy.Server
 	github  installations
@@ -84,6 +87,9 @@ type PushDeps struct {
 	Metrics PushObserver
 	// AppID is the GitHub App's id: check runs of other apps are not ours.
 	AppID int64
+	// WebURL is github.web_url (https://github.com/ or https://HOST/):
+	// where git fetches and pushes, with the installation's token.
+	WebURL string
 	// APIURL is GitHub's REST API, where leaked GitHub tokens are revoked:
 	// unauthenticated on github.com, with the installation's token on GHES
 	// (an API URL https://HOST/api/v3/).
@@ -110,13 +116,15 @@ type Pushed struct {
 	DeliveryID     string
 	InstallationID int64
 	Owner, Repo    string
-	CloneURL       string
-	DefaultBranch  string
-	Ref            string
-	Before, After  string
-	Created        bool
-	Deleted        bool
-	Pusher         string
+	// RepoID is GitHub's id of the repository (0 in records written
+	// before it was kept: tokens are then scoped by name).
+	RepoID        int64
+	DefaultBranch string
+	Ref           string
+	Before, After string
+	Created       bool
+	Deleted       bool
+	Pusher        string
 	// RescanFor is what asked for this scan again ("" for a push): a
 	// check run's button or re-run, or a check suite's re-run, named by
 	// what the request means rather than by its delivery (rerunRequest).
@@ -138,7 +146,7 @@ func pushedFrom(deliveryID string, ev *githubapp.PushPayload) Pushed {
 		DeliveryID:    deliveryID,
 		Owner:         r.Owner.Login,
 		Repo:          r.Name,
-		CloneURL:      r.CloneURL,
+		RepoID:        r.ID,
 		DefaultBranch: r.DefaultBranch,
 		Ref:           ev.Ref,
 		Before:        ev.Before,
@@ -161,6 +169,11 @@ func pushedFrom(deliveryID string, ev *githubapp.PushPayload) Pushed {
 // the worker to retry.
 func (pp *Push) Run(ctx context.Context, p Pushed) error {
 	log := githubapp.Logger(ctx)
+	// Owner and name come from the payload and go into the clone URL,
+	// the mirror's path and API paths.
+	if err := githubapp.ValidateRepository(p.Owner, p.Repo); err != nil {
+		return queue.Permanent(err)
+	}
 	if pp.metrics != nil {
 		ctx = phase.With(ctx, pp.metrics)
 	}
@@ -268,7 +281,9 @@ type fetched struct {
 // returns nil (and no error) only when GitHub no longer holds it.
 func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched, error) {
 	defer phase.Start(ctx, phase.Fetch)()
-	tr, err := pp.github.Transport(p.InstallationID)
+	// git carries this token to the GitHub host: the one repository, its
+	// contents (write: the fix branch is pushed with it).
+	tr, err := pp.github.RepoTransport(githubapp.RepoScope{Installation: p.InstallationID, RepoID: p.RepoID, Repo: p.Repo, Contents: "write"})
 	if err != nil {
 		return nil, fmt.Errorf("installation token: %w", err)
 	}
@@ -284,7 +299,7 @@ func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched
 	if tagOf(p.Ref) != "" {
 		objects = append(objects, p.After) // tags are not mirrored
 	}
-	if err := pp.mirrors.fetch(ctx, dir, p.CloneURL, token, objects...); err != nil {
+	if err := pp.mirrors.fetch(ctx, dir, pp.cloneURL(p), token, objects...); err != nil {
 		unlock()
 		return nil, err
 	}
@@ -307,6 +322,9 @@ func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched
 	return m, nil
 }
 
+// cloneURL is p's repository on the configured GitHub.
+func (pp *Push) cloneURL(p Pushed) string { return githubapp.CloneURL(pp.webURL, p.Owner, p.Repo) }
+
 // hasCommit reports whether the mirror in dir holds commit sha.
 func hasCommit(ctx context.Context, dir, sha string) bool {
 	_, err := gitcli.Run(ctx, dir, nil, nil, "cat-file", "-e", sha+"^{commit}")
@@ -324,7 +342,7 @@ func onBranch(ctx context.Context, dir, sha, branch string) bool {
 // fetch fails because GitHub no longer holds the commit (its API answers
 // 404 for it); any other failure is an error, to retry.
 func (pp *Push) fetchOrphan(ctx context.Context, m *fetched, p Pushed) (gone bool, err error) {
-	ferr := pp.mirrors.fetch(ctx, m.dir, p.CloneURL, m.token, p.After)
+	ferr := pp.mirrors.fetch(ctx, m.dir, pp.cloneURL(p), m.token, p.After)
 	if ferr == nil {
 		return false, nil
 	}
@@ -424,7 +442,7 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 	// of it would bring its commits back onto the branch.
 	if tagOf(p.Ref) == "" && !m.orphaned {
 		j.Fix = mirrorFix{commit: gitcli.Branch{Dir: m.dir, Parent: p.After, Branch: remediator.FixBranch(p.After)},
-			mirrors: pp.mirrors, cloneURL: p.CloneURL, token: m.token, claims: pp.claims, owner: p.Owner, repo: p.Repo}
+			mirrors: pp.mirrors, cloneURL: pp.cloneURL(p), token: m.token, claims: pp.claims, owner: p.Owner, repo: p.Repo}
 	}
 	return j
 }
@@ -674,6 +692,7 @@ func NewPush(d PushDeps) *Push {
 		revoker:          revoker,
 		metrics:          d.Metrics,
 		appID:            d.AppID,
+		webURL:           d.WebURL,
 		policy:           d.Policy,
 		github:           d.GitHub,
 		claims:           d.Claims,
@@ -707,9 +726,6 @@ func (pp *Push) Handle(ctx context.Context, ev githubapp.Event) error {
 		githubapp.Logger(ctx).Info("push without an installation: ignored", "ref", p.Ref, "deleted", p.Deleted)
 		return nil
 	}
-	if p.Owner == "" || p.Repo == "" || p.CloneURL == "" {
-		return queue.Permanent(fmt.Errorf("push payload lacks the repository or clone URL"))
-	}
 	return pp.Run(ctx, p)
 }
 
@@ -721,7 +737,7 @@ func (pp *Push) DeadLettered(ctx context.Context, ev githubapp.Event, reason str
 		return nil // nothing to report on: no check run was ever started
 	}
 	p := pushedFrom(ev.DeliveryID, &pe)
-	if p.Deleted || !scannedRef(p.Ref) || p.After == "" || p.InstallationID == 0 {
+	if p.Deleted || !scannedRef(p.Ref) || p.After == "" || p.InstallationID == 0 || githubapp.ValidateRepository(p.Owner, p.Repo) != nil {
 		return nil
 	}
 	return pp.Fail(ctx, p, "pushvault gave up on this push ("+reason+"); fix the cause and re-run the check")

@@ -62,9 +62,9 @@ func (pp *Push) rescanOf(ctx context.Context, ev githubapp.Event, r rerun) (Push
 	}
 	owner, repo := r.Repository.Owner.Login, r.Repository.Name
 	p := Pushed{
-		DeliveryID: ev.DeliveryID, InstallationID: ev.InstallationID, Owner: owner, Repo: repo,
-		CloneURL: r.Repository.CloneURL, DefaultBranch: r.Repository.DefaultBranch,
-		Ref: "refs/heads/" + r.HeadBranch, Before: before, After: r.HeadSHA, Created: created,
+		DeliveryID: ev.DeliveryID, InstallationID: ev.InstallationID, Owner: owner, Repo: repo, RepoID: r.Repository.ID,
+		DefaultBranch: r.Repository.DefaultBranch,
+		Ref:           "refs/heads/" + r.HeadBranch, Before: before, After: r.HeadSHA, Created: created,
 		Pusher: r.By, RescanFor: r.Request,
 	}
 	if r.RunID != 0 {
@@ -75,7 +75,7 @@ func (pp *Push) rescanOf(ctx context.Context, ev githubapp.Event, r rerun) (Push
 			// pusher stays who pushed it.
 			var orig Pushed
 			if err := json.Unmarshal(b, &orig); err == nil && orig.After == r.HeadSHA {
-				orig.DeliveryID, orig.InstallationID, orig.RescanFor = p.DeliveryID, p.InstallationID, r.Request
+				orig.DeliveryID, orig.InstallationID, orig.RepoID, orig.RescanFor = p.DeliveryID, p.InstallationID, p.RepoID, r.Request
 				p = orig
 			}
 		}

@@ -67,6 +67,9 @@ func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error
 		return nil, err
 	}
 	s.webhookSecret = secret
+	if cfg.Queue.Secrets, err = readQueueSecrets(ctx, res, cfg.Queue); err != nil {
+		return nil, err
+	}
 	if s.Queue, err = queue.Open(ctx, log, cfg.Queue, cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -99,7 +102,7 @@ func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error
 func (s *Server) handlers() (*handler.Dispatcher, error) {
 	push := handler.NewPush(handler.PushDeps{
 		GitHub: s.GitHub, Claims: s.Claims, Vault: s.Vault, Ledger: ledger.Shared(s.Ledger, s.Claims),
-		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL,
+		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL, WebURL: s.Config.GitHub.WebURL,
 		Policy: policy.Server{MaySet: s.Config.RepositoryMaySet, Rotation: s.Config.Rotation, Generic: scanner.GenericMode(s.Config.GenericSecrets)}, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
 		InlineAllow: policy.InlineAllow(s.Config.InlineAllow), ActionPermission: githubapp.Role(s.Config.GitHub.ActionPermission),
 		ScanLimits: s.Config.ScanLimits,
@@ -136,6 +139,28 @@ func readSecret(ctx context.Context, res *vault.Resolver, key, value, file, ref 
 		}
 		return []byte(v), nil
 	}
+}
+
+// readQueueSecrets reads the queue's password and nkey seed from the
+// sources configured for them (none: left empty).
+func readQueueSecrets(ctx context.Context, res *vault.Resolver, q queue.Config) (queue.Secrets, error) {
+	var out queue.Secrets
+	// Validate has checked the sources: at most one each.
+	if set, _ := optionalSource("queue.password", q.Password, q.PasswordFile, q.PasswordVault); set {
+		b, err := readSecret(ctx, res, "queue.password", q.Password, q.PasswordFile, q.PasswordVault)
+		if err != nil {
+			return out, err
+		}
+		out.Password = string(b)
+	}
+	if set, _ := optionalSource("queue.nkey_seed", q.NkeySeed, q.NkeySeedFile, q.NkeySeedVault); set {
+		b, err := readSecret(ctx, res, "queue.nkey_seed", q.NkeySeed, q.NkeySeedFile, q.NkeySeedVault)
+		if err != nil {
+			return out, err
+		}
+		out.NkeySeed = b
+	}
+	return out, nil
 }
 
 // Handler is the HTTP side: POST /webhook, GET /healthz, /readyz, /metrics.

@@ -46,12 +46,14 @@ type Server struct {
 	closers     []func()
 	routes      []route
 
-	mu            sync.Mutex
-	nextID        int64
-	repos         map[string]*repoState // key "owner/name"
-	installs      map[int64]*Installation
-	tokens        map[string]*token
-	revocations   []Revocation
+	mu          sync.Mutex
+	nextID      int64
+	repos       map[string]*repoState // key "owner/name"
+	installs    map[int64]*Installation
+	tokens      map[string]*token
+	revocations []Revocation
+	// tokenRequests are the access-token requests granted.
+	tokenRequests []TokenRequest
 	checkRuns     []*checkRun
 	pulls         []*pullRequest
 	comments      []*Comment
