@@ -48,7 +48,9 @@ func (s *Server) addEvent(ev Event) {
 	wake := s.eventsChanged
 	s.eventsChanged = make(chan struct{})
 	s.mu.Unlock()
-	close(wake)
+	if wake != nil { // nil until the first waiter came
+		close(wake)
+	}
 }
 
 // eventsAfter returns the events after seq, and a channel closed when
