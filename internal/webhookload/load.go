@@ -26,9 +26,10 @@ type Slowloris struct {
 	BodyConns   int
 	BodyBytes   int64         // the Content-Length the body connections claim
 	Every       time.Duration // between two bytes
-	// Opened counts connections made; Cut those the server closed or
-	// answered (each cut connection is replaced by a new one).
-	Opened, Cut atomic.Int64
+	// Opened counts connections made; HeaderCut and BodyCut those of each
+	// kind the server closed or answered (each cut connection is replaced
+	// by a new one).
+	Opened, HeaderCut, BodyCut atomic.Int64
 }
 
 // Run holds the connections until ctx ends.
@@ -39,7 +40,12 @@ func (s *Slowloris) Run(ctx context.Context) {
 		go func(i int) {
 			defer wg.Done()
 			for n := 0; ctx.Err() == nil; n++ {
-				s.hold(ctx, s.prefix(i, n, i >= s.HeaderConns))
+				body := i >= s.HeaderConns
+				cut := &s.HeaderCut
+				if body {
+					cut = &s.BodyCut
+				}
+				s.hold(ctx, s.prefix(i, n, body), cut)
 			}
 		}(i)
 	}
@@ -62,8 +68,9 @@ func (s *Slowloris) prefix(i, n int, body bool) []byte {
 }
 
 // hold sends prefix and then "x" for ever, a byte at a time, until the
-// server cuts the connection (closes it, or answers) or ctx ends.
-func (s *Slowloris) hold(ctx context.Context, prefix []byte) {
+// server cuts the connection (closes it, or answers: counted in cuts) or
+// ctx ends.
+func (s *Slowloris) hold(ctx context.Context, prefix []byte, cuts *atomic.Int64) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", s.Addr)
 	if err != nil {
@@ -84,7 +91,7 @@ func (s *Slowloris) hold(ctx context.Context, prefix []byte) {
 		case <-ctx.Done():
 			return
 		case <-cut:
-			s.Cut.Add(1)
+			cuts.Add(1)
 			return
 		case <-tick.C:
 		}
@@ -93,7 +100,7 @@ func (s *Slowloris) hold(ctx context.Context, prefix []byte) {
 			c = prefix[sent]
 		}
 		if _, err := conn.Write([]byte{c}); err != nil {
-			s.Cut.Add(1)
+			cuts.Add(1)
 			return
 		}
 	}
