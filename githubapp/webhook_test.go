@@ -213,6 +213,7 @@ func TestWebhookHandlerConcurrencyCap(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); slow.Run(ctx) }()
+	defer func() { stop(); <-done }() // before srv.Close, which waits for the slow connections
 
 	busy := waitForStatus(t, url, http.StatusServiceUnavailable)
 	if got := busy.Header.Get("Retry-After"); got == "" {
