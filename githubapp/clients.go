@@ -10,9 +10,12 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
+	// ghinstallation's token options are go-github v69's types.
+	ghtoken "github.com/google/go-github/v69/github"
 )
 
 // DefaultAPIURL is github.com's REST API.
@@ -41,6 +44,7 @@ type Clients struct {
 	upload  *url.URL
 	mu      sync.Mutex
 	byInst  map[int64]*ghinstallation.Transport
+	byScope map[RepoScope]*ghinstallation.Transport
 	limiter *RateLimitTransport
 }
 
@@ -70,7 +74,8 @@ func NewClients(cfg ClientsConfig) (*Clients, error) {
 		return nil, fmt.Errorf("github app private key: %w", err)
 	}
 	apps.BaseURL = strings.TrimSuffix(u.String(), "/")
-	return &Clients{apps: apps, apiURL: u, upload: uploadURL(u), byInst: map[int64]*ghinstallation.Transport{}, limiter: limiter}, nil
+	return &Clients{apps: apps, apiURL: u, upload: uploadURL(u), byInst: map[int64]*ghinstallation.Transport{},
+		byScope: map[RepoScope]*ghinstallation.Transport{}, limiter: limiter}, nil
 }
 
 // checkPrivateKey says what is wrong with a key without echoing any of it.
@@ -101,8 +106,20 @@ func uploadURL(api *url.URL) *url.URL {
 	return &u
 }
 
+// RequestTimeout bounds each request to GitHub's API, reading the answer
+// included (installation tokens are fetched within it): an API that stops
+// answering fails the request, which is retried with the delivery, rather
+// than holding a worker.
+const RequestTimeout = time.Minute
+
+// NewHTTPClient is an http.Client over rt (nil: http.DefaultTransport)
+// bounded by RequestTimeout.
+func NewHTTPClient(rt http.RoundTripper) *http.Client {
+	return &http.Client{Transport: rt, Timeout: RequestTimeout}
+}
+
 func (c *Clients) client(rt http.RoundTripper) *github.Client {
-	gc := github.NewClient(&http.Client{Transport: rt})
+	gc := github.NewClient(NewHTTPClient(rt))
 	gc.BaseURL = c.apiURL
 	gc.UploadURL = c.upload
 	return gc
@@ -127,13 +144,51 @@ func (c *Clients) Installation(id int64) (*github.Client, error) {
 	return c.client(tr), nil
 }
 
-// Transport returns installation id's transport (to clone over HTTPS with
-// its token, say).
-func (c *Clients) Transport(id int64) (*ghinstallation.Transport, error) {
-	if _, err := c.Installation(id); err != nil {
-		return nil, err
+// RepoScope is what an installation token is asked for when it leaves
+// the process (git sends it to the GitHub host): one repository, by id
+// (or, when the id is unknown, by name), and one permission on its
+// contents, "read" or "write". A token leaked from a git process then
+// opens that one repository for that one purpose, not every repository of
+// the installation with every permission the App has.
+type RepoScope struct {
+	Installation int64
+	RepoID       int64
+	Repo         string // the repository's name, without its owner
+	Contents     string // "read" or "write"
+}
+
+// tokenOptions is the access-token request's body for s.
+func (s RepoScope) tokenOptions() *ghtoken.InstallationTokenOptions {
+	o := &ghtoken.InstallationTokenOptions{Permissions: &ghtoken.InstallationPermissions{Contents: &s.Contents}}
+	if s.RepoID != 0 {
+		o.RepositoryIDs = []int64{s.RepoID}
+	} else {
+		o.Repositories = []string{s.Repo}
+	}
+	return o
+}
+
+// RepoTransport returns the transport whose tokens have scope s (asked
+// with repository_ids and permissions on the access-token request), one
+// per scope for the life of Clients, so its token is reused until it
+// nears expiry.
+func (c *Clients) RepoTransport(s RepoScope) (*ghinstallation.Transport, error) {
+	if s.Installation <= 0 {
+		return nil, fmt.Errorf("github installation id %d: must be positive", s.Installation)
+	}
+	if s.RepoID == 0 && s.Repo == "" {
+		return nil, errors.New("github repository scope: neither an id nor a name")
+	}
+	if s.Contents != "read" && s.Contents != "write" {
+		return nil, fmt.Errorf("github contents permission %q: want read or write", s.Contents)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.byInst[id], nil
+	tr, ok := c.byScope[s]
+	if !ok {
+		tr = ghinstallation.NewFromAppsTransport(c.apps, s.Installation)
+		tr.InstallationTokenOptions = s.tokenOptions()
+		c.byScope[s] = tr
+	}
+	return tr, nil
 }

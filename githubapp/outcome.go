@@ -7,7 +7,7 @@ const (
 	ConclusionSuccess        = "success"         // nothing found
 	ConclusionActionRequired = "action_required" // found and remediated; fix PR open
 	ConclusionFailure        = "failure"         // remediation failed or settings invalid
-	ConclusionNeutral        = "neutral"         // nothing could be scanned: the pushed head is gone
+	ConclusionNeutral        = "neutral"         // not all of the push could be scanned: its head is gone, or it is over the scan limits
 )
 
 // Outcome is what pushvault did about one push, in the terms GitHub shows
@@ -50,12 +50,26 @@ type Outcome struct {
 	// holds it, so nothing could be scanned; the check run is neutral and
 	// says how to scan it where it still exists.
 	Gone bool
+	// Truncated, when set, says the push was over the server's scan
+	// limits: its newest commits were scanned (and what they hold
+	// handled), the rest not; the check run is neutral and says how to
+	// scan it all.
+	Truncated *Truncated
 	// Pusher is who pushed, as the push event names them.
 	Pusher string
 	// InlineAllowed are the places where an inline allow comment let a
 	// finding through and pushvault recorded it (the server's
 	// inline_allow: record). They do not change the conclusion.
 	InlineAllowed []InlineAllowed
+}
+
+// Truncated is what a scan stopped by the server's scan limits did not
+// read, with the limits and what it did read (Outcome.Scanned commits,
+// Bytes of diff text).
+type Truncated struct {
+	scanner.Truncation
+	Bytes  int64
+	Limits scanner.Limits
 }
 
 // InlineAllowed is one location an inline allow comment let through: no
@@ -101,7 +115,7 @@ func (o *Outcome) Conclusion() string {
 	switch {
 	case o.Failure != "":
 		return ConclusionFailure
-	case o.Gone:
+	case o.Gone, o.Truncated != nil:
 		return ConclusionNeutral
 	case len(o.Secrets) == 0:
 		return ConclusionSuccess

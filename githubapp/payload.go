@@ -103,7 +103,10 @@ type CheckSuitePayload struct {
 		// Before is the branch's head before the push that made the
 		// suite (null or zeros for a new branch).
 		Before string `json:"before"`
-		App    AppRef `json:"app"`
+		// UpdatedAt is when GitHub last updated the suite: what tells a
+		// second "Re-run all checks" from a replay of the first.
+		UpdatedAt string `json:"updated_at"`
+		App       AppRef `json:"app"`
 	} `json:"check_suite"`
 	Sender       Account          `json:"sender"`
 	Repository   Repository       `json:"repository"`

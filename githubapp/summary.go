@@ -18,6 +18,15 @@ const noteRoom = 2048
 
 // Title is the check run's one-line title.
 func Title(o *Outcome) string {
+	title := foundTitle(o)
+	if o.Truncated != nil && o.Failure == "" {
+		title += fmt.Sprintf("; %s not scanned (over the scan limits)", plural(o.Truncated.NotScanned(o.Scanned), "commit"))
+	}
+	return title
+}
+
+// foundTitle is the title for what was found (or why nothing could be).
+func foundTitle(o *Outcome) string {
 	n := len(o.Secrets)
 	switch {
 	case o.Failure != "":
@@ -85,6 +94,9 @@ func reportSections(o *Outcome) []section {
 	}
 	if o.Gone {
 		b.WriteString(goneAdvice(o))
+	}
+	if o.Truncated != nil {
+		b.WriteString(truncatedAdvice(o))
 	}
 	if len(o.Secrets) == 0 && o.Failure == "" && !o.Gone {
 		b.WriteString("No secrets found.\n")
@@ -329,13 +341,7 @@ func writeUnscanned(b *strings.Builder, o *Outcome) {
 	if !tooLarge && !unreadable {
 		return
 	}
-	base, where := "BASE", ", BASE being the commit the branch started from"
-	if o.Base != "" {
-		base, where = short(o.Base), ""
-		if name, ok := strings.CutPrefix(o.Base, "refs/heads/"); ok {
-			base = inline("origin/" + name)
-		}
-	}
+	base, where := scanBase(o)
 	if tooLarge {
 		fmt.Fprintf(b, "\nFiles over `scan.max_file_size` were not searched for secrets. To scan them, in a clone that has `%s`, "+
 			"write `scan: {max_file_size: 1GiB}` to a file and run `pushvault scan --range %s..%s --config FILE`%s.\n", short(o.HeadSHA), base, short(o.HeadSHA), where)
@@ -344,6 +350,40 @@ func writeUnscanned(b *strings.Builder, o *Outcome) {
 		fmt.Fprintf(b, "\nFiles git could not read in pushvault's copy of the repository were not searched for secrets (the rest of the push was). "+
 			"To scan them, in a full clone that has `%s` (`git cat-file -e OBJECT` succeeds for each object above), run `pushvault scan --range %s..%s`%s.\n", short(o.HeadSHA), base, short(o.HeadSHA), where)
 	}
+}
+
+// scanBase is the start of the range a local `pushvault scan --range`
+// reads for the push (its base, a default branch as origin/NAME), and
+// what to say when the push has none: BASE, to be filled in.
+func scanBase(o *Outcome) (base, where string) {
+	if o.Base == "" {
+		return "BASE", ", BASE being the commit the branch started from"
+	}
+	if name, ok := strings.CutPrefix(o.Base, "refs/heads/"); ok {
+		return inline("origin/" + name), ""
+	}
+	return short(o.Base), ""
+}
+
+// truncatedAdvice says what of a push over the server's scan limits was
+// not scanned, and the command that scans all of it where no limit
+// applies (a local scan).
+func truncatedAdvice(o *Outcome) string {
+	t := o.Truncated
+	over := fmt.Sprintf(", more than this server's `scan_limits.max_commits` (%d)", t.Limits.MaxCommits)
+	if t.By == "bytes" {
+		over = fmt.Sprintf(" with more than this server's `scan_limits.max_bytes` (%s) of changes", scanner.FormatSize(t.Limits.MaxBytes))
+	}
+	cmd := "pushvault scan --all"
+	if o.Base != "" {
+		base, _ := scanBase(o)
+		cmd = fmt.Sprintf("pushvault scan --range %s..%s", base, short(o.HeadSHA))
+	}
+	return fmt.Sprintf("**Not all of the push was scanned:** it adds %s%s. pushvault scanned the newest %s (%s, down to `%s`) "+
+		"and handled what they hold; the %s older than `%s` were not scanned, and a secret in them went unseen. "+
+		"To scan the whole push, in a clone that has `%s`, run `%s` (a local scan has no limits).\n\n",
+		plural(t.Commits, "commit"), over, plural(o.Scanned, "commit"), scanner.FormatSize(t.Bytes), short(t.Oldest),
+		plural(t.NotScanned(o.Scanned), "commit"), short(t.Oldest), short(o.HeadSHA), cmd)
 }
 
 // unscannedCell names a skipped file in the table: its path, or the whole

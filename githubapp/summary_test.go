@@ -73,6 +73,21 @@ func TestSummaryGolden(t *testing.T) {
 	tagged := sampleOutcome()
 	tagged.Branch, tagged.Tag, tagged.PR = "", "v1.2.0", nil
 	golden.Assert(t, "githubapp/summary_tag.md", githubapp.Summary(tagged))
+
+	// Over the server's scan limits: the newest commits were scanned and
+	// what they hold handled; the rest is named, with the command that
+	// scans it all, and the run is neutral.
+	truncated := sampleOutcome()
+	truncated.Branch, truncated.Base, truncated.Scanned = "import", "refs/heads/main", 50
+	truncated.Truncated = &githubapp.Truncated{Truncation: scanner.Truncation{By: "commits", Commits: 100000, Oldest: "5555555555555555555555555555555555555555"},
+		Bytes: 3 << 20, Limits: scanner.Limits{MaxCommits: 50, MaxBytes: 1 << 30}}
+	golden.Assert(t, "githubapp/summary_truncated.md", githubapp.Summary(truncated))
+	if got, want := githubapp.Title(truncated), "2 secrets moved to Vault; 99950 commits not scanned (over the scan limits)"; got != want || truncated.Conclusion() != githubapp.ConclusionNeutral {
+		t.Errorf("title %q, conclusion %s; want %q, neutral", got, truncated.Conclusion(), want)
+	}
+	truncated.Secrets, truncated.PR, truncated.Base = nil, nil, ""
+	truncated.Truncated.By = "bytes"
+	golden.Assert(t, "githubapp/summary_truncated_bytes.md", githubapp.Summary(truncated))
 }
 
 func TestConclusion(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pushvault/pushvault/internal/phase"
 	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/rotate"
@@ -129,12 +130,17 @@ func (p *Pipeline) Run(ctx context.Context, j Job) (*Result, error) {
 	}
 	var rotErr error
 	if j.Rotator != nil {
+		end := phase.Start(ctx, phase.Rotate)
 		res.Rotations, rotErr = p.rotate(ctx, j, fixer, plan)
+		end()
 		if rotErr != nil && !errors.Is(rotErr, ErrRotationFailed) {
 			return res, rotErr
 		}
 	}
-	if err := fixer.Rewrite(ctx, plan, j.Read); err != nil {
+	end := phase.Start(ctx, phase.Rewrite)
+	err = fixer.Rewrite(ctx, plan, j.Read)
+	end()
+	if err != nil {
 		return res, err
 	}
 	if res.Commit, err = p.writeFix(ctx, j, plan); err != nil {
@@ -144,16 +150,25 @@ func (p *Pipeline) Run(ctx context.Context, j Job) (*Result, error) {
 		return res, rotErr
 	}
 	if j.Propose != nil {
-		if err := j.Propose.Propose(ctx, res); err != nil {
+		end := phase.Start(ctx, phase.PullRequest)
+		err := j.Propose.Propose(ctx, res)
+		end()
+		if err != nil {
 			return res, err
 		}
 	}
 	return res, nil
 }
 
+// record appends rec to the ledger, timed as the ledger phase.
+func (p *Pipeline) record(ctx context.Context, rec evidence.Record) error {
+	defer phase.Start(ctx, phase.Ledger)()
+	return p.ledger.Append(ctx, rec)
+}
+
 func (p *Pipeline) recordDetected(ctx context.Context, j Job) error {
 	for _, f := range j.Findings {
-		if err := p.ledger.Append(ctx, FindingRecord(j.Repository(), f, evidence.Detected, j.Actor, nil)); err != nil {
+		if err := p.record(ctx, FindingRecord(j.Repository(), f, evidence.Detected, j.Actor, nil)); err != nil {
 			return err
 		}
 	}
@@ -175,9 +190,11 @@ func remediable(findings []*scanner.Finding) []*scanner.Finding {
 // vault stores every finding and records what truly reached the store,
 // even when a later write failed.
 func (p *Pipeline) vault(ctx context.Context, j Job, fixer *Fixer) (*Plan, error) {
+	end := phase.Start(ctx, phase.Vault)
 	plan, vaultErr := fixer.Vault(ctx, j.Owner, j.Repo, j.Findings, j.Read)
+	end()
 	for _, v := range plan.Secrets {
-		if err := p.ledger.Append(ctx, FindingRecord(j.Repository(), v.Finding, evidence.Vaulted, j.Actor, v)); err != nil {
+		if err := p.record(ctx, FindingRecord(j.Repository(), v.Finding, evidence.Vaulted, j.Actor, v)); err != nil {
 			return plan, err
 		}
 	}
@@ -200,7 +217,9 @@ func (p *Pipeline) writeFix(ctx context.Context, j Job, plan *Plan) (FixCommit, 
 	if j.Fix == nil || len(plan.Files) == 0 {
 		return FixCommit{}, nil
 	}
+	end := phase.Start(ctx, phase.FixCommit)
 	fc, err := j.Fix.WriteFix(ctx, plan.Files, FixMessage(plan))
+	end()
 	if err != nil {
 		return fc, fmt.Errorf("writing the fix: %w", err)
 	}
@@ -208,7 +227,7 @@ func (p *Pipeline) writeFix(ctx context.Context, j Job, plan *Plan) (FixCommit, 
 		if len(v.Edits) == 0 {
 			continue
 		}
-		if err := p.ledger.Append(ctx, FixRecord(j.Repository(), v, j.Actor, fc)); err != nil {
+		if err := p.record(ctx, FixRecord(j.Repository(), v, j.Actor, fc)); err != nil {
 			return fc, err
 		}
 	}

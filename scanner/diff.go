@@ -105,6 +105,9 @@ type diffStats struct {
 // diffReader turns `git log -p -U0` output into chunks of added lines.
 type diffReader struct {
 	maxFileBytes int
+	limits       Limits
+	// limited names the limit that stopped the reader ("" while none has).
+	limited      string
 	chunkBytes   int // window size for large additions
 	overlapBytes int // context repeated between windows (multi-line keys)
 	emit         func(*chunk) error
@@ -234,6 +237,10 @@ func (r *diffReader) line(line []byte) error {
 		fields := strings.SplitN(string(line[len(commitMarker):]), "\x00", 3)
 		if len(fields) != 3 {
 			return fmt.Errorf("git log: unexpected commit header %q", strings.Join(fields, " "))
+		}
+		if why := r.overLimit(); why != "" && r.bySHA[fields[0]] == nil {
+			r.limited = why
+			return errLimitReached
 		}
 		r.startCommit(fields[0], fields[1], fields[2])
 	case bytes.HasPrefix(line, []byte("diff --git ")):
@@ -460,7 +467,7 @@ func (r *diffReader) skipCommit(h commitHeader) {
 
 // reset forgets what was read, to read the history again from its start.
 func (r *diffReader) reset() {
-	*r = diffReader{maxFileBytes: r.maxFileBytes, chunkBytes: r.chunkBytes, overlapBytes: r.overlapBytes, emit: r.emit, blob: r.blob}
+	*r = diffReader{maxFileBytes: r.maxFileBytes, limits: r.limits, chunkBytes: r.chunkBytes, overlapBytes: r.overlapBytes, emit: r.emit, blob: r.blob}
 }
 
 // parseHunk reads "@@ -a[,b] +c[,d] @@".

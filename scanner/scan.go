@@ -45,6 +45,9 @@ type Result struct {
 	// Skipped lists the files not read, in log order (newest commit first);
 	// Stats.Reasons counts them.
 	Skipped []SkippedFile
+	// Truncated, when not nil, says what the scan did not read because it
+	// reached its Limits: the older commits of the target.
+	Truncated *Truncation
 }
 
 // DisregardInlineAllow treats the inline-allowed findings as any other, as
@@ -80,6 +83,7 @@ type Scanner struct {
 	log          *slog.Logger
 	chunkBytes   int
 	overlapBytes int
+	limits       Limits
 }
 
 // Option configures a Scanner.
@@ -184,6 +188,7 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 
 	reader := &diffReader{
 		maxFileBytes: s.settings.MaxFileBytes,
+		limits:       s.limits,
 		chunkBytes:   s.chunkBytes,
 		overlapBytes: s.overlapBytes,
 		blob: func(id string) ([]byte, error) {
@@ -205,6 +210,10 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 		},
 	}
 	readErr := s.readHistory(ctx, git, revs, reader)
+	if errors.Is(readErr, errLimitReached) {
+		// Not a failure: what was read is scanned, the rest reported.
+		readErr = nil
+	}
 	if readErr == nil {
 		readErr = s.readMessages(ctx, git, target, reader)
 	}
@@ -240,6 +249,11 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 	}
 	for _, n := range reader.stats.skipped {
 		res.Stats.Skipped += n
+	}
+	if reader.limited != "" {
+		if res.Truncated, err = truncation(ctx, git, revs, reader); err != nil {
+			return nil, err
+		}
 	}
 	res.Findings, res.InlineAllowed, res.Allowed = agg.findings(reader.stats.commits)
 	if s.fingerprints != nil {

@@ -59,7 +59,7 @@ func (h *CheckRun) Handle(ctx context.Context, ev githubapp.Event) error {
 	if press.action == githubapp.ActionFalsePositive {
 		return h.falsePositive(ctx, press, findings, role)
 	}
-	detail := map[string]string{"role": string(role), "occurrence": press.ev.DeliveryID}
+	detail := map[string]string{"role": string(role), "occurrence": press.occurrence()}
 	for _, r := range pressRecords(press, findings, evidence.RotationApproved, detail) {
 		if err := h.pp.ledger.Append(ctx, r); err != nil {
 			return err
@@ -82,12 +82,21 @@ func (b buttonPress) runID() int64 { return b.ce.CheckRun.ID }
 
 func (b buttonPress) actor() string { return "github:" + b.by }
 
+// request is what the press asks (checkRunRequest): a replay of its body
+// under a fresh delivery id asks the same and gets the same re-run.
+func (b buttonPress) request() string { return checkRunRequest(b.runID(), b.ce.Action, b.action) }
+
+// occurrence names the press in the ledger and in a refusal's note: the
+// request and who pressed, so a replay records nothing new while another
+// person's press (one refused, one let through, say) is its own.
+func (b buttonPress) occurrence() string { return b.request() + " by " + b.by }
+
 // rescan runs the push the check run scanned again (approvedBy set: with
 // the rotations held for approval approved by that person).
 func (h *CheckRun) rescan(ctx context.Context, b buttonPress, approvedBy string) error {
 	run := b.ce.CheckRun
 	p, err := h.pp.rescanOf(ctx, b.ev, rerun{Repository: b.ce.Repository, By: b.by,
-		RunID: run.ID, HeadSHA: run.HeadSHA, HeadBranch: run.CheckSuite.HeadBranch})
+		RunID: run.ID, HeadSHA: run.HeadSHA, HeadBranch: run.CheckSuite.HeadBranch, Request: b.request()})
 	if err != nil {
 		return err
 	}
@@ -127,7 +136,7 @@ func (h *CheckRun) permitted(ctx context.Context, b buttonPress, findings *fixRe
 		return role, true, nil
 	}
 	githubapp.Logger(ctx).Warn("check-run action refused", "action", b.action, "by", b.by, "role", role, "required", need)
-	detail := map[string]string{"action": b.action, "role": string(role), "required": string(need), "occurrence": b.ev.DeliveryID}
+	detail := map[string]string{"action": b.action, "role": string(role), "required": string(need), "occurrence": b.occurrence()}
 	for _, r := range pressRecords(b, findings, evidence.ActionRefused, detail) {
 		if err := h.pp.ledger.Append(ctx, r); err != nil {
 			return role, false, err
@@ -135,7 +144,7 @@ func (h *CheckRun) permitted(ctx context.Context, b buttonPress, findings *fixRe
 	}
 	note := fmt.Sprintf("**%s refused**: %s holds the %s role on %s/%s, and this server lets only %s or above use it (github.action_permission). Nothing was changed; the attempt is on record in the evidence ledger.",
 		buttonLabel(b.action), b.by, role, b.owner, b.repo, need)
-	return role, false, h.pp.noteCheck(ctx, b.ev.InstallationID, b.owner, b.repo, b.runID(), "refused-"+b.ev.DeliveryID, "", note)
+	return role, false, h.pp.noteCheck(ctx, b.ev.InstallationID, b.owner, b.repo, b.runID(), "refused-"+b.occurrence(), "", note)
 }
 
 func (h *CheckRun) falsePositive(ctx context.Context, b buttonPress, rec *fixRecord, role githubapp.Role) error {

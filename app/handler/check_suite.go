@@ -30,7 +30,8 @@ func (h *CheckSuite) Handle(ctx context.Context, ev githubapp.Event) error {
 		return nil
 	}
 	p, err := h.pp.rescanOf(ctx, ev, rerun{Repository: se.Repository, By: se.Sender.Login,
-		HeadSHA: suite.HeadSHA, HeadBranch: suite.HeadBranch, Before: suite.Before})
+		HeadSHA: suite.HeadSHA, HeadBranch: suite.HeadBranch, Before: suite.Before,
+		Request: checkSuiteRequest(suite.ID, suite.UpdatedAt, ev.DeliveryID)})
 	if err != nil {
 		return err
 	}

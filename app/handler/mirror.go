@@ -26,10 +26,13 @@ type mirrors struct {
 func newMirrors(dir string) *mirrors { return &mirrors{dir: dir, locks: map[string]*sync.Mutex{}} }
 
 // authEnv makes git send token as GitHub expects (basic auth,
-// x-access-token).
+// x-access-token), and give up on a transfer slower than 1 KiB/s for a
+// minute: a GitHub that stops sending fails the fetch (retried with the
+// delivery) long before queue.delivery_timeout.
 func authEnv(token string) []string {
 	cred := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
-	return []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic " + cred}
+	return []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Basic " + cred,
+		"GIT_HTTP_LOW_SPEED_LIMIT=1024", "GIT_HTTP_LOW_SPEED_TIME=60"}
 }
 
 // lock serialises work on one mirror: within this process with a mutex,

@@ -19,6 +19,7 @@ import (
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/internal/gitcli"
+	"github.com/pushvault/pushvault/internal/phase"
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/rotate"
@@ -31,7 +32,7 @@ import (
 // *githubapp.Clients is one.
 type installations interface {
 	Installation(id int64) (*github.Client, error)
-	Transport(id int64) (*ghinstallation.Transport, error)
+	RepoTransport(s githubapp.RepoScope) (*ghinstallation.Transport, error)
 	App() *github.Client
 }
 
@@ -47,6 +48,9 @@ type Push struct {
 	// through revoker.ForInstallation (authenticated on GHES).
 	revoker *githubapp.Revoker
 	appID   int64 // the GitHub App's id: check runs of other apps are not ours
+	// webURL is github.web_url: repositories are fetched from and fixes
+	// pushed to it (githubapp.CloneURL), whatever a payload says.
+	webURL string
 	// policy is the server's say over repositories' settings.
 	policy  policy.Server
 	github  installations
@@ -61,6 +65,8 @@ type Push struct {
 	// "Approve rotation" buttons need (github.action_permission).
 	actionPermission githubapp.Role
 	bot              appBot
+	// limits bound each scan (scan_limits).
+	limits scanner.Limits
 }
 
 // PushObserver counts what pushes find and do (serve's metrics).
@@ -68,6 +74,7 @@ type PushObserver interface {
 	ObserveScan(d time.Duration, bytes int64)
 	Finding(detector string)
 	Remediation(outcome string)
+	phase.Observer
 }
 
 // PushDeps are what the push handler is built from; every field is
@@ -80,6 +87,9 @@ type PushDeps struct {
 	Metrics PushObserver
 	// AppID is the GitHub App's id: check runs of other apps are not ours.
 	AppID int64
+	// WebURL is github.web_url (https://github.com/ or https://HOST/):
+	// where git fetches and pushes, with the installation's token.
+	WebURL string
 	// APIURL is GitHub's REST API, where leaked GitHub tokens are revoked:
 	// unauthenticated on github.com, with the installation's token on GHES
 	// (an API URL https://HOST/api/v3/).
@@ -94,6 +104,9 @@ type PushDeps struct {
 	// ActionPermission is the role "False positive" and "Approve
 	// rotation" need (zero: githubapp.DefaultActionPermission).
 	ActionPermission githubapp.Role
+	// ScanLimits bound each push's scan (zero: none); a push over them is
+	// scanned up to them and its check run concludes neutral.
+	ScanLimits scanner.Limits
 }
 
 // Pushed is the part of a push webhook the pipeline needs. For a tag, After
@@ -103,16 +116,21 @@ type Pushed struct {
 	DeliveryID     string
 	InstallationID int64
 	Owner, Repo    string
-	CloneURL       string
-	DefaultBranch  string
-	Ref            string
-	Before, After  string
-	Created        bool
-	Deleted        bool
-	Pusher         string
-	// Rescan marks a scan asked for again from the check run: it gets a
-	// check run of its own (keyed by its delivery) instead of the push's.
-	Rescan bool
+	// RepoID is GitHub's id of the repository (0 in records written
+	// before it was kept: tokens are then scoped by name).
+	RepoID        int64
+	DefaultBranch string
+	Ref           string
+	Before, After string
+	Created       bool
+	Deleted       bool
+	Pusher        string
+	// RescanFor is what asked for this scan again ("" for a push): a
+	// check run's button or re-run, or a check suite's re-run, named by
+	// what the request means rather than by its delivery (rerunRequest).
+	// Such a scan gets a check run of its own, one per request: a replay
+	// of the same request under a fresh delivery id gets the same run.
+	RescanFor string
 	// ApprovedBy names who approved the rotations the settings hold for
 	// approval (the check run's "Approve rotation" button).
 	ApprovedBy string
@@ -128,7 +146,7 @@ func pushedFrom(deliveryID string, ev *githubapp.PushPayload) Pushed {
 		DeliveryID:    deliveryID,
 		Owner:         r.Owner.Login,
 		Repo:          r.Name,
-		CloneURL:      r.CloneURL,
+		RepoID:        r.ID,
 		DefaultBranch: r.DefaultBranch,
 		Ref:           ev.Ref,
 		Before:        ev.Before,
@@ -151,6 +169,14 @@ func pushedFrom(deliveryID string, ev *githubapp.PushPayload) Pushed {
 // the worker to retry.
 func (pp *Push) Run(ctx context.Context, p Pushed) error {
 	log := githubapp.Logger(ctx)
+	// Owner and name come from the payload and go into the clone URL,
+	// the mirror's path and API paths.
+	if err := githubapp.ValidateRepository(p.Owner, p.Repo); err != nil {
+		return queue.Permanent(err)
+	}
+	if pp.metrics != nil {
+		ctx = phase.With(ctx, pp.metrics)
+	}
 	if why, err := pp.ignored(ctx, p); err != nil || why != "" {
 		if why != "" {
 			log.Info(why+": nothing to scan", "ref", p.Ref)
@@ -201,7 +227,9 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 	o := outcomeOf(p)
 	// Settings come from the default branch as it was before the push,
 	// never from the pushed commits (trust model).
+	end := phase.Start(ctx, phase.Settings)
 	settings, err := policy.FromGitHub(ctx, gh, p.Owner, p.Repo, policy.Protected(p.DefaultBranch, branch, p.Before), pp.policy)
+	end()
 	if errors.Is(err, policy.ErrInvalid) {
 		return o, &queue.PermanentError{Err: err}
 	}
@@ -252,7 +280,10 @@ type fetched struct {
 // until it collects garbage, and anyone with the id can read it. fetch
 // returns nil (and no error) only when GitHub no longer holds it.
 func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched, error) {
-	tr, err := pp.github.Transport(p.InstallationID)
+	defer phase.Start(ctx, phase.Fetch)()
+	// git carries this token to the GitHub host: the one repository, its
+	// contents (write: the fix branch is pushed with it).
+	tr, err := pp.github.RepoTransport(githubapp.RepoScope{Installation: p.InstallationID, RepoID: p.RepoID, Repo: p.Repo, Contents: "write"})
 	if err != nil {
 		return nil, fmt.Errorf("installation token: %w", err)
 	}
@@ -268,7 +299,7 @@ func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched
 	if tagOf(p.Ref) != "" {
 		objects = append(objects, p.After) // tags are not mirrored
 	}
-	if err := pp.mirrors.fetch(ctx, dir, p.CloneURL, token, objects...); err != nil {
+	if err := pp.mirrors.fetch(ctx, dir, pp.cloneURL(p), token, objects...); err != nil {
 		unlock()
 		return nil, err
 	}
@@ -291,6 +322,9 @@ func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched
 	return m, nil
 }
 
+// cloneURL is p's repository on the configured GitHub.
+func (pp *Push) cloneURL(p Pushed) string { return githubapp.CloneURL(pp.webURL, p.Owner, p.Repo) }
+
 // hasCommit reports whether the mirror in dir holds commit sha.
 func hasCommit(ctx context.Context, dir, sha string) bool {
 	_, err := gitcli.Run(ctx, dir, nil, nil, "cat-file", "-e", sha+"^{commit}")
@@ -308,7 +342,7 @@ func onBranch(ctx context.Context, dir, sha, branch string) bool {
 // fetch fails because GitHub no longer holds the commit (its API answers
 // 404 for it); any other failure is an error, to retry.
 func (pp *Push) fetchOrphan(ctx context.Context, m *fetched, p Pushed) (gone bool, err error) {
-	ferr := pp.mirrors.fetch(ctx, m.dir, p.CloneURL, m.token, p.After)
+	ferr := pp.mirrors.fetch(ctx, m.dir, pp.cloneURL(p), m.token, p.After)
 	if ferr == nil {
 		return false, nil
 	}
@@ -330,11 +364,13 @@ func (pp *Push) fetchOrphan(ctx context.Context, m *fetched, p Pushed) (gone boo
 // notes what it read in o. It returns the findings inline allow comments
 // let through that are to be recorded (inline_allow: record).
 func (pp *Push) scan(ctx context.Context, log *slog.Logger, dir string, p Pushed, branch string, settings *policy.Settings, o *githubapp.Outcome) (*scanner.Result, []*scanner.Finding, error) {
-	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log),
+	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log), scanner.WithLimits(pp.limits),
 		scanner.WithFingerprinter(pp.vault.Transit.Fingerprinter(vault.FingerprintKey)))
 	started := time.Now()
+	end := phase.Start(ctx, phase.Scan)
 	target := pushTarget(ctx, dir, p, branch)
 	res, err := sc.Scan(ctx, dir, target)
+	end()
 	if err != nil {
 		return nil, nil, fmt.Errorf("scan: %w", err)
 	}
@@ -347,6 +383,11 @@ func (pp *Push) scan(ctx context.Context, log *slog.Logger, dir string, p Pushed
 	}
 	o.Scanned = res.Stats.Commits
 	o.Unscanned, o.Base = res.Skipped, target.From()
+	if res.Truncated != nil {
+		o.Truncated = &githubapp.Truncated{Truncation: *res.Truncated, Bytes: res.Stats.Bytes, Limits: pp.limits}
+		log.Warn("push over the scan limits: scanned the newest commits only", "by", res.Truncated.By,
+			"commits", res.Truncated.Commits, "scanned", res.Stats.Commits)
+	}
 	if len(res.Stats.Reasons) > 0 {
 		o.Skipped = map[string]int{}
 		for r, n := range res.Stats.Reasons {
@@ -390,9 +431,7 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 	}
 	j := remediator.Job{
 		Owner: p.Owner, Repo: p.Repo, Findings: findings, Style: settings.Style, Actor: actor,
-		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
-			return gitcli.ReadAt(ctx, m.dir, p.After, path)
-		},
+		Read:     gitcli.NewFiles(m.dir, p.After).Read,
 		Rotator:  rotate.NewRunner(pp.vault.Client, settings.Rotation, remediator.RotationRecorder(pp.ledger, actor), ropts...),
 		Approved: p.ApprovedBy != "",
 		Propose:  &pullRequestProposal{pp: pp, log: log, gh: gh, o: o, base: branch, findings: findings},
@@ -403,7 +442,7 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 	// of it would bring its commits back onto the branch.
 	if tagOf(p.Ref) == "" && !m.orphaned {
 		j.Fix = mirrorFix{commit: gitcli.Branch{Dir: m.dir, Parent: p.After, Branch: remediator.FixBranch(p.After)},
-			mirrors: pp.mirrors, cloneURL: p.CloneURL, token: m.token, claims: pp.claims, owner: p.Owner, repo: p.Repo}
+			mirrors: pp.mirrors, cloneURL: pp.cloneURL(p), token: m.token, claims: pp.claims, owner: p.Owner, repo: p.Repo}
 	}
 	return j
 }
@@ -550,6 +589,7 @@ func outcomeOf(p Pushed) *githubapp.Outcome {
 // replica gets the same run. It returns the installation's client and its
 // check runs with the run's id.
 func (pp *Push) startCheck(ctx context.Context, p Pushed) (*github.Client, *githubapp.Checks, int64, error) {
+	defer phase.Start(ctx, phase.CheckRun)()
 	gh, err := pp.github.Installation(p.InstallationID)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("installation client: %w", err)
@@ -559,26 +599,29 @@ func (pp *Push) startCheck(ctx context.Context, p Pushed) (*github.Client, *gith
 	return gh, checks, id, err
 }
 
+// checkRunOnce creates p's check run once per head (per request for a
+// re-run). The run's external id names what it is for, not the delivery
+// that asked: an attempt that resumes a claim abandoned by a dead process
+// finds the run that process created even when it runs a replay of the
+// push under another delivery id.
 func (pp *Push) checkRunOnce(ctx context.Context, checks *githubapp.Checks, p Pushed) (int64, error) {
-	rescan := ""
-	if p.Rescan {
-		rescan = p.DeliveryID
-	}
-	key := queue.KeyCheckRun(p.Owner, p.Repo, p.After, rescan)
+	key := queue.KeyCheckRun(p.Owner, p.Repo, p.After, p.RescanFor)
+	external := cmp.Or(p.RescanFor, "push")
 	return queue.OnceJSON(ctx, pp.claims, key, func(ctx context.Context, a queue.Attempt) (int64, error) {
 		if a.Resumed {
 			// The attempt that died may have created it already.
-			if id, ok, err := checks.Find(ctx, p.Owner, p.Repo, p.After, p.DeliveryID); err != nil || ok {
+			if id, ok, err := checks.Find(ctx, p.Owner, p.Repo, p.After, external); err != nil || ok {
 				return id, err
 			}
 		}
-		return checks.Start(ctx, p.Owner, p.Repo, p.After, p.DeliveryID)
+		return checks.Start(ctx, p.Owner, p.Repo, p.After, external)
 	})
 }
 
 // completeCheck writes the outcome to run id once (annotations append on
 // GitHub, so a second write would double them).
 func (pp *Push) completeCheck(ctx context.Context, checks *githubapp.Checks, p Pushed, id int64, o *githubapp.Outcome) error {
+	defer phase.Start(ctx, phase.CheckRun)()
 	key := queue.KeyCheckRunComplete(p.Owner, p.Repo, id)
 	_, err := pp.claims.Once(ctx, key, func(ctx context.Context, a queue.Attempt) ([]byte, error) {
 		if a.Resumed {
@@ -641,7 +684,7 @@ func (pp *Push) openRotationIssues(ctx context.Context, log *slog.Logger, gh *gi
 func NewPush(d PushDeps) *Push {
 	var revoker *githubapp.Revoker
 	if u, err := url.Parse(d.APIURL); err == nil && u.Host != "" {
-		rc := github.NewClient(nil)
+		rc := github.NewClient(githubapp.NewHTTPClient(nil))
 		rc.BaseURL = u
 		revoker = githubapp.NewRevoker(rc)
 	}
@@ -649,6 +692,7 @@ func NewPush(d PushDeps) *Push {
 		revoker:          revoker,
 		metrics:          d.Metrics,
 		appID:            d.AppID,
+		webURL:           d.WebURL,
 		policy:           d.Policy,
 		github:           d.GitHub,
 		claims:           d.Claims,
@@ -657,6 +701,7 @@ func NewPush(d PushDeps) *Push {
 		mirrors:          newMirrors(d.MirrorDir),
 		inlineAllow:      cmp.Or(d.InlineAllow, policy.DefaultInlineAllow),
 		actionPermission: cmp.Or(d.ActionPermission, githubapp.DefaultActionPermission),
+		limits:           d.ScanLimits,
 	}
 }
 
@@ -681,9 +726,6 @@ func (pp *Push) Handle(ctx context.Context, ev githubapp.Event) error {
 		githubapp.Logger(ctx).Info("push without an installation: ignored", "ref", p.Ref, "deleted", p.Deleted)
 		return nil
 	}
-	if p.Owner == "" || p.Repo == "" || p.CloneURL == "" {
-		return queue.Permanent(fmt.Errorf("push payload lacks the repository or clone URL"))
-	}
 	return pp.Run(ctx, p)
 }
 
@@ -695,7 +737,7 @@ func (pp *Push) DeadLettered(ctx context.Context, ev githubapp.Event, reason str
 		return nil // nothing to report on: no check run was ever started
 	}
 	p := pushedFrom(ev.DeliveryID, &pe)
-	if p.Deleted || !scannedRef(p.Ref) || p.After == "" || p.InstallationID == 0 {
+	if p.Deleted || !scannedRef(p.Ref) || p.After == "" || p.InstallationID == 0 || githubapp.ValidateRepository(p.Owner, p.Repo) != nil {
 		return nil
 	}
 	return pp.Fail(ctx, p, "pushvault gave up on this push ("+reason+"); fix the cause and re-run the check")

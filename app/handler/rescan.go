@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,6 +25,31 @@ type rerun struct {
 	// knows it (a check suite's before); "" scans the head as a new
 	// branch (the commits not on the default branch).
 	Before string
+	// Request is what the request means (checkRunRequest,
+	// checkSuiteRequest): the re-run's identity for its check run.
+	Request string
+}
+
+// checkRunRequest names a press on check run id: the event's action
+// (rerequested, requested_action) and the requested action's identifier.
+// A captured body replayed under a fresh delivery id names the same
+// request; a second press that means something new comes from another
+// run (a re-run's run has an id of its own, and its own buttons).
+func checkRunRequest(id int64, action, identifier string) string {
+	r := fmt.Sprintf("check_run/%d/%s", id, action)
+	if identifier != "" {
+		r += "/" + identifier
+	}
+	return r
+}
+
+// checkSuiteRequest names a "Re-run all checks" of suite id. The suite
+// keeps its id across re-runs, so the request is the suite as GitHub last
+// updated it: a replay carries the same updated_at, while a second press
+// comes after the first re-run's check run updated the suite. A payload
+// without updated_at falls back to its delivery.
+func checkSuiteRequest(id int64, updatedAt, delivery string) string {
+	return fmt.Sprintf("check_suite/%d/%s", id, cmp.Or(updatedAt, "delivery/"+delivery))
 }
 
 // rescanOf is the push a re-run scans: the push check run r.RunID scanned,
@@ -36,10 +62,10 @@ func (pp *Push) rescanOf(ctx context.Context, ev githubapp.Event, r rerun) (Push
 	}
 	owner, repo := r.Repository.Owner.Login, r.Repository.Name
 	p := Pushed{
-		DeliveryID: ev.DeliveryID, InstallationID: ev.InstallationID, Owner: owner, Repo: repo,
-		CloneURL: r.Repository.CloneURL, DefaultBranch: r.Repository.DefaultBranch,
-		Ref: "refs/heads/" + r.HeadBranch, Before: before, After: r.HeadSHA, Created: created,
-		Pusher: r.By, Rescan: true,
+		DeliveryID: ev.DeliveryID, InstallationID: ev.InstallationID, Owner: owner, Repo: repo, RepoID: r.Repository.ID,
+		DefaultBranch: r.Repository.DefaultBranch,
+		Ref:           "refs/heads/" + r.HeadBranch, Before: before, After: r.HeadSHA, Created: created,
+		Pusher: r.By, RescanFor: r.Request,
 	}
 	if r.RunID != 0 {
 		if b, ok, err := pp.claims.Get(ctx, queue.KeyRunPush(owner, repo, r.RunID)); err != nil {
@@ -49,7 +75,7 @@ func (pp *Push) rescanOf(ctx context.Context, ev githubapp.Event, r rerun) (Push
 			// pusher stays who pushed it.
 			var orig Pushed
 			if err := json.Unmarshal(b, &orig); err == nil && orig.After == r.HeadSHA {
-				orig.DeliveryID, orig.InstallationID, orig.Rescan = p.DeliveryID, p.InstallationID, true
+				orig.DeliveryID, orig.InstallationID, orig.RepoID, orig.RescanFor = p.DeliveryID, p.InstallationID, p.RepoID, r.Request
 				p = orig
 			}
 		}

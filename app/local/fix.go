@@ -70,9 +70,7 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 	actor := "pushvault (local: " + gitUser(ctx, opts.Dir) + ")"
 	out2, rotErr := remediator.NewPipeline(vs.Store, led).Run(ctx, remediator.Job{
 		Owner: owner, Repo: repo, Findings: res.Findings, Style: settings.Style, Actor: actor,
-		Read: func(ctx context.Context, path string) ([]byte, bool, error) {
-			return gitcli.ReadAt(ctx, opts.Dir, head, path)
-		},
+		Read:     gitcli.NewFiles(opts.Dir, head).Read,
 		Rotator:  rotate.NewRunner(vs.Client, settings.Rotation, remediator.RotationRecorder(led, actor), rotate.WithLogger(log)),
 		Approved: opts.ApproveRotation,
 		Fix:      gitcli.Branch{Dir: opts.Dir, Parent: head, Branch: remediator.FixBranch(head)},

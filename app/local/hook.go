@@ -640,9 +640,7 @@ func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, setting
 		commit := rs.update.New
 		run, err := pipeline.Run(ctx, remediator.Job{
 			Owner: owner, Repo: repo, Findings: todo, Style: settings.Style, Actor: actor,
-			Read: func(ctx context.Context, path string) ([]byte, bool, error) {
-				return gitcli.ReadAt(ctx, o.Dir, commit, path)
-			},
+			Read: gitcli.NewFiles(o.Dir, commit).Read,
 		})
 		for _, v := range run.Plan.Secrets {
 			byID[v.Finding.ID] = v

@@ -10,11 +10,12 @@ import (
 // nowhere else, so two writers of one fact cannot drift apart. Keys hold
 // names and ids only, never a secret.
 
-// KeyCheckRun is the check run of a push's head (rescan: one per request).
-func KeyCheckRun(owner, repo, head, rescanDelivery string) string {
+// KeyCheckRun is the check run of a push's head (a re-run: one per
+// request, named by what it asks, not by its delivery).
+func KeyCheckRun(owner, repo, head, rescanFor string) string {
 	k := fmt.Sprintf("checkrun/%s/%s/%s", owner, repo, head)
-	if rescanDelivery != "" {
-		k += "/rescan/" + rescanDelivery
+	if rescanFor != "" {
+		k += "/rescan/" + rescanFor
 	}
 	return k
 }

@@ -25,16 +25,42 @@ type Config struct {
 	// URL of an external NATS server or cluster (nats://host:4222,...);
 	// empty runs the embedded server with file storage under data_dir.
 	URL string `yaml:"url"`
-	// CredsFile is a NATS credentials file for URL.
+	// CredsFile is a NATS credentials file (.creds: user JWT and nkey
+	// seed) for URL.
 	CredsFile string `yaml:"creds_file"`
 	// Listen is the embedded server's client address (host:port), so other
-	// replicas or the nats CLI can reach it; empty: in-process only.
+	// replicas or the nats CLI can reach it; empty: in-process only. Off
+	// loopback it requires credentials and TLS (serve's Validate).
 	Listen string `yaml:"listen"`
+	// User and the password (from exactly one of Password, PasswordFile,
+	// PasswordVault), or an nkey seed (one of NkeySeed, NkeySeedFile,
+	// NkeySeedVault): on the embedded server the one identity every
+	// client, this process included, must present; with URL what this
+	// process presents.
+	User          string `yaml:"user"`
+	Password      string `yaml:"password"`
+	PasswordFile  string `yaml:"password_file"`
+	PasswordVault string `yaml:"password_vault"`
+	NkeySeed      string `yaml:"nkey_seed"`
+	NkeySeedFile  string `yaml:"nkey_seed_file"`
+	NkeySeedVault string `yaml:"nkey_seed_vault"`
+	// TLS is the embedded server's certificate (and client CA), or with
+	// URL the CA and client certificate this process uses.
+	TLS TLSConfig `yaml:"tls"`
+	// Secrets holds the password and nkey seed once read from their
+	// sources; never decoded from serve.yml or the environment.
+	Secrets Secrets `yaml:"-"`
 	// Replicas of the streams and the bucket (a clustered NATS: 3).
 	Replicas int `yaml:"replicas"`
 	// AckWait is how long a delivery may go without an acknowledgement or
 	// a progress signal before it is redelivered.
 	AckWait time.Duration `yaml:"ack_wait"`
+	// DeliveryTimeout bounds one attempt at a delivery: when it runs out
+	// the work is cancelled and the attempt counts as failed (retried with
+	// backoff, dead-lettered after max_attempts), so no delivery holds a
+	// worker forever. While it runs, progress signals keep ack_wait from
+	// handing the delivery to another worker.
+	DeliveryTimeout time.Duration `yaml:"delivery_timeout"`
 	// MaxAttempts is how many times a delivery is tried before it goes to
 	// the dead-letter stream.
 	MaxAttempts int `yaml:"max_attempts"`
@@ -52,13 +78,14 @@ type Config struct {
 // DefaultConfig is the queue's defaults (serve.yml's queue section).
 func DefaultConfig() Config {
 	return Config{
-		Replicas:    1,
-		AckWait:     30 * time.Second,
-		MaxAttempts: 5,
-		Backoff:     []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute},
-		DedupWindow: 24 * time.Hour,
-		ClaimLease:  DefaultClaimLease,
-		StateTTL:    30 * 24 * time.Hour,
+		Replicas:        1,
+		AckWait:         30 * time.Second,
+		DeliveryTimeout: 10 * time.Minute,
+		MaxAttempts:     5,
+		Backoff:         []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute},
+		DedupWindow:     24 * time.Hour,
+		ClaimLease:      DefaultClaimLease,
+		StateTTL:        30 * 24 * time.Hour,
 	}
 }
 
@@ -129,14 +156,14 @@ func Open(ctx context.Context, log *slog.Logger, cfg Config, dataDir string) (*Q
 // connect connects to cfg.URL, or starts the embedded server under
 // dataDir/nats and connects to it in process.
 func connect(log *slog.Logger, cfg Config, dataDir string) (*nats.Conn, *server.Server, *os.File, error) {
-	opts := []nats.Option{nats.Name("pushvault"), nats.MaxReconnects(-1)}
-	if cfg.CredsFile != "" {
-		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	auth, err := cfg.clientOptions()
+	if err != nil {
+		return nil, nil, nil, err
 	}
+	opts := append([]nats.Option{nats.Name("pushvault"), nats.MaxReconnects(-1)}, auth...)
 	var srv *server.Server
 	var lock *os.File
 	if cfg.URL == "" {
-		var err error
 		if srv, lock, err = startEmbedded(log, cfg, filepath.Join(dataDir, "nats")); err != nil {
 			return nil, nil, nil, err
 		}
@@ -173,6 +200,17 @@ func ConnectJetStream(ctx context.Context, log *slog.Logger, cfg Config, dataDir
 	return js, q.Close, nil
 }
 
+// ClientURL is where other replicas reach the embedded server
+// (queue.listen, its port chosen when it was 0); empty when it listens on
+// no port or the queue is queue.url.
+func (q *Queue) ClientURL() string {
+	if q.srv == nil || q.cfg.Listen == "" {
+		return ""
+	}
+	return q.srv.ClientURL()
+}
+
+// Where names the queue for logs and errors, without credentials.
 func (q *Queue) Where() string {
 	if q.cfg.URL == "" {
 		return "embedded NATS server"
@@ -223,6 +261,13 @@ func startEmbedded(log *slog.Logger, cfg Config, dir string) (*server.Server, *o
 			lock.Close()
 			return nil, nil, fmt.Errorf("queue.listen %q: bad port", cfg.Listen)
 		}
+		if o.Port == 0 {
+			o.Port = server.RANDOM_PORT // as net.Listen reads port 0; NATS would take 4222
+		}
+	}
+	if err := cfg.secureServer(o); err != nil {
+		lock.Close()
+		return nil, nil, err
 	}
 	srv, err := server.NewServer(o)
 	if err != nil {
@@ -235,7 +280,12 @@ func startEmbedded(log *slog.Logger, cfg Config, dir string) (*server.Server, *o
 		lock.Close()
 		return nil, nil, errors.New("queue: the embedded NATS server did not start within 30s")
 	}
-	log.Info("embedded NATS server started", slog.String("store_dir", dir), slog.String("listen", cfg.Listen))
+	listen := ""
+	if cfg.Listen != "" {
+		listen = srv.ClientURL()
+	}
+	log.Info("embedded NATS server started", slog.String("store_dir", dir), slog.String("listen", listen),
+		slog.Bool("auth", cfg.HasAuth()), slog.Bool("tls", cfg.TLS.Enabled()))
 	return srv, lock, nil
 }
 

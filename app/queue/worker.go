@@ -24,6 +24,7 @@ import (
 // to the dead-letter stream at once, a githubapp.RetryLaterError is retried
 // after the wait GitHub asks for (at least queue.backoff's), anything else is
 // retried with backoff; after queue.max_attempts it is dead-lettered.
+// ctx ends at queue.delivery_timeout: Process must give up when it does.
 type Processor interface {
 	Process(ctx context.Context, ev githubapp.Event) error
 }
@@ -62,7 +63,13 @@ type Workers struct {
 	drain    time.Duration
 	backoff  []time.Duration
 	attempts int
+	// timeout bounds each attempt (queue.delivery_timeout; 0: none).
+	timeout time.Duration
 }
+
+// ErrDeliveryTimeout is the cause of an attempt's context ending at
+// queue.delivery_timeout; the attempt's error wraps it.
+var ErrDeliveryTimeout = errors.New("delivery timed out")
 
 // NewWorkers returns count workers over q's consumer. obs may be nil.
 // On shutdown, work in progress gets drain to finish before its context is
@@ -70,7 +77,7 @@ type Workers struct {
 func NewWorkers(q *Queue, p Processor, log *slog.Logger, obs WorkObserver, count int, drain time.Duration) *Workers {
 	return &Workers{
 		q: q, p: p, log: log, obs: obs, count: max(count, 1), drain: drain,
-		backoff: q.cfg.Backoff, attempts: max(q.cfg.MaxAttempts, 1),
+		backoff: q.cfg.Backoff, attempts: max(q.cfg.MaxAttempts, 1), timeout: q.cfg.DeliveryTimeout,
 	}
 }
 
@@ -149,7 +156,7 @@ func (w *Workers) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	start := time.Now()
-	err = w.process(githubapp.WithLogger(ctx, log), msg, ev)
+	err = w.attempt(githubapp.WithLogger(ctx, log), msg, ev)
 	d := time.Since(start)
 	var perm *PermanentError
 	var limited *githubapp.RetryLaterError
@@ -196,6 +203,23 @@ func (w *Workers) delay(attempt int) time.Duration {
 		return 0
 	}
 	return w.backoff[min(attempt-1, len(w.backoff)-1)]
+}
+
+// attempt runs one attempt under queue.delivery_timeout. An attempt cut
+// short by it fails with an error wrapping ErrDeliveryTimeout, so it is
+// retried (or dead-lettered) as any failure; work that finished in time
+// despite the deadline stands.
+func (w *Workers) attempt(ctx context.Context, msg jetstream.Msg, ev githubapp.Event) error {
+	if w.timeout <= 0 {
+		return w.process(ctx, msg, ev)
+	}
+	actx, cancel := context.WithTimeoutCause(ctx, w.timeout, ErrDeliveryTimeout)
+	defer cancel()
+	err := w.process(actx, msg, ev)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), ErrDeliveryTimeout) {
+		return fmt.Errorf("%w after queue.delivery_timeout (%v): %w", ErrDeliveryTimeout, w.timeout, err)
+	}
+	return err
 }
 
 // process runs the processor with in-progress acknowledgements every third

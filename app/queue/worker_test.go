@@ -218,3 +218,61 @@ func TestWorkersDeadLetterAnUnfinishedLastAttempt(t *testing.T) {
 		t.Errorf("dead letters (unfinished) %v, want 1", got)
 	}
 }
+
+// TestWorkersDeliveryTimeout: a delivery that would run forever is cut off
+// at queue.delivery_timeout, retried with backoff and dead-lettered after
+// max_attempts, saying why; in the meantime the single worker goes on to
+// the next delivery, and progress signals keep the long attempts (longer
+// than the ack wait) from being handed to another worker.
+func TestWorkersDeliveryTimeout(t *testing.T) {
+	cfg := queuetest.Config()
+	cfg.AckWait = time.Second
+	cfg.DeliveryTimeout = 2 * time.Second
+	cfg.MaxAttempts = 2
+	q := queuetest.Open(t, cfg)
+	var mu sync.Mutex
+	running, overlapped := 0, false
+	p := &processor{Fn: func(ctx context.Context, ev githubapp.Event, call int) error {
+		if ev.DeliveryID != "stuck" {
+			return nil
+		}
+		mu.Lock()
+		running++
+		overlapped = overlapped || running > 1
+		mu.Unlock()
+		defer func() { mu.Lock(); running--; mu.Unlock() }()
+		<-ctx.Done() // a host that accepts and never answers
+		return fmt.Errorf("rotate: %w", ctx.Err())
+	}}
+	m := serve.NewMetrics(q.Depth)
+	runWorkers(t, q, p, m, 1)
+	enqueue(t, q, "stuck", "push")
+	enqueue(t, q, "next", "push")
+	queuetest.Eventually(t, "the stuck delivery dead-lettered", func() bool {
+		return queuetest.Metric(t, m.Registry, "pushvault_dead_letters_total", map[string]string{"event": "push", "reason": "retries_exhausted"}) == 1
+	})
+	queuetest.Eventually(t, "the next delivery processed", func() bool {
+		return queuetest.Metric(t, m.Registry, "pushvault_events_processed_total", map[string]string{"event": "push", "outcome": "success"}) == 1
+	})
+	queuetest.Eventually(t, "the queue to drain", drained(t, q))
+	if got := p.Calls("stuck"); got != 2 {
+		t.Errorf("the stuck delivery ran %d times, want 2 (max_attempts)", got)
+	}
+	mu.Lock()
+	if overlapped {
+		t.Error("an attempt was redelivered while it still ran: the ack wait was not kept alive")
+	}
+	mu.Unlock()
+	s, err := q.JetStream().Stream(context.Background(), queue.DeadLetterStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := s.GetMsg(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "retries_exhausted: failed 2 times, last: delivery timed out after queue.delivery_timeout (2s): rotate: context deadline exceeded"
+	if got := msg.Header.Get("Pushvault-Dead-Reason"); got != want {
+		t.Errorf("dead letter reason\n got %q\nwant %q", got, want)
+	}
+}

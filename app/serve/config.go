@@ -33,6 +33,11 @@ import (
 type ServeConfig struct {
 	// Listen is the HTTP address for /webhook, /healthz, /readyz, /metrics.
 	Listen string `yaml:"listen"`
+	// DebugListen, when set, serves Go's profiler (net/http/pprof, under
+	// /debug/pprof/) on its own address, for finding where serve spends
+	// its time. Bind it to loopback: profiles show the program's code
+	// paths (never secret values), which are no one else's business.
+	DebugListen string `yaml:"debug_listen"`
 	// DataDir holds the embedded NATS server's files.
 	DataDir string `yaml:"data_dir"`
 	// Workers is how many deliveries this process works on at once.
@@ -61,6 +66,10 @@ type ServeConfig struct {
 	// default: honoured, recorded with the pusher, shown in the check run)
 	// or ignore. The server's alone: a repository cannot set it.
 	InlineAllow string `yaml:"inline_allow"`
+	// ScanLimits bound what the scan of one push reads; a push over them
+	// is scanned newest first up to them and its check run says what was
+	// not scanned. The server's alone: no repository setting raises them.
+	ScanLimits scanner.Limits `yaml:"scan_limits"`
 	// GenericSecrets is what the generic detector's findings get: report
 	// (shown, not vaulted or fixed; the default), fix, or off. A
 	// repository's scan.generic applies only when RepositoryMaySet grants
@@ -134,6 +143,7 @@ func DefaultServeConfig() ServeConfig {
 		HTTP: HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
 			WriteTimeout: 15 * time.Second, IdleTimeout: 60 * time.Second},
 		Webhook:        WebhookConfig{MaxBodyBytes: githubapp.DefaultMaxBody, MaxConcurrent: githubapp.DefaultMaxConcurrent},
+		ScanLimits:     scanner.DefaultServerLimits,
 		InlineAllow:    string(policy.DefaultInlineAllow),
 		GenericSecrets: string(scanner.DefaultGenericMode),
 	}
@@ -280,6 +290,11 @@ func (c ServeConfig) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen: %q is not host:port", c.Listen)
 	}
+	if c.DebugListen != "" {
+		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
+			bad("debug_listen: %q is not host:port", c.DebugListen)
+		}
+	}
 	if c.DataDir == "" {
 		bad("data_dir: required")
 	}
@@ -338,11 +353,15 @@ func (c ServeConfig) Validate() error {
 			bad("queue.listen: %q is not host:port", q.Listen)
 		}
 	}
+	errs = append(errs, validateQueueSecurity(q)...)
 	if q.Replicas < 1 || q.Replicas > 5 {
 		bad("queue.replicas: %d, want 1 to 5", q.Replicas)
 	}
 	if q.AckWait < time.Second {
 		bad("queue.ack_wait: %v, want at least 1s", q.AckWait)
+	}
+	if q.DeliveryTimeout < time.Second {
+		bad("queue.delivery_timeout: %v, want at least 1s", q.DeliveryTimeout)
 	}
 	if q.MaxAttempts < 1 {
 		bad("queue.max_attempts: %d, want at least 1", q.MaxAttempts)
@@ -360,6 +379,12 @@ func (c ServeConfig) Validate() error {
 	}
 	if q.StateTTL != 0 && q.StateTTL < q.DedupWindow {
 		bad("queue.state_ttl: %v is shorter than queue.dedup_window (%v); 0 keeps records forever", q.StateTTL, q.DedupWindow)
+	}
+	if c.ScanLimits.MaxCommits < 1 {
+		bad("scan_limits.max_commits: %d, want at least 1", c.ScanLimits.MaxCommits)
+	}
+	if c.ScanLimits.MaxBytes < 1024 {
+		bad("scan_limits.max_bytes: %d, want at least 1024", c.ScanLimits.MaxBytes)
 	}
 	if c.Webhook.MaxBodyBytes < 1024 {
 		bad("webhook.max_body_bytes: %d, want at least 1024", c.Webhook.MaxBodyBytes)
@@ -398,26 +423,85 @@ func (h HTTPConfig) validate() []error {
 	return errs
 }
 
+// validateQueueSecurity checks the queue's credentials and TLS: at most
+// one credential method, each from at most one source, and off loopback
+// both credentials and TLS, since whoever reaches the embedded server can
+// queue deliveries that skip the webhook signature and rewrite the state
+// and evidence the server keeps there.
+func validateQueueSecurity(q queue.Config) []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	password, err := optionalSource("queue.password", q.Password, q.PasswordFile, q.PasswordVault)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	nkey, err := optionalSource("queue.nkey_seed", q.NkeySeed, q.NkeySeedFile, q.NkeySeedVault)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if password != (q.User != "") {
+		bad("queue.user: queue.user and queue.password (or _file, _vault) go together")
+	}
+	methods := 0
+	for _, set := range []bool{password || q.User != "", nkey, q.CredsFile != ""} {
+		if set {
+			methods++
+		}
+	}
+	if methods > 1 {
+		bad("queue.user: set only one of queue.user with queue.password, queue.nkey_seed and queue.creds_file")
+	}
+	if q.CredsFile != "" && q.URL == "" {
+		bad("queue.creds_file: only with queue.url; the embedded server takes queue.user and queue.password, or queue.nkey_seed")
+	}
+	t := q.TLS
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		bad("queue.tls: cert_file and key_file go together")
+	}
+	switch {
+	case t.Enabled() && q.URL == "" && q.Listen == "":
+		bad("queue.tls: only with queue.listen or queue.url")
+	case q.Listen != "" && t.CAFile != "" && t.CertFile == "":
+		bad("queue.tls.ca_file: with queue.listen it is the CA of client certificates; set the server's cert_file and key_file too")
+	}
+	if q.Listen != "" && !queue.IsLoopback(q.Listen) {
+		if !password && !nkey {
+			bad("queue.listen: %q is not a loopback address: set queue.user and queue.password (or _file, _vault) or queue.nkey_seed (or _file, _vault), so that only pushvault replicas can use the queue", q.Listen)
+		}
+		if t.CertFile == "" {
+			bad("queue.listen: %q is not a loopback address: set queue.tls.cert_file and queue.tls.key_file, so that credentials and deliveries travel encrypted", q.Listen)
+		}
+	}
+	return errs
+}
+
 // oneSource checks that exactly one of a secret's three sources is set.
 func oneSource(key, value, file, ref string) error {
+	set, err := optionalSource(key, value, file, ref)
+	if err == nil && !set {
+		return fmt.Errorf("%s: required: set %s (or %s), %s_file or %s_vault", key, key, envName(key), key, key)
+	}
+	return err
+}
+
+// optionalSource checks that at most one of a secret's three sources is
+// set, and reports whether one is.
+func optionalSource(key, value, file, ref string) (bool, error) {
 	n := 0
 	for _, s := range []string{value, file, ref} {
 		if s != "" {
 			n++
 		}
 	}
-	switch {
-	case n == 0:
-		return fmt.Errorf("%s: required: set %s (or %s), %s_file or %s_vault", key, key, envName(key), key, key)
-	case n > 1:
-		return fmt.Errorf("%s: set only one of %s, %s_file and %s_vault", key, key, key, key)
+	if n > 1 {
+		return true, fmt.Errorf("%s: set only one of %s, %s_file and %s_vault", key, key, key, key)
 	}
 	if ref != "" {
 		if _, err := vault.ParseReference(ref); err != nil {
-			return fmt.Errorf("%s_vault: %q: want vault:PATH#KEY", key, ref)
+			return true, fmt.Errorf("%s_vault: %q: want vault:PATH#KEY", key, ref)
 		}
 	}
-	return nil
+	return n == 1, nil
 }
 
 func envName(key string) string {

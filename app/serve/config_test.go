@@ -121,12 +121,15 @@ queue:
   listen: 127.0.0.1:4222
   replicas: 9
   ack_wait: 10ms
+  delivery_timeout: 10ms
   max_attempts: 0
   backoff: [-1s]
   dedup_window: 1s
   claim_lease: 1ms
 webhook:
   max_body_bytes: 10
+rotation:
+  database_timeout: 10ms
 `
 
 func TestServeConfigValidateNamesEveryBadField(t *testing.T) {
@@ -142,8 +145,8 @@ func TestServeConfigValidateNamesEveryBadField(t *testing.T) {
 		`listen: "nowhere"`, "workers: 0", `log_level: "loud"`, "github.app_id: required",
 		"github.private_key: set only one of", `github.webhook_secret_vault: "secret/no-prefix"`, `github.api_url: "ftp://x"`,
 		"vault.address: required", `vault.auth.method: "password"`, `queue.url: "http://nats:4222"`, "queue.listen: only for the embedded server",
-		"queue.replicas: 9", "queue.ack_wait: 10ms", "queue.max_attempts: 0", "queue.backoff[0]: -1s", "queue.dedup_window: 1s",
-		"queue.claim_lease: 1ms", "webhook.max_body_bytes: 10", `repository_may_set: "rotation.database" not a settings key`,
+		"queue.replicas: 9", "queue.ack_wait: 10ms", "queue.delivery_timeout: 10ms", "queue.max_attempts: 0", "queue.backoff[0]: -1s", "queue.dedup_window: 1s",
+		"queue.claim_lease: 1ms", "webhook.max_body_bytes: 10", "rotation.database_timeout: 10ms", `repository_may_set: "rotation.database" not a settings key`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
@@ -225,5 +228,83 @@ func TestServeConfigHTTPLimits(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
 		}
+	}
+}
+
+// serveBase is validConfig's required keys, with the embedded queue.
+const serveBase = `
+github:
+  app_id: 4242
+  private_key_file: /etc/pushvault/serve.pem
+  webhook_secret_file: /etc/pushvault/webhook-secret
+vault:
+  address: https://vault.acme.test:8200
+  auth:
+    method: token
+    token: hvs.x
+queue:
+`
+
+// queue.listen off loopback needs credentials and TLS; on loopback it may
+// go without; credentials come from one source each and one method.
+func TestServeConfigQueueSecurity(t *testing.T) {
+	for _, tc := range []struct {
+		name, queue string
+		want        []string // substrings of the error; none: valid
+	}{
+		{"loopback without auth", "  listen: 127.0.0.1:4222\n", nil},
+		{"localhost without auth", "  listen: localhost:4222\n", nil},
+		{"every interface without auth or TLS", "  listen: 0.0.0.0:4222\n", []string{
+			`queue.listen: "0.0.0.0:4222" is not a loopback address: set queue.user and queue.password`,
+			`queue.listen: "0.0.0.0:4222" is not a loopback address: set queue.tls.cert_file and queue.tls.key_file`}},
+		{"empty host with auth, without TLS", "  listen: :4222\n  user: pushvault\n  password_file: /etc/pushvault/nats-password\n",
+			[]string{`queue.listen: ":4222" is not a loopback address: set queue.tls.cert_file`}},
+		{"host name with TLS, without auth", "  listen: nats.acme.test:4222\n  tls: {cert_file: /c.pem, key_file: /k.pem}\n",
+			[]string{`queue.listen: "nats.acme.test:4222" is not a loopback address: set queue.user`}},
+		{"off loopback with a password and TLS", "  listen: 10.0.0.5:4222\n  user: pushvault\n  password_vault: vault:secret/data/pushvault/nats#password\n  tls: {cert_file: /c.pem, key_file: /k.pem, ca_file: /ca.pem}\n", nil},
+		{"off loopback with an nkey and TLS", "  listen: 0.0.0.0:4222\n  nkey_seed_file: /etc/pushvault/nats.nk\n  tls: {cert_file: /c.pem, key_file: /k.pem}\n", nil},
+		{"password without user", "  listen: 127.0.0.1:4222\n  password_file: /p\n", []string{"queue.user: queue.user and queue.password"}},
+		{"two password sources", "  listen: 127.0.0.1:4222\n  user: u\n  password: inline\n  password_file: /p\n",
+			[]string{"queue.password: set only one of queue.password, queue.password_file and queue.password_vault"}},
+		{"bad vault reference", "  listen: 127.0.0.1:4222\n  nkey_seed_vault: secret/nats\n", []string{`queue.nkey_seed_vault: "secret/nats": want vault:PATH#KEY`}},
+		{"two methods", "  listen: 127.0.0.1:4222\n  user: u\n  password_file: /p\n  nkey_seed_file: /n\n", []string{"queue.user: set only one of"}},
+		{"creds file on the embedded server", "  listen: 127.0.0.1:4222\n  creds_file: /x.creds\n", []string{"queue.creds_file: only with queue.url"}},
+		{"url with creds and TLS", "  url: tls://nats.acme.test:4222\n  creds_file: /x.creds\n  tls: {ca_file: /ca.pem, cert_file: /c.pem, key_file: /k.pem}\n", nil},
+		{"url with an nkey from the environment's value", "  url: nats://nats.acme.test:4222\n  nkey_seed: SUAKEY\n", nil},
+		{"cert without key", "  url: tls://nats.acme.test:4222\n  tls: {cert_file: /c.pem}\n", []string{"queue.tls: cert_file and key_file go together"}},
+		{"TLS without a server", "  tls: {ca_file: /ca.pem}\n", []string{"queue.tls: only with queue.listen or queue.url"}},
+		{"client CA without server cert", "  listen: 127.0.0.1:4222\n  tls: {ca_file: /ca.pem}\n", []string{"queue.tls.ca_file: with queue.listen"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := serve.LoadServeConfig(writeConfig(t, serveBase+tc.queue), envOf(nil))
+			if len(tc.want) == 0 && err != nil {
+				t.Fatalf("want valid, got:\n%v", err)
+			}
+			for _, want := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("missing %q in:\n%v", want, err)
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), "inline") {
+				t.Errorf("a password's value is in the error: %v", err)
+			}
+		})
+	}
+}
+
+// The queue's TLS and credential keys come from the environment too.
+func TestServeConfigQueueSecurityFromEnv(t *testing.T) {
+	cfg, err := serve.LoadServeConfig(writeConfig(t, serveBase), envOf(map[string]string{
+		"PUSHVAULT_QUEUE_LISTEN":         "0.0.0.0:4222",
+		"PUSHVAULT_QUEUE_NKEY_SEED_FILE": "/etc/pushvault/nats.nk",
+		"PUSHVAULT_QUEUE_TLS_CERT_FILE":  "/etc/pushvault/nats.pem",
+		"PUSHVAULT_QUEUE_TLS_KEY_FILE":   "/etc/pushvault/nats-key.pem",
+		"PUSHVAULT_QUEUE_TLS_CA_FILE":    "/etc/pushvault/clients-ca.pem",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Queue.NkeySeedFile != "/etc/pushvault/nats.nk" || cfg.Queue.TLS.CertFile != "/etc/pushvault/nats.pem" || cfg.Queue.TLS.CAFile != "/etc/pushvault/clients-ca.pem" {
+		t.Errorf("environment not applied: %+v", cfg.Queue)
 	}
 }

@@ -24,6 +24,7 @@ type Metrics struct {
 	processSeconds *prometheus.HistogramVec
 	deadLetters    *prometheus.CounterVec
 	scanSeconds    prometheus.Histogram
+	phaseSeconds   *prometheus.HistogramVec
 	scanBytes      prometheus.Counter
 	findings       *prometheus.CounterVec
 	remediations   *prometheus.CounterVec
@@ -61,6 +62,10 @@ func NewMetrics(depth func(context.Context) (queue.Depth, error)) *Metrics {
 			Name: "pushvault_scan_duration_seconds", Help: "Time to scan one push.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 3, 9),
 		}),
+		phaseSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "pushvault_phase_seconds", Help: "Time a push spends in each phase of the pipeline (settings, fetch, scan, vault, rotate, rewrite, fix_commit, pull_request, check_run, ledger), each timed on its own.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9),
+		}, []string{"phase"}),
 		scanBytes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pushvault_scan_bytes_total", Help: "Bytes of diff scanned.",
 		}),
@@ -80,7 +85,7 @@ func NewMetrics(depth func(context.Context) (queue.Depth, error)) *Metrics {
 			Name: "pushvault_github_rate_limit_waits_total", Help: "Waits for a GitHub rate limit, by kind (primary, secondary).",
 		}, []string{"kind"}),
 	}
-	m.Registry.MustRegister(m.webhooks, m.processed, m.processSeconds, m.deadLetters, m.scanSeconds, m.scanBytes,
+	m.Registry.MustRegister(m.webhooks, m.processed, m.processSeconds, m.deadLetters, m.scanSeconds, m.phaseSeconds, m.scanBytes,
 		m.findings, m.remediations, m.githubCalls, m.rateRemaining, m.rateWaits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if depth != nil {
@@ -118,6 +123,12 @@ func (m *Metrics) RateLimitRemaining(resource string, remaining int) {
 // RateLimitWait implements githubapp.CallObserver.
 func (m *Metrics) RateLimitWait(kind string, _ time.Duration) {
 	m.rateWaits.WithLabelValues(kind).Inc()
+}
+
+// ObservePhase records the time one push spent in one phase (package
+// phase names them: a bounded label set).
+func (m *Metrics) ObservePhase(name string, d time.Duration) {
+	m.phaseSeconds.WithLabelValues(name).Observe(d.Seconds())
 }
 
 // ObserveScan records one push's scan.

@@ -136,6 +136,7 @@ func TestRecordedPayloads(t *testing.T) {
 // server) with its webhook endpoint, workers and dispatcher running.
 type served struct {
 	s    *serve.Server
+	gh   *githubtest.Server
 	app  githubtest.App
 	srv  *httptest.Server
 	got  *outcomes // what the dispatcher returned, per delivery
@@ -170,7 +171,7 @@ func startServe(t *testing.T, configure ...func(*serve.ServeConfig)) *served {
 	go func() { defer close(done); workers.Run(ctx) }()
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { srv.Close(); cancel(); <-done; s.Close() })
-	return &served{s: s, app: app, srv: srv, got: got, logs: logs}
+	return &served{s: s, gh: gh, app: app, srv: srv, got: got, logs: logs}
 }
 
 // recordings reads every recorded payload of the events wanted.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +67,9 @@ func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error
 		return nil, err
 	}
 	s.webhookSecret = secret
+	if cfg.Queue.Secrets, err = readQueueSecrets(ctx, res, cfg.Queue); err != nil {
+		return nil, err
+	}
 	if s.Queue, err = queue.Open(ctx, log, cfg.Queue, cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -98,9 +102,10 @@ func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error
 func (s *Server) handlers() (*handler.Dispatcher, error) {
 	push := handler.NewPush(handler.PushDeps{
 		GitHub: s.GitHub, Claims: s.Claims, Vault: s.Vault, Ledger: ledger.Shared(s.Ledger, s.Claims),
-		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL,
+		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL, WebURL: s.Config.GitHub.WebURL,
 		Policy: policy.Server{MaySet: s.Config.RepositoryMaySet, Rotation: s.Config.Rotation, Generic: scanner.GenericMode(s.Config.GenericSecrets)}, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
 		InlineAllow: policy.InlineAllow(s.Config.InlineAllow), ActionPermission: githubapp.Role(s.Config.GitHub.ActionPermission),
+		ScanLimits: s.Config.ScanLimits,
 	})
 	return handler.NewDispatcher(
 		handler.Ping{},
@@ -134,6 +139,28 @@ func readSecret(ctx context.Context, res *vault.Resolver, key, value, file, ref 
 		}
 		return []byte(v), nil
 	}
+}
+
+// readQueueSecrets reads the queue's password and nkey seed from the
+// sources configured for them (none: left empty).
+func readQueueSecrets(ctx context.Context, res *vault.Resolver, q queue.Config) (queue.Secrets, error) {
+	var out queue.Secrets
+	// Validate has checked the sources: at most one each.
+	if set, _ := optionalSource("queue.password", q.Password, q.PasswordFile, q.PasswordVault); set {
+		b, err := readSecret(ctx, res, "queue.password", q.Password, q.PasswordFile, q.PasswordVault)
+		if err != nil {
+			return out, err
+		}
+		out.Password = string(b)
+	}
+	if set, _ := optionalSource("queue.nkey_seed", q.NkeySeed, q.NkeySeedFile, q.NkeySeedVault); set {
+		b, err := readSecret(ctx, res, "queue.nkey_seed", q.NkeySeed, q.NkeySeedFile, q.NkeySeedVault)
+		if err != nil {
+			return out, err
+		}
+		out.NkeySeed = b
+	}
+	return out, nil
 }
 
 // Handler is the HTTP side: POST /webhook, GET /healthz, /readyz, /metrics.
@@ -222,8 +249,16 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		defer wg.Done()
 		workers.Run(wctx)
 	}()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if s.Config.DebugListen != "" {
+		dbg, err := s.serveDebug(errc)
+		if err != nil {
+			_ = srv.Close()
+			return err
+		}
+		defer dbg.Close()
+	}
 	s.Log.Info("pushvault serve started", slog.String("listen", ln.Addr().String()),
 		slog.String("queue", s.Queue.Where()), slog.Int("workers", s.Config.Workers),
 		slog.Int64("app_id", s.Config.GitHub.AppID), slog.Any("events", d.EventNames()))
@@ -245,6 +280,29 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		return serveErr
 	}
 	return nil
+}
+
+// serveDebug serves Go's profiler on debug_listen; serving errors go to
+// errc.
+func (s *Server) serveDebug(errc chan<- error) (*http.Server, error) {
+	ln, err := net.Listen("tcp", s.Config.DebugListen)
+	if err != nil {
+		return nil, fmt.Errorf("debug_listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("debug_listen: %w", err)
+		}
+	}()
+	s.Log.Info("profiler listening", slog.String("debug_listen", ln.Addr().String()))
+	return srv, nil
 }
 
 // Close releases the queue connection (and the embedded server).

@@ -2,6 +2,7 @@ package githubtest
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -32,37 +33,100 @@ func (s *Server) getInstallation(c *call) (int, any, error) {
 	return 200, s.installationObject(in), nil
 }
 
+// TokenRequest is one POST /app/installations/{id}/access_tokens the
+// stand-in granted: the repositories (full names) and permissions asked
+// for, nil when the request left them out (the installation's).
+type TokenRequest struct {
+	InstallationID int64
+	Repositories   []string
+	Permissions    map[string]string
+}
+
+// TokenRequests returns every access-token request granted, in order.
+func (s *Server) TokenRequests() []TokenRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.tokenRequests)
+}
+
+// createToken mints an installation token limited, as GitHub does, to the
+// repositories named (repositories) or numbered (repository_ids) and to
+// the permissions asked, each at most the App's.
 func (s *Server) createToken(c *call) (int, any, error) {
 	in, err := s.installationParam(c)
 	if err != nil {
 		return 0, nil, err
 	}
 	var req struct {
-		Repositories []string `json:"repositories"`
+		Repositories  []string          `json:"repositories"`
+		RepositoryIDs []int64           `json:"repository_ids"`
+		Permissions   map[string]string `json:"permissions"`
 	}
 	if len(c.body) > 0 {
 		if err := c.decode(&req); err != nil {
 			return 0, nil, err
 		}
 	}
-	var limit []string
-	for _, r := range req.Repositories {
-		full := in.Account + "/" + r
-		if !in.covers(full) || s.repo(full) == nil {
-			return 0, nil, validationFailed("There is at least one repository that does not exist or is not accessible to the parent installation.")
-		}
-		limit = append(limit, full)
-	}
-	v, exp, err := s.mintToken(in.ID, limit)
+	limit, err := s.tokenRepos(in, req.Repositories, req.RepositoryIDs)
 	if err != nil {
 		return 0, nil, err
 	}
+	for k, v := range req.Permissions {
+		if granted, _ := appPermissions[k].(string); granted == "" || (v != "read" && v != "write") || (v == "write" && granted != "write") {
+			return 0, nil, validationFailed("The permissions requested are not granted to this installation.")
+		}
+	}
+	v, exp, err := s.mintToken(in.ID, limit, req.Permissions)
+	if err != nil {
+		return 0, nil, err
+	}
+	s.mu.Lock()
+	s.tokenRequests = append(s.tokenRequests, TokenRequest{InstallationID: in.ID, Repositories: limit, Permissions: req.Permissions})
+	s.mu.Unlock()
 	sel := "all"
 	if in.Repos != nil || limit != nil {
 		sel = "selected"
 	}
+	perms := any(appPermissions)
+	if req.Permissions != nil {
+		perms = req.Permissions
+	}
 	return 201, obj{"token": v, "expires_at": exp.UTC().Format(time.RFC3339),
-		"permissions": appPermissions, "repository_selection": sel}, nil
+		"permissions": perms, "repository_selection": sel}, nil
+}
+
+// tokenRepos is the full names a token request limits its token to (nil:
+// none named), each one the installation covers.
+func (s *Server) tokenRepos(in *Installation, names []string, ids []int64) ([]string, error) {
+	var limit []string
+	for _, r := range names {
+		limit = append(limit, in.Account+"/"+r)
+	}
+	for _, id := range ids {
+		full := s.repoByID(id)
+		if full == "" {
+			return nil, validationFailed("There is at least one repository that does not exist or is not accessible to the parent installation.")
+		}
+		limit = append(limit, full)
+	}
+	for _, full := range limit {
+		if !in.covers(full) || s.repo(full) == nil {
+			return nil, validationFailed("There is at least one repository that does not exist or is not accessible to the parent installation.")
+		}
+	}
+	return limit, nil
+}
+
+// repoByID is the full name of the repository with id, "" when none.
+func (s *Server) repoByID(id int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for full, rs := range s.repos {
+		if rs.id == id {
+			return full
+		}
+	}
+	return ""
 }
 
 func (s *Server) getRepoInstallation(c *call) (int, any, error) {

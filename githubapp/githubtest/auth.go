@@ -51,7 +51,8 @@ type token struct {
 	value   string
 	user    string // a user's token (ghp_, github_pat_, gho_, ghu_, ghr_): no installation
 	inst    int64
-	repos   []string // full names it is limited to; nil: the installation's
+	repos   []string          // full names it is limited to; nil: the installation's
+	perms   map[string]string // the permissions it was asked with; nil: the App's
 	expires time.Time
 }
 
@@ -105,16 +106,16 @@ func (s *Server) installationFor(full string) *Installation {
 // Token mints an installation access token for installation id as
 // POST /app/installations/{id}/access_tokens would, with its expiry.
 func (s *Server) Token(installationID int64) (string, time.Time, error) {
-	return s.mintToken(installationID, nil)
+	return s.mintToken(installationID, nil, nil)
 }
 
-func (s *Server) mintToken(installationID int64, repos []string) (string, time.Time, error) {
+func (s *Server) mintToken(installationID int64, repos []string, perms map[string]string) (string, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.installs[installationID]; !ok {
 		return "", time.Time{}, fmt.Errorf("installation %d: %w", installationID, ErrNotFound)
 	}
-	t := &token{value: "ghs_" + randAlnum(36), inst: installationID, repos: repos,
+	t := &token{value: "ghs_" + randAlnum(36), inst: installationID, repos: repos, perms: perms,
 		expires: s.now().Add(s.tokenTTL).Truncate(time.Second)}
 	s.tokens[t.value] = t
 	return t.value, t.expires, nil
@@ -202,6 +203,19 @@ func (s *Server) tokenInstallation(v string) (*Installation, error) {
 }
 
 var errBadCredentials = unauthorized("Bad credentials")
+
+// tokenAllows reports whether token v was granted permission at level
+// ("read" or "write"); a token asked without permissions has the App's.
+func (s *Server) tokenAllows(v, permission, level string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[v]
+	if !ok || t.perms == nil {
+		return ok
+	}
+	got := t.perms[permission]
+	return got == "write" || (got == "read" && level == "read")
+}
 
 // verifyJWT checks an App JWT the way GitHub does: RS256 under the App's
 // key, iss the App id, iat and exp present, exp in the future and no more

@@ -170,6 +170,7 @@ func (s *Server) createCheckRun(c *call) (int, any, error) {
 	// GitHub tells the App about its own check runs too.
 	s.deliver("check_run", s.checkRunEvent(c.repo, &snap, "created", s.bot()))
 	if snap.Status == "completed" {
+		s.checkRunCompleted(&snap)
 		s.deliver("check_run", s.checkRunEvent(c.repo, &snap, "completed", s.bot()))
 	}
 	return 201, s.checkRunObject(c.repo, &snap), nil
@@ -221,6 +222,7 @@ func (s *Server) updateCheckRun(c *call) (int, any, error) {
 	snap := next
 	s.mu.Unlock()
 	if completed {
+		s.checkRunCompleted(&snap)
 		s.deliver("check_run", s.checkRunEvent(c.repo, &snap, "completed", s.bot()))
 	}
 	return 200, s.checkRunObject(c.repo, &snap), nil

@@ -32,8 +32,14 @@ const (
 	// Validation answers 422 with GitHub's validation error body.
 	Validation
 	// Slow waits Delay before serving the request normally (or until the
-	// client gives up).
+	// client gives up, and then serves nothing: a long Delay holds a
+	// request until its client dies, with no side effect).
 	Slow
+	// HoldResponse serves the request — its side effect happens — then
+	// holds the answer until the client goes away, and discards it: the
+	// client dies knowing nothing of what it did (a crash between a side
+	// effect and recording it).
+	HoldResponse
 )
 
 // Fault is a failure injected into REST requests.
@@ -88,7 +94,8 @@ func (s *Server) takeFault(op string) *Fault {
 }
 
 // applyFault answers the request per f and reports true, or (Slow) waits
-// and reports false so the request is served normally.
+// and reports false so the request is served normally. HoldResponse is
+// not applied here but after the request is served (holdResponse).
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, c *call, f *Fault, cred string) bool {
 	switch f.Kind {
 	case Slow:
@@ -133,4 +140,15 @@ func (s *Server) exhausted(f *Fault) http.Header {
 	h.Set("X-RateLimit-Used", "5000")
 	h.Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(cmp.Or(f.RetryAfter, time.Hour)).Unix(), 10))
 	return h
+}
+
+// holdResponse holds a served request's answer until its client goes away
+// when f is a HoldResponse fault, and reports whether it did (the answer
+// is then not to be written).
+func holdResponse(r *http.Request, f *Fault) bool {
+	if f == nil || f.Kind != HoldResponse {
+		return false
+	}
+	<-r.Context().Done()
+	return true
 }

@@ -118,3 +118,44 @@ func TestDroppedDeliveryRedelivered(t *testing.T) {
 		t.Errorf("unknown delivery: %v", err)
 	}
 }
+
+// TestHeldResponseActsFirst: a HoldResponse fault serves the request — the
+// check run exists — and the client, which gives up waiting, gets no
+// answer: a client that dies there never learns what it did.
+func TestHeldResponseActsFirst(t *testing.T) {
+	f := newFixture(t)
+	head := mustGit(t, clone(t, f.srv, "acme", "shop", f.token(t)), "rev-parse", "HEAD")
+	f.srv.Fault(Fault{Operation: "checks/create", Kind: HoldResponse})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, _, err := f.gh.Checks.CreateCheckRun(ctx, "acme", "shop", github.CreateCheckRunOptions{Name: "pushvault", HeadSHA: head})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the client's deadline", err)
+	}
+	if runs := f.srv.CheckRuns(); len(runs) != 1 || runs[0].HeadSHA != head {
+		t.Errorf("check runs = %+v, want the held request's run", runs)
+	}
+}
+
+// TestReplayedDeliveryHasAFreshID: Replay sends a past delivery's payload,
+// signed, under a new X-GitHub-Delivery (Redeliver keeps the id).
+func TestReplayedDeliveryHasAFreshID(t *testing.T) {
+	f := newFixture(t)
+	dir := clone(t, f.srv, "acme", "shop", f.token(t))
+	writeFile(t, dir, "x.txt", "x\n")
+	mustGit(t, dir, "add", "-A")
+	mustGit(t, dir, "commit", "-q", "-m", "x")
+	mustGit(t, dir, "push", "-q", "origin", "main")
+	orig := f.srv.Deliveries()[0]
+	d, err := f.srv.Replay(orig.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := f.rc.all()
+	if d.Redelivery || d.ID == orig.ID || d.StatusCode != 202 || len(got) != 2 || got[1].Delivery != d.ID || string(got[1].Payload) != string(orig.Payload) {
+		t.Errorf("replay = %+v; received %d", d, len(got))
+	}
+	if _, err := f.srv.Replay("no-such-id"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown delivery: %v", err)
+	}
+}

@@ -275,6 +275,14 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Repository not found.", http.StatusNotFound)
 		return
 	}
+	level := "read"
+	if strings.HasSuffix(r.URL.Path, "/git-receive-pack") || r.URL.Query().Get("service") == "git-receive-pack" {
+		level = "write"
+	}
+	if !s.tokenAllows(pass, "contents", level) {
+		http.Error(w, "Permission to "+rs.full()+".git denied to "+s.app.Slug+"[bot].", http.StatusForbidden)
+		return
+	}
 	h := &cgi.Handler{
 		Path: gitExec(),
 		Args: []string{"http-backend"},

@@ -106,7 +106,9 @@ func (s *Server) createPull(c *call) (int, any, error) {
 		}
 	}
 	s.pulls = append(s.pulls, pr)
+	snap := *pr
 	s.mu.Unlock()
+	s.pullOpened(&snap)
 	o, err := s.pullObject(c.repo, pr)
 	if err != nil {
 		return 0, nil, err

@@ -46,25 +46,29 @@ type Server struct {
 	closers     []func()
 	routes      []route
 
-	mu           sync.Mutex
-	nextID       int64
-	repos        map[string]*repoState // key "owner/name"
-	installs     map[int64]*Installation
-	tokens       map[string]*token
-	revocations  []Revocation
-	checkRuns    []*checkRun
-	pulls        []*pullRequest
-	comments     []*Comment
-	issues       []*issue
-	labels       map[string][]Label // repo key -> labels
-	deliveries   []*Delivery
-	webhookURL   string
-	faults       []*Fault
-	dropNext     int
-	violations   []error
-	rateUsed     map[string]int
-	manifestCode map[string]bool
-	grants       map[string]map[string]grant // repo key -> login -> role
+	mu          sync.Mutex
+	nextID      int64
+	repos       map[string]*repoState // key "owner/name"
+	installs    map[int64]*Installation
+	tokens      map[string]*token
+	revocations []Revocation
+	// tokenRequests are the access-token requests granted.
+	tokenRequests []TokenRequest
+	checkRuns     []*checkRun
+	pulls         []*pullRequest
+	comments      []*Comment
+	issues        []*issue
+	labels        map[string][]Label // repo key -> labels
+	deliveries    []*Delivery
+	webhookURL    string
+	faults        []*Fault
+	dropNext      int
+	violations    []error
+	rateUsed      map[string]int
+	manifestCode  map[string]bool
+	grants        map[string]map[string]grant // repo key -> login -> role
+	events        []Event
+	eventsChanged chan struct{} // closed and replaced when an event is added
 }
 
 // Option configures a Server.
@@ -322,6 +326,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveState(w)
 		return
 	}
+	if r.Method == http.MethodGet && r.URL.Path == EventsPath {
+		s.serveEvents(w, r)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 100<<20))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -355,7 +363,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// Faults come after request validation: a request that breaks the
 	// contract is reported whatever the stand-in then answers.
-	if f := s.takeFault(rt.op); f != nil {
+	f := s.takeFault(rt.op)
+	if f != nil && f.Kind != HoldResponse {
 		if done := s.applyFault(w, r, c, f, cred); done {
 			return
 		}
@@ -364,6 +373,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, v, herr := s.authorize(c, rt)
 	if herr == nil {
 		status, v, herr = rt.h(c)
+	}
+	if holdResponse(r, f) {
+		return
 	}
 	if herr != nil {
 		var ae *apiError

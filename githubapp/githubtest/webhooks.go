@@ -64,21 +64,39 @@ func (s *Server) DropDeliveries(n int) {
 // Redeliver sends a past delivery again with the same payload and
 // X-GitHub-Delivery, as GitHub's "Redeliver" button does.
 func (s *Server) Redeliver(id string) (Delivery, error) {
-	s.mu.Lock()
-	var orig *Delivery
-	for _, d := range s.deliveries {
-		if d.ID == id {
-			orig = d
-			break
-		}
-	}
-	s.mu.Unlock()
-	if orig == nil {
-		return Delivery{}, fmt.Errorf("redeliver %s: %w", id, ErrNotFound)
+	orig, err := s.delivery(id)
+	if err != nil {
+		return Delivery{}, fmt.Errorf("redeliver %s: %w", id, err)
 	}
 	d := &Delivery{ID: orig.ID, Event: orig.Event, Action: orig.Action, Payload: orig.Payload, Redelivery: true}
 	s.send(d)
 	return *d, nil
+}
+
+// Replay sends a past delivery's payload again under a fresh
+// X-GitHub-Delivery, correctly signed: what someone who captured a signed
+// delivery can do, since the signature covers the body alone. GitHub never
+// does this; the receiver must recognise the request by what it means.
+func (s *Server) Replay(id string) (Delivery, error) {
+	orig, err := s.delivery(id)
+	if err != nil {
+		return Delivery{}, fmt.Errorf("replay %s: %w", id, err)
+	}
+	d := &Delivery{ID: newDeliveryID(), Event: orig.Event, Action: orig.Action, Payload: orig.Payload}
+	s.send(d)
+	return *d, nil
+}
+
+// delivery is the first delivery with id (ErrNotFound when none).
+func (s *Server) delivery(id string) (*Delivery, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.deliveries {
+		if d.ID == id {
+			return d, nil
+		}
+	}
+	return nil, ErrNotFound
 }
 
 func newDeliveryID() string {

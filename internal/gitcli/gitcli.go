@@ -13,10 +13,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/pushvault/pushvault/remediator"
 )
+
+// waitDelay is how long a cancelled git's output is waited for.
+const waitDelay = 5 * time.Second
 
 // ZeroID is the object id git uses for "no commit" (a new or deleted ref).
 const ZeroID = "0000000000000000000000000000000000000000"
@@ -24,8 +30,17 @@ const ZeroID = "0000000000000000000000000000000000000000"
 // Run runs the git CLI in dir with extra environment and returns trimmed
 // stdout; errors carry git's stderr.
 func Run(ctx context.Context, dir string, env []string, stdin []byte, args ...string) (string, error) {
+	out, err := output(ctx, dir, env, stdin, args...)
+	return string(bytes.TrimSpace(out)), err
+}
+
+// output is Run's stdout as git wrote it.
+func output(ctx context.Context, dir string, env []string, stdin []byte, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
 	cmd.Env = append(append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C"), env...)
+	// When ctx ends git is killed, but a helper it started (git-remote-https)
+	// may hold its output open: stop waiting for it soon after.
+	cmd.WaitDelay = waitDelay
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
@@ -33,24 +48,71 @@ func Run(ctx context.Context, dir string, env []string, stdin []byte, args ...st
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(stderr.String()))
 	}
-	return strings.TrimSpace(string(out)), nil
+	return out, nil
 }
 
-// ReadAt reads path at commit; ok=false if absent.
+// ReadAt reads path at commit; ok=false if absent. One git process:
+// `cat-file --batch` says "missing" for a path the commit lacks, where
+// `cat-file blob` would only fail.
 func ReadAt(ctx context.Context, dir, commit, path string) ([]byte, bool, error) {
-	if _, err := Run(ctx, dir, nil, nil, "cat-file", "-e", commit+":"+path); err != nil {
-		return nil, false, nil
+	if strings.ContainsAny(path, "\n") {
+		return nil, false, fmt.Errorf("git cat-file: a path with a line break cannot be read")
 	}
-	cmd := exec.CommandContext(ctx, "git", "-C", dir, "cat-file", "blob", commit+":"+path)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := output(ctx, dir, nil, []byte(commit+":"+path+"\n"), "cat-file", "--batch")
 	if err != nil {
-		return nil, false, fmt.Errorf("git cat-file %s:%s: %s", commit, path, strings.TrimSpace(stderr.String()))
+		return nil, false, fmt.Errorf("git cat-file %s:%s: %w", commit, path, err)
 	}
-	return out, true, nil
+	header, content, _ := bytes.Cut(out, []byte("\n"))
+	f := strings.Fields(string(header))
+	switch {
+	case len(f) == 2 && f[1] == "missing":
+		return nil, false, nil
+	case len(f) != 3:
+		return nil, false, fmt.Errorf("git cat-file %s:%s: unexpected answer", commit, path)
+	case f[1] != "blob":
+		return nil, false, fmt.Errorf("git cat-file %s:%s: a %s, not a file", commit, path, f[1])
+	}
+	size, err := strconv.Atoi(f[2])
+	if err != nil || size > len(content) {
+		return nil, false, fmt.Errorf("git cat-file %s:%s: unexpected answer", commit, path)
+	}
+	return content[:size:size], true, nil
+}
+
+// Files reads files at one commit, each from git once: remediating a push
+// reads the same file for vaulting, for the rotation's dry run and for the
+// rewrite. Safe for concurrent use.
+type Files struct {
+	dir, commit string
+	mu          sync.Mutex
+	read        map[string]fileAt
+}
+
+type fileAt struct {
+	content []byte
+	ok      bool
+}
+
+// NewFiles reads from the repository in dir at commit.
+func NewFiles(dir, commit string) *Files {
+	return &Files{dir: dir, commit: commit, read: map[string]fileAt{}}
+}
+
+// Read is ReadAt at the Files' commit; each caller gets its own copy.
+func (f *Files) Read(ctx context.Context, path string) ([]byte, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, seen := f.read[path]; seen {
+		return bytes.Clone(r.content), r.ok, nil
+	}
+	content, ok, err := ReadAt(ctx, f.dir, f.commit, path)
+	if err != nil {
+		return nil, false, err
+	}
+	f.read[path] = fileAt{content: content, ok: ok}
+	return bytes.Clone(content), ok, nil
 }
 
 // CommitFix writes files as one commit on top of parent and points branch

@@ -97,14 +97,24 @@ func (g *GitHub) Match(_ context.Context, t Target) (bool, error) {
 }
 
 // Rotate implements Rotator. Revoking a token twice is harmless: GitHub
-// accepts it again.
+// accepts it again; but a resumed attempt (t.resumed: this rotator's
+// earlier attempt started and its process died before recording the
+// outcome) that finds the token dead takes it that the earlier attempt's
+// revocation went through, and sends none again: otherwise the check
+// before revoking would call the token foreign and leave a revoked token
+// to a person, and every crash would spend another of the 60 revocations
+// an hour.
 func (g *GitHub) Rotate(ctx context.Context, t Target) (Change, error) {
 	tok := t.Exposed.Reveal("value")
 	g.mu.Lock()
 	done := g.submitted[sha256.Sum256([]byte(tok))]
 	g.mu.Unlock()
 	if !done {
-		if err := g.issuedHere(ctx, tok); err != nil {
+		err := g.issuedHere(ctx, tok)
+		if errors.Is(err, errNotIssuedHere) && t.resumed {
+			return revoked(), nil
+		}
+		if err != nil {
 			return Change{}, err
 		}
 		if err := g.revoker.Revoke(ctx, []string{tok}); err != nil {
@@ -115,10 +125,15 @@ func (g *GitHub) Rotate(ctx context.Context, t Target) (Change, error) {
 			return Change{}, fmt.Errorf("github credentials revoke: %w", err)
 		}
 	}
+	return revoked(), nil
+}
+
+// revoked is the change a revocation makes: a marker version, no value.
+func revoked() Change {
 	return Change{
 		Data:   Data{"state": "revoked", "revoked_by": "pushvault", "note": "the exposed GitHub token was revoked; create a new token and store it here"},
 		Detail: map[string]string{"revocation": "POST /credentials/revoke"},
-	}, nil
+	}
 }
 
 // revocationUnavailable is a TokenRevoker's error saying the instance

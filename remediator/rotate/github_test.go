@@ -259,3 +259,45 @@ func TestGitHubRevocationTakesTime(t *testing.T) {
 		})
 	}
 }
+
+// lostAnswer revokes for real, then fails as a client does whose
+// connection drops before GitHub's 202 arrives.
+type lostAnswer struct{ rotate.TokenRevoker }
+
+func (l lostAnswer) Revoke(ctx context.Context, creds []string) error {
+	if err := l.TokenRevoker.Revoke(ctx, creds); err != nil {
+		return err
+	}
+	return errors.New("connection reset before the answer")
+}
+
+// TestGitHubRevocationResumed: an attempt whose revocation went through on
+// GitHub but whose answer was lost (the connection dropped, or serve died
+// waiting) fails; the next attempt finds the token dead and finishes the
+// rotation — rotated, proven dead, exposed version destroyed — with no
+// second revocation request and without calling the token foreign.
+func TestGitHubRevocationResumed(t *testing.T) {
+	_, c := startVault(t)
+	ctx := context.Background()
+	srv := githubtest.New(t, githubtest.WithRevocationDelay(0))
+	rev := revokerOn(t, srv.URL)
+	tok, err := srv.UserToken("octocat", "ghp_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := vaultSecret(t, c, "resumed_token", "Github", rotate.Data{"value": tok})
+	rec := &recorder{}
+	first, err := rotate.NewRunner(c, rotate.Settings{}, rec, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(lostAnswer{rev}, rev))).Run(ctx, tg)
+	if err == nil || first.State != rotate.StateFailed {
+		t.Fatalf("the attempt that lost its answer: %+v, %v; want failed", first, err)
+	}
+	res, err := rotate.NewRunner(c, rotate.Settings{}, rec, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(rev, rev))).Run(ctx, tg)
+	if err != nil || res.State != rotate.StateRotated || !res.ExposedDead || !res.ExposedDestroyed {
+		t.Fatalf("the resumed attempt: %+v, %v; want rotated, proven dead, exposed version destroyed", res, err)
+	}
+	if got := srv.RevokedCredentials(); len(got) != 1 {
+		t.Errorf("%d revocation requests, want 1", len(got))
+	}
+	want(t, "events", []string{"rotation_started@1", "rotation_failed@1", "rotation_started@2", "rotated@2", "exposed_verified_dead@2", "exposed_destroyed@2"}, rec.transitions())
+	noLeak(t, []string{tok}, res, rec.events)
+}

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"net"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/hashicorp/vault/api"
@@ -27,7 +28,7 @@ var mysqlEngine = engine{name: "MySQL", schemes: []string{"mysql", "mariadb"}, d
 // variants), whose default rotation statement changes the password of
 // 'user'@'%'.
 func NewMySQL(c *api.Client, dbs []Database) *StaticRole {
-	return &StaticRole{c: c, dbs: dbs, e: mysqlEngine}
+	return &StaticRole{c: c, dbs: dbs, e: mysqlEngine, timeout: DefaultDatabaseTimeout}
 }
 
 // mysqlServer reads a mysql-database-plugin connection: the address,
@@ -35,7 +36,7 @@ func NewMySQL(c *api.Client, dbs []Database) *StaticRole {
 // ({{username}}:{{password}}@tcp(host:port)/db?tls=...) and its tls_ca and
 // tls_certificate_key, which Vault uses for TLS as well. TLS never falls
 // back to plaintext (tls=preferred requires it).
-func mysqlServer(details map[string]any) (dbServer, error) {
+func mysqlServer(details map[string]any, timeout time.Duration) (dbServer, error) {
 	raw, _ := details["connection_url"].(string)
 	// ParseDSN's errors are not passed on: they may quote the DSN.
 	cfg, err := mysql.ParseDSN(raw)
@@ -50,7 +51,7 @@ func mysqlServer(details map[string]any) (dbServer, error) {
 		return dbServer{}, err
 	}
 	cfg.AllowFallbackToPlaintext = false
-	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = loginTimeout, loginTimeout, loginTimeout
+	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = timeout, timeout, timeout
 	login := func(ctx context.Context, user, password, database string) error {
 		c := cfg.Clone()
 		c.User, c.Passwd = user, password

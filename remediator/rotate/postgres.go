@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/vault/api"
 	"github.com/lib/pq"
@@ -31,7 +32,7 @@ var postgresEngine = engine{name: "PostgreSQL", schemes: []string{"postgres", "p
 // NewPostgres returns the rotator for PostgreSQL URIs on the declared
 // databases.
 func NewPostgres(c *api.Client, dbs []Database) *StaticRole {
-	return &StaticRole{c: c, dbs: dbs, e: postgresEngine}
+	return &StaticRole{c: c, dbs: dbs, e: postgresEngine, timeout: DefaultDatabaseTimeout}
 }
 
 // pgServer reads a postgresql-database-plugin connection: the host, port,
@@ -42,7 +43,7 @@ func NewPostgres(c *api.Client, dbs []Database) *StaticRole {
 // prefer and allow, which would fall back, mean require too. Vault does not
 // return the private key of a tls_certificate, so no client certificate is
 // presented.
-func pgServer(details map[string]any) (dbServer, error) {
+func pgServer(details map[string]any, timeout time.Duration) (dbServer, error) {
 	raw, _ := details["connection_url"].(string)
 	// Go's URL parser refuses braces in the user part; each login sets it.
 	raw = strings.NewReplacer("{{username}}", "user", "{{password}}", "password").Replace(raw)
@@ -67,7 +68,7 @@ func pgServer(details map[string]any) (dbServer, error) {
 		q.Set("sslmode", "require")
 	}
 	if q.Get("connect_timeout") == "" {
-		q.Set("connect_timeout", strconv.Itoa(int(loginTimeout.Seconds())))
+		q.Set("connect_timeout", strconv.Itoa(int(max(timeout.Seconds(), 1))))
 	}
 	login := func(ctx context.Context, user, password, database string) error {
 		c := *u

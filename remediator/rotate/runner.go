@@ -93,8 +93,8 @@ func NewRunner(c *api.Client, s Settings, rec Recorder, opts ...Option) *Runner 
 	r := &Runner{c: c, settings: s, rec: rec, rotators: map[string]Rotator{}, now: time.Now,
 		log: slog.New(slog.DiscardHandler)}
 	if len(s.Databases) > 0 {
-		WithRotator(NamePostgres, NewPostgres(c, s.Databases))(r)
-		WithRotator(NameMySQL, NewMySQL(c, s.Databases))(r)
+		WithRotator(NamePostgres, NewPostgres(c, s.Databases).WithTimeout(s.databaseTimeout()))(r)
+		WithRotator(NameMySQL, NewMySQL(c, s.Databases).WithTimeout(s.databaseTimeout()))(r)
 	}
 	WithRotator(NameVaultToken, NewVaultToken(c))(r)
 	if len(s.PKI) > 0 {

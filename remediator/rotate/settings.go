@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 	"gopkg.in/yaml.v3"
@@ -45,10 +46,16 @@ type Settings struct {
 	// action, or `pushvault scan --fix --approve-rotation` locally); under
 	// auto only a rotation that would break a use of the secret the fix
 	// leaves in place waits (Target.Unreplaced).
-	Approval  string        `yaml:"approval"`
-	Databases []Database    `yaml:"databases"`
-	PKI       []PKIMount    `yaml:"pki"`
-	Owned     []OwnedSecret `yaml:"owned"`
+	Approval  string     `yaml:"approval"`
+	Databases []Database `yaml:"databases"`
+	// DatabaseTimeout bounds each login to a database (connecting
+	// included), so a server that accepts and never answers fails the
+	// rotation (to retry) instead of holding it; 0 means
+	// DefaultDatabaseTimeout. The server's alone: ParseSettings does not
+	// read it from a repository's file.
+	DatabaseTimeout time.Duration `yaml:"database_timeout"`
+	PKI             []PKIMount    `yaml:"pki"`
+	Owned           []OwnedSecret `yaml:"owned"`
 }
 
 // Database maps databases the organisation declares to a Vault database
@@ -90,6 +97,17 @@ type OwnedSecret struct {
 // verified rotation.
 func (s Settings) Destroy() bool { return s.DestroyExposed == nil || *s.DestroyExposed }
 
+// DefaultDatabaseTimeout is rotation.database_timeout's default.
+const DefaultDatabaseTimeout = 15 * time.Second
+
+// databaseTimeout is DatabaseTimeout with its default.
+func (s Settings) databaseTimeout() time.Duration {
+	if s.DatabaseTimeout <= 0 {
+		return DefaultDatabaseTimeout
+	}
+	return s.DatabaseTimeout
+}
+
 func (s Settings) enabled(name string) bool {
 	if s.Enabled == nil {
 		return true
@@ -113,6 +131,9 @@ func (s Settings) Validate() error {
 	}
 	if s.Approval != "" && s.Approval != ApprovalAuto && s.Approval != ApprovalRequired {
 		errs = append(errs, fmt.Errorf("rotation.approval: %q is not one of auto, required", s.Approval))
+	}
+	if s.DatabaseTimeout < 0 || (s.DatabaseTimeout > 0 && s.DatabaseTimeout < time.Second) {
+		errs = append(errs, fmt.Errorf("rotation.database_timeout: %v, want at least 1s (0: the default, %v)", s.DatabaseTimeout, DefaultDatabaseTimeout))
 	}
 	for i, d := range s.Databases {
 		key := fmt.Sprintf("rotation.databases[%d]", i)

@@ -35,6 +35,15 @@ type StaticRole struct {
 	c   *api.Client
 	dbs []Database
 	e   engine
+	// timeout bounds each login (rotation.database_timeout).
+	timeout time.Duration
+}
+
+// WithTimeout sets how long each login to the database may take,
+// connecting included (rotation.database_timeout), and returns p.
+func (p *StaticRole) WithTimeout(d time.Duration) *StaticRole {
+	p.timeout = d
+	return p
 }
 
 // engine is what differs between databases.
@@ -45,8 +54,9 @@ type engine struct {
 	// plugin prefixes the names of the Vault plugins that drive this engine.
 	plugin string
 	// server reads where and how a Vault connection logs in from its
-	// connection_details.
-	server func(details map[string]any) (dbServer, error)
+	// connection_details; timeout bounds connecting and each read and
+	// write on the connection.
+	server func(details map[string]any, timeout time.Duration) (dbServer, error)
 	// refused: the error is the server refusing the password, and nothing
 	// else (an unreachable server, a TLS mismatch or a host the server does
 	// not let in are failures to retry, not verdicts on the password).
@@ -60,9 +70,6 @@ type dbServer struct {
 	// own when "") and runs a query; the caller bounds it with a deadline.
 	login func(ctx context.Context, user, password, database string) error
 }
-
-// loginTimeout bounds each login to a database, connecting included.
-const loginTimeout = 15 * time.Second
 
 // doesNotLogIn is the reason a rotation ends in rotation_manual when the
 // leaked password is refused: the check run quotes it.
@@ -223,7 +230,7 @@ func (p *StaticRole) server(ctx context.Context, pt dbTarget) (dbServer, error) 
 		return dbServer{}, &ManualError{Reason: fmt.Sprintf("Vault connection %s uses %q, not a %s plugin: pushvault changed nothing", pt.db.Connection, plugin, p.e.name)}
 	}
 	details, _ := sec.Data["connection_details"].(map[string]any)
-	srv, err := p.e.server(details)
+	srv, err := p.e.server(details, p.timeout)
 	if err != nil {
 		return dbServer{}, fmt.Errorf("vault connection %s: %w", pt.db.Connection, err)
 	}
@@ -250,12 +257,23 @@ func (p *StaticRole) where(srv dbServer, pt dbTarget) string {
 	return fmt.Sprintf("%s at %s (Vault connection %s)", p.e.name, net.JoinHostPort(srv.host, srv.port), pt.db.Connection)
 }
 
-// login logs in to srv as the target's user with password, within
-// loginTimeout.
+// ErrDatabaseTimeout is a database server that did not answer a login
+// within rotation.database_timeout: a failure to retry, not a verdict on
+// the password.
+var ErrDatabaseTimeout = errors.New("no answer within rotation.database_timeout")
+
+// login logs in to srv as the target's user with password, within p's
+// timeout. A server that does not answer in time is an error wrapping
+// ErrDatabaseTimeout, unless ctx itself ended first (ctx's error then).
 func (p *StaticRole) login(ctx context.Context, srv dbServer, pt dbTarget, password string) error {
-	ctx, cancel := context.WithTimeout(ctx, loginTimeout)
+	lctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	return srv.login(ctx, pt.user, password, pt.database)
+	err := srv.login(lctx, pt.user, password, pt.database)
+	var nerr net.Error
+	if err != nil && ctx.Err() == nil && (lctx.Err() != nil || errors.As(err, &nerr) && nerr.Timeout()) {
+		return fmt.Errorf("%w (%v)", ErrDatabaseTimeout, p.timeout)
+	}
+	return err
 }
 
 // staticRole is the role that manages (or will manage) the account.

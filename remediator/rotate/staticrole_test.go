@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/vault/api"
 
@@ -43,27 +44,36 @@ type tcpWatch struct{ n atomic.Int32 }
 // it relays each to that address, else it closes them at once.
 func watchTCP(t *testing.T, addr, forward string) *tcpWatch {
 	t.Helper()
+	w := &tcpWatch{}
+	serveTCP(t, addr, func(conn net.Conn) {
+		w.n.Add(1)
+		if forward == "" {
+			conn.Close()
+			return
+		}
+		go relay(conn, forward)
+	})
+	return w
+}
+
+// serveTCP listens on addr until the test ends, handing each connection
+// to handle.
+func serveTCP(t *testing.T, addr string, handle func(net.Conn)) {
+	t.Helper()
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("listening on %s: %v", addr, err)
 	}
 	t.Cleanup(func() { l.Close() })
-	w := &tcpWatch{}
 	go func() {
 		for {
 			conn, err := l.Accept()
 			if err != nil {
 				return
 			}
-			w.n.Add(1)
-			if forward == "" {
-				conn.Close()
-				continue
-			}
-			go relay(conn, forward)
+			handle(conn)
 		}
 	}()
-	return w
 }
 
 // relay copies between conn and a connection to addr until either ends.
@@ -330,4 +340,59 @@ func TestPostgresResumeAfterTakeover(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tarpit relays connections on addr to forward until Stall; from then on it
+// accepts each connection and never answers: a database host that hangs.
+type tarpit struct{ stalled atomic.Bool }
+
+func (tp *tarpit) Stall() { tp.stalled.Store(true) }
+
+func startTarpit(t *testing.T, addr, forward string) *tarpit {
+	t.Helper()
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	tp := &tarpit{}
+	serveTCP(t, addr, func(conn net.Conn) {
+		if !tp.stalled.Load() {
+			go relay(conn, forward)
+			return
+		}
+		go func() { <-done; conn.Close() }()
+	})
+	return tp
+}
+
+// TestPostgresHostNeverAnswers: the server Vault's connection names
+// accepts connections and never answers. The rotation fails within the
+// database timeout (rotation.database_timeout) with an error that says so
+// and holds no password, nothing is created, and a retry is left to the
+// worker (rotation_failed).
+func TestPostgresHostNeverAnswers(t *testing.T) {
+	real := freshPasswords(1)[0]
+	pg := pgStart(t, real)
+	addr := "127.0.0.5:" + strconv.Itoa(pg.Port)
+	tp := startTarpit(t, addr, net.JoinHostPort("127.0.0.1", strconv.Itoa(pg.Port)))
+	c := pgConnection(t, pg, "postgresql://{{username}}:{{password}}@"+addr+"/postgres?sslmode=disable")
+	tp.Stall()
+	tg := pgTarget(t, c, "postgres://app:"+real+"@"+addr+"/shop")
+	s := pgSettings("")
+	s.DatabaseTimeout = 2 * time.Second
+	rec := &recorder{}
+	start := time.Now()
+	res, err := rotate.NewRunner(c, s, rec).Run(context.Background(), tg)
+	took := time.Since(start)
+	var rerr *rotate.RotationError
+	if !errors.As(err, &rerr) || res.State != rotate.StateFailed {
+		t.Fatalf("want rotation_failed, got %+v, %v", res, err)
+	}
+	if took > 4*time.Second {
+		t.Errorf("the rotation took %v, want about rotation.database_timeout (2s)", took)
+	}
+	if want := "asking PostgreSQL at " + addr + " (Vault connection shop-db) whether the leaked password logs in as app: no answer within rotation.database_timeout (2s)"; !strings.Contains(err.Error(), want) || !errors.Is(err, rotate.ErrDatabaseTimeout) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	want(t, "static roles", []string(nil), staticRoles(t, c))
+	want(t, "events", []string{"rotation_started@1", "rotation_failed@1"}, rec.transitions())
+	noLeak(t, []string{real}, res, rec.events, err)
 }

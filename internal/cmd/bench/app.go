@@ -33,6 +33,7 @@ type appConfig struct {
 	repos     int    // repositories on the stand-in
 	latency   int    // sequential pushes for the latency figures
 	burst     int    // pushes in the throughput burst
+	profile   string // where serve's CPU profile over the burst goes ("": none)
 }
 
 // appTimeout bounds the wait for one push's check run and PR (latency
@@ -49,13 +50,16 @@ const appTimeout = 90 * time.Second
 // and its fix pull request (head pushvault/fix-SHA7).
 //
 // Latency: c.latency pushes one after another, each timed from the start
-// of `git push` to done, with the state polled every 20 ms. The baseline
+// of `git push` to done, as the stand-in's event stream stamps it. The baseline
 // is the same push to a second stand-in without a webhook URL (no
 // pushvault), interleaved with them. Throughput: c.burst pushes spread
 // over the repositories, one pusher per repository pushing as fast as git
 // allows, timed from the first push's start to the moment every one is
-// done (state polled every 200 ms). Peak memory is each process's VmHWM
-// from /proc at the end of the run.
+// done. Peak memory is each process's VmHWM from /proc at the end of the
+// run. For each phase, what serve spent per push: CPU from the kernel's
+// accounting (/proc/PID/stat), wall time by pipeline phase from its
+// /metrics, GitHub calls from its metrics, Vault calls from Vault's own
+// audit log.
 func benchApp(c appConfig) error {
 	if c.repos < 1 || c.latency < 1 || c.burst < 1 {
 		return fmt.Errorf("-app-repos, -app-pushes and -app-burst must each be at least 1")
@@ -89,6 +93,10 @@ func benchApp(c appConfig) error {
 	if err != nil {
 		return err
 	}
+	auditLog := filepath.Join(scratch, "vault-audit.log")
+	if err := enableAudit(vaultAddr, auditLog); err != nil {
+		return err
+	}
 	serveAddr, err := freeAddr()
 	if err != nil {
 		return err
@@ -105,7 +113,13 @@ func benchApp(c appConfig) error {
 	if err != nil {
 		return err
 	}
-	serve, err := startServe(&kids, bin, scratch, serveAddr, vaultAddr, info)
+	debugAddr := ""
+	if c.profile != "" {
+		if debugAddr, err = freeAddr(); err != nil {
+			return err
+		}
+	}
+	serve, err := startServe(&kids, bin, scratch, serveAddr, vaultAddr, debugAddr, info)
 	if err != nil {
 		return err
 	}
@@ -122,6 +136,8 @@ func benchApp(c appConfig) error {
 	}
 	secrets := &planter{g: secrettest.New(42)}
 	state := &stateReader{url: info.URL + githubtest.StatePath}
+	events := newEventWaiter(info.URL)
+	metricsURL := "http://" + serveAddr + "/metrics"
 
 	fmt.Printf("app benchmark: pushvault %s serve (4 workers, embedded NATS), Vault dev, GitHub stand-in; %d repositories, %d latency pushes, a burst of %d; 3 planted secrets a push\n",
 		version(bin, "version"), c.repos, c.latency, c.burst)
@@ -131,11 +147,15 @@ func benchApp(c appConfig) error {
 	if err != nil {
 		return err
 	}
-	coldDone, err := state.waitOne(cold, 20*time.Millisecond)
+	coldDone, err := events.waitOne(cold)
 	if err != nil {
 		return err
 	}
 	found := coldDone.found
+	latencyStart, err := settled(serve, metricsURL, auditLog)
+	if err != nil {
+		return err
+	}
 
 	// (a) Latency, interleaved with the baseline.
 	var plain, withPV, toCheck, toPR, toDone []measurement
@@ -149,7 +169,7 @@ func benchApp(c appConfig) error {
 		if err != nil {
 			return err
 		}
-		d, err := state.waitOne(p, 20*time.Millisecond)
+		d, err := events.waitOne(p)
 		if err != nil {
 			return err
 		}
@@ -161,6 +181,10 @@ func benchApp(c appConfig) error {
 	}
 	base.stop()
 	basePushes := len(plain)
+	latencyEnd, err := settled(serve, metricsURL, auditLog)
+	if err != nil {
+		return err
+	}
 
 	// (b) Throughput: one pusher per repository, as fast as git goes.
 	per := make([]int, len(clones))
@@ -174,6 +198,10 @@ func benchApp(c appConfig) error {
 		wg     sync.WaitGroup
 	)
 	burstStart := time.Now()
+	var profiled <-chan error
+	if c.profile != "" {
+		profiled = profileCPU(debugAddr, c.profile, time.Duration(c.burst)*time.Second/2)
+	}
 	for i, cl := range clones {
 		wg.Add(1)
 		go func(cl *clone, n int) {
@@ -198,9 +226,19 @@ func benchApp(c appConfig) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("burst: %w", err)
 	}
-	dones, err := state.waitAll(pushes, 200*time.Millisecond, burstStart.Add(appTimeout))
+	dones, err := events.waitAll(pushes, burstStart.Add(appTimeout+time.Duration(c.burst)*time.Second))
 	if err != nil {
 		return fmt.Errorf("burst: %w", err)
+	}
+	burstEnd, err := settled(serve, metricsURL, auditLog)
+	if err != nil {
+		return err
+	}
+	if profiled != nil {
+		if err := <-profiled; err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "serve's CPU profile over the burst: %s\n", c.profile)
 	}
 	var last time.Time
 	var burstDone []measurement
@@ -242,7 +280,11 @@ func benchApp(c appConfig) error {
 	if err := serve.stop(); err != nil {
 		return fmt.Errorf("pushvault serve: %w\n%s", err, tail(serve.logText()))
 	}
-	if err := checkFinal(final, secrets.values, serve.logText()+gh.logText()); err != nil {
+	audit, err := os.ReadFile(auditLog)
+	if err != nil {
+		return err
+	}
+	if err := checkFinal(final, secrets.values, serve.logText()+gh.logText()+string(audit)); err != nil {
 		return err
 	}
 
@@ -258,6 +300,7 @@ func benchApp(c appConfig) error {
 	row("push -> fix PR opened", toPR)
 	row("push -> both (webhook-to-PR latency)", toDone)
 	fmt.Printf("(first push after start, not counted: %.3f s)\n", coldDone.done().Sub(cold.start).Seconds())
+	printPerPush("one push at a time", latencyStart, latencyEnd, len(toDone))
 
 	fmt.Printf("\nthroughput: %d pushes over %d repositories, %d pushers at once\n", len(pushes), len(clones), len(clones))
 	fmt.Printf("  all pushes returned after  %7.2f s\n", pushedAll.Seconds())
@@ -265,6 +308,7 @@ func benchApp(c appConfig) error {
 		float64(len(pushes))/burstWall.Minutes())
 	fmt.Printf("  first half %.1f, second half %.1f pushes per minute\n", firstRate, secondRate)
 	fmt.Printf("  push -> done under load: p50 %.2f s, p95 %.2f s\n", percentile(burstDone, 50).Seconds(), percentile(burstDone, 95).Seconds())
+	printPerPush("the burst", latencyEnd, burstEnd, len(pushes))
 
 	fmt.Printf("\n%-30s %12s\n", "peak memory (VmHWM)", "")
 	fmt.Printf("%-30s %8.0f MiB  (%.0f MiB idle after start)\n", "pushvault serve", float64(serveHWM)/1024, float64(serveIdle)/1024)
@@ -274,8 +318,8 @@ func benchApp(c appConfig) error {
 	handled := len(pushes) + len(toDone) + 1
 	fmt.Printf("\n%d pushes handled: %d check runs action_required, %d fix PRs, %d of %d planted secrets annotated; %d baseline pushes\n",
 		handled, countCompleted(final), countFixPRs(final), found, handled*plantedPerPush, basePushes)
-	fmt.Println("no planted value in serve's log, the stand-in's log or its state")
-	fmt.Printf("(the stand-in's state was polled %d times; the last answer was %s)\n", state.polls, size(state.last))
+	fmt.Println("no planted value in serve's log, the stand-in's log or its state, or Vault's audit log")
+	fmt.Printf("(completion seen through %d requests to the stand-in's event stream; its state read once at the end, %s)\n", events.polls, size(state.last))
 	return nil
 }
 
@@ -446,7 +490,7 @@ func (c *clone) git(args ...string) error {
 	return nil
 }
 
-// stateReader polls the stand-in's state.
+// stateReader reads the stand-in's whole state (once, at the end).
 type stateReader struct {
 	url   string
 	polls int
@@ -473,67 +517,6 @@ func (s *stateReader) read() (githubtest.State, error) {
 		return st, fmt.Errorf("stand-in state: %w", err)
 	}
 	return st, nil
-}
-
-func (s *stateReader) waitOne(p *push, every time.Duration) (done, error) {
-	d, err := s.waitAll([]*push{p}, every, time.Now().Add(appTimeout))
-	if err != nil {
-		return done{}, err
-	}
-	return d[0], nil
-}
-
-// waitAll polls until every push has its completed check run and fix PR,
-// noting when each was first seen and how many annotations the check run
-// has. A check run that completes with any conclusion but action_required,
-// or without annotations, is an error: serve failed that push. (A planted
-// value may go unreported: TruffleHog drops matches holding a dictionary
-// word, and a random token sometimes does.)
-func (s *stateReader) waitAll(ps []*push, every time.Duration, deadline time.Time) ([]done, error) {
-	ds := make([]done, len(ps))
-	for {
-		st, err := s.read()
-		now := time.Now()
-		if err != nil {
-			return nil, err
-		}
-		runs := map[string]githubtest.CheckRun{}
-		for _, r := range st.CheckRuns {
-			if r.Name == "pushvault" {
-				runs[r.HeadSHA] = r
-			}
-		}
-		prs := map[string]bool{}
-		for _, pr := range st.PullRequests {
-			prs[pr.Head] = true
-		}
-		left := 0
-		for i, p := range ps {
-			if r, ok := runs[p.sha]; ok && r.Status == "completed" && ds[i].check.IsZero() {
-				if r.Conclusion != "action_required" {
-					return nil, fmt.Errorf("check run for %s concluded %q: %s", p.sha[:7], r.Conclusion, r.Title)
-				}
-				if len(r.Annotations) == 0 {
-					return nil, fmt.Errorf("check run for %s completed without annotations (%d secrets planted)", p.sha[:7], plantedPerPush)
-				}
-				ds[i].found = len(r.Annotations)
-				ds[i].check = now
-			}
-			if prs["pushvault/fix-"+p.sha[:7]] && ds[i].pr.IsZero() {
-				ds[i].pr = now
-			}
-			if ds[i].check.IsZero() || ds[i].pr.IsZero() {
-				left++
-			}
-		}
-		if left == 0 {
-			return ds, nil
-		}
-		if now.After(deadline) {
-			return nil, fmt.Errorf("%d of %d pushes without a completed check run and fix PR by the deadline", left, len(ps))
-		}
-		time.Sleep(every)
-	}
 }
 
 // child is a process started for the benchmark.
@@ -738,9 +721,12 @@ func startStandin(kids *children, name, bin, dir, webhook string, repos []string
 	return c, info, nil
 }
 
-func startServe(kids *children, bin, scratch, addr, vaultAddr string, info standinInfo) (*child, error) {
+func startServe(kids *children, bin, scratch, addr, vaultAddr, debugAddr string, info standinInfo) (*child, error) {
 	cfg := fmt.Sprintf("listen: %s\ndata_dir: %s\nworkers: 4\nlog_level: info\nshutdown_timeout: 15s\ngithub:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n",
 		addr, filepath.Join(scratch, "serve-data"), info.AppID, info.URL, info.URL)
+	if debugAddr != "" {
+		cfg += "debug_listen: " + debugAddr + "\n"
+	}
 	cfgFile := filepath.Join(scratch, "serve.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		return nil, err

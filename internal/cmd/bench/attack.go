@@ -83,5 +83,3 @@ func (f ackFigures) print() {
 	fmt.Printf("\nsigned webhook ack p99: %.1f ms quiet, %.1f ms under slowloris (%d+%d slow connections) and an unsigned 25 MiB flood (%d clients, %d bodies refused); %d pings each, all 202\n",
 		ms(percentile(f.quiet, 99)), ms(percentile(f.attacked, 99)), f.slow.HeaderConns, f.slow.BodyConns, f.flood.Clients, refused, ackPings)
 }
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -47,11 +47,12 @@ func main() {
 		appRepos   = flag.Int("app-repos", 10, "repositories on the stand-in with -app")
 		appPushes  = flag.Int("app-pushes", 20, "sequential pushes for the latency figures with -app")
 		appBurst   = flag.Int("app-burst", 180, "pushes in the throughput burst with -app")
+		appProfile = flag.String("app-profile", "", "with -app: write serve's CPU profile over the burst to this file (go tool pprof reads it)")
 		standin    = flag.String("standin", "", "GitHub stand-in binary for -app (default: built from ./internal/cmd/standin)")
 	)
 	flag.Parse()
 	if *app {
-		if err := benchApp(appConfig{pushvault: *pushvault, standin: *standin, repos: *appRepos, latency: *appPushes, burst: *appBurst}); err != nil {
+		if err := benchApp(appConfig{pushvault: *pushvault, standin: *standin, repos: *appRepos, latency: *appPushes, burst: *appBurst, profile: *appProfile}); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pushvault/pushvault/githubapp/githubtest"
+)
+
+// clockTick is the unit of /proc/PID/stat's CPU times (USER_HZ, 100 on
+// every Linux this runs on).
+const clockTick = 10 * time.Millisecond
+
+// cpuTimes is a process's CPU time: its own (user + system) and its
+// waited-for children's (serve's git processes).
+type cpuTimes struct{ self, children time.Duration }
+
+// cpu reads the process's CPU times from /proc/PID/stat.
+func (c *child) cpu() (cpuTimes, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return cpuTimes{}, err
+	}
+	// The command name (field 2) may hold spaces; fields count from
+	// after its closing parenthesis, which is field 3 (state).
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return cpuTimes{}, fmt.Errorf("/proc/%d/stat: no command name", c.cmd.Process.Pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 15 {
+		return cpuTimes{}, fmt.Errorf("/proc/%d/stat: %d fields", c.cmd.Process.Pid, len(f))
+	}
+	tick := func(k int) time.Duration { // k: stat field number (utime is 14)
+		n, _ := strconv.ParseInt(f[k-3], 10, 64)
+		return time.Duration(n) * clockTick
+	}
+	return cpuTimes{self: tick(14) + tick(15), children: tick(16) + tick(17)}, nil
+}
+
+func (a cpuTimes) sub(b cpuTimes) cpuTimes {
+	return cpuTimes{self: a.self - b.self, children: a.children - b.children}
+}
+
+// serveSample is what serve has done so far, read from its own accounting:
+// CPU from the kernel, the rest from /metrics.
+type serveSample struct {
+	cpu         cpuTimes
+	phases      map[string]float64 // pushvault_phase_seconds_sum by phase
+	pushSeconds float64            // pushvault_event_processing_seconds_sum{event="push"}
+	queued      float64            // pushvault_queue_pending + pushvault_queue_in_flight
+	github      float64            // pushvault_github_requests_total, all labels
+	vault       int                // requests in Vault's audit log
+}
+
+// sample reads serve's CPU, its metrics and Vault's audit log.
+func sample(serve *child, metricsURL, auditLog string) (serveSample, error) {
+	s := serveSample{phases: map[string]float64{}}
+	var err error
+	if s.cpu, err = serve.cpu(); err != nil {
+		return s, err
+	}
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		return s, fmt.Errorf("serve metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		name, labels, value, ok := metricLine(sc.Text())
+		if !ok {
+			continue
+		}
+		switch name {
+		case "pushvault_phase_seconds_sum":
+			s.phases[labels["phase"]] += value
+		case "pushvault_event_processing_seconds_sum":
+			if labels["event"] == "push" {
+				s.pushSeconds += value
+			}
+		case "pushvault_queue_pending", "pushvault_queue_in_flight":
+			s.queued += value
+		case "pushvault_github_requests_total":
+			s.github += value
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return s, fmt.Errorf("serve metrics: %w", err)
+	}
+	s.vault, err = auditRequests(auditLog)
+	return s, err
+}
+
+// settled samples serve once its queue is empty (a push's check run and
+// PR are out before its delivery is done, and GitHub's events about them
+// follow), or after 30 s.
+func settled(serve *child, metricsURL, auditLog string) (serveSample, error) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s, err := sample(serve, metricsURL, auditLog)
+		if err != nil || s.queued == 0 || time.Now().After(deadline) {
+			return s, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// profileCPU asks serve's profiler (debug_listen) for a CPU profile of
+// the next d (at least 5 s) and writes it to path.
+func profileCPU(debugAddr, path string, d time.Duration) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		secs := max(5, int(d.Seconds()))
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs))
+		if err != nil {
+			errc <- fmt.Errorf("serve profile: %w", err)
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("%s", resp.Status)
+		}
+		if err == nil {
+			err = os.WriteFile(path, b, 0o644)
+		}
+		if err != nil {
+			err = fmt.Errorf("serve profile: %w", err)
+		}
+		errc <- err
+	}()
+	return errc
+}
+
+// metricLine parses one sample line of Prometheus' text format.
+func metricLine(l string) (name string, labels map[string]string, value float64, ok bool) {
+	if l == "" || l[0] == '#' {
+		return "", nil, 0, false
+	}
+	sp := strings.LastIndexByte(l, ' ')
+	if sp < 0 {
+		return "", nil, 0, false
+	}
+	v, err := strconv.ParseFloat(l[sp+1:], 64)
+	if err != nil {
+		return "", nil, 0, false
+	}
+	head := l[:sp]
+	labels = map[string]string{}
+	if i := strings.IndexByte(head, '{'); i >= 0 {
+		for _, kv := range strings.Split(strings.TrimSuffix(head[i+1:], "}"), ",") {
+			if k, q, ok := strings.Cut(kv, "="); ok {
+				labels[k] = strings.Trim(q, `"`)
+			}
+		}
+		head = head[:i]
+	}
+	return head, labels, v, true
+}
+
+// auditRequests counts the requests in Vault's file audit log.
+func auditRequests(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("vault audit log: %w", err)
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 256<<10), 16<<20)
+	for sc.Scan() {
+		if bytes.Contains(sc.Bytes(), []byte(`"type":"request"`)) {
+			n++
+		}
+	}
+	return n, sc.Err()
+}
+
+// enableAudit turns on Vault's file audit device, writing to path: the
+// count of Vault calls comes from Vault itself. The device logs HMACs of
+// secret values, never the values.
+func enableAudit(vaultAddr, path string) error {
+	body, _ := json.Marshal(map[string]any{"type": "file", "options": map[string]string{"file_path": path}})
+	req, err := http.NewRequest(http.MethodPut, vaultAddr+"/v1/sys/audit/bench", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-Vault-Token", benchVaultToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("vault audit: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return fmt.Errorf("vault audit: %s: %s", resp.Status, b)
+	}
+	return nil
+}
+
+// perPush is the difference between two samples, divided over n pushes.
+func perPush(before, after serveSample, n int) (cpu cpuTimes, phases map[string]float64, total, github, vault float64) {
+	d := after.cpu.sub(before.cpu)
+	cpu = cpuTimes{self: d.self / time.Duration(n), children: d.children / time.Duration(n)}
+	phases = map[string]float64{}
+	for k, v := range after.phases {
+		phases[k] = (v - before.phases[k]) / float64(n)
+	}
+	total = (after.pushSeconds - before.pushSeconds) / float64(n)
+	github = (after.github - before.github) / float64(n)
+	vault = float64(after.vault-before.vault) / float64(n)
+	return cpu, phases, total, github, vault
+}
+
+// printPerPush prints what serve spent on each push of a phase of the
+// benchmark: CPU from the kernel's accounting, wall time by pipeline
+// phase from serve's metrics, and the calls it made.
+func printPerPush(title string, before, after serveSample, n int) {
+	cpu, phases, total, github, vault := perPush(before, after, n)
+	fmt.Printf("\nserve, per push (%s, %d pushes)\n", title, n)
+	perCore := 0.0
+	if cpu.self > 0 {
+		perCore = time.Minute.Seconds() / cpu.self.Seconds()
+	}
+	fmt.Printf("  CPU: serve %.1f ms, its git processes %.1f ms -> %.0f pushes per minute per serve CPU core (%.0f with git)\n",
+		ms(cpu.self), ms(cpu.children), perCore, time.Minute.Seconds()/(cpu.self+cpu.children).Seconds())
+	fmt.Printf("  calls: %.1f GitHub API, %.1f Vault\n", github, vault)
+	names := make([]string, 0, len(phases))
+	var sum float64
+	for k, v := range phases {
+		names = append(names, k)
+		sum += v
+	}
+	sort.Slice(names, func(i, j int) bool { return phases[names[i]] > phases[names[j]] })
+	fmt.Printf("  wall by phase (processing %.0f ms):", total*1000)
+	for _, k := range names {
+		fmt.Printf(" %s %.0f", k, phases[k]*1000)
+	}
+	fmt.Printf(", other %.0f ms\n", (total-sum)*1000)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// eventWaiter follows the stand-in's event stream (githubtest.EventsPath)
+// to see pushes done, with the stand-in's own timestamps.
+type eventWaiter struct {
+	url    string
+	after  int
+	checks map[string]githubtest.Event // by head SHA, pushvault's check runs
+	prs    map[string]time.Time        // by head branch
+	polls  int
+}
+
+func newEventWaiter(standinURL string) *eventWaiter {
+	return &eventWaiter{url: standinURL + githubtest.EventsPath, checks: map[string]githubtest.Event{}, prs: map[string]time.Time{}}
+}
+
+// next folds in the events after the last seen, waiting up to 2 s for one.
+func (w *eventWaiter) next() error {
+	resp, err := http.Get(w.url + "?wait=2s&after=" + strconv.Itoa(w.after))
+	if err != nil {
+		return fmt.Errorf("stand-in events: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("stand-in events: %s", resp.Status)
+	}
+	var evs githubtest.Events
+	if err := json.NewDecoder(resp.Body).Decode(&evs); err != nil {
+		return fmt.Errorf("stand-in events: %w", err)
+	}
+	w.polls++
+	for _, e := range evs.Events {
+		w.after = max(w.after, e.Seq)
+		switch {
+		case e.Kind == "check_run.completed" && e.Name == "pushvault":
+			if _, seen := w.checks[e.HeadSHA]; !seen {
+				w.checks[e.HeadSHA] = e
+			}
+		case e.Kind == "pull_request.opened":
+			if _, seen := w.prs[e.Head]; !seen {
+				w.prs[e.Head] = e.At
+			}
+		}
+	}
+	return nil
+}
+
+// waitAll waits until every push has its completed check run and its fix
+// PR. A check run that completes with any conclusion but action_required,
+// or without annotations, is an error: serve failed that push.
+func (w *eventWaiter) waitAll(ps []*push, deadline time.Time) ([]done, error) {
+	ds := make([]done, len(ps))
+	for {
+		left := 0
+		for i, p := range ps {
+			if e, ok := w.checks[p.sha]; ok && ds[i].check.IsZero() {
+				if e.Conclusion != "action_required" {
+					return nil, fmt.Errorf("check run for %s concluded %q", p.sha[:7], e.Conclusion)
+				}
+				if e.Annotations == 0 {
+					return nil, fmt.Errorf("check run for %s completed without annotations (%d secrets planted)", p.sha[:7], plantedPerPush)
+				}
+				ds[i].found, ds[i].check = e.Annotations, e.At
+			}
+			if at, ok := w.prs["pushvault/fix-"+p.sha[:7]]; ok {
+				ds[i].pr = at
+			}
+			if ds[i].check.IsZero() || ds[i].pr.IsZero() {
+				left++
+			}
+		}
+		if left == 0 {
+			return ds, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%d of %d pushes not done (check run completed and fix PR opened) in time", left, len(ps))
+		}
+		if err := w.next(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (w *eventWaiter) waitOne(p *push) (done, error) {
+	d, err := w.waitAll([]*push{p}, time.Now().Add(appTimeout))
+	if err != nil {
+		return done{}, err
+	}
+	return d[0], nil
+}
