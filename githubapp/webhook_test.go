@@ -11,9 +11,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/internal/webhookload"
 )
 
 // queue is a hand-written Enqueuer.
@@ -119,4 +122,142 @@ func TestWebhookHandlerForms(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingBody is a request body that counts the bytes read from it.
+type countingBody struct {
+	r    io.Reader
+	read int
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.read += n
+	return n, err
+}
+
+// TestWebhookHandlerRefusesOnHeaders: what the headers alone condemn is
+// answered without reading a byte of the body, and the connection is closed
+// rather than drained.
+func TestWebhookHandlerRefusesOnHeaders(t *testing.T) {
+	q := &queue{}
+	h := &githubapp.WebhookHandler{Secret: []byte("k"), Events: map[string]bool{"push": true}, Queue: q, MaxBody: 4096,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	body := []byte(`{"ref":"refs/heads/main","after":"a1b2","installation":{"id":99}}`)
+	signed := githubapp.Sign([]byte("k"), body)
+	tests := []struct {
+		name   string
+		header map[string]string // over a signed JSON push delivery; "" removes the header
+		length int64             // the Content-Length declared; 0: the body's
+		status int
+	}{
+		{"no signature", map[string]string{"X-Hub-Signature-256": ""}, 0, 401},
+		{"signature not sha256=", map[string]string{"X-Hub-Signature-256": "sha1=" + strings.Repeat("0", 40)}, 0, 401},
+		{"signature too short", map[string]string{"X-Hub-Signature-256": "sha256=abcd"}, 0, 401},
+		{"signature not hex", map[string]string{"X-Hub-Signature-256": "sha256=" + strings.Repeat("z", 64)}, 0, 401},
+		{"no delivery id", map[string]string{"X-GitHub-Delivery": ""}, 0, 400},
+		{"no event", map[string]string{"X-GitHub-Event": ""}, 0, 400},
+		{"text/plain", map[string]string{"Content-Type": "text/plain"}, 0, 415},
+		{"multipart", map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, 0, 415},
+		{"declared over the limit", nil, 4097, 413},
+		{"event nothing handles", map[string]string{"X-GitHub-Event": "star"}, 0, 202},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &countingBody{r: bytes.NewReader(body)}
+			req := httptest.NewRequest("POST", "/webhook", b)
+			req.ContentLength = int64(len(body))
+			if tt.length != 0 {
+				req.ContentLength = tt.length
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-GitHub-Event", "push")
+			req.Header.Set("X-GitHub-Delivery", "d-1")
+			req.Header.Set("X-Hub-Signature-256", signed)
+			for k, v := range tt.header {
+				req.Header.Del(k)
+				if v != "" {
+					req.Header.Set(k, v)
+				}
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Errorf("status %d, want %d", rec.Code, tt.status)
+			}
+			if b.read != 0 {
+				t.Errorf("%d bytes of the body read, want none", b.read)
+			}
+			if rec.Header().Get("Connection") != "close" {
+				t.Errorf("Connection: %q, want close (the unread body is not drained)", rec.Header().Get("Connection"))
+			}
+			if len(q.events) != 0 {
+				t.Errorf("enqueued %+v", q.events)
+			}
+		})
+	}
+}
+
+// TestWebhookHandlerConcurrencyCap: while MaxConcurrent bodies are being
+// read (here: clients sending theirs slowly), one more delivery is answered
+// 503 with Retry-After at once; once they are gone, deliveries are taken
+// again.
+func TestWebhookHandlerConcurrencyCap(t *testing.T) {
+	q := &lockedQueue{}
+	h := &githubapp.WebhookHandler{Secret: []byte("k"), Events: map[string]bool{"ping": true, "push": true}, Queue: q, MaxConcurrent: 2,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	url := srv.URL + "/webhook"
+	slow := &webhookload.Slowloris{Addr: srv.Listener.Addr().String(), BodyConns: 2, BodyBytes: 1 << 20, Every: 20 * time.Millisecond}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); slow.Run(ctx) }()
+	defer func() { stop(); <-done }() // before srv.Close, which waits for the slow connections
+
+	busy := waitForStatus(t, url, http.StatusServiceUnavailable)
+	if got := busy.Header.Get("Retry-After"); got == "" {
+		t.Error("503 without Retry-After")
+	}
+	stop()
+	<-done
+	waitForStatus(t, url, http.StatusAccepted)
+}
+
+// lockedQueue is queue for concurrent requests.
+type lockedQueue struct {
+	mu sync.Mutex
+	q  queue
+}
+
+func (l *lockedQueue) Enqueue(ctx context.Context, ev githubapp.Event) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.q.Enqueue(ctx, ev)
+}
+
+// waitForStatus sends signed pings until one is answered status (for at
+// most 10 s) and returns that answer.
+func waitForStatus(t *testing.T, url string, status int) *http.Response {
+	t.Helper()
+	var got []int
+	for i := 0; i < 200; i++ {
+		body := []byte(`{"zen":"z","hook_id":1}`)
+		req, _ := http.NewRequest("POST", url, bytes.NewReader(body))
+		req.Header.Set("X-GitHub-Event", "ping")
+		req.Header.Set("X-GitHub-Delivery", fmt.Sprint("wait-", status, "-", i))
+		req.Header.Set("X-Hub-Signature-256", githubapp.Sign([]byte("k"), body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == status {
+			return resp
+		}
+		got = append(got, resp.StatusCode)
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no %d in 200 tries: %v", status, got)
+	return nil
 }

@@ -50,6 +50,7 @@ type ServeConfig struct {
 	GitHub          GitHubConfig  `yaml:"github"`
 	Vault           vault.Config  `yaml:"vault"`
 	Queue           queue.Config  `yaml:"queue"`
+	HTTP            HTTPConfig    `yaml:"http"`
 	Webhook         WebhookConfig `yaml:"webhook"`
 	// Rotation is the server's rotation settings. A repository's
 	// .github/pushvault.yml overrides only the rotation keys
@@ -99,10 +100,31 @@ type GitHubConfig struct {
 	ActionPermission string `yaml:"action_permission"`
 }
 
-// WebhookConfig is the webhook endpoint.
+// HTTPConfig bounds how long one connection may hold the HTTP server, so
+// that slow clients (slowloris) cannot pile up connections and goroutines.
+type HTTPConfig struct {
+	// ReadHeaderTimeout is how long a client may take to send its headers.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout is how long a client may take to send a whole request,
+	// body included. GitHub gives up on a delivery after 10 s, so a body
+	// still arriving after that is no delivery of GitHub's.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout is how long, from the end of the headers, a request may
+	// take to be answered (body read, queued, reply written).
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout is how long a kept-alive connection may wait for its
+	// next request.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+}
+
+// WebhookConfig is the webhook endpoint. Its memory is bounded by
+// MaxConcurrent x MaxBodyBytes: only that many bodies are read at once.
 type WebhookConfig struct {
 	// MaxBodyBytes is the largest body accepted (413 above).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxConcurrent is how many deliveries' bodies are read at once; one
+	// more is answered 503 with Retry-After at once, never queued.
+	MaxConcurrent int `yaml:"max_concurrent"`
 }
 
 // DefaultServeConfig is every default in one place.
@@ -115,8 +137,12 @@ func DefaultServeConfig() ServeConfig {
 		ShutdownTimeout: 30 * time.Second,
 		GitHub: GitHubConfig{APIURL: githubapp.DefaultAPIURL, WebURL: "https://github.com/",
 			ActionPermission: string(githubapp.DefaultActionPermission)},
-		Queue:          queue.DefaultConfig(),
-		Webhook:        WebhookConfig{MaxBodyBytes: githubapp.DefaultMaxBody},
+		Queue: queue.DefaultConfig(),
+		// GitHub gives up on a delivery after 10 s: none of its requests
+		// needs longer to arrive.
+		HTTP: HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 15 * time.Second, IdleTimeout: 60 * time.Second},
+		Webhook:        WebhookConfig{MaxBodyBytes: githubapp.DefaultMaxBody, MaxConcurrent: githubapp.DefaultMaxConcurrent},
 		ScanLimits:     scanner.DefaultServerLimits,
 		InlineAllow:    string(policy.DefaultInlineAllow),
 		GenericSecrets: string(scanner.DefaultGenericMode),
@@ -363,6 +389,10 @@ func (c ServeConfig) Validate() error {
 	if c.Webhook.MaxBodyBytes < 1024 {
 		bad("webhook.max_body_bytes: %d, want at least 1024", c.Webhook.MaxBodyBytes)
 	}
+	if c.Webhook.MaxConcurrent < 1 {
+		bad("webhook.max_concurrent: %d, want at least 1", c.Webhook.MaxConcurrent)
+	}
+	errs = append(errs, c.HTTP.validate()...)
 	if err := c.Rotation.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -370,6 +400,27 @@ func (c ServeConfig) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// validate names every timeout that is not positive, and a header timeout
+// longer than the read timeout that includes it.
+func (h HTTPConfig) validate() []error {
+	var errs []error
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{
+		{"http.read_header_timeout", h.ReadHeaderTimeout}, {"http.read_timeout", h.ReadTimeout},
+		{"http.write_timeout", h.WriteTimeout}, {"http.idle_timeout", h.IdleTimeout},
+	} {
+		if t.d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %v, want a positive duration", t.key, t.d))
+		}
+	}
+	if h.ReadTimeout > 0 && h.ReadHeaderTimeout > h.ReadTimeout {
+		errs = append(errs, fmt.Errorf("http.read_header_timeout: %v is longer than http.read_timeout (%v), which includes the headers", h.ReadHeaderTimeout, h.ReadTimeout))
+	}
+	return errs
 }
 
 // validateQueueSecurity checks the queue's credentials and TLS: at most

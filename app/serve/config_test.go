@@ -204,6 +204,33 @@ func TestServeConfigGenericSecrets(t *testing.T) {
 	}
 }
 
+// The http timeouts and webhook.max_concurrent have defaults (GitHub's 10 s
+// per delivery), come from the file or the environment, and bad values are
+// named.
+func TestServeConfigHTTPLimits(t *testing.T) {
+	cfg, err := serve.LoadServeConfig(writeConfig(t, validConfig), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := serve.HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 15 * time.Second, IdleTimeout: time.Minute}
+	if diff := cmp.Diff(want, cfg.HTTP); diff != "" || cfg.Webhook.MaxConcurrent != 16 || cfg.Webhook.MaxBodyBytes != 25<<20 {
+		t.Errorf("defaults (-want +got):\n%s\nwebhook %+v", diff, cfg.Webhook)
+	}
+	cfg, err = serve.LoadServeConfig(writeConfig(t, validConfig+"http:\n  read_timeout: 30s\n  idle_timeout: 5s\nwebhook:\n  max_concurrent: 4\n"),
+		envOf(map[string]string{"PUSHVAULT_HTTP_WRITE_TIMEOUT": "40s", "PUSHVAULT_WEBHOOK_MAX_CONCURRENT": "8"}))
+	want.ReadTimeout, want.IdleTimeout, want.WriteTimeout = 30*time.Second, 5*time.Second, 40*time.Second
+	if diff := cmp.Diff(want, cfg.HTTP); err != nil || diff != "" || cfg.Webhook.MaxConcurrent != 8 {
+		t.Errorf("set: err %v (-want +got):\n%s\nwebhook.max_concurrent %d", err, diff, cfg.Webhook.MaxConcurrent)
+	}
+	_, err = serve.LoadServeConfig(writeConfig(t, validConfig+"http:\n  read_header_timeout: 20s\n  write_timeout: 0s\n  idle_timeout: -1s\nwebhook:\n  max_concurrent: 0\n"), envOf(nil))
+	for _, want := range []string{"http.write_timeout: 0s, want a positive duration", "http.idle_timeout: -1s, want a positive duration",
+		"http.read_header_timeout: 20s is longer than http.read_timeout (10s)", "webhook.max_concurrent: 0, want at least 1"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
 // serveBase is validConfig's required keys, with the embedded queue.
 const serveBase = `
 github:

@@ -46,7 +46,7 @@ func NewMetrics(depth func(context.Context) (queue.Depth, error)) *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pushvault_webhooks_total", Help: "Webhook deliveries received, by event (\"other\" for events nothing handles) and outcome (accepted, duplicate, ignored, bad_signature, malformed, too_large, queue_error).",
+			Name: "pushvault_webhooks_total", Help: "Webhook deliveries received, by event (\"other\" for events nothing handles) and outcome (accepted, duplicate, ignored, bad_signature, malformed, bad_content_type, too_large, busy, queue_error).",
 		}, []string{"event", "outcome"}),
 		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pushvault_events_processed_total", Help: "Processing attempts by event and outcome (success, retry, dead_letter).",

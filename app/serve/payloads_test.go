@@ -143,7 +143,9 @@ type served struct {
 	logs fmt.Stringer
 }
 
-func startServe(t *testing.T) *served {
+// startServe starts serve with the test's configuration, each configure
+// function changing it first.
+func startServe(t *testing.T, configure ...func(*serve.ServeConfig)) *served {
 	t.Helper()
 	gh := githubtest.New(t)
 	app := gh.App()
@@ -154,6 +156,9 @@ func startServe(t *testing.T) *served {
 	cfg.GitHub = serve.GitHubConfig{AppID: app.ID, PrivateKey: string(app.PrivateKeyPEM), WebhookSecret: app.WebhookSecret,
 		APIURL: gh.URL + "/", WebURL: gh.URL + "/"}
 	cfg.Vault = vault.Config{Address: v.Addr, Auth: vault.Auth{Token: v.Token}}
+	for _, c := range configure {
+		c(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := serve.New(ctx, log, cfg)
 	if err != nil {

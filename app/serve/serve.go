@@ -169,7 +169,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", &githubapp.WebhookHandler{
 		Secret: s.webhookSecret, Events: d.Events(), AppID: s.Config.GitHub.AppID, Queue: s.Queue, Log: s.Log,
-		Observer: s.Metrics, MaxBody: s.Config.Webhook.MaxBodyBytes,
+		Observer: s.Metrics, MaxBody: s.Config.Webhook.MaxBodyBytes, MaxConcurrent: s.Config.Webhook.MaxConcurrent,
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
@@ -209,6 +209,26 @@ func vaultReady(ctx context.Context, c *api.Client) error {
 	return nil
 }
 
+// maxHeaderBytes bounds a request's headers: GitHub sends about 1 KiB of
+// them, and each slow client holds no more than this.
+const maxHeaderBytes = 64 << 10
+
+// HTTPServer is the http.Server Run serves: Handler, with the http
+// section's timeouts and a bound on header size, so that slow or idle
+// clients are cut off.
+func (s *Server) HTTPServer() *http.Server {
+	h := s.Config.HTTP
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: h.ReadHeaderTimeout,
+		ReadTimeout:       h.ReadTimeout,
+		WriteTimeout:      h.WriteTimeout,
+		IdleTimeout:       h.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+}
+
 // Run serves HTTP on cfg.Listen and runs the workers until ctx is
 // cancelled; then it stops taking webhooks, lets work in progress finish
 // (shutdown_timeout) and returns. ready, when not nil, receives the
@@ -219,7 +239,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := s.HTTPServer()
 	workers := queue.NewWorkers(s.Queue, d, s.Log, s.Metrics, s.Config.Workers, s.Config.ShutdownTimeout)
 	wctx, stopWorkers := context.WithCancel(ctx)
 	defer stopWorkers()

@@ -267,6 +267,12 @@ func benchApp(c appConfig) error {
 	serveHWM, _ := serve.memory()
 	ghHWM, _ := gh.memory()
 	vaultHWM, _ := vault.memory()
+	// (d) Signed deliveries' ack latency, quiet and under attack: after
+	// the memory figures, which it would change.
+	acks, err := ackUnderAttack(serveAddr, []byte(info.WebhookSecret))
+	if err != nil {
+		return fmt.Errorf("ack under attack: %w", err)
+	}
 	final, err := state.read()
 	if err != nil {
 		return err
@@ -308,6 +314,7 @@ func benchApp(c appConfig) error {
 	fmt.Printf("%-30s %8.0f MiB  (%.0f MiB idle after start)\n", "pushvault serve", float64(serveHWM)/1024, float64(serveIdle)/1024)
 	fmt.Printf("%-30s %8.0f MiB\n", "GitHub stand-in", float64(ghHWM)/1024)
 	fmt.Printf("%-30s %8.0f MiB\n", "Vault dev server", float64(vaultHWM)/1024)
+	acks.print()
 	handled := len(pushes) + len(toDone) + 1
 	fmt.Printf("\n%d pushes handled: %d check runs action_required, %d fix PRs, %d of %d planted secrets annotated; %d baseline pushes\n",
 		handled, countCompleted(final), countFixPRs(final), found, handled*plantedPerPush, basePushes)
