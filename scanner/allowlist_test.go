@@ -1,6 +1,7 @@
 package scanner_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"sort"
 	"testing"
@@ -193,4 +194,49 @@ func localKey(t *testing.T) *scanner.LocalKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// batchKey is LocalKey with FingerprintAll, counting its calls.
+type batchKey struct {
+	*scanner.LocalKey
+	calls, values int
+}
+
+func (b *batchKey) FingerprintAll(ctx context.Context, values [][]byte) ([]scanner.Fingerprint, error) {
+	b.calls++
+	b.values += len(values)
+	out := make([]scanner.Fingerprint, len(values))
+	for i, v := range values {
+		out[i], _ = b.Fingerprint(ctx, v)
+	}
+	return out, nil
+}
+
+// TestFingerprintsInOneBatch: a Fingerprinter that batches is asked once
+// per scan, for each distinct secret once (an inline-allowed occurrence of
+// a secret found elsewhere too included), and gives the fingerprints one
+// at a time would.
+func TestFingerprintsInOneBatch(t *testing.T) {
+	g := secrettest.New(rand.Uint64())
+	shared, other := g.GitHub(), g.Stripe()
+	r := gittest.New(t)
+	r.Commit("", "leaks", map[string]string{
+		"a/client.py": "TOKEN = \"" + shared + "\"  # pushvault:allow fixture\n",
+		"b/prod.env":  "GITHUB_TOKEN=" + shared + "\nSTRIPE=" + other + "\n",
+	})
+	bk := &batchKey{LocalKey: localKey(t)}
+	res := scan(t, r.Dir, scanner.All(), scanner.WithFingerprinter(bk))
+	if bk.calls != 1 || bk.values != 2 {
+		t.Errorf("%d batch calls for %d values, want 1 for 2", bk.calls, bk.values)
+	}
+	plain := scan(t, r.Dir, scanner.All(), scanner.WithFingerprinter(localKey(t)))
+	want := map[string]scanner.Fingerprint{}
+	for _, f := range append(plain.Findings, plain.InlineAllowed...) {
+		want[f.ID] = f.Fingerprint
+	}
+	for _, f := range append(res.Findings, res.InlineAllowed...) {
+		if f.Fingerprint == "" || f.Fingerprint != want[f.ID] {
+			t.Errorf("%s finding %s: fingerprint %q, want %q", f.Detector, f.ID, f.Fingerprint, want[f.ID])
+		}
+	}
 }

@@ -37,6 +37,13 @@ type Fingerprinter interface {
 	Fingerprint(ctx context.Context, value []byte) (Fingerprint, error)
 }
 
+// BatchFingerprinter fingerprints many values in one call (one request
+// to Vault for a whole push's findings). FingerprintFindings uses it when
+// a Fingerprinter has it.
+type BatchFingerprinter interface {
+	FingerprintAll(ctx context.Context, values [][]byte) ([]Fingerprint, error)
+}
+
 // LocalKey fingerprints with HMAC-SHA256 under a key held on this machine.
 // It is the fallback when no Vault transit key is configured.
 type LocalKey struct {

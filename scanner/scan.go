@@ -270,6 +270,11 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 // there to key it).
 func FingerprintFindings(ctx context.Context, fpr Fingerprinter, findings []*Finding) error {
 	done := map[string]Fingerprint{}
+	if batch, ok := fpr.(BatchFingerprinter); ok {
+		if err := fingerprintBatch(ctx, batch, findings, done); err != nil {
+			return err
+		}
+	}
 	for _, f := range findings {
 		fp, ok := done[f.key()]
 		if !ok {
@@ -280,6 +285,34 @@ func FingerprintFindings(ctx context.Context, fpr Fingerprinter, findings []*Fin
 			done[f.key()] = fp
 		}
 		f.Fingerprint = fp
+	}
+	return nil
+}
+
+// fingerprintBatch fingerprints each distinct secret of findings in one
+// call, into done.
+func fingerprintBatch(ctx context.Context, batch BatchFingerprinter, findings []*Finding, done map[string]Fingerprint) error {
+	var keys []string
+	var values [][]byte
+	for _, f := range findings {
+		if _, seen := done[f.key()]; !seen {
+			done[f.key()] = ""
+			keys = append(keys, f.key())
+			values = append(values, []byte(f.fullValue))
+		}
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	fps, err := batch.FingerprintAll(ctx, values)
+	if err != nil {
+		return fmt.Errorf("fingerprint %d secrets: %w", len(values), err)
+	}
+	if len(fps) != len(values) {
+		return fmt.Errorf("fingerprint %d secrets: %d fingerprints returned", len(values), len(fps))
+	}
+	for i, k := range keys {
+		done[k] = fps[i]
 	}
 	return nil
 }

@@ -130,6 +130,43 @@ func (t *Transit) HMAC(ctx context.Context, key string, data []byte) (string, er
 	return transitDataString(s, "hmac", key, "hmac")
 }
 
+// HMACAll is HMAC of each of data in one request (transit's batch_input),
+// in order.
+func (t *Transit) HMACAll(ctx context.Context, key string, data [][]byte) ([]string, error) {
+	if err := transitCheckKey(key); err != nil {
+		return nil, fmt.Errorf("vault transit hmac: %w", err)
+	}
+	batch := make([]map[string]any, len(data))
+	for i, d := range data {
+		batch[i] = map[string]any{"input": base64.StdEncoding.EncodeToString(d)}
+	}
+	s, err := t.c.Logical().WriteWithContext(ctx, t.mount+"/hmac/"+key, map[string]any{
+		"batch_input": batch,
+		"algorithm":   "sha2-256",
+	})
+	if err != nil {
+		return nil, t.wrap("hmac", key, err)
+	}
+	var results []any
+	if s != nil {
+		results, _ = s.Data["batch_results"].([]any)
+	}
+	if len(results) != len(data) {
+		return nil, fmt.Errorf("vault transit hmac %s: %d results for %d inputs", key, len(results), len(data))
+	}
+	out := make([]string, len(data))
+	for i, r := range results {
+		m, _ := r.(map[string]any)
+		if e, _ := m["error"].(string); e != "" {
+			return nil, fmt.Errorf("vault transit hmac %s: input %d: %s", key, i, e)
+		}
+		if out[i], _ = m["hmac"].(string); out[i] == "" {
+			return nil, fmt.Errorf("vault transit hmac %s: input %d: unexpected response format", key, i)
+		}
+	}
+	return out, nil
+}
+
 // Sign signs data with key (an ed25519 key) and returns Vault's signature,
 // "vault:v<key version>:<base64>".
 func (t *Transit) Sign(ctx context.Context, key string, data []byte) (string, error) {
@@ -208,7 +245,10 @@ type TransitFingerprinter struct {
 	key string
 }
 
-var _ scanner.Fingerprinter = (*TransitFingerprinter)(nil)
+var (
+	_ scanner.Fingerprinter      = (*TransitFingerprinter)(nil)
+	_ scanner.BatchFingerprinter = (*TransitFingerprinter)(nil)
+)
 
 // Fingerprint returns "hmac-vault:v<key version>:<hex HMAC-SHA256>". The key
 // version stays in so that fingerprints made before and after a key
@@ -219,6 +259,27 @@ func (f *TransitFingerprinter) Fingerprint(ctx context.Context, value []byte) (s
 	if err != nil {
 		return "", fmt.Errorf("fingerprint: %w", err)
 	}
+	return f.fingerprint(mac)
+}
+
+// FingerprintAll implements scanner.BatchFingerprinter: one request for
+// every value.
+func (f *TransitFingerprinter) FingerprintAll(ctx context.Context, values [][]byte) ([]scanner.Fingerprint, error) {
+	macs, err := f.t.HMACAll(ctx, f.key, values)
+	if err != nil {
+		return nil, fmt.Errorf("fingerprint: %w", err)
+	}
+	out := make([]scanner.Fingerprint, len(macs))
+	for i, mac := range macs {
+		if out[i], err = f.fingerprint(mac); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fingerprint is the fingerprint of Vault's HMAC mac.
+func (f *TransitFingerprinter) fingerprint(mac string) (scanner.Fingerprint, error) {
 	rest, ok := strings.CutPrefix(mac, "vault:")
 	version, b64, ok2 := strings.Cut(rest, ":")
 	sum, err := base64.StdEncoding.DecodeString(b64)

@@ -286,3 +286,32 @@ path "transit/*"     { capabilities = ["deny"] }
 		})
 	}
 }
+
+// TestTransitFingerprintAll: the batch gives, in order, what one request
+// per value gives, in a single request; an empty input and a binary one
+// are fingerprinted too.
+func TestTransitFingerprintAll(t *testing.T) {
+	_, tr := transitSetup(t)
+	ctx := context.Background()
+	f := tr.Fingerprinter("fp")
+	values := [][]byte{[]byte(transitPlanted), []byte(transitPlanted + "x"), {0, 1, 2, 255}, []byte("é"), {}}
+	all, err := f.FingerprintAll(ctx, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(values) {
+		t.Fatalf("%d fingerprints for %d values", len(all), len(values))
+	}
+	for i, v := range values {
+		one, err := f.Fingerprint(ctx, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all[i] != one {
+			t.Errorf("value %d: batch %q, alone %q", i, all[i], one)
+		}
+	}
+	if _, err := tr.Fingerprinter("no/such key").FingerprintAll(ctx, values); err == nil {
+		t.Error("a bad key name fingerprinted")
+	}
+}

@@ -59,7 +59,7 @@ type serveSample struct {
 	pushSeconds float64            // pushvault_event_processing_seconds_sum{event="push"}
 	queued      float64            // pushvault_queue_pending + pushvault_queue_in_flight
 	github      float64            // pushvault_github_requests_total, all labels
-	vault       int                // requests in Vault's audit log
+	vault       map[string]int     // requests in Vault's audit log, by operation and path kind
 }
 
 // sample reads serve's CPU, its metrics and Vault's audit log.
@@ -168,20 +168,31 @@ func metricLine(l string) (name string, labels map[string]string, value float64,
 	return head, labels, v, true
 }
 
-// auditRequests counts the requests in Vault's file audit log.
-func auditRequests(path string) (int, error) {
+// auditRequests counts the requests in Vault's file audit log by
+// operation and the first two segments of the path ("update transit/hmac",
+// "create secret/data").
+func auditRequests(path string) (map[string]int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, fmt.Errorf("vault audit log: %w", err)
+		return nil, fmt.Errorf("vault audit log: %w", err)
 	}
 	defer f.Close()
-	n := 0
+	n := map[string]int{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 256<<10), 16<<20)
 	for sc.Scan() {
-		if bytes.Contains(sc.Bytes(), []byte(`"type":"request"`)) {
-			n++
+		var e struct {
+			Type    string `json:"type"`
+			Request struct {
+				Operation string `json:"operation"`
+				Path      string `json:"path"`
+			} `json:"request"`
 		}
+		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Type != "request" {
+			continue
+		}
+		segs := strings.SplitN(e.Request.Path, "/", 3)
+		n[e.Request.Operation+" "+strings.Join(segs[:min(2, len(segs))], "/")]++
 	}
 	return n, sc.Err()
 }
@@ -209,7 +220,7 @@ func enableAudit(vaultAddr, path string) error {
 }
 
 // perPush is the difference between two samples, divided over n pushes.
-func perPush(before, after serveSample, n int) (cpu cpuTimes, phases map[string]float64, total, github, vault float64) {
+func perPush(before, after serveSample, n int) (cpu cpuTimes, phases map[string]float64, total, github float64, vault map[string]float64) {
 	d := after.cpu.sub(before.cpu)
 	cpu = cpuTimes{self: d.self / time.Duration(n), children: d.children / time.Duration(n)}
 	phases = map[string]float64{}
@@ -218,7 +229,12 @@ func perPush(before, after serveSample, n int) (cpu cpuTimes, phases map[string]
 	}
 	total = (after.pushSeconds - before.pushSeconds) / float64(n)
 	github = (after.github - before.github) / float64(n)
-	vault = float64(after.vault-before.vault) / float64(n)
+	vault = map[string]float64{}
+	for k, v := range after.vault {
+		if d := v - before.vault[k]; d > 0 {
+			vault[k] = float64(d) / float64(n)
+		}
+	}
 	return cpu, phases, total, github, vault
 }
 
@@ -234,7 +250,11 @@ func printPerPush(title string, before, after serveSample, n int) {
 	}
 	fmt.Printf("  CPU: serve %.1f ms, its git processes %.1f ms -> %.0f pushes per minute per serve CPU core (%.0f with git)\n",
 		ms(cpu.self), ms(cpu.children), perCore, time.Minute.Seconds()/(cpu.self+cpu.children).Seconds())
-	fmt.Printf("  calls: %.1f GitHub API, %.1f Vault\n", github, vault)
+	var vaultAll float64
+	for _, v := range vault {
+		vaultAll += v
+	}
+	fmt.Printf("  calls: %.1f GitHub API, %.1f Vault (%s)\n", github, vaultAll, byCount(vault, "%.1f"))
 	names := make([]string, 0, len(phases))
 	var sum float64
 	for k, v := range phases {
@@ -247,6 +267,20 @@ func printPerPush(title string, before, after serveSample, n int) {
 		fmt.Printf(" %s %.0f", k, phases[k]*1000)
 	}
 	fmt.Printf(", other %.0f ms\n", (total-sum)*1000)
+}
+
+// byCount lists m's entries, largest first.
+func byCount(m map[string]float64, format string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return m[keys[i]] > m[keys[j]] || m[keys[i]] == m[keys[j]] && keys[i] < keys[j] })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + fmt.Sprintf(format, m[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
