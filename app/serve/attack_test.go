@@ -26,7 +26,7 @@ import (
 func TestWebhookUnderSlowAndLargeRequests(t *testing.T) {
 	const (
 		maxConcurrent = 4
-		ackBudget     = 2 * time.Second // GitHub's is 10 s
+		ackBudget     = 5 * time.Second // half GitHub's 10 s: room for a loaded machine; the heap bound is what the old code fails
 		pings         = 40
 	)
 	maxBody := serve.DefaultServeConfig().Webhook.MaxBodyBytes
