@@ -94,6 +94,10 @@ type PushDeps struct {
 	// ActionPermission is the role "False positive" and "Approve
 	// rotation" need (zero: githubapp.DefaultActionPermission).
 	ActionPermission githubapp.Role
+	// RevokeBudget is GitHub's revocation budget shared by every replica
+	// (queue.Queue.RevokeBudget): a push that meets it spent is deferred
+	// in the queue. Nil: a budget of this process's own, waited on.
+	RevokeBudget githubapp.RevokeBudget
 }
 
 // Pushed is the part of a push webhook the pipeline needs. For a tag, After
@@ -643,7 +647,11 @@ func NewPush(d PushDeps) *Push {
 	if u, err := url.Parse(d.APIURL); err == nil && u.Host != "" {
 		rc := github.NewClient(nil)
 		rc.BaseURL = u
-		revoker = githubapp.NewRevoker(rc)
+		var opts []githubapp.RevokerOption
+		if d.RevokeBudget != nil {
+			opts = append(opts, githubapp.WithBudget(d.RevokeBudget))
+		}
+		revoker = githubapp.NewRevoker(rc, opts...)
 	}
 	return &Push{
 		revoker:          revoker,

@@ -121,6 +121,7 @@ func (s *Server) handlers() (*handler.Dispatcher, error) {
 		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL,
 		Policy: policy.Server{MaySet: s.Config.RepositoryMaySet, Rotation: s.Config.Rotation, Generic: scanner.GenericMode(s.Config.GenericSecrets)}, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
 		InlineAllow: policy.InlineAllow(s.Config.InlineAllow), ActionPermission: githubapp.Role(s.Config.GitHub.ActionPermission),
+		RevokeBudget: s.Queue.RevokeBudget(0, 0),
 	})
 	return handler.NewDispatcher(
 		handler.Ping{},

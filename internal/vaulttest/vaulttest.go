@@ -213,3 +213,38 @@ func (s *Server) Stop() {
 
 // Log returns what the server printed so far.
 func (s *Server) Log() string { return s.log.String() }
+
+// AppRole enables AppRole (once) and makes role name, whose tokens carry
+// policy (HCL, stored under the role's name) and live ttl, renewable up
+// to maxTTL (Vault durations: "3s", "1h"). It returns the role's id and a
+// fresh secret id.
+func (s *Server) AppRole(t testing.TB, name, policy, ttl, maxTTL string) (roleID, secretID string) {
+	t.Helper()
+	root := s.Client(t)
+	if err := root.Sys().PutPolicy(name, policy); err != nil {
+		t.Fatal(err)
+	}
+	auths, err := root.Sys().ListAuth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := auths["approle/"]; !ok {
+		if err := root.Sys().EnableAuthWithOptions("approle", &vault.EnableAuthOptions{Type: "approle"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := root.Logical().Write("auth/approle/role/"+name, map[string]any{
+		"token_policies": name, "token_ttl": ttl, "token_max_ttl": maxTTL,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rid, err := root.Logical().Read("auth/approle/role/" + name + "/role-id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := root.Logical().Write("auth/approle/role/"+name+"/secret-id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rid.Data["role_id"].(string), sid.Data["secret_id"].(string)
+}

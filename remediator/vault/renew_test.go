@@ -9,37 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/vault/api"
-
 	"github.com/pushvault/pushvault/internal/vaulttest"
 	"github.com/pushvault/pushvault/remediator/vault"
 )
 
-// shortLivedAppRole enables AppRole on srv with a role whose tokens live
-// ttl, renewable up to maxTTL, and may do anything; it returns the login.
+// shortLivedAppRole is an AppRole login on srv whose tokens live ttl,
+// renewable up to maxTTL, and may do anything.
 func shortLivedAppRole(t *testing.T, srv *vaulttest.Server, ttl, maxTTL string) vault.Auth {
 	t.Helper()
-	root := srv.Client(t)
-	if err := root.Sys().PutPolicy("everything", `path "*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }`); err != nil {
-		t.Fatal(err)
-	}
-	if err := root.Sys().EnableAuthWithOptions("approle", &api.EnableAuthOptions{Type: "approle"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := root.Logical().Write("auth/approle/role/pushvault", map[string]any{
-		"token_policies": "everything", "token_ttl": ttl, "token_max_ttl": maxTTL,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	rid, err := root.Logical().Read("auth/approle/role/pushvault/role-id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sid, err := root.Logical().Write("auth/approle/role/pushvault/secret-id", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vault.Auth{Method: "approle", RoleID: rid.Data["role_id"].(string), SecretID: sid.Data["secret_id"].(string)}
+	roleID, secretID := srv.AppRole(t, "pushvault", `path "*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }`, ttl, maxTTL)
+	return vault.Auth{Method: "approle", RoleID: roleID, SecretID: secretID}
 }
 
 // lockedBuffer is a log sink written by the keeper's goroutine and read by
