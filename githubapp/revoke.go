@@ -172,7 +172,8 @@ func (e *RevokeDeferredError) Error() string {
 func (e *RevokeDeferredError) Defer() time.Duration { return e.After }
 
 // NewRevoker returns a revoker on an unauthenticated client. Make one per
-// process and GitHub instance: its limiter is the instance's hourly budget.
+// process and GitHub instance: its limiter is the instance's hourly budget
+// (unless WithBudget gives it one shared with other processes).
 func NewRevoker(client *github.Client, opts ...RevokerOption) *Revoker {
 	r := &Revoker{client: client, sender: client, clock: realClock{}, batch: MaxCredentialsPerRequest, attempts: 3}
 	for _, o := range opts {
@@ -235,7 +236,9 @@ var ErrRevokeLimited = errors.New("github's revocation rate limit")
 // Retry-After, an exhausted rate limit, or 422 for a spent revocation
 // budget) it waits as told and retries, up to 3 attempts per batch, then
 // returns an error wrapping ErrRevokeLimited; it stops at the first batch that fails, and
-// the batches before it stay submitted. Errors never hold a credential.
+// the batches before it stay submitted. With a shared budget (WithBudget)
+// it waits for nothing: a budget spent, or paused by such an answer, is a
+// *RevokeDeferredError. Errors never hold a credential.
 func (r *Revoker) Revoke(ctx context.Context, credentials []string) error {
 	for start := 0; start < len(credentials); start += r.batch {
 		end := min(start+r.batch, len(credentials))

@@ -35,24 +35,25 @@ type Server struct {
 	Addr  string // http://127.0.0.1:PORT
 	Token string
 	cmd   *exec.Cmd
-	log   *syncBuffer
+	log   *SyncBuffer
 	done  chan struct{} // closed when the process has exited
 	once  sync.Once
 }
 
-// syncBuffer is a bytes.Buffer safe for the process's writes and our reads.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for one goroutine's writes (the
+// process's, a logger's) and another's reads.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
@@ -140,7 +141,7 @@ func start(bin string) (*Server, error) {
 		"-dev-no-store-token")
 	// The dev server must not read the developer's Vault settings.
 	cmd.Env = []string{"HOME=" + os.TempDir(), "PATH=" + os.Getenv("PATH")}
-	log := &syncBuffer{}
+	log := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

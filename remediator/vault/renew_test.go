@@ -1,11 +1,9 @@
 package vault_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,34 +19,18 @@ func shortLivedAppRole(t *testing.T, srv *vaulttest.Server, ttl, maxTTL string) 
 	return vault.Auth{Method: "approle", RoleID: roleID, SecretID: secretID}
 }
 
-// lockedBuffer is a log sink written by the keeper's goroutine and read by
-// the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// keptSession opens a session with auth and keeps its token alive until
-// the test ends.
-func keptSession(t *testing.T, srv *vaulttest.Server, auth vault.Auth) (*vault.Session, *lockedBuffer) {
+// keptSession starts Vault with an AppRole login whose tokens live ttl,
+// renewable up to maxTTL, and opens a session with it whose token is kept
+// alive until the test ends.
+func keptSession(t *testing.T, ttl, maxTTL string) (*vaulttest.Server, vault.Auth, *vault.Session, *vaulttest.SyncBuffer) {
 	t.Helper()
+	srv := vaulttest.Start(t)
+	auth := shortLivedAppRole(t, srv, ttl, maxTTL)
 	s, err := vault.Open(context.Background(), vault.Config{Address: srv.Addr, Auth: auth})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &vaulttest.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -56,7 +38,7 @@ func keptSession(t *testing.T, srv *vaulttest.Server, auth vault.Auth) (*vault.S
 		s.Keep(ctx, slog.New(slog.NewJSONHandler(logs, nil)))
 	}()
 	t.Cleanup(func() { cancel(); <-done })
-	return s, logs
+	return srv, auth, s, logs
 }
 
 // assertNoCredentials fails when the logs carry the login's secret or a
@@ -76,9 +58,7 @@ func assertNoCredentials(t *testing.T, logs string, creds ...string) {
 // (Vault reports TTLs in whole seconds, rounded: a 2 s token leaves the
 // lifetime watcher too little margin to be a fair test.)
 func TestSessionOutlivesTokenMaxTTL(t *testing.T) {
-	srv := vaulttest.Start(t)
-	auth := shortLivedAppRole(t, srv, "3s", "6s")
-	s, logs := keptSession(t, srv, auth)
+	_, auth, s, logs := keptSession(t, "3s", "6s")
 	first := s.Client.Token()
 	ctx := context.Background()
 	tokens := map[string]bool{first: true}
@@ -110,9 +90,7 @@ func TestSessionOutlivesTokenMaxTTL(t *testing.T) {
 // TTL is refused (403); the refusal makes the keeper check the token and
 // log in again, and the session works again.
 func TestSessionLogsInAgainAfterRevocation(t *testing.T) {
-	srv := vaulttest.Start(t)
-	auth := shortLivedAppRole(t, srv, "1h", "2h")
-	s, logs := keptSession(t, srv, auth)
+	srv, auth, s, logs := keptSession(t, "1h", "2h")
 	revoked := s.Client.Token()
 	ctx := context.Background()
 	if err := srv.Client(t).Auth().Token().RevokeTreeWithContext(ctx, revoked); err != nil {
