@@ -114,8 +114,11 @@ type Revoker struct {
 	client *github.Client
 	// sender sends the revocations: client, or on GHES an installation's
 	// client (ForInstallation).
-	sender   *github.Client
-	limiter  *Limiter
+	sender  *github.Client
+	limiter *Limiter
+	// budget, when set (WithBudget), replaces limiter: shared, and never
+	// waited on.
+	budget   RevokeBudget
 	clock    Clock
 	batch    int
 	attempts int
@@ -137,8 +140,40 @@ func WithBatchSize(n int) RevokerOption {
 	}
 }
 
+// RevokeBudget is GitHub's hourly revocation budget, shared by every
+// revoker that spends it (every replica of serve). Implementations are
+// safe for concurrent use.
+type RevokeBudget interface {
+	// Take spends one request when the budget has one now (0); otherwise
+	// it spends nothing and returns how long until one is free.
+	Take(ctx context.Context) (time.Duration, error)
+	// PauseUntil holds every request until t: GitHub said the budget is
+	// spent.
+	PauseUntil(ctx context.Context, t time.Time) error
+}
+
+// WithBudget makes the revoker spend b instead of a budget of its own, and
+// never wait on it: when b is spent, Revoke returns a *RevokeDeferredError
+// saying how long until it is not, for the caller to try again then (the
+// queue requeues the delivery) instead of holding a worker.
+func WithBudget(b RevokeBudget) RevokerOption { return func(r *Revoker) { r.budget = b } }
+
+// RevokeDeferredError is a revocation not sent because the shared budget
+// (WithBudget) is spent: try again after After. The queue honours it by
+// requeueing the delivery after Defer(), without counting the attempt.
+type RevokeDeferredError struct{ After time.Duration }
+
+func (e *RevokeDeferredError) Error() string {
+	return fmt.Sprintf("github's revocation budget (%d requests an hour) is spent: not sent; try again in %s",
+		RevokeRequestsPerHour, e.After.Round(time.Second))
+}
+
+// Defer is how long to wait before trying again.
+func (e *RevokeDeferredError) Defer() time.Duration { return e.After }
+
 // NewRevoker returns a revoker on an unauthenticated client. Make one per
-// process and GitHub instance: its limiter is the instance's hourly budget.
+// process and GitHub instance: its limiter is the instance's hourly budget
+// (unless WithBudget gives it one shared with other processes).
 func NewRevoker(client *github.Client, opts ...RevokerOption) *Revoker {
 	r := &Revoker{client: client, sender: client, clock: realClock{}, batch: MaxCredentialsPerRequest, attempts: 3}
 	for _, o := range opts {
@@ -201,7 +236,9 @@ var ErrRevokeLimited = errors.New("github's revocation rate limit")
 // Retry-After, an exhausted rate limit, or 422 for a spent revocation
 // budget) it waits as told and retries, up to 3 attempts per batch, then
 // returns an error wrapping ErrRevokeLimited; it stops at the first batch that fails, and
-// the batches before it stay submitted. Errors never hold a credential.
+// the batches before it stay submitted. With a shared budget (WithBudget)
+// it waits for nothing: a budget spent, or paused by such an answer, is a
+// *RevokeDeferredError. Errors never hold a credential.
 func (r *Revoker) Revoke(ctx context.Context, credentials []string) error {
 	for start := 0; start < len(credentials); start += r.batch {
 		end := min(start+r.batch, len(credentials))
@@ -215,7 +252,7 @@ func (r *Revoker) Revoke(ctx context.Context, credentials []string) error {
 func (r *Revoker) revokeBatch(ctx context.Context, batch []string) error {
 	var lastErr error
 	for attempt := 0; attempt < r.attempts; attempt++ {
-		if err := r.limiter.Wait(ctx); err != nil {
+		if err := r.take(ctx); err != nil {
 			return err
 		}
 		req, err := r.sender.NewRequest(http.MethodPost, "credentials/revoke", struct {
@@ -247,10 +284,10 @@ func (r *Revoker) revokeBatch(ctx context.Context, batch []string) error {
 			if abuse.RetryAfter != nil {
 				wait = *abuse.RetryAfter
 			}
-			r.limiter.PauseUntil(r.clock.Now().Add(wait))
+			r.pause(ctx, r.clock.Now().Add(wait))
 			lastErr = fmt.Errorf("%w (status %d, retry after %s)", ErrRevokeLimited, abuse.Response.StatusCode, wait)
 		case errors.As(err, &rate):
-			r.limiter.PauseUntil(rate.Rate.Reset.Time)
+			r.pause(ctx, rate.Rate.Reset.Time)
 			lastErr = fmt.Errorf("%w until %s", ErrRevokeLimited, rate.Rate.Reset.Time.UTC().Format(time.RFC3339))
 		case errors.As(err, &er) && er.Response.StatusCode == http.StatusUnprocessableEntity:
 			// GitHub documents this 422 as "Validation failed, or the endpoint
@@ -261,11 +298,11 @@ func (r *Revoker) revokeBatch(ctx context.Context, batch []string) error {
 			if reset, ok := headerInt(er.Response.Header, "X-RateLimit-Reset"); ok {
 				until = time.Unix(reset, 0)
 			}
-			r.limiter.PauseUntil(until)
+			r.pause(ctx, until)
 			lastErr = fmt.Errorf("%w: revocation budget spent (status 422) until %s", ErrRevokeLimited, until.UTC().Format(time.RFC3339))
 		case errors.As(err, &er) && retryAfter(er.Response) > 0:
 			wait := retryAfter(er.Response)
-			r.limiter.PauseUntil(r.clock.Now().Add(wait))
+			r.pause(ctx, r.clock.Now().Add(wait))
 			lastErr = fmt.Errorf("%w (status %d, retry after %s)", ErrRevokeLimited, er.Response.StatusCode, wait)
 		case errors.As(err, &er) && er.Response.StatusCode == http.StatusNotFound:
 			return &RevokeUnavailableError{}
@@ -277,6 +314,34 @@ func (r *Revoker) revokeBatch(ctx context.Context, batch []string) error {
 		}
 	}
 	return lastErr
+}
+
+// take spends one request of the budget: from the shared one without
+// waiting (a *RevokeDeferredError when it is spent), else from the
+// revoker's own, waiting for it.
+func (r *Revoker) take(ctx context.Context) error {
+	if r.budget == nil {
+		return r.limiter.Wait(ctx)
+	}
+	wait, err := r.budget.Take(ctx)
+	if err != nil {
+		return fmt.Errorf("revocation budget: %w", err)
+	}
+	if wait > 0 {
+		return &RevokeDeferredError{After: wait}
+	}
+	return nil
+}
+
+// pause holds the budget until t (GitHub said it is spent). A shared
+// budget that cannot record it is left as it is: GitHub refuses the next
+// request again, and says so again.
+func (r *Revoker) pause(ctx context.Context, t time.Time) {
+	if r.budget == nil {
+		r.limiter.PauseUntil(t)
+		return
+	}
+	_ = r.budget.PauseUntil(ctx, t)
 }
 
 // retryAfter reads a 403 or 429 answer's Retry-After (seconds); 0 when

@@ -107,6 +107,10 @@ type PushDeps struct {
 	// ScanLimits bound each push's scan (zero: none); a push over them is
 	// scanned up to them and its check run concludes neutral.
 	ScanLimits scanner.Limits
+	// RevokeBudget is GitHub's revocation budget shared by every replica
+	// (queue.Queue.RevokeBudget): a push that meets it spent is deferred
+	// in the queue. Nil: a budget of this process's own, waited on.
+	RevokeBudget githubapp.RevokeBudget
 }
 
 // Pushed is the part of a push webhook the pipeline needs. For a tag, After
@@ -686,7 +690,11 @@ func NewPush(d PushDeps) *Push {
 	if u, err := url.Parse(d.APIURL); err == nil && u.Host != "" {
 		rc := github.NewClient(githubapp.NewHTTPClient(nil))
 		rc.BaseURL = u
-		revoker = githubapp.NewRevoker(rc)
+		var opts []githubapp.RevokerOption
+		if d.RevokeBudget != nil {
+			opts = append(opts, githubapp.WithBudget(d.RevokeBudget))
+		}
+		revoker = githubapp.NewRevoker(rc, opts...)
 	}
 	return &Push{
 		revoker:          revoker,

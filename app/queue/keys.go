@@ -64,3 +64,7 @@ func KeyLedgerRecord(identity string) string {
 // KeyDeliveryState is what became of a delivery (DeliveryDone or
 // DeliveryDead), consulted when GitHub sends it again.
 func KeyDeliveryState(delivery string) string { return "delivery-state/" + delivery }
+
+// KeyDeferrals counts the times a delivery was deferred (queue.Deferral),
+// which do not count as attempts.
+func KeyDeferrals(delivery string) string { return "delivery-deferrals/" + delivery }

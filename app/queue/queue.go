@@ -127,13 +127,15 @@ type Queue struct {
 	stream jetstream.Stream // the webhook stream
 	cons   jetstream.Consumer
 	claims *Claims
+	limits jetstream.KeyValue // LimitsBucket
 }
 
 var _ githubapp.Enqueuer = (*Queue)(nil)
 
 // Open starts the embedded NATS server with file storage under
 // dataDir/nats (unless cfg.URL names an external server), connects, and
-// creates or updates the streams, the consumer and the state bucket. It is
+// creates or updates the streams, the consumer, the state bucket and the
+// limits bucket. It is
 // idempotent: every replica runs it at start-up. Close releases it all.
 func Open(ctx context.Context, log *slog.Logger, cfg Config, dataDir string) (*Queue, error) {
 	q := &Queue{cfg: cfg}
@@ -323,8 +325,9 @@ func (q *Queue) setUp(ctx context.Context) error {
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		// One delivery more than the workers attempt: a worker that dies
 		// during the last attempt leaves the message to be dead-lettered
-		// by the next one instead of stranding it.
-		MaxDeliver:    q.cfg.MaxAttempts + 1,
+		// by the next one instead of stranding it. Deferrals are
+		// deliveries that are no attempts.
+		MaxDeliver:    q.cfg.MaxAttempts + 1 + MaxDeferrals,
 		FilterSubject: WebhookSubject + ".>",
 		Replicas:      replicas,
 	})
@@ -343,6 +346,14 @@ func (q *Queue) setUp(ctx context.Context) error {
 		return fmt.Errorf("state bucket %s: %w", StateBucket, err)
 	}
 	q.claims = NewClaims(kv, q.cfg.ClaimLease)
+	if q.limits, err = q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      LimitsBucket,
+		Description: "pushvault: request budgets shared by every replica (GitHub revocations)",
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+	}); err != nil {
+		return fmt.Errorf("limits bucket %s: %w", LimitsBucket, err)
+	}
 	return nil
 }
 

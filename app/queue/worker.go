@@ -22,7 +22,8 @@ import (
 // must keep its side effects idempotent (Claims.Once). Its error decides what
 // happens to the delivery: nil acknowledges it, a PermanentError sends it
 // to the dead-letter stream at once, a githubapp.RetryLaterError is retried
-// after the wait GitHub asks for (at least queue.backoff's), anything else is
+// after the wait GitHub asks for (at least queue.backoff's), a Deferral is
+// requeued after its wait without counting as an attempt, anything else is
 // retried with backoff; after queue.max_attempts it is dead-lettered.
 // ctx ends at queue.delivery_timeout: Process must give up when it does.
 type Processor interface {
@@ -142,8 +143,10 @@ func (w *Workers) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Term()
 		return
 	}
-	attempt := int(md.NumDelivered)
 	ev, err := eventOf(msg)
+	deferred := w.deferrals(ctx, ev, md)
+	// Deferrals were deliveries too, but no attempts.
+	attempt := int(md.NumDelivered) - deferred
 	log := w.log.With(ev.LogAttrs()...).With(slog.Int("attempt", attempt), slog.Uint64("stream_seq", md.Sequence.Stream))
 	if err != nil {
 		w.deadLetter(ctx, log, msg, ev, attempt, "undecodable", err.Error())
@@ -160,6 +163,7 @@ func (w *Workers) handle(ctx context.Context, msg jetstream.Msg) {
 	d := time.Since(start)
 	var perm *PermanentError
 	var limited *githubapp.RetryLaterError
+	var later Deferral
 	switch {
 	case err == nil:
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -181,6 +185,11 @@ func (w *Workers) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Nak()
 		w.observe(ev.Event, "retry", d)
 		log.Warn("event handed back: shutting down", slog.Any("error", err))
+	case errors.As(err, &later) && w.deferral(ctx, log, ev, deferred):
+		// Not a failure: the work may not start yet. Wait in the stream.
+		_ = msg.NakWithDelay(later.Defer())
+		w.observe(ev.Event, "retry", d)
+		log.Info("event deferred; will retry", slog.String("reason", err.Error()), slog.Duration("retry_in", later.Defer()))
 	case attempt >= w.attempts:
 		w.observe(ev.Event, "dead_letter", d)
 		w.deadLetter(ctx, log, msg, ev, attempt, "retries_exhausted", fmt.Sprintf("failed %d times, last: %v", attempt, err))
@@ -195,6 +204,34 @@ func (w *Workers) handle(ctx context.Context, msg jetstream.Msg) {
 		w.observe(ev.Event, "retry", d)
 		log.Warn(what, slog.Any("error", err), slog.Duration("retry_in", delay))
 	}
+}
+
+// deferrals is how many of the message's deliveries were deferrals (0 on
+// the first delivery, which needs no look-up, and when unknown: the
+// deliveries then count as attempts).
+func (w *Workers) deferrals(ctx context.Context, ev githubapp.Event, md *jetstream.MsgMetadata) int {
+	if md.NumDelivered < 2 || ev.DeliveryID == "" {
+		return 0
+	}
+	n, err := w.q.deferrals(ctx, ev.DeliveryID)
+	if err != nil {
+		w.log.Warn("reading a delivery's deferrals failed; they count as attempts", slog.String("delivery_id", ev.DeliveryID), slog.Any("error", err))
+	}
+	return min(n, int(md.NumDelivered)-1)
+}
+
+// deferral records one more deferral of ev's delivery and reports whether
+// it is one: false once the delivery had MaxDeferrals, or when it cannot
+// be recorded (the attempt then counts, as any failure).
+func (w *Workers) deferral(ctx context.Context, log *slog.Logger, ev githubapp.Event, deferred int) bool {
+	if ev.DeliveryID == "" || deferred >= MaxDeferrals {
+		return false
+	}
+	if err := w.q.setDeferrals(ctx, ev.DeliveryID, deferred+1); err != nil {
+		log.Warn("recording a deferral failed; the attempt counts", slog.Any("error", err))
+		return false
+	}
+	return true
 }
 
 // delay is the backoff before attempt+1.

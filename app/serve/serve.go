@@ -43,9 +43,12 @@ type Server struct {
 	Dispatcher *handler.Dispatcher
 
 	webhookSecret []byte
+	// stopVault ends the goroutine keeping the Vault token alive.
+	stopVault func()
 }
 
-// New logs in to Vault (transit keys ready), reads the app's private key
+// New logs in to Vault (transit keys ready; the token is kept alive until
+// Close), reads the app's private key
 // and webhook secret, opens the queue (embedded server or queue.url), the
 // claim store and the ledger's stream, checks the GitHub App identity, and
 // builds every event handler. cfg must have passed Validate. Errors never
@@ -57,13 +60,16 @@ func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error
 		return nil, fmt.Errorf("vault: %w", err)
 	}
 	s.Vault = vs
+	s.keepVaultToken(ctx)
 	res := vault.NewResolver(vs.Client)
 	key, err := readSecret(ctx, res, "github.private_key", cfg.GitHub.PrivateKey, cfg.GitHub.PrivateKeyFile, cfg.GitHub.PrivateKeyVault)
 	if err != nil {
+		s.Close()
 		return nil, err
 	}
 	secret, err := readSecret(ctx, res, "github.webhook_secret", cfg.GitHub.WebhookSecret, cfg.GitHub.WebhookSecretFile, cfg.GitHub.WebhookSecretVault)
 	if err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.webhookSecret = secret
@@ -71,6 +77,7 @@ func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error
 		return nil, err
 	}
 	if s.Queue, err = queue.Open(ctx, log, cfg.Queue, cfg.DataDir); err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.Claims = s.Queue.Claims()
@@ -98,6 +105,19 @@ func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error
 	return s, nil
 }
 
+// keepVaultToken renews the Vault token and logs in again as it expires
+// (vault.Session.Keep) until Close: serve runs for longer than any login's
+// max TTL.
+func (s *Server) keepVaultToken(ctx context.Context) {
+	kctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Vault.Keep(kctx, s.Log)
+	}()
+	s.stopVault = func() { cancel(); <-done }
+}
+
 // handlers is every event handler serve runs.
 func (s *Server) handlers() (*handler.Dispatcher, error) {
 	push := handler.NewPush(handler.PushDeps{
@@ -105,7 +125,8 @@ func (s *Server) handlers() (*handler.Dispatcher, error) {
 		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL, WebURL: s.Config.GitHub.WebURL,
 		Policy: policy.Server{MaySet: s.Config.RepositoryMaySet, Rotation: s.Config.Rotation, Generic: scanner.GenericMode(s.Config.GenericSecrets)}, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
 		InlineAllow: policy.InlineAllow(s.Config.InlineAllow), ActionPermission: githubapp.Role(s.Config.GitHub.ActionPermission),
-		ScanLimits: s.Config.ScanLimits,
+		ScanLimits:   s.Config.ScanLimits,
+		RevokeBudget: s.Queue.RevokeBudget(0, 0),
 	})
 	return handler.NewDispatcher(
 		handler.Ping{},
@@ -305,8 +326,12 @@ func (s *Server) serveDebug(errc chan<- error) (*http.Server, error) {
 	return srv, nil
 }
 
-// Close releases the queue connection (and the embedded server).
+// Close stops renewing the Vault token and releases the queue connection
+// (and the embedded server).
 func (s *Server) Close() {
+	if s.stopVault != nil {
+		s.stopVault()
+	}
 	if s.Queue != nil {
 		s.Queue.Close()
 	}

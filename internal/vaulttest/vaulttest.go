@@ -35,24 +35,25 @@ type Server struct {
 	Addr  string // http://127.0.0.1:PORT
 	Token string
 	cmd   *exec.Cmd
-	log   *syncBuffer
+	log   *SyncBuffer
 	done  chan struct{} // closed when the process has exited
 	once  sync.Once
 }
 
-// syncBuffer is a bytes.Buffer safe for the process's writes and our reads.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for one goroutine's writes (the
+// process's, a logger's) and another's reads.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
@@ -140,7 +141,7 @@ func start(bin string) (*Server, error) {
 		"-dev-no-store-token")
 	// The dev server must not read the developer's Vault settings.
 	cmd.Env = []string{"HOME=" + os.TempDir(), "PATH=" + os.Getenv("PATH")}
-	log := &syncBuffer{}
+	log := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -213,3 +214,38 @@ func (s *Server) Stop() {
 
 // Log returns what the server printed so far.
 func (s *Server) Log() string { return s.log.String() }
+
+// AppRole enables AppRole (once) and makes role name, whose tokens carry
+// policy (HCL, stored under the role's name) and live ttl, renewable up
+// to maxTTL (Vault durations: "3s", "1h"). It returns the role's id and a
+// fresh secret id.
+func (s *Server) AppRole(t testing.TB, name, policy, ttl, maxTTL string) (roleID, secretID string) {
+	t.Helper()
+	root := s.Client(t)
+	if err := root.Sys().PutPolicy(name, policy); err != nil {
+		t.Fatal(err)
+	}
+	auths, err := root.Sys().ListAuth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := auths["approle/"]; !ok {
+		if err := root.Sys().EnableAuthWithOptions("approle", &vault.EnableAuthOptions{Type: "approle"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := root.Logical().Write("auth/approle/role/"+name, map[string]any{
+		"token_policies": name, "token_ttl": ttl, "token_max_ttl": maxTTL,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rid, err := root.Logical().Read("auth/approle/role/" + name + "/role-id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := root.Logical().Write("auth/approle/role/"+name+"/secret-id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rid.Data["role_id"].(string), sid.Data["secret_id"].(string)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -130,20 +131,31 @@ func (c Config) Validate() error {
 // Connect returns a logged-in client. Errors say which step failed and
 // never carry credentials.
 func Connect(ctx context.Context, cfg Config) (*api.Client, error) {
+	c, _, err := connect(ctx, cfg, nil)
+	return c, err
+}
+
+// connect is Connect that also returns the login's token (its lease: TTL,
+// renewable) for a Keeper. denied, when not nil, hears the token of every
+// request Vault answered 403.
+func connect(ctx context.Context, cfg Config, denied func(token string)) (*api.Client, *api.Secret, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ac := api.DefaultConfig()
 	ac.Address = cfg.Address
 	ac.MaxRetries = 2
 	if cfg.CACert != "" {
 		if err := ac.ConfigureTLS(&api.TLSConfig{CACert: cfg.CACert}); err != nil {
-			return nil, fmt.Errorf("vault TLS (ca_cert %s): %w", cfg.CACert, err)
+			return nil, nil, fmt.Errorf("vault TLS (ca_cert %s): %w", cfg.CACert, err)
 		}
+	}
+	if denied != nil {
+		ac.HttpClient.Transport = deniedTransport{next: ac.HttpClient.Transport, denied: denied}
 	}
 	c, err := api.NewClient(ac)
 	if err != nil {
-		return nil, fmt.Errorf("vault client: %w", err)
+		return nil, nil, fmt.Errorf("vault client: %w", err)
 	}
 	// The API library reads VAULT_TOKEN itself; only the configured method
 	// decides which token is used.
@@ -151,32 +163,43 @@ func Connect(ctx context.Context, cfg Config) (*api.Client, error) {
 	if cfg.Namespace != "" {
 		c.SetNamespace(cfg.Namespace)
 	}
-	if err := login(ctx, c, cfg.Auth); err != nil {
-		return nil, Explain(cfg.Address, err)
+	auth, err := login(ctx, c, cfg.Auth)
+	if err != nil {
+		return nil, nil, Explain(cfg.Address, err)
 	}
-	return c, nil
+	c.SetToken(auth.Auth.ClientToken)
+	return c, auth, nil
 }
 
-func login(ctx context.Context, c *api.Client, a Auth) error {
+// login logs in with the configured method on a copy of c (without c's
+// token, which may be the expired one being replaced) and returns the new
+// token's lease; it does not set the token. For the token method the lease
+// is the configured token's own (token lookup-self).
+func login(ctx context.Context, c *api.Client, a Auth) (*api.Secret, error) {
+	lc, err := c.CloneWithHeaders()
+	if err != nil {
+		return nil, fmt.Errorf("vault client: %w", err)
+	}
+	lc.ClearToken()
+	if a.Method == "token" {
+		return tokenLease(ctx, lc, a.Token)
+	}
 	mount := a.Mount
 	if mount == "" {
 		mount = a.Method
 	}
 	var body map[string]any
 	switch a.Method {
-	case "token":
-		c.SetToken(a.Token)
-		return nil
 	case "approle":
 		secretID, err := fileOr(a.SecretID, a.SecretIDFile)
 		if err != nil {
-			return fmt.Errorf("approle secret_id_file: %w", err)
+			return nil, fmt.Errorf("approle secret_id_file: %w", err)
 		}
 		body = map[string]any{"role_id": a.RoleID, "secret_id": secretID}
 	case "jwt":
 		jwt, err := fileOr(a.JWT, a.JWTFile)
 		if err != nil {
-			return fmt.Errorf("jwt_file: %w", err)
+			return nil, fmt.Errorf("jwt_file: %w", err)
 		}
 		body = map[string]any{"role": a.Role, "jwt": jwt}
 	case "kubernetes":
@@ -186,19 +209,18 @@ func login(ctx context.Context, c *api.Client, a Auth) error {
 		}
 		jwt, err := fileOr(a.JWT, path)
 		if err != nil {
-			return fmt.Errorf("kubernetes service account token: %w", err)
+			return nil, fmt.Errorf("kubernetes service account token: %w", err)
 		}
 		body = map[string]any{"role": a.Role, "jwt": jwt}
 	}
-	sec, err := c.Logical().WriteWithContext(ctx, "auth/"+strings.Trim(mount, "/")+"/login", body)
+	sec, err := lc.Logical().WriteWithContext(ctx, "auth/"+strings.Trim(mount, "/")+"/login", body)
 	if err != nil {
-		return fmt.Errorf("%s login: %w", a.Method, err)
+		return nil, fmt.Errorf("%s login: %w", a.Method, err)
 	}
 	if sec == nil || sec.Auth == nil || sec.Auth.ClientToken == "" {
-		return fmt.Errorf("%s login: vault returned no token", a.Method)
+		return nil, fmt.Errorf("%s login: vault returned no token", a.Method)
 	}
-	c.SetToken(sec.Auth.ClientToken)
-	return nil
+	return sec, nil
 }
 
 func fileOr(value, file string) (string, error) {
@@ -246,4 +268,40 @@ func Explain(addr string, err error) error {
 		return fmt.Errorf("%w at %s: %w", ErrUnreachable, addr, err)
 	}
 	return err
+}
+
+// tokenLease describes a configured token as a login would: its TTL and
+// whether it renews, from token lookup-self. A token that may not look
+// itself up is taken as it is (no TTL known, not renewed): the token method
+// never logged in, so this must not start failing where it worked.
+func tokenLease(ctx context.Context, c *api.Client, token string) (*api.Secret, error) {
+	auth := &api.Secret{Auth: &api.SecretAuth{ClientToken: token}}
+	c.SetToken(token)
+	self, err := c.Auth().Token().LookupSelfWithContext(ctx)
+	if err != nil || self == nil {
+		return auth, nil
+	}
+	ttl, _ := self.TokenTTL()
+	auth.Auth.LeaseDuration = int(ttl.Seconds())
+	auth.Auth.Renewable, _ = self.TokenIsRenewable()
+	return auth, nil
+}
+
+// deniedTransport tells denied the token of every request Vault answers
+// 403, so that a Keeper can find out whether its token died early (revoked,
+// or lost by a Vault restart) and log in again. It never reads or keeps
+// the response.
+type deniedTransport struct {
+	next   http.RoundTripper
+	denied func(token string)
+}
+
+func (t deniedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusForbidden {
+		if tok := req.Header.Get(api.AuthHeaderName); tok != "" {
+			t.denied(tok)
+		}
+	}
+	return resp, err
 }

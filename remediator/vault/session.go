@@ -25,20 +25,26 @@ type Session struct {
 	Config  Config
 	Store   *Store
 	Transit *Transit
+
+	keeper *keeper
 }
 
 // Open completes cfg from the environment (FromEnv), logs in, enables the
 // transit engine and makes sure pushvault's keys exist. Errors are
-// explained (unreachable, sealed, denied) and never carry a secret.
+// explained (unreachable, sealed, denied) and never carry a secret. The
+// token lives as long as Vault lets it: a long-running user (serve) runs
+// Keep to renew it and log in again.
 func Open(ctx context.Context, cfg Config) (*Session, error) {
 	cfg = FromEnv(cfg)
 	if cfg.Address == "" {
 		return nil, ErrNoAddress
 	}
-	c, err := Connect(ctx, cfg)
+	k := newKeeper(cfg)
+	c, auth, err := connect(ctx, cfg, k.denied)
 	if err != nil {
 		return nil, err
 	}
+	k.c, k.auth = c, auth
 	t := NewTransit(c, cfg.TransitMount)
 	if err := t.Enable(ctx); err != nil {
 		return nil, Explain(cfg.Address, err)
@@ -49,5 +55,5 @@ func Open(ctx context.Context, cfg Config) (*Session, error) {
 	if err := t.EnsureKey(ctx, EvidenceKey, "ed25519"); err != nil {
 		return nil, Explain(cfg.Address, err)
 	}
-	return &Session{Client: c, Config: cfg, Store: NewStore(c, cfg.Mount, cfg.PathTemplate), Transit: t}, nil
+	return &Session{Client: c, Config: cfg, Store: NewStore(c, cfg.Mount, cfg.PathTemplate), Transit: t, keeper: k}, nil
 }
