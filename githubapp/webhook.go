@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Enqueuer takes accepted events for the workers. Enqueue must be durable
@@ -42,7 +43,7 @@ const (
 	OutcomeMalformed      = "malformed"        // 400
 	OutcomeBadContentType = "bad_content_type" // 415
 	OutcomeTooLarge       = "too_large"        // 413
-	OutcomeBusy           = "busy"             // 503 with Retry-After, MaxConcurrent bodies already being read
+	OutcomeBusy           = "busy"             // 503 with Retry-After, MaxConcurrent bodies being read for all of SlotWait
 	OutcomeQueueError     = "queue_error"      // 503, the queue refused it: GitHub may redeliver
 )
 
@@ -54,6 +55,13 @@ const DefaultMaxBody = 25 << 20
 // DefaultMaxConcurrent is how many bodies WebhookHandler reads at once when
 // its MaxConcurrent is 0.
 const DefaultMaxConcurrent = 16
+
+// DefaultSlotWait is how long a delivery waits for a reading slot when its
+// handler's SlotWait is 0: half GitHub's 10 s, so that a burst of
+// deliveries (GitHub sends them at once and does not retry a 503 on its
+// own) is read a few at a time rather than refused, and a delivery still
+// refused is refused before GitHub gives up on it.
+const DefaultSlotWait = 5 * time.Second
 
 // busyRetryAfter is the Retry-After (seconds) of a 503 for a full handler.
 const busyRetryAfter = "1"
@@ -69,7 +77,8 @@ const busyRetryAfter = "1"
 //     either; a request without one is read as JSON);
 //   - 413 when Content-Length is over MaxBody;
 //   - 202 without reading or enqueuing for events not in Events;
-//   - 503 with Retry-After when MaxConcurrent bodies are being read.
+//   - 503 with Retry-After when MaxConcurrent bodies are being read and
+//     none is done within SlotWait.
 //
 // A refused body is never read (the connection is closed instead), so an
 // unsigned request costs no more than its headers. The body is read once,
@@ -104,6 +113,9 @@ type WebhookHandler struct {
 	// MaxConcurrent is how many bodies are read at once
 	// (DefaultMaxConcurrent when 0).
 	MaxConcurrent int
+	// SlotWait is how long a delivery waits for one of the MaxConcurrent
+	// places (DefaultSlotWait when 0).
+	SlotWait time.Duration
 
 	slotsOnce sync.Once
 	slots     chan struct{}
@@ -135,9 +147,9 @@ func (h *WebhookHandler) maxBody() int64 {
 	return h.MaxBody
 }
 
-// acquire takes one of MaxConcurrent reading slots without waiting; release
-// gives it back.
-func (h *WebhookHandler) acquire() bool {
+// acquire takes one of MaxConcurrent reading slots, waiting up to
+// SlotWait (or until the request ends); release gives it back.
+func (h *WebhookHandler) acquire(ctx context.Context) bool {
 	h.slotsOnce.Do(func() {
 		n := h.MaxConcurrent
 		if n <= 0 {
@@ -149,6 +161,19 @@ func (h *WebhookHandler) acquire() bool {
 	case h.slots <- struct{}{}:
 		return true
 	default:
+	}
+	wait := h.SlotWait
+	if wait <= 0 {
+		wait = DefaultSlotWait
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
 		return false
 	}
 }
@@ -179,7 +204,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	if !h.acquire() {
+	if !h.acquire(r.Context()) {
 		w.Header().Set("Connection", "close")
 		w.Header().Set("Retry-After", busyRetryAfter)
 		h.refuse(w, log, event, refusal{http.StatusServiceUnavailable, OutcomeBusy,

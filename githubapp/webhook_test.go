@@ -199,13 +199,13 @@ func TestWebhookHandlerRefusesOnHeaders(t *testing.T) {
 }
 
 // TestWebhookHandlerConcurrencyCap: while MaxConcurrent bodies are being
-// read (here: clients sending theirs slowly), one more delivery is answered
-// 503 with Retry-After at once; once they are gone, deliveries are taken
-// again.
+// read (here: clients sending theirs slowly), one more delivery waits
+// SlotWait and is answered 503 with Retry-After; once they are gone,
+// deliveries are taken again.
 func TestWebhookHandlerConcurrencyCap(t *testing.T) {
 	q := &lockedQueue{}
 	h := &githubapp.WebhookHandler{Secret: []byte("k"), Events: map[string]bool{"ping": true, "push": true}, Queue: q, MaxConcurrent: 2,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		SlotWait: 100 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	url := srv.URL + "/webhook"
@@ -222,6 +222,48 @@ func TestWebhookHandlerConcurrencyCap(t *testing.T) {
 	stop()
 	<-done
 	waitForStatus(t, url, http.StatusAccepted)
+}
+
+// TestWebhookHandlerBurstIsQueuedNotRefused: GitHub sends a burst of
+// deliveries at once and redelivers none on its own; many more than
+// MaxConcurrent signed deliveries at once each wait for a place and are
+// all taken (202), none refused.
+func TestWebhookHandlerBurstIsQueuedNotRefused(t *testing.T) {
+	q := &lockedQueue{}
+	h := &githubapp.WebhookHandler{Secret: []byte("k"), Events: map[string]bool{"ping": true}, Queue: q, MaxConcurrent: 2,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	const burst = 40
+	codes := make(chan int, burst)
+	var wg sync.WaitGroup
+	for i := range burst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := []byte(`{"zen":"` + strings.Repeat("z", 2<<20) + `","hook_id":1}`) // long enough to be read at once
+			req, _ := http.NewRequest("POST", srv.URL+"/webhook", bytes.NewReader(body))
+			req.Header.Set("X-GitHub-Event", "ping")
+			req.Header.Set("X-GitHub-Delivery", fmt.Sprint("burst-", i))
+			req.Header.Set("X-Hub-Signature-256", githubapp.Sign([]byte("k"), body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	got := map[int]int{}
+	for c := range codes {
+		got[c]++
+	}
+	if got[http.StatusAccepted] != burst {
+		t.Errorf("answers %v, want all %d accepted", got, burst)
+	}
 }
 
 // lockedQueue is queue for concurrent requests.
