@@ -16,6 +16,10 @@ import (
 	"github.com/pushvault/pushvault/githubapp/githubtest"
 )
 
+// benchHTTP is the benchmark's client for serve, the stand-in and Vault:
+// no request of it waits more than 30 s (the events long poll waits 2 s).
+var benchHTTP = &http.Client{Timeout: 30 * time.Second}
+
 // clockTick is the unit of /proc/PID/stat's CPU times (USER_HZ, 100 on
 // every Linux this runs on).
 const clockTick = 10 * time.Millisecond
@@ -69,7 +73,7 @@ func sample(serve *child, metricsURL, auditLog string) (serveSample, error) {
 	if s.cpu, err = serve.cpu(); err != nil {
 		return s, err
 	}
-	resp, err := http.Get(metricsURL)
+	resp, err := benchHTTP.Get(metricsURL)
 	if err != nil {
 		return s, fmt.Errorf("serve metrics: %w", err)
 	}
@@ -121,7 +125,8 @@ func profileCPU(debugAddr, path string, d time.Duration) <-chan error {
 	errc := make(chan error, 1)
 	go func() {
 		secs := max(5, int(d.Seconds()))
-		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs))
+		client := &http.Client{Timeout: time.Duration(secs)*time.Second + 30*time.Second}
+		resp, err := client.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs))
 		if err != nil {
 			errc <- fmt.Errorf("serve profile: %w", err)
 			return
@@ -207,7 +212,7 @@ func enableAudit(vaultAddr, path string) error {
 		return err
 	}
 	req.Header.Set("X-Vault-Token", benchVaultToken)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := benchHTTP.Do(req)
 	if err != nil {
 		return fmt.Errorf("vault audit: %w", err)
 	}
@@ -301,7 +306,7 @@ func newEventWaiter(standinURL string) *eventWaiter {
 
 // next folds in the events after the last seen, waiting up to 2 s for one.
 func (w *eventWaiter) next() error {
-	resp, err := http.Get(w.url + "?wait=2s&after=" + strconv.Itoa(w.after))
+	resp, err := benchHTTP.Get(w.url + "?wait=2s&after=" + strconv.Itoa(w.after))
 	if err != nil {
 		return fmt.Errorf("stand-in events: %w", err)
 	}

@@ -499,7 +499,7 @@ type stateReader struct {
 
 func (s *stateReader) read() (githubtest.State, error) {
 	var st githubtest.State
-	resp, err := http.Get(s.url)
+	resp, err := benchHTTP.Get(s.url)
 	if err != nil {
 		return st, fmt.Errorf("stand-in state: %w", err)
 	}
@@ -622,7 +622,7 @@ func (c *child) memory() (hwm, rss int64) {
 func (c *child) waitHTTP(url string) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(url)
+		resp, err := benchHTTP.Get(url)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
