@@ -86,6 +86,9 @@ func (m *Model) insertQuery(node any, s *Shape, segs []string, raw string) (any,
 			return nil, errors.New("a structure given as a scalar")
 		}
 		st, ok := node.(map[string]any)
+		if node == nil {
+			st, ok = map[string]any{}, true
+		}
 		if !ok {
 			return nil, errors.New("conflicting parameters")
 		}
