@@ -3,6 +3,8 @@ package contract
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 
@@ -84,7 +86,18 @@ func Load(svc Service) (*Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("contract: no model for service %q", svc)
 	}
-	data, err := npmfixture.AWSModels.File(file)
+	// The model alone is cached beside the tarball, under a name carrying
+	// the pinned version and checksum: reading it back costs nothing,
+	// where finding it in the 12 MB tarball costs a second.
+	pkg := npmfixture.AWSModels
+	cached := filepath.Join(npmfixture.CacheDir(), "aws-models", pkg.Version+"-"+pkg.SHA256[:16], filepath.Base(file))
+	if data, err := os.ReadFile(cached); err == nil {
+		if m, err := parseModel(svc, data); err == nil {
+			models[svc] = m
+			return m, nil
+		}
+	}
+	data, err := pkg.File(file)
 	if err != nil {
 		return nil, fmt.Errorf("contract: %s model: %w", svc, err)
 	}
@@ -92,8 +105,30 @@ func Load(svc Service) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := writeAtomic(cached, data); err != nil {
+		return nil, fmt.Errorf("contract: cache the %s model: %w", svc, err)
+	}
 	models[svc] = m
 	return m, nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".model-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 func parseModel(svc Service, data []byte) (*Model, error) {
