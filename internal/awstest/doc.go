@@ -32,9 +32,11 @@
 // off-model answer with a 500. Fault{Kind: OffModel} makes an answer
 // break the model on purpose, to see the check bite.
 //
-// Served: STS GetCallerIdentity and AssumeRole (roles made with
-// CreateRole; no trust or permission policies are evaluated: every
-// authenticated caller of the account may do everything); IAM GetUser,
+// Served: STS GetCallerIdentity (a user's, the root's, an assumed
+// role's or a federated user's ARN), AssumeRole (roles made with
+// CreateRole), GetSessionToken and GetFederationToken (from a user's
+// long-term key only) — no trust or permission policies are evaluated:
+// every authenticated caller of the account may do everything; IAM GetUser,
 // ListAccessKeys, CreateAccessKey (two keys per user: LimitExceeded),
 // UpdateAccessKey, DeleteAccessKey, and what Vault's AWS engine calls for
 // static roles (GetUser, ListAccessKeys, CreateAccessKey,

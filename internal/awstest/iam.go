@@ -25,7 +25,7 @@ func (s *Server) targetUser(c *call) (*user, error) {
 		if c.caller.key != nil {
 			return c.caller.key.user, nil
 		}
-		if c.caller.sess != nil && c.caller.sess.user != nil {
+		if c.caller.sess.user != nil {
 			return c.caller.sess.user, nil
 		}
 		return nil, clientErr(400, "ValidationError", "Must specify userName when calling with non-User credentials")

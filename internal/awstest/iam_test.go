@@ -90,7 +90,8 @@ func TestIAMAccessKeyLifecycle(t *testing.T) {
 // TestAssumeRoleSession checks STS AssumeRole's temporary credentials: the
 // session signs with its token and is an assumed-role identity; without
 // the token, or once expired, it is refused. A root key is the account's
-// root identity.
+// root identity; GetFederationToken's session a federated user;
+// GetSessionToken's the user who asked (and only a long-term key may ask).
 func TestAssumeRoleSession(t *testing.T) {
 	now := timeNow()
 	s := New(t, WithClock(now.Now))
@@ -116,6 +117,28 @@ func TestAssumeRoleSession(t *testing.T) {
 	rootID, err := stsClient(s, rootKey).GetCallerIdentity(c, &sts.GetCallerIdentityInput{})
 	if want := "arn:aws:iam::" + DefaultAccount + ":root"; err != nil || aws.ToString(rootID.Arn) != want || aws.ToString(rootID.UserId) != DefaultAccount {
 		t.Errorf("root key's caller %v (%v), want %s", rootID, err, want)
+	}
+	fed, err := stsClient(s, admin).GetFederationToken(c, &sts.GetFederationTokenInput{Name: aws.String("deploy")})
+	if err != nil {
+		t.Fatalf("GetFederationToken: %v", err)
+	}
+	fedCreds := Credentials{AccessKeyID: aws.ToString(fed.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(fed.Credentials.SecretAccessKey), SessionToken: aws.ToString(fed.Credentials.SessionToken)}
+	fedID, err := stsClient(s, fedCreds).GetCallerIdentity(c, &sts.GetCallerIdentityInput{})
+	if want := "arn:aws:sts::" + DefaultAccount + ":federated-user/deploy"; err != nil || aws.ToString(fedID.Arn) != want {
+		t.Errorf("federated caller %v (%v), want %s", fedID, err, want)
+	}
+	st, err := stsClient(s, admin).GetSessionToken(c, &sts.GetSessionTokenInput{})
+	if err != nil {
+		t.Fatalf("GetSessionToken: %v", err)
+	}
+	stCreds := Credentials{AccessKeyID: aws.ToString(st.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(st.Credentials.SecretAccessKey), SessionToken: aws.ToString(st.Credentials.SessionToken)}
+	stID, err := stsClient(s, stCreds).GetCallerIdentity(c, &sts.GetCallerIdentityInput{})
+	if want := "arn:aws:iam::" + DefaultAccount + ":user/admin"; err != nil || aws.ToString(stID.Arn) != want {
+		t.Errorf("session-token caller %v (%v), want %s", stID, err, want)
+	}
+	_, err = stsClient(s, sess).GetSessionToken(c, &sts.GetSessionTokenInput{})
+	if got := errorCode(t, err); got != "AccessDenied" {
+		t.Errorf("GetSessionToken with session credentials: %q, want AccessDenied", got)
 	}
 	noToken := sess
 	noToken.SessionToken = ""

@@ -466,8 +466,10 @@ func newRequestID() string {
 // handlers maps "service.Operation" to its handler.
 func (s *Server) handlers() map[string]handler {
 	return map[string]handler{
-		"sts.GetCallerIdentity": s.getCallerIdentity,
-		"sts.AssumeRole":        s.assumeRole,
+		"sts.GetCallerIdentity":  s.getCallerIdentity,
+		"sts.AssumeRole":         s.assumeRole,
+		"sts.GetSessionToken":    s.getSessionToken,
+		"sts.GetFederationToken": s.getFederationToken,
 
 		"iam.GetUser":                  s.getUser,
 		"iam.ListAccessKeys":           s.listAccessKeys,

@@ -50,8 +50,9 @@ type session struct {
 	keyID, secret, token string
 	expires              time.Time
 	role                 *role  // AssumeRole
-	name                 string // the role session name
+	name                 string // the role session name, or the federated user's name
 	user                 *user  // GetSessionToken: the user it acts as
+	federated            bool   // GetFederationToken: a federated user called name
 }
 
 // group is an IAM group, made by tests with CreateGroup.

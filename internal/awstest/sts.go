@@ -36,11 +36,85 @@ func (s *Server) getCallerIdentity(c *call) (map[string]any, error) {
 		out["Arn"], out["UserId"] = s.userARN(u), u.id
 	case c.caller.sess.role != nil:
 		out["Arn"], out["UserId"] = s.assumedRoleARN(c.caller.sess), c.caller.sess.role.id+":"+c.caller.sess.name
+	case c.caller.sess.federated:
+		out["Arn"], out["UserId"] = s.federatedARN(c.caller.sess), s.account+":"+c.caller.sess.name
 	default: // a GetSessionToken session acts as its user
 		u := c.caller.sess.user
 		out["Arn"], out["UserId"] = s.userARN(u), u.id
 	}
 	return out, nil
+}
+
+func (s *Server) federatedARN(ss *session) string {
+	return fmt.Sprintf("arn:aws:sts::%s:federated-user/%s", s.account, ss.name)
+}
+
+// longTermDuration reads DurationSeconds for GetSessionToken and
+// GetFederationToken: 900 s to 36 h, 12 h when absent.
+func longTermDuration(c *call) (time.Duration, error) {
+	d := 12 * time.Hour
+	if n, ok := c.in["DurationSeconds"].(int64); ok {
+		d = time.Duration(n) * time.Second
+	}
+	if d < 15*time.Minute || d > 36*time.Hour {
+		return 0, clientErr(400, "ValidationError", "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 129600")
+	}
+	return d, nil
+}
+
+func credentialsTree(ss *session) map[string]any {
+	return map[string]any{
+		"AccessKeyId":     ss.keyID,
+		"SecretAccessKey": ss.secret,
+		"SessionToken":    ss.token,
+		"Expiration":      ss.expires,
+	}
+}
+
+// getSessionToken answers STS GetSessionToken: only a user's long-term key
+// may ask (AccessDenied otherwise, as STS answers temporary credentials);
+// the session acts as that user.
+func (s *Server) getSessionToken(c *call) (map[string]any, error) {
+	d, err := longTermDuration(c)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.caller.key == nil {
+		return nil, clientErr(403, "AccessDenied", "Cannot call GetSessionToken with session credentials")
+	}
+	ss := &session{keyID: randID("ASIA", 16), secret: randSecret(), token: randHex(64), expires: c.now.Add(d), user: c.caller.key.user}
+	s.sessions[ss.keyID] = ss
+	return map[string]any{"Credentials": credentialsTree(ss)}, nil
+}
+
+// federatedName is GetFederationToken's documented Name: 2 to 32 of
+// [\w+=,.@-].
+var federatedName = regexp.MustCompile(`^[\w+=,.@-]{2,32}$`)
+
+// getFederationToken answers STS GetFederationToken: only a user's
+// long-term key may ask; the session is the federated user Name.
+func (s *Server) getFederationToken(c *call) (map[string]any, error) {
+	name, _ := c.in["Name"].(string)
+	if !federatedName.MatchString(name) {
+		return nil, clientErr(400, "ValidationError", "1 validation error detected: Value at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*")
+	}
+	d, err := longTermDuration(c)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.caller.key == nil {
+		return nil, clientErr(403, "AccessDenied", "Cannot call GetFederationToken with session credentials")
+	}
+	ss := &session{keyID: randID("ASIA", 16), secret: randSecret(), token: randHex(64), expires: c.now.Add(d), name: name, federated: true}
+	s.sessions[ss.keyID] = ss
+	return map[string]any{
+		"Credentials":   credentialsTree(ss),
+		"FederatedUser": map[string]any{"FederatedUserId": s.account + ":" + name, "Arn": s.federatedARN(ss)},
+	}, nil
 }
 
 // roleSessionName is AssumeRole's documented RoleSessionName: 2 to 64 of
@@ -78,12 +152,7 @@ func (s *Server) assumeRole(c *call) (map[string]any, error) {
 	ss := &session{keyID: randID("ASIA", 16), secret: randSecret(), token: randHex(64), expires: c.now.Add(d), role: r, name: name}
 	s.sessions[ss.keyID] = ss
 	return map[string]any{
-		"Credentials": map[string]any{
-			"AccessKeyId":     ss.keyID,
-			"SecretAccessKey": ss.secret,
-			"SessionToken":    ss.token,
-			"Expiration":      ss.expires,
-		},
+		"Credentials": credentialsTree(ss),
 		"AssumedRoleUser": map[string]any{
 			"AssumedRoleId": r.id + ":" + name,
 			"Arn":           s.assumedRoleARN(ss),
@@ -98,6 +167,8 @@ func (s *Server) callerARN(v *verified) string {
 		return s.userARN(v.key.user)
 	case v.sess.role != nil:
 		return s.assumedRoleARN(v.sess)
+	case v.sess.federated:
+		return s.federatedARN(v.sess)
 	default:
 		return s.userARN(v.sess.user)
 	}
