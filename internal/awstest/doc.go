@@ -35,8 +35,9 @@
 // Served: STS GetCallerIdentity (a user's, the root's, an assumed
 // role's or a federated user's ARN), AssumeRole (roles made with
 // CreateRole), GetSessionToken and GetFederationToken (from a user's
-// long-term key only) — no trust or permission policies are evaluated:
-// every authenticated caller of the account may do everything; IAM GetUser,
+// long-term key only) — no trust policies are evaluated, and identity
+// policies only WithPolicyEnforcement (else every authenticated caller of
+// the account may do everything); IAM GetUser,
 // ListAccessKeys, CreateAccessKey (two keys per user: LimitExceeded),
 // UpdateAccessKey, DeleteAccessKey, and what Vault's AWS engine calls for
 // static roles (GetUser, ListAccessKeys, CreateAccessKey,

@@ -40,6 +40,7 @@ type Server struct {
 	now     func() time.Time
 	models  map[contract.Service]*contract.Model
 	report  func(error)
+	enforce bool
 	log     *slog.Logger
 	closers []func()
 
@@ -62,6 +63,7 @@ type Option func(*config)
 type config struct {
 	account, region string
 	now             func() time.Time
+	enforce         bool
 }
 
 // WithClock makes the stand-in read time from now: SigV4 skew, session
@@ -127,6 +129,7 @@ func newServer(report func(error), opts ...Option) (*Server, error) {
 		now:      c.now,
 		models:   map[contract.Service]*contract.Model{},
 		report:   report,
+		enforce:  c.enforce,
 		log:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		users:    map[string]*user{},
 		keys:     map[string]*accessKey{},
@@ -323,7 +326,12 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		fail(clientErr(400, "InvalidAction", "The stand-in does not serve "+op.Name))
 		return
 	}
-	out, err := h(&call{svc: svc, model: m, op: op, in: in, caller: v, now: now})
+	cl := &call{svc: svc, model: m, op: op, in: in, caller: v, now: now}
+	if e := s.denied(cl); e != nil {
+		fail(e)
+		return
+	}
+	out, err := h(cl)
 	if err != nil {
 		var ae *apiError
 		if !errors.As(err, &ae) {
@@ -433,7 +441,12 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, body []byte, 
 		fail(clientErr(400, "UnknownOperationException", "The stand-in does not serve "+op.Name))
 		return
 	}
-	out, err := h(&call{svc: contract.SecretsManager, model: m, op: op, in: in, caller: v, now: now})
+	cl := &call{svc: contract.SecretsManager, model: m, op: op, in: in, caller: v, now: now}
+	if e := s.denied(cl); e != nil {
+		fail(e)
+		return
+	}
+	out, err := h(cl)
 	if err != nil {
 		var ae *apiError
 		if !errors.As(err, &ae) {

@@ -43,6 +43,7 @@ type role struct {
 	name, path, id string
 	created        time.Time
 	maxSession     time.Duration
+	inline         map[string]string // policy name -> document
 }
 
 // session is a temporary credential from STS.
@@ -53,6 +54,7 @@ type session struct {
 	name                 string // the role session name, or the federated user's name
 	user                 *user  // GetSessionToken: the user it acts as
 	federated            bool   // GetFederationToken: a federated user called name
+	policy               string // the session policy it was given, if any
 }
 
 // group is an IAM group, made by tests with CreateGroup.
