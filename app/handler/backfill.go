@@ -115,7 +115,8 @@ func (b *Backfill) Run(ctx context.Context, job queue.BackfillJob) error {
 	if job.Request == "" {
 		return queue.Permanent(errors.New("backfill job without a request"))
 	}
-	log := githubapp.Logger(ctx).With(slog.String("repo", job.Repository()), slog.String("request", job.Request))
+	// The worker's logger names the repository already (the job's Repo).
+	log := githubapp.Logger(ctx).With(slog.String("request", job.Request))
 	key := queue.KeyBackfill(job.Owner, job.Repo, job.Request)
 	if prev, done, err := b.push.claims.Get(ctx, key); err != nil {
 		return err
