@@ -61,6 +61,9 @@ type Outcome struct {
 	// finding through and pushvault recorded it (the server's
 	// inline_allow: record). They do not change the conclusion.
 	InlineAllowed []InlineAllowed
+	// Backfill: the secrets were found by a history backfill of the
+	// default branch, not in a push.
+	Backfill bool
 }
 
 // Truncated is what a scan stopped by the server's scan limits did not

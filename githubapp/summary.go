@@ -224,8 +224,12 @@ func summaryRows(o *Outcome) []string {
 // consume each reference. What does not fit GitHub's body limit continues
 // in comments, returned in order (none when it all fits).
 func PRBody(o *Outcome) (body string, comments []string) {
-	intro := fmt.Sprintf("pushvault found %s in the push to `%s` (head `%s`), moved %s to Vault, and replaces the hard-coded values with vault references.\n\n",
-		plural(len(o.Secrets), "secret"), o.Branch, short(o.HeadSHA), pronoun(len(o.Secrets)))
+	what := "the push to"
+	if o.Backfill {
+		what = "the history backfill of"
+	}
+	intro := fmt.Sprintf("pushvault found %s in %s `%s` (head `%s`), moved %s to Vault, and replaces the hard-coded values with vault references.\n\n",
+		plural(len(o.Secrets), "secret"), what, o.Branch, short(o.HeadSHA), pronoun(len(o.Secrets)))
 	table := section{head: "| What | Where | Vault path | Version | Rotation | Use it |\n| --- | --- | --- | --- | --- | --- |\n"}
 	manual := section{head: "\n### Left to you\n\n"}
 	for _, s := range o.Secrets {

@@ -12,6 +12,10 @@ type Target struct {
 	kind string
 	a, b string
 	ref  string
+	revs []string // Revisions
+	// skip and max make the target a slice of its commits in log order
+	// (Slice): git log --skip --max-count.
+	skip, max int
 }
 
 // Range is the commits reachable from to and not from from, as `git log
@@ -20,6 +24,20 @@ func Range(from, to string) Target { return Target{kind: "range", a: from, b: to
 
 // All is every commit reachable from any ref.
 func All() Target { return Target{kind: "all"} }
+
+// Revisions is every commit reachable from any of revs (commit ids, tag
+// objects, refs): a repository's history as a snapshot of its branch heads
+// and tags, however its refs move while it is read.
+func Revisions(revs ...string) Target { return Target{kind: "revs", revs: revs} }
+
+// Slice is the part of t's commits that git log lists after skipping skip
+// of them, at most n (n <= 0: all the rest). Slices of one target that
+// follow each other read each commit once. Annotated tag messages belong
+// to the first slice (skip 0).
+func (t Target) Slice(skip, n int) Target {
+	t.skip, t.max = skip, n
+	return t
+}
 
 // Reachable is every commit reachable from rev (for example "HEAD").
 func Reachable(rev string) Target { return Target{kind: "rev", b: rev} }
@@ -62,6 +80,8 @@ func (t Target) String() string {
 		return t.a + ".." + t.b
 	case "all":
 		return "--all"
+	case "revs":
+		return fmt.Sprintf("%d revisions", len(t.revs))
 	case "new":
 		return t.b + " (new branch " + t.ref + ")"
 	default:
@@ -72,7 +92,34 @@ func (t Target) String() string {
 // logArgs checks that the target's revisions exist in the repository and
 // returns the revision arguments for git log.
 func (t Target) logArgs(ctx context.Context, git *gitRepo) ([]string, error) {
+	args, err := t.revArgs(ctx, git)
+	if err != nil || (t.skip <= 0 && t.max <= 0) {
+		return args, err
+	}
+	// Options before the revisions: the pathspec separator follows them.
+	var opts []string
+	if t.skip > 0 {
+		opts = append(opts, fmt.Sprintf("--skip=%d", t.skip))
+	}
+	if t.max > 0 {
+		opts = append(opts, fmt.Sprintf("--max-count=%d", t.max))
+	}
+	return append(opts, args...), nil
+}
+
+// revArgs are the target's revisions for git log.
+func (t Target) revArgs(ctx context.Context, git *gitRepo) ([]string, error) {
 	switch t.kind {
+	case "revs":
+		if len(t.revs) == 0 {
+			return nil, fmt.Errorf("no revisions to scan")
+		}
+		for _, rev := range t.revs {
+			if err := git.verifyCommit(ctx, rev); err != nil {
+				return nil, err
+			}
+		}
+		return t.revs, nil
 	case "all":
 		return []string{"--all"}, nil
 	case "range":
@@ -100,6 +147,13 @@ func (t Target) logArgs(ctx context.Context, git *gitRepo) ([]string, error) {
 // scanned: every annotated tag for All, else the tip when it names one (a
 // pushed tag: its new value, or B of A..B).
 func (t Target) tagObjects(ctx context.Context, git *gitRepo) ([]string, error) {
+	if t.skip > 0 {
+		return nil, nil // the first slice reads them
+	}
+	if t.kind == "revs" {
+		// Those that are tag objects: the reader passes over the rest.
+		return t.revs, nil
+	}
 	if t.kind == "all" {
 		out, err := git.output(ctx, "for-each-ref", "--format=%(objecttype) %(objectname)")
 		if err != nil {

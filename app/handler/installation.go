@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pushvault/pushvault/app/ledger"
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/remediator/evidence"
@@ -22,9 +23,20 @@ import (
 // covers, listed in the payload or not (GHES and GitHub AE send
 // `installation` `deleted` without a repository list). Other actions
 // (suspend, unsuspend, new_permissions_accepted) are logged.
+//
+// Each repository added (installation created, repositories added) is
+// queued for a history backfill (Backfill), once per delivery and
+// repository: its job goes to the backfill stream, never ahead of pushes.
 type Installation struct {
 	Claims *queue.Claims
 	Ledger *evidence.Ledger
+	// Backfill queues history backfills; nil: none (backfill.on_install off).
+	Backfill BackfillQueue
+}
+
+// BackfillQueue queues history backfills; *queue.Queue is one.
+type BackfillQueue interface {
+	EnqueueBackfill(ctx context.Context, job queue.BackfillJob) error
 }
 
 // Handles implements Handler.
@@ -76,37 +88,37 @@ func (r *Installation) Handle(ctx context.Context, ev githubapp.Event) error {
 			}
 			log.Info("repository coverage recorded", slog.String("repo", repo.FullName),
 				slog.String("transition", set.transition), slog.Uint64("ledger_seq", seq))
+			if set.transition == evidence.RepositoryAdded && r.Backfill != nil {
+				if err := r.queueBackfill(ctx, ev, p, repo.FullName, actor); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
 }
 
-// covered is what the ledger says installation id covers: the
-// repositories recorded as added to it and not removed since, in the
-// order they were first added.
-func covered(recs []evidence.Record, id int64) []githubapp.RepoRef {
-	prefix := "installation:" + strconv.FormatInt(id, 10) + ":"
-	on := map[string]bool{}
-	var order []string
-	for _, rec := range recs {
-		if !strings.HasPrefix(rec.FindingID, prefix) {
-			continue
-		}
-		switch rec.Transition {
-		case evidence.RepositoryAdded:
-			if _, seen := on[rec.Repository]; !seen {
-				order = append(order, rec.Repository)
-			}
-			on[rec.Repository] = true
-		case evidence.RepositoryRemoved:
-			on[rec.Repository] = false
-		}
+// queueBackfill queues the history backfill of repo (owner/name), once per
+// delivery: the stream drops a second copy of the same request.
+func (r *Installation) queueBackfill(ctx context.Context, ev githubapp.Event, p githubapp.InstallationPayload, repo, actor string) error {
+	owner, name, _ := strings.Cut(repo, "/")
+	if err := githubapp.ValidateRepository(owner, name); err != nil {
+		return queue.Permanent(fmt.Errorf("%s payload: %w", ev.Event, err))
 	}
+	job := queue.BackfillJob{Installation: p.Installation.ID, Owner: owner, Repo: name,
+		Request: "delivery:" + ev.DeliveryID, RequestedBy: actor}
+	if err := r.Backfill.EnqueueBackfill(ctx, job); err != nil {
+		return err
+	}
+	githubapp.Logger(ctx).Info("repository queued for history backfill", slog.String("repo", repo), slog.String("request", job.Request))
+	return nil
+}
+
+// covered is what the ledger says installation id covers (ledger.Covered).
+func covered(recs []evidence.Record, id int64) []githubapp.RepoRef {
 	var out []githubapp.RepoRef
-	for _, name := range order {
-		if on[name] {
-			out = append(out, githubapp.RepoRef{FullName: name})
-		}
+	for _, name := range ledger.Covered(recs, id) {
+		out = append(out, githubapp.RepoRef{FullName: name})
 	}
 	return out
 }

@@ -68,3 +68,12 @@ func KeyDeliveryState(delivery string) string { return "delivery-state/" + deliv
 // KeyDeferrals counts the times a delivery was deferred (queue.Deferral),
 // which do not count as attempts.
 func KeyDeferrals(delivery string) string { return "delivery-deferrals/" + delivery }
+
+// KeyBackfill is one request's backfill of a repository's history: done
+// once, whatever the redeliveries, crashes and replicas.
+func KeyBackfill(owner, repo, request string) string {
+	return "backfill/" + owner + "/" + repo + "/" + request
+}
+
+// KeyHistoryIssue is a repository's "Exposed in history" issue (its number).
+func KeyHistoryIssue(owner, repo string) string { return "history-issue/" + owner + "/" + repo }

@@ -126,8 +126,11 @@ type Queue struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream // the webhook stream
 	cons   jetstream.Consumer
-	claims *Claims
-	limits jetstream.KeyValue // LimitsBucket
+	// backfillCons is the backfill stream's consumer, backfills its bucket.
+	backfillCons jetstream.Consumer
+	backfills    *Backfills
+	claims       *Claims
+	limits       jetstream.KeyValue // LimitsBucket
 }
 
 var _ githubapp.Enqueuer = (*Queue)(nil)
@@ -346,6 +349,9 @@ func (q *Queue) setUp(ctx context.Context) error {
 		return fmt.Errorf("state bucket %s: %w", StateBucket, err)
 	}
 	q.claims = NewClaims(kv, q.cfg.ClaimLease)
+	if err := q.setUpBackfill(ctx, replicas); err != nil {
+		return err
+	}
 	if q.limits, err = q.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      LimitsBucket,
 		Description: "pushvault: request budgets shared by every replica (GitHub revocations)",

@@ -57,6 +57,7 @@ type WorkObserver interface {
 // through a Processor.
 type Workers struct {
 	q        *Queue
+	cons     jetstream.Consumer
 	p        Processor
 	log      *slog.Logger
 	obs      WorkObserver
@@ -77,9 +78,20 @@ var ErrDeliveryTimeout = errors.New("delivery timed out")
 // cancelled.
 func NewWorkers(q *Queue, p Processor, log *slog.Logger, obs WorkObserver, count int, drain time.Duration) *Workers {
 	return &Workers{
-		q: q, p: p, log: log, obs: obs, count: max(count, 1), drain: drain,
+		q: q, cons: q.cons, p: p, log: log, obs: obs, count: max(count, 1), drain: drain,
 		backoff: q.cfg.Backoff, attempts: max(q.cfg.MaxAttempts, 1), timeout: q.cfg.DeliveryTimeout,
 	}
+}
+
+// NewBackfillWorkers returns count workers over q's backfill consumer
+// (BackfillStream), each attempt bounded by timeout (backfill's own
+// delivery timeout: a large history takes longer than any push) instead of
+// queue.delivery_timeout. They settle deliveries as NewWorkers' do: retry
+// with backoff, dead letters in DeadLetterStream.
+func NewBackfillWorkers(q *Queue, p Processor, log *slog.Logger, obs WorkObserver, count int, drain, timeout time.Duration) *Workers {
+	w := NewWorkers(q, p, log, obs, count, drain)
+	w.cons, w.timeout = q.backfillCons, timeout
+	return w
 }
 
 // Run works until ctx is cancelled, then stops pulling, lets work in
@@ -107,7 +119,7 @@ func (w *Workers) Run(ctx context.Context) {
 				fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 				// One message per free worker: nothing waits in a client
 				// buffer while its ack-wait runs.
-				msg, err := w.q.cons.Next(jetstream.FetchContext(fctx))
+				msg, err := w.cons.Next(jetstream.FetchContext(fctx))
 				cancel()
 				if err != nil {
 					if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {

@@ -75,6 +75,31 @@ type ServeConfig struct {
 	// repository's scan.generic applies only when RepositoryMaySet grants
 	// it.
 	GenericSecrets string `yaml:"generic_secrets"`
+	// Backfill is the history backfill of the repositories an
+	// installation covers.
+	Backfill BackfillConfig `yaml:"backfill"`
+}
+
+// BackfillConfig is the history backfill: the scan of every covered
+// repository's whole history (every branch and tag) when the App is
+// installed or a repository added, on the queue's backfill stream, worked
+// apart from pushes.
+type BackfillConfig struct {
+	// OnInstall queues a backfill of each repository an installation
+	// adds (installation created, installation_repositories added);
+	// false: only `pushvault backfill` queues them.
+	OnInstall bool `yaml:"on_install"`
+	// Concurrency is how many repositories this process backfills at
+	// once, besides its push workers (which a backfill never holds).
+	Concurrency int `yaml:"concurrency"`
+	// SliceCommits: a history longer than this is read in slices of as
+	// many commits (newest first), so that memory does not grow with it;
+	// the log says so.
+	SliceCommits int `yaml:"slice_commits"`
+	// DeliveryTimeout bounds one attempt at one repository's backfill
+	// (queue.delivery_timeout is for pushes): past it the attempt is
+	// cancelled and retried, dead-lettered after queue.max_attempts.
+	DeliveryTimeout time.Duration `yaml:"delivery_timeout"`
 }
 
 // GitHubConfig is the GitHub App's identity. The private key and the
@@ -146,6 +171,7 @@ func DefaultServeConfig() ServeConfig {
 		ScanLimits:     scanner.DefaultServerLimits,
 		InlineAllow:    string(policy.DefaultInlineAllow),
 		GenericSecrets: string(scanner.DefaultGenericMode),
+		Backfill:       BackfillConfig{OnInstall: true, Concurrency: 1, SliceCommits: 20000, DeliveryTimeout: 2 * time.Hour},
 	}
 }
 
@@ -391,6 +417,15 @@ func (c ServeConfig) Validate() error {
 	}
 	if c.Webhook.MaxConcurrent < 1 {
 		bad("webhook.max_concurrent: %d, want at least 1", c.Webhook.MaxConcurrent)
+	}
+	if c.Backfill.Concurrency < 1 {
+		bad("backfill.concurrency: %d, want at least 1", c.Backfill.Concurrency)
+	}
+	if c.Backfill.SliceCommits < 1 {
+		bad("backfill.slice_commits: %d, want at least 1", c.Backfill.SliceCommits)
+	}
+	if c.Backfill.DeliveryTimeout < time.Second {
+		bad("backfill.delivery_timeout: %v, want at least 1s", c.Backfill.DeliveryTimeout)
 	}
 	errs = append(errs, c.HTTP.validate()...)
 	if err := c.Rotation.Validate(); err != nil {

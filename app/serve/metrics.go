@@ -180,3 +180,42 @@ func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(d.InFlight))
 	ch <- prometheus.MustNewConstMetric(deadDesc, prometheus.GaugeValue, float64(d.DeadLetters))
 }
+
+var (
+	backfillReposDesc = prometheus.NewDesc("pushvault_backfill_repositories", "Repositories by the state of their latest history backfill (queued, scanning, done, failed), from the queue's "+queue.BackfillBucket+" bucket: the same for every replica.", []string{"state"}, nil)
+	backfillCommits   = prometheus.NewDesc("pushvault_backfill_commits_scanned", "Commits the latest backfill of each repository has read, summed (it grows while a backfill scans).", nil, nil)
+	backfillPending   = prometheus.NewDesc("pushvault_backfill_queue_pending", "Backfill jobs waiting for a backfill worker.", nil, nil)
+	backfillInFlight  = prometheus.NewDesc("pushvault_backfill_queue_in_flight", "Backfill jobs being worked on.", nil, nil)
+)
+
+// backfillCollector asks the queue's backfill bucket and stream at scrape
+// time.
+type backfillCollector struct{ q *queue.Queue }
+
+func (c *backfillCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- backfillReposDesc
+	ch <- backfillCommits
+	ch <- backfillPending
+	ch <- backfillInFlight
+}
+
+func (c *backfillCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := c.q.Backfills().Counts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(backfillReposDesc, err)
+		return
+	}
+	for _, state := range queue.BackfillStates {
+		ch <- prometheus.MustNewConstMetric(backfillReposDesc, prometheus.GaugeValue, float64(counts.Repositories[state]), state)
+	}
+	ch <- prometheus.MustNewConstMetric(backfillCommits, prometheus.GaugeValue, float64(counts.Commits))
+	pending, inFlight, err := c.q.BackfillDepth(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(backfillPending, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(backfillPending, prometheus.GaugeValue, float64(pending))
+	ch <- prometheus.MustNewConstMetric(backfillInFlight, prometheus.GaugeValue, float64(inFlight))
+}

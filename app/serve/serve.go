@@ -92,6 +92,7 @@ func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error
 	}
 	s.Ledger = evidence.New(backend, evidence.TransitSigner{T: vs.Transit, Key: vault.EvidenceKey})
 	s.Metrics = NewMetrics(s.Queue.Depth)
+	s.Metrics.Registry.MustRegister(&backfillCollector{q: s.Queue})
 	if s.GitHub, err = githubapp.NewClients(githubapp.ClientsConfig{
 		AppID: cfg.GitHub.AppID, PrivateKey: key, APIURL: cfg.GitHub.APIURL, Observer: s.Metrics, Log: log,
 	}); err != nil {
@@ -128,9 +129,14 @@ func (s *Server) handlers() (*handler.Dispatcher, error) {
 		ScanLimits:   s.Config.ScanLimits,
 		RevokeBudget: s.Queue.RevokeBudget(0, 0),
 	})
+	inst := &handler.Installation{Claims: s.Claims, Ledger: s.Ledger}
+	if s.Config.Backfill.OnInstall {
+		inst.Backfill = s.Queue
+	}
 	return handler.NewDispatcher(
 		handler.Ping{},
-		&handler.Installation{Claims: s.Claims, Ledger: s.Ledger},
+		inst,
+		handler.NewBackfill(handler.BackfillDeps{Push: push, States: s.Queue.Backfills(), SliceCommits: s.Config.Backfill.SliceCommits}),
 		push,
 		handler.NewPullRequest(push),
 		handler.NewCheckRun(push),
@@ -188,8 +194,11 @@ func readQueueSecrets(ctx context.Context, res *vault.Resolver, q queue.Config) 
 func (s *Server) Handler() http.Handler {
 	d := s.Dispatcher
 	mux := http.NewServeMux()
+	events := d.Events()
+	// Backfill jobs come from the backfill stream, never from GitHub.
+	delete(events, queue.BackfillEvent)
 	mux.Handle("/webhook", &githubapp.WebhookHandler{
-		Secret: s.webhookSecret, Events: d.Events(), AppID: s.Config.GitHub.AppID, Queue: s.Queue, Log: s.Log,
+		Secret: s.webhookSecret, Events: events, AppID: s.Config.GitHub.AppID, Queue: s.Queue, Log: s.Log,
 		Observer: s.Metrics, MaxBody: s.Config.Webhook.MaxBodyBytes, MaxConcurrent: s.Config.Webhook.MaxConcurrent,
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -264,11 +273,18 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	workers := queue.NewWorkers(s.Queue, d, s.Log, s.Metrics, s.Config.Workers, s.Config.ShutdownTimeout)
 	wctx, stopWorkers := context.WithCancel(ctx)
 	defer stopWorkers()
+	// Backfills have workers of their own on their own stream: a push
+	// never waits behind one.
+	backfills := queue.NewBackfillWorkers(s.Queue, d, s.Log, s.Metrics, s.Config.Backfill.Concurrency, s.Config.ShutdownTimeout, s.Config.Backfill.DeliveryTimeout)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		workers.Run(wctx)
+	}()
+	go func() {
+		defer wg.Done()
+		backfills.Run(wctx)
 	}()
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
@@ -281,7 +297,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		defer dbg.Close()
 	}
 	s.Log.Info("pushvault serve started", slog.String("listen", ln.Addr().String()),
-		slog.String("queue", s.Queue.Where()), slog.Int("workers", s.Config.Workers),
+		slog.String("queue", s.Queue.Where()), slog.Int("workers", s.Config.Workers), slog.Int("backfill_workers", s.Config.Backfill.Concurrency),
 		slog.Int64("app_id", s.Config.GitHub.AppID), slog.Any("events", d.EventNames()))
 	if ready != nil {
 		ready(ln.Addr().String())

@@ -47,6 +47,8 @@ Usage:
   pushvault hook install REPO.git
   pushvault serve --config FILE
   pushvault setup [--manifest app.yml] [--github-url URL] [--api-url URL] [--org ORG] [--webhook-url URL] [--out DIR]
+  pushvault backfill (--installation ID | --repo OWNER/REPO) (--nats URL | --data-dir DIR)
+  pushvault backfill status (--nats URL | --data-dir DIR) [--format text|json]
   pushvault evidence verify [--ledger FILE | --nats URL | --data-dir DIR]
   pushvault evidence export [--ledger FILE | --nats URL | --data-dir DIR] [--format jsonl|md]
   pushvault version
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runScan(ctx, args[1:], stdout, stderr)
 	case "evidence":
 		return runEvidence(ctx, args[1:], stdout, stderr)
+	case "backfill":
+		return runBackfill(ctx, args[1:], stdout, stderr)
 	case "rotated":
 		return runRotated(ctx, args[1:], stdout, stderr)
 	case "exec":

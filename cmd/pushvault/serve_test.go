@@ -96,7 +96,9 @@ type serveProc struct {
 // itself.
 func (e *serveEnv) start(t *testing.T, dataDir, queue string, secrets ...string) *serveProc {
 	t.Helper()
-	return e.startWith(t, dataDir, "github:\n  app_id: 4242\n", queue, secrets...)
+	// No GitHub answers app 4242: the repositories these tests add are
+	// recorded, not backfilled.
+	return e.startWith(t, dataDir, "github:\n  app_id: 4242\nbackfill:\n  on_install: false\n", queue, secrets...)
 }
 
 // startWith is start with the github section given (YAML).

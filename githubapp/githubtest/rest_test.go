@@ -218,6 +218,16 @@ func TestTriggers(t *testing.T) {
 	if _, err := f.srv.TriggerPullRequest("acme", "shop", 99, "synchronize"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown PR: %v", err)
 	}
+	if _, err := f.srv.TriggerRepositoriesAdded(f.inst, "empty"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a repository the installation does not cover added: %v", err)
+	}
+	if _, err := f.srv.TriggerRepositoriesAdded(f.inst, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	if added := f.rc.events("installation_repositories"); len(added) != 1 || added[0]["action"] != "added" ||
+		added[0]["repositories_added"].([]any)[0].(map[string]any)["full_name"] != "acme/shop" {
+		t.Errorf("installation_repositories webhooks = %v", added)
+	}
 	if v := f.srv.Violations(); len(v) != 0 {
 		t.Errorf("violations: %v", v)
 	}

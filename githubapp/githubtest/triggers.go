@@ -66,6 +66,45 @@ func (s *Server) TriggerInstallation(id int64, action string) (Delivery, error) 
 	return *s.deliver("installation", e), nil
 }
 
+// TriggerRepositoriesAdded sends an installation_repositories webhook
+// (action "added") for installation id, listing repos (names without the
+// owner), which must exist and which the installation must cover (an
+// installation on every repository of its account covers a repository
+// created after it).
+func (s *Server) TriggerRepositoriesAdded(id int64, repos ...string) (Delivery, error) {
+	s.mu.Lock()
+	in, ok := s.installs[id]
+	var added []obj
+	var missing []string
+	if ok {
+		for _, name := range repos {
+			full := in.Account + "/" + name
+			rs := s.repos[full]
+			if rs == nil || !in.covers(full) {
+				missing = append(missing, full)
+				continue
+			}
+			added = append(added, obj{"id": rs.id, "node_id": nodeID("Repository", rs.id), "name": rs.name,
+				"full_name": rs.full(), "private": true})
+		}
+	}
+	s.mu.Unlock()
+	if !ok {
+		return Delivery{}, fmt.Errorf("installation %d: %w", id, ErrNotFound)
+	}
+	if len(missing) > 0 {
+		return Delivery{}, fmt.Errorf("installation %d does not cover %v: %w", id, missing, ErrNotFound)
+	}
+	sel := "all"
+	if in.Repos != nil {
+		sel = "selected"
+	}
+	e := obj{"action": "added", "installation": s.installationObject(in), "repositories_added": added,
+		"repositories_removed": []obj{}, "repository_selection": sel, "requester": nil,
+		"sender": s.user("octocat", "User")}
+	return *s.deliver("installation_repositories", e), nil
+}
+
 // checkRunEvent is a check_run webhook payload for cr (a copy the caller
 // owns).
 func (s *Server) checkRunEvent(rs *repoState, cr *CheckRun, action string, sender obj) obj {

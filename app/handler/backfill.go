@@ -1,0 +1,550 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/pushvault/pushvault/app/policy"
+	"github.com/pushvault/pushvault/app/queue"
+	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/internal/gitcli"
+	"github.com/pushvault/pushvault/remediator"
+	"github.com/pushvault/pushvault/remediator/rotate"
+	"github.com/pushvault/pushvault/remediator/vault"
+	"github.com/pushvault/pushvault/scanner"
+)
+
+// Backfill handles backfill jobs (queue.BackfillEvent), which backfill
+// workers take from a stream of their own: it scans a repository's whole
+// history — every branch and every tag, each commit once, in slices of
+// backfill.slice_commits — under the repository's settings as they are on
+// its default branch, and runs what it finds through the push's pipeline
+// (remediator.Pipeline with the push's ports): each distinct secret
+// vaulted and rotated under the same policy, one fix pull request for the
+// secrets still at the default branch's head, and one "Exposed in
+// history" issue for those only in history. A repository is backfilled
+// once per request (queue.KeyBackfill): a redelivery, a restart or a
+// second replica finds it done; a backfill cut short is scanned again,
+// its side effects kept once by the push's own claims (a secret already
+// vaulted or rotated, by a push or an earlier attempt, is not again).
+type Backfill struct {
+	push   *Push
+	states *queue.Backfills
+	// slice is backfill.slice_commits: a history longer than that is read
+	// in slices of as many commits.
+	slice int
+}
+
+// BackfillDeps are what the backfill handler is built from; all required.
+type BackfillDeps struct {
+	// Push is the push handler whose clients, mirrors, Vault, ledger and
+	// policy the backfill uses: one pipeline.
+	Push *Push
+	// States is where each repository's backfill stands.
+	States *queue.Backfills
+	// SliceCommits is backfill.slice_commits (0: one slice).
+	SliceCommits int
+}
+
+// NewBackfill returns the backfill handler.
+func NewBackfill(d BackfillDeps) *Backfill {
+	return &Backfill{push: d.Push, states: d.States, slice: d.SliceCommits}
+}
+
+var (
+	_ Handler                 = (*Backfill)(nil)
+	_ queue.DeadLetterHandler = (*Backfill)(nil)
+)
+
+// Handles implements Handler.
+func (b *Backfill) Handles() []string { return []string{queue.BackfillEvent} }
+
+// Handle implements Handler.
+func (b *Backfill) Handle(ctx context.Context, ev githubapp.Event) error {
+	var job queue.BackfillJob
+	if err := json.Unmarshal(ev.Payload, &job); err != nil {
+		return queue.Permanent(fmt.Errorf("backfill job: %w", err))
+	}
+	return b.Run(ctx, job)
+}
+
+// DeadLettered implements queue.DeadLetterHandler: the repository's
+// backfill is marked failed with the reason.
+func (b *Backfill) DeadLettered(ctx context.Context, ev githubapp.Event, reason string) error {
+	var job queue.BackfillJob
+	if err := json.Unmarshal(ev.Payload, &job); err != nil || job.Owner == "" || job.Repo == "" {
+		return nil
+	}
+	return b.states.Update(ctx, job.Repository(), func(st *queue.BackfillState) bool {
+		if st.Request != job.Request {
+			return false // a later request owns the state
+		}
+		st.State, st.Error, st.FinishedAt = queue.BackfillFailed, reason, time.Now().UTC()
+		return true
+	})
+}
+
+// backfillSummary is what a finished backfill remembers (queue.KeyBackfill).
+type backfillSummary struct {
+	Commits   int `json:"commits"`
+	Slices    int `json:"slices"`
+	AtHead    int `json:"at_head"`
+	InHistory int `json:"in_history"`
+	PR        int `json:"pr,omitempty"`
+	Issue     int `json:"issue,omitempty"`
+}
+
+// Run backfills job's repository once per request. It returns nil when
+// the repository is done (now or before), a *queue.PermanentError for what
+// retrying cannot fix (the repository gone, its settings invalid), and
+// other errors for the worker to retry.
+func (b *Backfill) Run(ctx context.Context, job queue.BackfillJob) error {
+	if err := githubapp.ValidateRepository(job.Owner, job.Repo); err != nil {
+		return queue.Permanent(err)
+	}
+	if job.Request == "" {
+		return queue.Permanent(errors.New("backfill job without a request"))
+	}
+	// The worker's logger names the repository already (the job's Repo).
+	log := githubapp.Logger(ctx).With(slog.String("request", job.Request))
+	key := queue.KeyBackfill(job.Owner, job.Repo, job.Request)
+	if prev, done, err := b.push.claims.Get(ctx, key); err != nil {
+		return err
+	} else if done {
+		// Finished before (a redelivery, a restart after the work and
+		// before the acknowledgement): say so, and scan nothing.
+		var sum backfillSummary
+		if err := json.Unmarshal(prev, &sum); err != nil {
+			return fmt.Errorf("backfill record %s: %w", key, err)
+		}
+		log.Info("repository already backfilled for this request: not scanned again")
+		return b.done(ctx, job, sum)
+	}
+	started := time.Now()
+	sum, err := queue.OnceJSON(ctx, b.push.claims, key, func(ctx context.Context, a queue.Attempt) (backfillSummary, error) {
+		return b.backfill(ctx, log, job, a)
+	})
+	if err != nil {
+		var perm *queue.PermanentError
+		state := queue.BackfillScanning // retried
+		if errors.As(err, &perm) {
+			state = queue.BackfillFailed
+		}
+		if serr := b.setState(ctx, job, func(st *queue.BackfillState) {
+			st.State, st.Error = state, err.Error()
+			if state == queue.BackfillFailed {
+				st.FinishedAt = time.Now().UTC()
+			}
+		}); serr != nil {
+			log.Warn("recording the backfill's state failed", slog.Any("error", serr))
+		}
+		return err
+	}
+	if err := b.done(ctx, job, sum); err != nil {
+		return err
+	}
+	log.Info("repository backfilled", slog.Int("commits", sum.Commits), slog.Int("slices", sum.Slices),
+		slog.Int("secrets_at_head", sum.AtHead), slog.Int("secrets_in_history", sum.InHistory),
+		slog.Int("pr", sum.PR), slog.Int("issue", sum.Issue), slog.Duration("took", time.Since(started)))
+	return nil
+}
+
+// done marks job's repository backfilled with what sum says.
+func (b *Backfill) done(ctx context.Context, job queue.BackfillJob, sum backfillSummary) error {
+	return b.setState(ctx, job, func(st *queue.BackfillState) {
+		if st.State == queue.BackfillDone {
+			return
+		}
+		st.State, st.Error, st.FinishedAt = queue.BackfillDone, "", time.Now().UTC()
+		st.Commits, st.Slices, st.AtHead, st.InHistory, st.PR, st.Issue = sum.Commits, sum.Slices, sum.AtHead, sum.InHistory, sum.PR, sum.Issue
+	})
+}
+
+// setState changes job's repository state, unless a later request owns it.
+func (b *Backfill) setState(ctx context.Context, job queue.BackfillJob, fn func(st *queue.BackfillState)) error {
+	return b.states.Update(ctx, job.Repository(), func(st *queue.BackfillState) bool {
+		if st.Request != "" && st.Request != job.Request && st.State != queue.BackfillDone && st.State != queue.BackfillFailed {
+			return false
+		}
+		if st.Request != job.Request {
+			*st = queue.BackfillState{Request: job.Request, QueuedAt: time.Now().UTC()}
+		}
+		st.Installation = job.Installation
+		fn(st)
+		return true
+	})
+}
+
+// backfill scans the repository and contains what it finds.
+func (b *Backfill) backfill(ctx context.Context, log *slog.Logger, job queue.BackfillJob, a queue.Attempt) (backfillSummary, error) {
+	var sum backfillSummary
+	if err := b.setState(ctx, job, func(st *queue.BackfillState) {
+		st.State, st.Scans, st.StartedAt, st.Commits, st.Error = queue.BackfillScanning, st.Scans+1, time.Now().UTC(), 0, ""
+	}); err != nil {
+		return sum, err
+	}
+	if a.Resumed {
+		log.Info("resuming a backfill whose process stopped before it finished: scanning again")
+	}
+	pp := b.push
+	if job.Installation == 0 {
+		inst, _, err := pp.github.App().Apps.FindRepositoryInstallation(ctx, job.Owner, job.Repo)
+		if err != nil {
+			return sum, fmt.Errorf("the App's installation on %s: %w", job.Repository(), err)
+		}
+		job.Installation = inst.GetID()
+	}
+	gh, err := pp.github.Installation(job.Installation)
+	if err != nil {
+		return sum, fmt.Errorf("installation client: %w", err)
+	}
+	repo, resp, err := gh.Repositories.Get(ctx, job.Owner, job.Repo)
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return sum, queue.Permanent(fmt.Errorf("repository %s is gone or no longer covered by installation %d", job.Repository(), job.Installation))
+	}
+	if err != nil {
+		return sum, fmt.Errorf("repository %s: %w", job.Repository(), err)
+	}
+	p := Pushed{DeliveryID: job.Request, InstallationID: job.Installation, Owner: job.Owner, Repo: job.Repo,
+		RepoID: repo.GetID(), DefaultBranch: repo.GetDefaultBranch(), Pusher: "history backfill"}
+	m, err := b.fetchAll(ctx, p)
+	if err != nil {
+		return sum, err
+	}
+	defer m.unlock()
+	if len(m.revs) == 0 {
+		log.Info("repository is empty: nothing to backfill")
+		return sum, nil
+	}
+	// Settings as the default branch holds them now: what the repository
+	// already decided, never what a commit in its history says.
+	settings, err := policy.FromGitHub(ctx, gh, p.Owner, p.Repo, m.head, pp.policy)
+	if errors.Is(err, policy.ErrInvalid) {
+		return sum, &queue.PermanentError{Err: err}
+	}
+	if err != nil {
+		return sum, err
+	}
+	res, err := b.scan(ctx, log, job, m, settings)
+	if err != nil {
+		return sum, err
+	}
+	sum.Commits, sum.Slices = res.Stats.Commits, m.slices
+	if len(res.Findings) == 0 {
+		return sum, nil
+	}
+	p.After, p.Ref = m.head, "refs/heads/"+p.DefaultBranch
+	o := outcomeOf(p)
+	o.Backfill, o.Scanned, o.Settings = true, res.Stats.Commits, settings.Describe()
+	prop := &historyProposal{b: b, log: log, gh: gh, m: m, p: p, o: o, findings: res.Findings}
+	j := pp.job(log, gh, p, p.DefaultBranch, &m.fetched, settings, res.Findings, o)
+	j.Actor = "pushvault (history backfill)"
+	j.Propose = prop
+	run, err := remediator.NewPipeline(pp.vault.Store, pp.ledger).Run(ctx, j)
+	pp.record(log, o, res.Findings, run, err)
+	if err != nil {
+		return sum, err
+	}
+	sum.AtHead, sum.InHistory, sum.PR, sum.Issue = prop.atHead, prop.inHistory, prop.pr, prop.issue
+	return sum, nil
+}
+
+// history is a repository's mirror, locked, with every branch and tag.
+type history struct {
+	fetched
+	head string // the default branch's head
+	// revs are the branch heads and tags scanned; tags maps each tag's
+	// name to its commit, for saying where a secret is.
+	revs     []string
+	branches map[string]string
+	tags     map[string]string
+	slices   int
+}
+
+// fetchAll locks the repository's mirror and brings every branch into it,
+// and every tag's objects without naming them in any ref (the mirror holds
+// branches only: see mirrors.fetch), through git with the installation
+// token — not the contents API.
+func (b *Backfill) fetchAll(ctx context.Context, p Pushed) (*history, error) {
+	pp := b.push
+	tr, err := pp.github.RepoTransport(githubapp.RepoScope{Installation: p.InstallationID, RepoID: p.RepoID, Repo: p.Repo, Contents: "write"})
+	if err != nil {
+		return nil, fmt.Errorf("installation token: %w", err)
+	}
+	token, err := tr.Token(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("installation token: %w", err)
+	}
+	url := pp.cloneURL(p)
+	dir, unlock, err := pp.mirrors.lock(ctx, p.Owner, p.Repo)
+	if err != nil {
+		return nil, err
+	}
+	remote, err := gitcli.Run(ctx, filepath.Dir(dir), authEnv(token), nil, "ls-remote", "--tags", url)
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("list tags of %s: %w", withoutUserinfo(url), err)
+	}
+	objects, tags := remoteTags(remote)
+	h := &history{fetched: fetched{dir: dir, token: token, unlock: unlock}, tags: tags, branches: map[string]string{}}
+	if err := pp.mirrors.fetch(ctx, dir, url, token, objects...); err != nil {
+		unlock()
+		return nil, err
+	}
+	out, err := gitcli.Run(ctx, dir, nil, nil, "for-each-ref", "--format=%(objectname) %(refname:strip=2)", "refs/heads/")
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if sha, name, ok := strings.Cut(line, " "); ok {
+			h.branches[name] = sha
+			h.revs = append(h.revs, sha)
+		}
+	}
+	h.head = h.branches[p.DefaultBranch]
+	for _, id := range objects {
+		if hasCommit(ctx, dir, id) {
+			h.revs = append(h.revs, id)
+		}
+	}
+	if h.head == "" && len(h.revs) > 0 {
+		unlock()
+		return nil, fmt.Errorf("default branch %s is not in %s", p.DefaultBranch, withoutUserinfo(url))
+	}
+	return h, nil
+}
+
+// remoteTags reads `git ls-remote --tags`: the objects the tags name (an
+// annotated tag's own object, whose message is scanned too) and each tag's
+// commit (peeled).
+func remoteTags(out string) (objects []string, commits map[string]string) {
+	commits = map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		sha, ref, ok := strings.Cut(line, "\t")
+		name, isTag := strings.CutPrefix(ref, tagPrefix)
+		if !ok || !isTag {
+			continue
+		}
+		if peeled, ok := strings.CutSuffix(name, "^{}"); ok {
+			commits[peeled] = sha
+			continue
+		}
+		objects = append(objects, sha)
+		if _, ok := commits[name]; !ok {
+			commits[name] = sha
+		}
+	}
+	return objects, commits
+}
+
+// scan reads the whole history, in slices when it is longer than
+// backfill.slice_commits, and applies the server's inline_allow.
+func (b *Backfill) scan(ctx context.Context, log *slog.Logger, job queue.BackfillJob, m *history, settings *policy.Settings) (*scanner.Result, error) {
+	pp := b.push
+	target := scanner.Revisions(m.revs...)
+	total, err := scanner.CountCommits(ctx, m.dir, target)
+	if err != nil {
+		return nil, fmt.Errorf("scan: %w", err)
+	}
+	m.slices = 1
+	if b.slice > 0 && total > b.slice {
+		m.slices = (total + b.slice - 1) / b.slice
+		log.Info("repository over backfill.slice_commits: scanning its history in slices",
+			slog.Int("commits", total), slog.Int("slice_commits", b.slice), slog.Int("slices", m.slices))
+	}
+	if err := b.setState(ctx, job, func(st *queue.BackfillState) { st.Total, st.Slices = total, m.slices }); err != nil {
+		return nil, err
+	}
+	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log),
+		scanner.WithFingerprinter(pp.vault.Transit.Fingerprinter(vault.FingerprintKey)))
+	started := time.Now()
+	res, err := sc.ScanSlices(ctx, m.dir, target, b.slice, func(sp scanner.SliceProgress) {
+		if sp.Slices > 1 {
+			log.Info("backfill slice scanned", slog.Int("slice", sp.Slice), slog.Int("slices", sp.Slices),
+				slog.Int("commits", sp.Commits), slog.Int("total_commits", sp.Total))
+		}
+		if err := b.setState(ctx, job, func(st *queue.BackfillState) { st.Commits = sp.Commits }); err != nil {
+			log.Warn("recording backfill progress failed", slog.Any("error", err))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan: %w", err)
+	}
+	log.Info("repository history scanned", slog.Int("commits", res.Stats.Commits), slog.Int("branches", len(m.branches)),
+		slog.Int("tags", len(m.tags)), slog.Int("secrets", len(res.Findings)), slog.Duration("took", time.Since(started)))
+	pp.inlineAllow.Apply(res)
+	if pp.metrics != nil {
+		pp.metrics.ObserveScan(time.Since(started), res.Stats.Bytes)
+		for _, f := range res.Findings {
+			pp.metrics.Finding(f.Detector)
+		}
+	}
+	return res, nil
+}
+
+// historyProposal is the backfill's Proposer: the push's fix pull request
+// (and manual-rotation issues) for the secrets still at the default
+// branch's head, and one "Exposed in history" issue for the others.
+type historyProposal struct {
+	b        *Backfill
+	log      *slog.Logger
+	gh       *github.Client
+	m        *history
+	p        Pushed
+	o        *githubapp.Outcome
+	findings []*scanner.Finding
+
+	atHead, inHistory, pr, issue int
+}
+
+func (hp *historyProposal) Propose(ctx context.Context, r *remediator.Result) error {
+	pp := hp.b.push
+	all := outcomeSecrets(hp.findings, r.Plan, r.Rotations)
+	head := map[string]bool{}
+	for _, v := range r.Plan.Secrets {
+		if atHead(v) {
+			head[v.Finding.ID] = true
+		}
+	}
+	var headSecrets []githubapp.SecretOutcome
+	var items []githubapp.HistoryItem
+	for _, s := range all {
+		if head[s.FindingID] {
+			headSecrets = append(headSecrets, s)
+			continue
+		}
+		if s.VaultPath == "" {
+			continue // report-only: recorded in the ledger, not contained
+		}
+		items = append(items, hp.item(ctx, s, r.Rotations[s.FindingID]))
+	}
+	hp.atHead, hp.inHistory = len(headSecrets), len(items)
+	if len(headSecrets) > 0 {
+		hp.o.Secrets = headSecrets
+		pp.openRotationIssues(ctx, hp.log, hp.gh, hp.o, r.Rotations)
+		if r.Commit.Branch != "" {
+			opened, err := githubapp.NewPullRequests(hp.gh).Open(ctx, hp.o, r.Commit.Branch, hp.p.DefaultBranch)
+			if err != nil {
+				return err
+			}
+			hp.o.PR, hp.pr = opened, opened.Number
+			if err := pp.rememberFix(ctx, hp.p, 0, hp.o); err != nil {
+				return err
+			}
+		}
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	h := &githubapp.History{Owner: hp.p.Owner, Repo: hp.p.Repo, DefaultBranch: hp.p.DefaultBranch, Commits: hp.o.Scanned, Items: items}
+	n, err := hp.b.historyIssue(ctx, hp.gh, h)
+	hp.issue = n
+	return err
+}
+
+// atHead says whether the fix found v in the default branch's head: it
+// rewrote it there, or left a step because it could not.
+func atHead(v *remediator.Vaulted) bool {
+	if len(v.Edits) > 0 {
+		return true
+	}
+	for _, m := range v.Manual {
+		if m.Path != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// item is s as the history issue lists it, with the branches and tags
+// holding the commit that introduced it.
+func (hp *historyProposal) item(ctx context.Context, s githubapp.SecretOutcome, r rotate.Result) githubapp.HistoryItem {
+	it := githubapp.HistoryItem{Secret: s, Closed: r.State == rotate.StateRotated || r.State == rotate.StateMarkedRotated}
+	if r.State == rotate.StateManual {
+		it.Steps, it.Guide = r.Steps, r.Guide
+	}
+	if len(s.Locations) > 0 {
+		branches, tags := hp.m.holding(ctx, s.Locations[0].Commit)
+		it.Refs = githubapp.HistoryRefs(branches, tags)
+	}
+	return it
+}
+
+// maxRefsChecked bounds the refs looked at for where a commit is: a
+// repository with thousands of tags names the first ones.
+const maxRefsChecked = 200
+
+// holding lists the branches and tags whose history holds commit.
+func (m *history) holding(ctx context.Context, commit string) (branches, tags []string) {
+	if !isHex(commit) {
+		return nil, nil
+	}
+	if out, err := gitcli.Run(ctx, m.dir, nil, nil, "for-each-ref", "--contains", commit, "--format=%(refname:strip=2)", "refs/heads/"); err == nil {
+		for _, name := range strings.Split(out, "\n") {
+			if name != "" {
+				branches = append(branches, name)
+			}
+		}
+	}
+	checked := 0
+	for _, name := range sortedKeys(m.tags) {
+		if checked++; checked > maxRefsChecked {
+			break
+		}
+		if _, err := gitcli.Run(ctx, m.dir, nil, nil, "merge-base", "--is-ancestor", commit, m.tags[name]); err == nil {
+			tags = append(tags, name)
+		}
+	}
+	return branches, tags
+}
+
+func isHex(s string) bool { return s != "" && strings.Trim(s, "0123456789abcdef") == "" }
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// historyIssue opens the repository's "Exposed in history" issue once
+// (queue.KeyHistoryIssue) and brings it up to date: a later backfill
+// updates the same issue, and closes it when every item is closed.
+func (b *Backfill) historyIssue(ctx context.Context, gh *github.Client, h *githubapp.History) (int, error) {
+	hi := githubapp.NewHistoryIssue(gh)
+	opened := false
+	n, err := queue.OnceJSON(ctx, b.push.claims, queue.KeyHistoryIssue(h.Owner, h.Repo), func(ctx context.Context, a queue.Attempt) (int, error) {
+		if a.Resumed {
+			// The attempt that died may have opened it.
+			if link, err := hi.Find(ctx, h.Owner, h.Repo); err != nil || link != nil {
+				if link != nil {
+					return link.Number, nil
+				}
+				return 0, err
+			}
+		}
+		link, err := hi.Open(ctx, h)
+		if err != nil {
+			return 0, err
+		}
+		opened = true
+		return link.Number, nil
+	})
+	if err != nil || opened {
+		return n, err
+	}
+	return n, hi.Update(ctx, h, n)
+}
