@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
@@ -116,7 +116,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 // loadAWS loads the standard AWS configuration (region, credentials) with
 // every HTTP request bounded by timeout.
 func loadAWS(ctx context.Context, region string, timeout time.Duration) (aws.Config, error) {
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithHTTPClient(&http.Client{Timeout: timeout})}
+	// The SDK's buildable client, so AWS_CA_BUNDLE still applies.
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(timeout))}
 	if region != "" {
 		opts = append(opts, awsconfig.WithRegion(region))
 	}
@@ -221,12 +222,9 @@ func (s *Store) putAt(ctx context.Context, name string, item store.Item, retry b
 	if d.DeletedDate != nil || md[store.MetaFingerprint] != fp {
 		return store.Stored{}, true, nil // another secret's, or scheduled for deletion
 	}
+	// Ours (the fingerprint is a keyed HMAC only pushvault writes). Version
+	// 1 may have no label left: its exposed value was destroyed.
 	stages, ok := d.VersionIdsToStages[v1]
-	if !ok && md[mdDestroyed] != "true" {
-		// Not created by CreateSecret with its value (someone else's
-		// secret carrying our fingerprint tag): take it as taken.
-		return store.Stored{}, true, nil
-	}
 	if ok && !slices.Contains(stages, LabelExposed) && md[mdDestroyed] != "true" && store.ExposedVersion(md) == 1 {
 		// A crash between the creation and the label: finish.
 		if err := s.label(ctx, name, LabelExposed, v1, ""); err != nil {
@@ -269,39 +267,32 @@ func current(fp, name string, stages map[string][]string) int {
 }
 
 // UpdateMetadata tags the secret with changes (each value made fit for a
-// tag; one that comes out empty removes its tag) and returns current with
-// them merged in.
+// tag) and returns current with them merged in. A value that comes out
+// empty removes its key: the tag is set empty, which the store reads as
+// absent (one TagResource call; no UntagResource permission needed).
 func (s *Store) UpdateMetadata(ctx context.Context, name string, current, changes map[string]string) (map[string]string, error) {
 	md := make(map[string]string, len(current)+len(changes))
 	for k, v := range current {
 		md[k] = v
 	}
 	set := map[string]string{}
-	var remove []string
 	for k, v := range changes {
-		if v = metaValue(v); v == "" {
+		v = metaValue(v)
+		set[k] = v
+		if v == "" {
 			delete(md, k)
-			remove = append(remove, k)
 			continue
 		}
-		md[k], set[k] = v, v
+		md[k] = v
 	}
-	if len(set) > 0 {
-		cctx, cancel := context.WithTimeout(ctx, s.timeout)
-		_, err := s.c.TagResource(cctx, &secretsmanager.TagResourceInput{SecretId: aws.String(name), Tags: tags(set)})
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("aws secrets manager tag %s: %w", name, err)
-		}
+	if len(set) == 0 {
+		return md, nil
 	}
-	if len(remove) > 0 {
-		slices.Sort(remove)
-		cctx, cancel := context.WithTimeout(ctx, s.timeout)
-		_, err := s.c.UntagResource(cctx, &secretsmanager.UntagResourceInput{SecretId: aws.String(name), TagKeys: remove})
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("aws secrets manager untag %s: %w", name, err)
-		}
+	cctx, cancel := context.WithTimeout(ctx, s.timeout)
+	_, err := s.c.TagResource(cctx, &secretsmanager.TagResourceInput{SecretId: aws.String(name), Tags: tags(set)})
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("aws secrets manager tag %s: %w", name, err)
 	}
 	return md, nil
 }
@@ -488,10 +479,13 @@ func tags(md map[string]string) []types.Tag {
 	return out
 }
 
+// tagMap is the metadata tags hold; an empty tag is a removed key.
 func tagMap(ts []types.Tag) map[string]string {
 	md := make(map[string]string, len(ts))
 	for _, t := range ts {
-		md[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		if v := aws.ToString(t.Value); v != "" {
+			md[aws.ToString(t.Key)] = v
+		}
 	}
 	return md
 }
