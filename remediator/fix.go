@@ -11,14 +11,23 @@ import (
 	"strings"
 
 	"github.com/pushvault/pushvault/remediator/rewrite"
+	"github.com/pushvault/pushvault/remediator/store"
 	"github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
 )
 
-// SecretStore is where secrets go. *vault.Store implements it.
+// SecretStore is where secrets go: HashiCorp Vault KV v2 (*vault.Store,
+// the default) or AWS Secrets Manager (*awssm.Store). The rotation keeps its
+// state in the same store through rotate.Store.
 type SecretStore interface {
-	Put(ctx context.Context, item vault.Item) (vault.Stored, error)
+	// Put stores item once: a retry, a rerun or a second process finds
+	// it stored (by fingerprint) and writes nothing more.
+	Put(ctx context.Context, item store.Item) (store.Stored, error)
+	// Mount names the store in locations (ledger, reports): the KV v2
+	// mount, or aws-secretsmanager:REGION.
 	Mount() string
+	// Ref is the reference a fix writes for key of the secret at path.
+	Ref(path, key string) rewrite.Ref
 }
 
 var _ SecretStore = (*vault.Store)(nil)
@@ -46,7 +55,7 @@ func NewFixer(store SecretStore, style rewrite.Style) *Fixer {
 type Vaulted struct {
 	Finding *scanner.Finding
 	Name    string
-	Stored  vault.Stored
+	Stored  store.Stored
 	// Refs are the references by data key ("value", "password",
 	// "access_key_id", ...).
 	Refs map[string]rewrite.Ref
@@ -56,6 +65,8 @@ type Vaulted struct {
 	Manual []Manual
 
 	mount string // the store's mount the value was written to
+	// external: the store is not Vault's KV (its references are External).
+	external bool
 }
 
 // Edit is one rewritten occurrence.
@@ -137,6 +148,15 @@ func (v *Vaulted) Mount() string {
 // (without KV v2's data/).
 func (v *Vaulted) Location() string { return v.Mount() + "/" + v.Stored.Path }
 
+// APIPath is where the secret's value is read: KV v2's mount/data/path, or
+// Location in a store other than Vault's KV.
+func (v *Vaulted) APIPath() string {
+	if v.external {
+		return v.Location()
+	}
+	return v.Mount() + "/data/" + v.Stored.Path
+}
+
 // Data returns the finding's values as vaulted, by data key ("value";
 // "username" and "password" for connection URIs; the parts of multi-part
 // credentials).
@@ -158,18 +178,28 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 	}
 	name = rewrite.Qualify(name, serviceOf(fd.Detector))
 	data := secretData(fd)
-	st, err := f.store.Put(ctx, vault.Item{
+	st, err := f.store.Put(ctx, store.Item{
 		Owner: owner, Repo: repo, Name: name, Fingerprint: fd.Fingerprint, Data: data,
-		Source: vault.Source{Repository: owner + "/" + repo, Commit: first.Commit, Path: first.Path, Line: first.Line, Detector: fd.Detector},
+		Source: store.Source{Repository: owner + "/" + repo, Commit: first.Commit, Path: first.Path, Line: first.Line, Detector: fd.Detector},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vaulting %s finding %s (%s:%d): %w", fd.Detector, fd.ID, first.Path, first.Line, err)
 	}
 	v := &Vaulted{Finding: fd, Name: name, Stored: st, Refs: map[string]rewrite.Ref{}, mount: f.store.Mount(), Manual: messageSteps(fd)}
 	for k := range data {
-		v.Refs[k] = rewrite.Ref{Mount: f.store.Mount(), Path: st.Path, Key: k}
+		v.Refs[k] = f.store.Ref(st.Path, k)
+		v.external = v.Refs[k].External != ""
 	}
 	return v, nil
+}
+
+// readCommand is the command that prints the value ref points at: the vault
+// CLI's for KV v2, vals's for a reference of another store.
+func readCommand(ref rewrite.Ref) string {
+	if ref.External != "" {
+		return "`vals get " + ref.External + "`"
+	}
+	return fmt.Sprintf("`vault kv get -field=%s %s/%s`", ref.Key, ref.Mount, ref.Path)
 }
 
 // defaultNames name secrets whose code gives no useful identifier.
@@ -428,8 +458,8 @@ func (f *Fixer) rewrite(ctx context.Context, plan *Plan, read FileReader) error 
 				v.Edits = append(v.Edits, Edit{Path: path, Line: r.Line, EnvName: name, Ref: r.Ref, Deleted: true})
 				v.Manual = append(v.Manual, Manual{Path: path, Line: r.Line,
 					Reason: "the file holds nothing but the secret, so the fix deletes it",
-					Step: fmt.Sprintf("where the application needs the file, write it from Vault at start-up: $%s under `pushvault exec --env-file vault.env`, or `vault kv get -field=%s %s/%s`",
-						name, r.Ref.Key, r.Ref.Mount, r.Ref.Path)})
+					Step: fmt.Sprintf("where the application needs the file, write it from Vault at start-up: $%s under `pushvault exec --env-file vault.env`, or %s",
+						name, readCommand(r.Ref))})
 			}
 			continue
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/pushvault/pushvault/app/ledger"
 	"github.com/pushvault/pushvault/app/policy"
 	"github.com/pushvault/pushvault/app/queue"
+	"github.com/pushvault/pushvault/app/secretstore"
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/internal/gitcli"
 	"github.com/pushvault/pushvault/internal/phase"
@@ -56,6 +57,7 @@ type Push struct {
 	github  installations
 	claims  *queue.Claims
 	vault   *vault.Session
+	store   secretstore.Store
 	ledger  *ledger.Recorder
 	mirrors *mirrors
 	// inlineAllow is the server's inline_allow: what an inline allow
@@ -69,6 +71,14 @@ type Push struct {
 	limits scanner.Limits
 }
 
+// secretStore is where leaks are pushed: the server's store, else Vault's KV.
+func (pp *Push) secretStore() secretstore.Store {
+	if pp.store != nil {
+		return pp.store
+	}
+	return pp.vault.Store
+}
+
 // PushObserver counts what pushes find and do (serve's metrics).
 type PushObserver interface {
 	ObserveScan(d time.Duration, bytes int64)
@@ -80,9 +90,11 @@ type PushObserver interface {
 // PushDeps are what the push handler is built from; every field is
 // required except Metrics and APIURL (no GitHub token revocation without it).
 type PushDeps struct {
-	GitHub  installations
-	Claims  *queue.Claims
-	Vault   *vault.Session
+	GitHub installations
+	Claims *queue.Claims
+	Vault  *vault.Session
+	// Store is where leaks are pushed; nil: Vault's KV v2 (Vault.Store).
+	Store   secretstore.Store
 	Ledger  *ledger.Recorder
 	Metrics PushObserver
 	// AppID is the GitHub App's id: check runs of other apps are not ours.
@@ -264,7 +276,7 @@ func (pp *Push) remediate(ctx context.Context, log *slog.Logger, gh *github.Clie
 	if len(res.Findings) == 0 {
 		return o, nil
 	}
-	run, err := remediator.NewPipeline(pp.vault.Store, pp.ledger).Run(ctx, pp.job(log, gh, p, branch, m, settings, res.Findings, o))
+	run, err := remediator.NewPipeline(pp.secretStore(), pp.ledger).Run(ctx, pp.job(log, gh, p, branch, m, settings, res.Findings, o))
 	pp.record(log, o, res.Findings, run, err)
 	return o, err
 }
@@ -428,7 +440,7 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 	if p.ApprovedBy != "" {
 		actor = "pushvault (rotation approved by " + p.ApprovedBy + ")"
 	}
-	ropts := []rotate.Option{rotate.WithLogger(log)}
+	ropts := append([]rotate.Option{rotate.WithLogger(log)}, secretstore.RunnerOptions(pp.secretStore())...)
 	if pp.revoker != nil {
 		rev := pp.revoker.ForInstallation(gh)
 		ropts = append(ropts, rotate.WithRotator(rotate.NameGitHub, rotate.NewGitHub(rev, rev)))
@@ -527,7 +539,7 @@ func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotation
 	for _, f := range findings {
 		s := githubapp.SecretOutcome{FindingID: f.ID, Fingerprint: string(f.Fingerprint), Detector: f.Detector, Redacted: f.Redacted, Locations: f.Locations, Rotation: "not attempted"}
 		if v := byID[f.ID]; v != nil {
-			s.VaultPath = v.Mount() + "/data/" + v.Stored.Path
+			s.VaultPath = v.APIPath()
 			s.VaultVersion = v.Stored.Version
 			keys := make([]string, 0, len(v.Refs))
 			for k := range v.Refs {
@@ -705,6 +717,7 @@ func NewPush(d PushDeps) *Push {
 		github:           d.GitHub,
 		claims:           d.Claims,
 		vault:            d.Vault,
+		store:            d.Store,
 		ledger:           d.Ledger,
 		mirrors:          newMirrors(d.MirrorDir),
 		inlineAllow:      cmp.Or(d.InlineAllow, policy.DefaultInlineAllow),

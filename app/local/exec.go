@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/pushvault/pushvault/app/secretstore"
+	"github.com/pushvault/pushvault/remediator/awssm"
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/vault"
 )
@@ -19,12 +21,17 @@ type ExecOptions struct {
 	// all override the inherited environment.
 	EnvFiles []string
 	Vault    vault.Config
-	Command  []string
+	// Store gives the endpoint and timeout for ref+awssecrets://
+	// references (PUSHVAULT_STORE_AWS_*; credentials and region from the
+	// standard AWS chain and the reference).
+	Store   secretstore.Config
+	Command []string
 }
 
 // ExecEnv builds the environment for the command: the inherited environment
 // plus the env files, with every vault reference (whole-value vault: or
-// ref+vault:// forms, and inline ${vault:...}) resolved. Errors name the
+// ref+vault:// forms, and inline ${vault:...}) and every AWS Secrets
+// Manager reference (ref+awssecrets://, whole or inline) resolved. Errors name the
 // variable, path and key that failed, never a value.
 func ExecEnv(ctx context.Context, opts ExecOptions, inherited []string) ([]string, error) {
 	env := map[string]string{}
@@ -53,10 +60,25 @@ func ExecEnv(ctx context.Context, opts ExecOptions, inherited []string) ([]strin
 			set(e.Name, e.Value)
 		}
 	}
-	var refs []string
+	var refs, awsRefs []string
 	for _, k := range order {
 		if isReference(env[k]) {
 			refs = append(refs, k)
+		}
+		if awssm.IsReference(env[k]) {
+			awsRefs = append(awsRefs, k)
+		}
+	}
+	if len(awsRefs) > 0 {
+		// The standard AWS chain's credentials; the endpoint and timeout
+		// of the operator's store settings, if any.
+		r := awssm.NewResolver(opts.Store.AWS.Endpoint, opts.Store.AWS.Timeout)
+		for _, k := range awsRefs {
+			v, _, err := r.Expand(ctx, env[k])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			env[k] = v
 		}
 	}
 	if len(refs) > 0 {

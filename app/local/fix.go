@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pushvault/pushvault/app/policy"
+	"github.com/pushvault/pushvault/app/secretstore"
 	"github.com/pushvault/pushvault/internal/gitcli"
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/rotate"
@@ -52,6 +53,10 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 	if err != nil {
 		return nil, err
 	}
+	st, err := secretstore.Open(ctx, opts.Store, vs)
+	if err != nil {
+		return nil, err
+	}
 	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithVerify(opts.Verify),
 		scanner.WithFingerprinter(vs.Transit.Fingerprinter(vault.FingerprintKey)), scanner.WithLogger(log))
 	res, err := sc.Scan(ctx, opts.Dir, opts.Target)
@@ -68,10 +73,11 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 	}
 	fr := &FixResult{Scan: res, Head: head}
 	actor := "pushvault (local: " + gitUser(ctx, opts.Dir) + ")"
-	out2, rotErr := remediator.NewPipeline(vs.Store, led).Run(ctx, remediator.Job{
+	ropts := append([]rotate.Option{rotate.WithLogger(log)}, secretstore.RunnerOptions(st)...)
+	out2, rotErr := remediator.NewPipeline(st, led).Run(ctx, remediator.Job{
 		Owner: owner, Repo: repo, Findings: res.Findings, Style: settings.Style, Actor: actor,
 		Read:     gitcli.NewFiles(opts.Dir, head).Read,
-		Rotator:  rotate.NewRunner(vs.Client, settings.Rotation, remediator.RotationRecorder(led, actor), rotate.WithLogger(log)),
+		Rotator:  rotate.NewRunner(vs.Client, settings.Rotation, remediator.RotationRecorder(led, actor), ropts...),
 		Approved: opts.ApproveRotation,
 		Fix:      gitcli.Branch{Dir: opts.Dir, Parent: head, Branch: remediator.FixBranch(head)},
 	})
@@ -81,10 +87,10 @@ func Fix(ctx context.Context, log *slog.Logger, opts ScanOptions, vcfg vault.Con
 	}
 	switch opts.Format {
 	case "json":
-		err = writeFixJSON(out, vs, fr)
+		err = writeFixJSON(out, vs, st, fr)
 	default:
 		if err = write(out, res); err == nil && (opts.Format == "" || opts.Format == "text") {
-			writeFixText(out, vs, fr)
+			writeFixText(out, secretstore.Describe(st, vs.Config.Address), fr)
 		}
 	}
 	if err != nil {
@@ -115,6 +121,7 @@ func plural(n int) string {
 // fixJSON is the "fix" member `scan --fix --format json` adds to the report.
 type fixJSON struct {
 	Vault   string          `json:"vault"`
+	Store   string          `json:"store,omitempty"` // set when the store is not Vault's KV
 	Branch  string          `json:"branch,omitempty"`
 	Commit  string          `json:"commit,omitempty"`
 	Changed bool            `json:"changed"`
@@ -161,8 +168,11 @@ type fixManualJSON struct {
 	Step   string `json:"step"`
 }
 
-func writeFixJSON(w io.Writer, vs *vault.Session, fr *FixResult) error {
+func writeFixJSON(w io.Writer, vs *vault.Session, st secretstore.Store, fr *FixResult) error {
 	fx := fixJSON{Vault: vs.Config.Address, Branch: fr.Commit.Branch, Commit: fr.Commit.Commit, Changed: fr.Commit.Changed, Secrets: []fixSecretJSON{}}
+	if d := secretstore.Describe(st, vs.Config.Address); d != "Vault "+vs.Config.Address {
+		fx.Store = d
+	}
 	for _, v := range fr.Plan.Secrets {
 		s := fixSecretJSON{ID: v.Finding.ID, Detector: v.Finding.Detector, Path: v.Location(),
 			Version: v.Stored.Version, Created: v.Stored.Created, References: map[string]string{},
@@ -195,9 +205,9 @@ func writeFixJSON(w io.Writer, vs *vault.Session, fr *FixResult) error {
 	return enc.Encode(doc)
 }
 
-func writeFixText(w io.Writer, vs *vault.Session, fr *FixResult) {
+func writeFixText(w io.Writer, store string, fr *FixResult) {
 	plan := fr.Plan
-	fmt.Fprintf(w, "\nVault %s: %d secret%s\n", vs.Config.Address, len(plan.Secrets), plural(len(plan.Secrets)))
+	fmt.Fprintf(w, "\n%s: %d secret%s\n", store, len(plan.Secrets), plural(len(plan.Secrets)))
 	for _, v := range plan.Secrets {
 		state := "already vaulted"
 		if v.Stored.Created {

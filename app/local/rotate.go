@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/pushvault/pushvault/app/ledger"
 	"github.com/pushvault/pushvault/app/policy"
+	"github.com/pushvault/pushvault/app/secretstore"
 	"github.com/pushvault/pushvault/remediator"
+	"github.com/pushvault/pushvault/remediator/awssm"
 	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/remediator/vault"
@@ -124,7 +127,21 @@ func MarkRotated(ctx context.Context, opts MarkRotatedOptions, vcfg vault.Config
 	}
 	t := rotate.Target{Repository: vaulted.Repository, FindingID: vaulted.FindingID, Fingerprint: vaulted.Fingerprint,
 		Detector: vaulted.Detail["detector"], Mount: mount, Path: path, ExposedVersion: vaulted.VaultVersion}
-	r := rotate.NewRunner(vs.Client, rs, remediator.RotationRecorder(led, opts.Actor))
+	var ropts []rotate.Option
+	if region, ok := strings.CutPrefix(mount, awssm.MountPrefix); ok {
+		// Vaulted into AWS Secrets Manager (store: aws_secretsmanager):
+		// the region the ledger names, the rest of PUSHVAULT_STORE_AWS_*.
+		sc, err := secretstore.FromEnv(secretstore.Config{Type: secretstore.TypeAWS, AWS: awssm.Config{Region: region}}, os.Getenv)
+		if err != nil {
+			return err
+		}
+		st, err := awssm.New(ctx, sc.AWS)
+		if err != nil {
+			return err
+		}
+		ropts = append(ropts, rotate.WithStore(st))
+	}
+	r := rotate.NewRunner(vs.Client, rs, remediator.RotationRecorder(led, opts.Actor), ropts...)
 	res, err := r.MarkRotated(ctx, t, opts.Actor)
 	if err != nil {
 		return vault.Explain(vs.Config.Address, err)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/pushvault/pushvault/app/policy"
+	"github.com/pushvault/pushvault/app/secretstore"
 	"github.com/pushvault/pushvault/scanner"
 	"github.com/pushvault/pushvault/scanner/report"
 )
@@ -30,6 +31,9 @@ type ScanOptions struct {
 	// ApproveRotation lets rotations run when the settings require
 	// approval (rotation.approval: required).
 	ApproveRotation bool
+	// Store is where --fix pushes leaks (the operator's PUSHVAULT_STORE_*;
+	// zero: Vault KV v2).
+	Store secretstore.Config
 }
 
 // ErrUsage marks errors in what the user asked for (bad flags, bad format).

@@ -19,6 +19,7 @@ import (
 	"github.com/pushvault/pushvault/app/local"
 	"github.com/pushvault/pushvault/app/policy"
 	"github.com/pushvault/pushvault/app/queue"
+	"github.com/pushvault/pushvault/app/secretstore"
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/remediator/vault"
@@ -49,9 +50,13 @@ type ServeConfig struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	GitHub          GitHubConfig  `yaml:"github"`
 	Vault           vault.Config  `yaml:"vault"`
-	Queue           queue.Config  `yaml:"queue"`
-	HTTP            HTTPConfig    `yaml:"http"`
-	Webhook         WebhookConfig `yaml:"webhook"`
+	// Store is where leaks are pushed: vault (default: the vault
+	// section's KV v2) or aws_secretsmanager. The server's alone: no
+	// repository setting chooses it.
+	Store   secretstore.Config `yaml:"store"`
+	Queue   queue.Config       `yaml:"queue"`
+	HTTP    HTTPConfig         `yaml:"http"`
+	Webhook WebhookConfig      `yaml:"webhook"`
 	// Rotation is the server's rotation settings. A repository's
 	// .github/pushvault.yml overrides only the rotation keys
 	// RepositoryMaySet grants it.
@@ -349,6 +354,9 @@ func (c ServeConfig) Validate() error {
 		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			bad("%s: %q is not an http(s) URL", key, u)
 		}
+	}
+	if err := c.Store.Validate("store"); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := githubapp.ParseRole(g.ActionPermission); err != nil {
 		bad("github.action_permission: %v", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/pushvault/pushvault/app/ledger"
 	"github.com/pushvault/pushvault/app/policy"
 	"github.com/pushvault/pushvault/app/queue"
+	"github.com/pushvault/pushvault/app/secretstore"
 	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/vault"
@@ -30,9 +31,11 @@ import (
 // Server is `pushvault serve`: every component and every event handler,
 // wired in one place (New). Run serves; Close releases.
 type Server struct {
-	Config  ServeConfig
-	Log     *slog.Logger
-	Vault   *vault.Session
+	Config ServeConfig
+	Log    *slog.Logger
+	Vault  *vault.Session
+	// Store is where leaks are pushed (store:; Vault's KV by default).
+	Store   secretstore.Store
 	Queue   *queue.Queue
 	Claims  *queue.Claims
 	Ledger  *evidence.Ledger
@@ -61,6 +64,10 @@ func New(ctx context.Context, log *slog.Logger, cfg ServeConfig) (*Server, error
 	}
 	s.Vault = vs
 	s.keepVaultToken(ctx)
+	if s.Store, err = secretstore.Open(ctx, cfg.Store, vs); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	res := vault.NewResolver(vs.Client)
 	key, err := readSecret(ctx, res, "github.private_key", cfg.GitHub.PrivateKey, cfg.GitHub.PrivateKeyFile, cfg.GitHub.PrivateKeyVault)
 	if err != nil {
@@ -122,7 +129,7 @@ func (s *Server) keepVaultToken(ctx context.Context) {
 // handlers is every event handler serve runs.
 func (s *Server) handlers() (*handler.Dispatcher, error) {
 	push := handler.NewPush(handler.PushDeps{
-		GitHub: s.GitHub, Claims: s.Claims, Vault: s.Vault, Ledger: ledger.Shared(s.Ledger, s.Claims),
+		GitHub: s.GitHub, Claims: s.Claims, Vault: s.Vault, Store: s.Store, Ledger: ledger.Shared(s.Ledger, s.Claims),
 		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL, WebURL: s.Config.GitHub.WebURL,
 		Policy: policy.Server{MaySet: s.Config.RepositoryMaySet, Rotation: s.Config.Rotation, Generic: scanner.GenericMode(s.Config.GenericSecrets)}, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
 		InlineAllow: policy.InlineAllow(s.Config.InlineAllow), ActionPermission: githubapp.Role(s.Config.GitHub.ActionPermission),

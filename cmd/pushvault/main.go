@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/pushvault/pushvault/app/local"
+	"github.com/pushvault/pushvault/app/secretstore"
 	"github.com/pushvault/pushvault/remediator/vault"
 	"github.com/pushvault/pushvault/scanner"
 )
@@ -164,6 +165,14 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Dir: dir, Target: target, Format: *format, SettingsFile: *config, Verify: *verify, Version: version, Repository: *repoName,
 		ApproveRotation: *approve,
 	}
+	if *fix {
+		// The store is the operator's (PUSHVAULT_STORE_*), never the
+		// repository's settings file's.
+		if opts.Store, err = secretstore.FromEnv(secretstore.Config{}, os.Getenv); err != nil {
+			fmt.Fprintln(stderr, "pushvault scan:", err)
+			return exitError
+		}
+	}
 	var res *scanner.Result
 	if *fix {
 		var fr *local.FixResult
@@ -205,7 +214,10 @@ func runExec(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprint(stderr, "Usage: pushvault exec [--env-file FILE]... -- COMMAND [ARGS...]\n\n"+
 			"Resolves vault references (vault:PATH#KEY, ref+vault://PATH#/KEY, ${vault:PATH#KEY} inside a value)\n"+
 			"in the env files and the inherited environment, then runs COMMAND with them.\n"+
-			"Vault is reached through VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE and VAULT_CACERT.\n\nFlags:\n")
+			"Vault is reached through VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE and VAULT_CACERT.\n"+
+			"AWS Secrets Manager references (ref+awssecrets://NAME?region=R#/KEY, also inside ${...}) are resolved\n"+
+			"with the standard AWS credential chain (AWS_ACCESS_KEY_ID..., AWS_PROFILE, web identity, instance role);\n"+
+			"PUSHVAULT_STORE_AWS_ENDPOINT or AWS_ENDPOINT_URL_SECRETS_MANAGER replaces the endpoint.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -219,7 +231,10 @@ func runExec(ctx context.Context, args []string, stderr io.Writer) int {
 			files = append(files, "vault.env")
 		}
 	}
-	err := local.Exec(ctx, local.ExecOptions{EnvFiles: files, Command: fs.Args()})
+	sc, err := secretstore.FromEnv(secretstore.Config{}, os.Getenv)
+	if err == nil {
+		err = local.Exec(ctx, local.ExecOptions{EnvFiles: files, Store: sc, Command: fs.Args()})
+	}
 	fmt.Fprintln(stderr, "pushvault exec:", err)
 	return exitError
 }

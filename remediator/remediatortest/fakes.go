@@ -8,6 +8,7 @@ import (
 
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/evidence"
+	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/remediator/vault"
 )
@@ -51,6 +52,11 @@ func (s *Store) Put(_ context.Context, item vault.Item) (vault.Stored, error) {
 	}
 	s.Items[string(item.Fingerprint)] = item
 	return vault.Stored{Path: fmt.Sprintf("pushvault/%s/%s/%s", item.Owner, item.Repo, item.Name), Version: 1, Created: !had}, nil
+}
+
+// Ref implements remediator.SecretStore as vault.Store does.
+func (s *Store) Ref(path, key string) rewrite.Ref {
+	return rewrite.Ref{Mount: s.Mount(), Path: path, Key: key}
 }
 
 // Mount implements remediator.SecretStore.

@@ -19,7 +19,8 @@ const (
 	StyleEnv Style = "env"
 )
 
-// Ref is where one secret value lives in Vault (KV v2).
+// Ref is where one secret value lives: in Vault (KV v2, or another engine
+// after a rotation), or, with External, in another store.
 type Ref struct {
 	Mount string // KV v2 mount, e.g. "secret"
 	Path  string // path under the mount without "data/", e.g. "pushvault/acme/shop/stripe_api_key"
@@ -29,10 +30,18 @@ type Ref struct {
 	// handed the credential to Vault's database engine); Mount and Path are
 	// then unused.
 	API string
+	// External, when set, is the whole reference a store other than Vault
+	// writes (ref+awssecrets://NAME?region=R#/KEY for AWS Secrets
+	// Manager): every style but env writes it as it is, and the other
+	// fields are unused.
+	External string
 }
 
 // Vault is the canonical reference: vault:secret/data/pushvault/acme/shop/stripe_api_key#value.
 func (r Ref) Vault() string {
+	if r.External != "" {
+		return r.External
+	}
 	if r.API != "" {
 		return "vault:" + r.API + "#" + r.Key
 	}
@@ -41,6 +50,9 @@ func (r Ref) Vault() string {
 
 // Vals is the vals form: ref+vault://secret/data/pushvault/acme/shop/stripe_api_key#/value.
 func (r Ref) Vals() string {
+	if r.External != "" {
+		return r.External
+	}
 	if r.API != "" {
 		return "ref+vault://" + r.API + "#/" + r.Key
 	}

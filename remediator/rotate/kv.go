@@ -2,13 +2,10 @@ package rotate
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/hashicorp/vault/api"
-
+	"github.com/pushvault/pushvault/remediator/store"
 	"github.com/pushvault/pushvault/remediator/vault"
 )
 
@@ -30,31 +27,55 @@ const (
 	mdGuide          = "rotation_guide"
 )
 
-// kvSecret is the state of one KV v2 secret: its current version and
-// custom_metadata.
+// Store is the secret store a rotation keeps its state in: the secret the
+// exposed value was vaulted in, its versions and metadata. *vault.Store
+// (KV v2) and *awssm.Store (AWS Secrets Manager) implement it.
+type Store interface {
+	// Secret reads the secret's current version and metadata.
+	Secret(ctx context.Context, path string) (store.Secret, error)
+	// UpdateMetadata writes current with changes merged in ("" removes a
+	// key) and returns what it wrote.
+	UpdateMetadata(ctx context.Context, path string, current, changes map[string]string) (map[string]string, error)
+	// Version reads one version's data; nil when it was destroyed.
+	Version(ctx context.Context, path string, v int) (map[string]string, error)
+	// WriteNext writes data as the version after cas, the current one; it
+	// fails rather than add a second version when another writer moved on.
+	WriteNext(ctx context.Context, path string, cas int, data map[string]string) (int, error)
+	// Destroy makes version v's value unreadable (KV v2: destroyed; AWS:
+	// its staging labels removed).
+	Destroy(ctx context.Context, path string, v int) error
+}
+
+var _ Store = (*vault.Store)(nil)
+
+// kvSecret is the state of one stored secret: its current version and
+// metadata.
 type kvSecret struct {
 	current int
 	md      map[string]string
 }
 
-func (r *Runner) readSecret(ctx context.Context, t Target) (kvSecret, error) {
-	meta, err := r.c.KVv2(t.Mount).GetMetadata(ctx, t.Path)
-	if err != nil {
-		return kvSecret{}, fmt.Errorf("vault read metadata %s/metadata/%s: %w", t.Mount, t.Path, err)
+// storeOf is the store t's secret is in: the runner's (WithStore), else the
+// KV v2 mount t names on the runner's Vault.
+func (r *Runner) storeOf(t Target) Store {
+	if r.store != nil {
+		return r.store
 	}
-	s := kvSecret{current: meta.CurrentVersion, md: map[string]string{}}
-	for k, v := range meta.CustomMetadata {
-		if str, ok := v.(string); ok {
-			s.md[k] = str
-		}
-	}
-	return s, nil
+	return vault.NewStore(r.c, t.Mount, "")
 }
 
-// setMetadata merges kv into the secret's custom_metadata with
-// vault.WriteMetadata ("" removes a key) and keeps s up to date.
+func (r *Runner) readSecret(ctx context.Context, t Target) (kvSecret, error) {
+	sec, err := r.storeOf(t).Secret(ctx, t.Path)
+	if err != nil {
+		return kvSecret{}, err
+	}
+	return kvSecret{current: sec.Current, md: sec.Metadata}, nil
+}
+
+// setMetadata merges kv into the secret's metadata ("" removes a key) and
+// keeps s up to date.
 func (r *Runner) setMetadata(ctx context.Context, t Target, s *kvSecret, kv map[string]string) error {
-	md, err := vault.WriteMetadata(ctx, r.c, t.Mount, t.Path, s.md, kv)
+	md, err := r.storeOf(t).UpdateMetadata(ctx, t.Path, s.md, kv)
 	if err != nil {
 		return err
 	}
@@ -64,41 +85,21 @@ func (r *Runner) setMetadata(ctx context.Context, t Target, s *kvSecret, kv map[
 
 // readVersion reads one version's data; nil when it was deleted or destroyed.
 func (r *Runner) readVersion(ctx context.Context, t Target, v int) (Data, error) {
-	sec, err := r.c.KVv2(t.Mount).GetVersion(ctx, t.Path, v)
-	if errors.Is(err, api.ErrSecretNotFound) {
-		return nil, nil
+	d, err := r.storeOf(t).Version(ctx, t.Path, v)
+	if d == nil || err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("vault read %s/data/%s version %d: %w", t.Mount, t.Path, v, err)
-	}
-	d := Data{}
-	for k, val := range sec.Data {
-		if s, ok := val.(string); ok {
-			d[k] = s
-		}
-	}
-	return d, nil
+	return Data(d), nil
 }
 
-// writeNext writes data as the version after cas, with check-and-set: a
-// concurrent writer makes it fail rather than add a second version.
+// writeNext writes data as the version after cas: a concurrent writer makes
+// it fail rather than add a second version.
 func (r *Runner) writeNext(ctx context.Context, t Target, cas int, d Data) (int, error) {
-	m := make(map[string]any, len(d))
-	for k, v := range d {
-		m[k] = v
-	}
-	sec, err := r.c.KVv2(t.Mount).Put(ctx, t.Path, m, api.WithCheckAndSet(cas))
-	if err != nil {
-		return 0, fmt.Errorf("vault write %s/data/%s (check-and-set %d): %w", t.Mount, t.Path, cas, err)
-	}
-	return sec.VersionMetadata.Version, nil
+	return r.storeOf(t).WriteNext(ctx, t.Path, cas, d)
 }
 
 func (r *Runner) destroy(ctx context.Context, t Target, v int) error {
-	if err := r.c.KVv2(t.Mount).Destroy(ctx, t.Path, []int{v}); err != nil {
-		return fmt.Errorf("vault destroy %s/destroy/%s version %d: %w", t.Mount, t.Path, v, err)
-	}
-	return nil
+	return r.storeOf(t).Destroy(ctx, t.Path, v)
 }
 
 // oneLine folds whitespace runs (Vault's multi-line errors) into single spaces.

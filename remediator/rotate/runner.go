@@ -56,6 +56,7 @@ type Recorder interface {
 // different secrets.
 type Runner struct {
 	c        *api.Client
+	store    Store // nil: the KV v2 mount each target names on c
 	settings Settings
 	rec      Recorder
 	names    []string
@@ -77,6 +78,11 @@ func WithRotator(name string, rot Rotator) Option {
 		r.rotators[name] = rot
 	}
 }
+
+// WithStore makes the runner keep rotated values and their state in s
+// instead of the KV v2 mount each target names (the server's store:
+// aws_secretsmanager). Rotators still use the runner's Vault.
+func WithStore(s Store) Option { return func(r *Runner) { r.store = s } }
 
 // WithClock sets the clock stamping rotated_at (time.Now by default).
 func WithClock(now func() time.Time) Option { return func(r *Runner) { r.now = now } }

@@ -8,23 +8,20 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/pushvault/pushvault/remediator/store"
 )
 
 // MetaState is the custom_metadata key holding where a secret stands:
 // "vaulted" once the store wrote it, then the rotation's states
 // (remediator/rotate), which add keys of their own.
-const MetaState = "state"
+const MetaState = store.MetaState
 
 // Other keys of the custom_metadata the store writes and reads.
 const (
-	metaExposedVersion = "exposed_version"
-	metaFingerprint    = "fingerprint"
+	metaExposedVersion = store.MetaExposedVersion
+	metaFingerprint    = store.MetaFingerprint
 )
-
-// stateVaulted is the state of a secret the store has just written: the
-// ledger's evidence.Vaulted, repeated here because evidence imports this
-// package (the store's tests check that the two agree).
-const stateVaulted = "vaulted"
 
 // maxMetadataValue is the longest custom_metadata value Vault accepts, in
 // bytes.

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/vault/api"
 
-	"github.com/pushvault/pushvault/scanner"
+	"github.com/pushvault/pushvault/remediator/rewrite"
+	"github.com/pushvault/pushvault/remediator/store"
 )
 
 // Store keeps secrets in a KV v2 engine, one secret per distinct leaked
@@ -44,35 +43,18 @@ func NewStore(c *api.Client, mount, pathTemplate string) *Store {
 // Mount is the KV v2 mount the store writes to.
 func (s *Store) Mount() string { return s.mount }
 
-// Source is where a secret was found, recorded in custom_metadata.
-type Source struct {
-	Repository string // owner/repo
-	Commit     string
-	Path       string
-	Line       int
-	Detector   string
-	DetectedAt time.Time
+// Ref is the reference a fix writes for key of the secret at path: in the
+// bank-vaults form (vault:MOUNT/data/PATH#KEY) or vals's, as the style says.
+func (s *Store) Ref(path, key string) rewrite.Ref {
+	return rewrite.Ref{Mount: s.mount, Path: path, Key: key}
 }
 
-// Item is one secret to store.
-type Item struct {
-	Owner, Repo string
-	// Name is the identifier the code used, normalised; the detector type
-	// when the code gave none.
-	Name        string
-	Fingerprint scanner.Fingerprint
-	// Data holds the named keys: "value" for single values; named parts
-	// for multi-part credentials ("access_key_id", "secret_access_key").
-	Data   map[string]scanner.Secret
-	Source Source
-}
-
-// Stored is where an item is.
-type Stored struct {
-	Path    string // under the mount, without data/: pushvault/acme/shop/stripe_api_key
-	Version int    // the version holding the exposed value
-	Created bool   // false when it was already there
-}
+// Source, Item and Stored are the types every store shares (package store).
+type (
+	Source = store.Source
+	Item   = store.Item
+	Stored = store.Stored
+)
 
 // Put stores item unless it is already stored, and returns where it is.
 func (s *Store) Put(ctx context.Context, item Item) (Stored, error) {
@@ -147,10 +129,7 @@ func (s *Store) putAt(ctx context.Context, path string, item Item) (Stored, bool
 // exposedVersion is the version that holds the exposed value: recorded in
 // custom_metadata once a rotation moves on, else 1.
 func exposedVersion(meta *api.KVMetadata) int {
-	if v, err := strconv.Atoi(metaString(meta, metaExposedVersion)); err == nil && v > 0 {
-		return v
-	}
-	return 1
+	return store.ExposedVersion(map[string]string{metaExposedVersion: metaString(meta, metaExposedVersion)})
 }
 
 // metaString reads one custom_metadata value (the API decodes them as any).
@@ -171,28 +150,10 @@ func isCASMismatch(err error) bool {
 	return false
 }
 
-// customMetadata is what a new secret's custom_metadata says about it.
-// WriteMetadata makes the values (a path from the push, say) fit Vault.
-func customMetadata(item Item) map[string]string {
-	src := item.Source
-	when := src.DetectedAt
-	if when.IsZero() {
-		when = time.Now()
-	}
-	md := map[string]string{
-		metaFingerprint:    string(item.Fingerprint),
-		"source_repo":      src.Repository,
-		"source_commit":    src.Commit,
-		"source_path":      src.Path,
-		"source_line":      strconv.Itoa(src.Line),
-		"detector":         src.Detector,
-		"detected_at":      when.UTC().Format(time.RFC3339),
-		MetaState:          stateVaulted,
-		metaExposedVersion: "1",
-		"managed_by":       "pushvault",
-	}
-	return md
-}
+// customMetadata is what a new secret's custom_metadata says about it
+// (store.Metadata). WriteMetadata makes the values (a path from the push,
+// say) fit Vault.
+func customMetadata(item Item) map[string]string { return store.Metadata(item) }
 
 // SetMetadata merges keys into a stored secret's custom_metadata (state,
 // links) with WriteMetadata: keys not given are kept, a value that is
@@ -233,4 +194,69 @@ func safe(s string) string {
 		out = "_"
 	}
 	return out
+}
+
+// Secret reads where the secret at path stands: its current version and
+// custom_metadata.
+func (s *Store) Secret(ctx context.Context, path string) (store.Secret, error) {
+	meta, err := s.c.KVv2(s.mount).GetMetadata(ctx, path)
+	if err != nil {
+		return store.Secret{}, fmt.Errorf("vault read metadata %s/metadata/%s: %w", s.mount, path, err)
+	}
+	sec := store.Secret{Current: meta.CurrentVersion, Metadata: map[string]string{}}
+	for k, v := range meta.CustomMetadata {
+		if str, ok := v.(string); ok {
+			sec.Metadata[k] = str
+		}
+	}
+	return sec, nil
+}
+
+// UpdateMetadata sets the custom_metadata of the secret at path to current
+// with changes merged in ("" removes a key) and returns what it wrote; see
+// WriteMetadata.
+func (s *Store) UpdateMetadata(ctx context.Context, path string, current, changes map[string]string) (map[string]string, error) {
+	return WriteMetadata(ctx, s.c, s.mount, path, current, changes)
+}
+
+// Version reads version v of the secret at path; nil when it was deleted or
+// destroyed.
+func (s *Store) Version(ctx context.Context, path string, v int) (map[string]string, error) {
+	sec, err := s.c.KVv2(s.mount).GetVersion(ctx, path, v)
+	if errors.Is(err, api.ErrSecretNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vault read %s/data/%s version %d: %w", s.mount, path, v, err)
+	}
+	d := map[string]string{}
+	for k, val := range sec.Data {
+		if str, ok := val.(string); ok {
+			d[k] = str
+		}
+	}
+	return d, nil
+}
+
+// WriteNext writes data as the version after cas, with check-and-set: a
+// concurrent writer makes it fail rather than add a second version.
+func (s *Store) WriteNext(ctx context.Context, path string, cas int, data map[string]string) (int, error) {
+	m := make(map[string]any, len(data))
+	for k, v := range data {
+		m[k] = v
+	}
+	sec, err := s.c.KVv2(s.mount).Put(ctx, path, m, api.WithCheckAndSet(cas))
+	if err != nil {
+		return 0, fmt.Errorf("vault write %s/data/%s (check-and-set %d): %w", s.mount, path, cas, err)
+	}
+	return sec.VersionMetadata.Version, nil
+}
+
+// Destroy destroys version v of the secret at path: its value is gone for
+// good.
+func (s *Store) Destroy(ctx context.Context, path string, v int) error {
+	if err := s.c.KVv2(s.mount).Destroy(ctx, path, []int{v}); err != nil {
+		return fmt.Errorf("vault destroy %s/destroy/%s version %d: %w", s.mount, path, v, err)
+	}
+	return nil
 }
