@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
@@ -85,27 +84,10 @@ func (r *Installation) Handle(ctx context.Context, ev githubapp.Event) error {
 // repositories recorded as added to it and not removed since, in the
 // order they were first added.
 func covered(recs []evidence.Record, id int64) []githubapp.RepoRef {
-	prefix := "installation:" + strconv.FormatInt(id, 10) + ":"
-	on := map[string]bool{}
-	var order []string
-	for _, rec := range recs {
-		if !strings.HasPrefix(rec.FindingID, prefix) {
-			continue
-		}
-		switch rec.Transition {
-		case evidence.RepositoryAdded:
-			if _, seen := on[rec.Repository]; !seen {
-				order = append(order, rec.Repository)
-			}
-			on[rec.Repository] = true
-		case evidence.RepositoryRemoved:
-			on[rec.Repository] = false
-		}
-	}
 	var out []githubapp.RepoRef
-	for _, name := range order {
-		if on[name] {
-			out = append(out, githubapp.RepoRef{FullName: name})
+	for _, c := range evidence.Coverages(recs) {
+		if c.Installation == id && !c.Removed {
+			out = append(out, githubapp.RepoRef{FullName: c.Repository})
 		}
 	}
 	return out
@@ -125,7 +107,7 @@ func union(a, b []githubapp.RepoRef) []githubapp.RepoRef {
 // record appends one coverage record, once per (delivery, transition,
 // repository), and returns its ledger sequence number.
 func (r *Installation) record(ctx context.Context, ev githubapp.Event, p githubapp.InstallationPayload, repo, transition, actor string) (uint64, error) {
-	subject := "installation:" + strconv.FormatInt(p.Installation.ID, 10) + ":" + repo
+	subject := evidence.CoverageSubject(p.Installation.ID, repo)
 	key := queue.KeyDeliveryRecord(ev.DeliveryID, transition, repo)
 	return queue.OnceJSON(ctx, r.Claims, key, func(ctx context.Context, a queue.Attempt) (uint64, error) {
 		if a.Resumed {

@@ -49,6 +49,7 @@ Usage:
   pushvault setup [--manifest app.yml] [--github-url URL] [--api-url URL] [--org ORG] [--webhook-url URL] [--out DIR]
   pushvault evidence verify [--ledger FILE | --nats URL | --data-dir DIR]
   pushvault evidence export [--ledger FILE | --nats URL | --data-dir DIR] [--format jsonl|md]
+  pushvault report [--installation ID | --repo OWNER/REPO] [--format text|json|csv] [--ledger FILE | --nats URL | --data-dir DIR]
   pushvault version
 
 Vault is reached through VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE and VAULT_CACERT.
@@ -69,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runEvidence(ctx, args[1:], stdout, stderr)
 	case "rotated":
 		return runRotated(ctx, args[1:], stdout, stderr)
+	case "report":
+		return runReport(ctx, args[1:], stdout, stderr)
 	case "exec":
 		return runExec(ctx, args[1:], stderr)
 	case "hook":
