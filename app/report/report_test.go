@@ -45,7 +45,7 @@ var asOf = t0.Add(48 * time.Hour)
 //	           s2 VaultToken  detected +10m, vaulted +11m, started +12m, rotated +14m, dead +15m, destroyed +16m, closed +2h10m
 //	           s3 Postgres    detected +20m, vaulted +21m, started, rotated +23m, failed +24m, started +30m, dead +31m; open
 //	           s4 AWS         detected +40m, vaulted +45m, rotation_pending +46m, rotation_approved +50m; open
-//	acme/api   s5 Github      detected +1h, vaulted +1h00m30s, started, failed +1h02m, action_refused, closed (false positive) t0+24h
+//	acme/api   s5 Github      detected +1h, vaulted +1h00m30s, started, rotated, failed +1h02m, action_refused, closed (false positive) t0+24h
 //	           s6 Slack       detected +2h, vaulted +2h02m, rotation_manual +2h03m, marked_rotated +5h; open
 //	           s7 Generic     detected +3h (report only); open
 //	acme/old   s8 SendGrid    detected t0-30m, vaulted t0-29m; open (repository removed at +6h)
@@ -188,9 +188,11 @@ func history(t *testing.T, ctx context.Context, rec *ledger.Recorder, now *time.
 	store(s5)
 	at(time.Hour + time.Minute)
 	rotation(s5, rotate.Event{Transition: evidence.RotationStarted, Rotator: "github", Attempt: 1, Version: 1})
+	at(time.Hour + 90*time.Second)
+	rotation(s5, rotate.Event{Transition: evidence.Rotated, Rotator: "github", Attempt: 1, Version: 2})
 	at(time.Hour + 2*time.Minute)
 	rotation(s5, rotate.Event{Transition: evidence.RotationFailed, Rotator: "github", Attempt: 1,
-		Detail: map[string]string{"step": "rotating at the source", "reason": "503"}})
+		Detail: map[string]string{"step": "checking the exposed value is dead", "reason": "503"}})
 	at(time.Hour + 3*time.Minute)
 	press(s5, evidence.ActionRefused)
 	at(2 * time.Hour)
@@ -352,9 +354,9 @@ func TestReportFigures(t *testing.T) {
 	out = run(t, opts("text", report.Options{Installation: 42}))
 	noPlanted(t, "text", out, planted)
 	wantText := "pushvault report: installation 42, as of 2026-03-04T09:00:00Z\n\n" +
-		"REPOSITORY          FOUND  VAULTED  ROTATED  WAITING  CLOSED  OPEN  OLDEST OPEN                        TO VAULTED p50/p90  TO ROTATED p50/p90  TO CLOSED p50/p90  \n" +
+		"REPOSITORY          FOUND  VAULTED  ROTATED  WAITING  CLOSED  OPEN  OLDEST OPEN                    TO VAULTED p50/p90  TO ROTATED p50/p90  TO CLOSED p50/p90  \n" +
 		"acme/api            3      2        1        0        1       2     1d22h " + id(w.Repositories[0].OldestOpen) + "  30s/2m00s           3h00m/3h00m         23h00m/23h00m      \n" +
-		"acme/clean          0      0        0        0        0       0     -                                  -                   -                   -                  \n" +
+		"acme/clean          0      0        0        0        0       0     -                              -                   -                   -                  \n" +
 		"acme/old (removed)  1      1        0        0        0       1     2d0h " + id(w.Overall.OldestOpen) + "   1m00s/1m00s         -                   -                  \n" +
 		"acme/shop           4      4        2        2        1       3     2d0h " + id(w.Repositories[3].OldestOpen) + "   1m00s/5m00s         4m00s/11m00s        2h00m/2h00m        \n" +
 		"(all)               8      7        3        2        2       6     2d0h " + id(w.Overall.OldestOpen) + "   1m00s/5m00s         11m00s/3h00m        2h00m/23h00m       \n" +
