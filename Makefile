@@ -79,7 +79,8 @@ tools:
 ## Scanner throughput and peak memory against the TruffleHog CLI and
 ## Gitleaks on the same generated 60 MiB history, the pre-receive hook, the
 ## GitHub App (webhook-to-PR latency, pushes per minute, serve's peak
-## memory; Vault dev and the GitHub stand-in), then the Go benchmarks.
+## memory; Vault dev and the GitHub stand-in), `scan --all` of a generated
+## 20,000-commit organisation-style history (-history), then the Go benchmarks.
 bench: deps build tools vault
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault \
 	  -trufflehog "$$(bash scripts/build-tool.sh trufflehog github.com/trufflesecurity/trufflehog/v3 $(TRUFFLEHOG_VERSION))" \
@@ -88,6 +89,7 @@ bench: deps build tools vault
 	  -gitleaks-version $(GITLEAKS_VERSION)
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -hook
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -app
+	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -history
 	$(MAKE) bench-generic
 	PUSHVAULT_BENCH_REPO="$$(ls -d $${PUSHVAULT_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/pushvault}/bench-repo-v*-56mib | tail -1)" \
 	  $(WITH_TAGS) $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./scanner/

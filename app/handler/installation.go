@@ -137,7 +137,7 @@ func union(a, b []githubapp.RepoRef) []githubapp.RepoRef {
 // record appends one coverage record, once per (delivery, transition,
 // repository), and returns its ledger sequence number.
 func (r *Installation) record(ctx context.Context, ev githubapp.Event, p githubapp.InstallationPayload, repo, transition, actor string) (uint64, error) {
-	subject := "installation:" + strconv.FormatInt(p.Installation.ID, 10) + ":" + repo
+	subject := evidence.CoverageSubject(p.Installation.ID, repo)
 	key := queue.KeyDeliveryRecord(ev.DeliveryID, transition, repo)
 	return queue.OnceJSON(ctx, r.Claims, key, func(ctx context.Context, a queue.Attempt) (uint64, error) {
 		if a.Resumed {

@@ -52,6 +52,7 @@ Usage:
   pushvault backfill status (--nats URL | --data-dir DIR) [--format text|json]
   pushvault evidence verify [--ledger FILE | --nats URL | --data-dir DIR]
   pushvault evidence export [--ledger FILE | --nats URL | --data-dir DIR] [--format jsonl|md]
+  pushvault report [--installation ID | --repo OWNER/REPO] [--format text|json|csv] [--ledger FILE | --nats URL | --data-dir DIR]
   pushvault version
 
 Vault is reached through VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE and VAULT_CACERT.
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runBackfill(ctx, args[1:], stdout, stderr)
 	case "rotated":
 		return runRotated(ctx, args[1:], stdout, stderr)
+	case "report":
+		return runReport(ctx, args[1:], stdout, stderr)
 	case "exec":
 		return runExec(ctx, args[1:], stderr)
 	case "hook":

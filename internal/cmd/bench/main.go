@@ -49,8 +49,17 @@ func main() {
 		appBurst   = flag.Int("app-burst", 180, "pushes in the throughput burst with -app")
 		appProfile = flag.String("app-profile", "", "with -app: write serve's CPU profile over the burst to this file (go tool pprof reads it)")
 		standin    = flag.String("standin", "", "GitHub stand-in binary for -app (default: built from ./internal/cmd/standin)")
+		history    = flag.Bool("history", false, "time pushvault scan --all on a generated organisation-style history (branches, tags, secrets removed from the head) of -history-commits commits")
+		histN      = flag.Int("history-commits", 20000, "commits in the -history repository")
 	)
 	flag.Parse()
+	if *history {
+		if err := benchHistory(*pushvault, *histN, *runs); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *app {
 		if err := benchApp(appConfig{pushvault: *pushvault, standin: *standin, repos: *appRepos, latency: *appPushes, burst: *appBurst, profile: *appProfile}); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
