@@ -28,6 +28,7 @@ const (
 	mdError          = "rotation_error"
 	mdRefs           = "rotation_refs"
 	mdGuide          = "rotation_guide"
+	mdHeld           = "rotation_held" // the destructive step waiting for approval (Change.Held)
 )
 
 // kvSecret is the state of one KV v2 secret: its current version and
