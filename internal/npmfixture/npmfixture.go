@@ -184,3 +184,22 @@ func (p Package) File(name string) ([]byte, error) {
 		}
 	}
 }
+
+// AWSModels is the package holding the AWS service models that AWS's own
+// JavaScript SDK v2 is generated from and validates its requests against
+// (apis/<service>-<version>.min.json: operations, input and output shapes,
+// required members, member types; the minified models carry no
+// documentation, enums, patterns or lengths). npm's integrity for this
+// tarball is sha512-cJmb8xEnVLT+R6fBS5sn/EFJiX7tUnDaPtOPZ1vFbOJtd0fnZn/Ky2XGgsvvoeliWeH7mL3TWSX5zXXGSQV6gQ==.
+var AWSModels = Package{
+	Name:    "aws-sdk",
+	Version: "2.1693.0",
+	SHA256:  "9ec237477ac3852d06f2fbd9a382207906ef5a35f99a7cb38c504c2ad2f85291",
+}
+
+// AWS service model files inside AWSModels.
+const (
+	AWSIAMModelFile            = "package/apis/iam-2010-05-08.min.json"
+	AWSSTSModelFile            = "package/apis/sts-2011-06-15.min.json"
+	AWSSecretsManagerModelFile = "package/apis/secretsmanager-2017-10-17.min.json"
+)
