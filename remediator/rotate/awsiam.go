@@ -334,7 +334,11 @@ func (a *AWSIAM) admin(ctx context.Context, acct AWSAccount, m mountConfig) (*ke
 	if s("access_key") == "" || s("secret_key") == "" {
 		return nil, fmt.Errorf("vault read %s: no access_key/secret_key", path)
 	}
-	cl := iam.NewFromConfig(a.awsConfig(m.iamRegion(), s("access_key"), s("secret_key"), s("security_token")), func(o *iam.Options) {
+	token := s("session_token") // STS credential types; security_token is its older name
+	if token == "" {
+		token = s("security_token")
+	}
+	cl := iam.NewFromConfig(a.awsConfig(m.iamRegion(), s("access_key"), s("secret_key"), token), func(o *iam.Options) {
 		if m.iamEndpoint != "" {
 			o.BaseEndpoint = aws.String(m.iamEndpoint)
 		}
