@@ -125,7 +125,7 @@ rotation:
 	if granted.Rotation.Approval != "required" || len(granted.Scan.Allowlist.Detectors) != 1 || granted.Scan.Allowlist.Paths != nil {
 		t.Errorf("explicit grant: approval %q, detectors %v, paths %v", granted.Rotation.Approval, granted.Scan.Allowlist.Detectors, granted.Scan.Allowlist.Paths)
 	}
-	if none := (policy.Server{MaySet: []string{}}).Apply(file); none.Style != rewrite.StyleVault || len(none.Ignored) != 9 {
+	if none := (policy.Server{MaySet: []string{}}).Apply(file); none.Style != rewrite.StyleVault || len(none.Ignored) != 10 {
 		t.Errorf("empty grant: style %q, ignored %v", none.Style, none.Ignored)
 	}
 }
