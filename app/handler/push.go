@@ -467,7 +467,8 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 func (pp *Push) record(log *slog.Logger, o *githubapp.Outcome, findings []*scanner.Finding, run *remediator.Result, err error) {
 	o.Secrets = outcomeSecrets(findings, run.Plan, run.Rotations)
 	for _, r := range run.Rotations {
-		if r.State == rotate.StatePending {
+		if r.State == rotate.StatePending || r.Held != "" {
+			// A held deletion is approved with the same button.
 			o.PendingRotations = true
 		}
 	}
@@ -660,6 +661,12 @@ func rotationWords(r rotate.Result) string {
 		}
 		if r.ExposedDestroyed {
 			w += "; exposed version destroyed"
+		}
+		if r.Held != "" {
+			w += "; " + r.Held
+		}
+		if r.HeldDone {
+			w += "; the exposed credential deleted (approved)"
 		}
 		return w
 	case rotate.StateManual:

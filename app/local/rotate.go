@@ -42,6 +42,12 @@ func rotationLine(res rotate.Result, exposed int) string {
 		if res.Already {
 			parts = append(parts, "done earlier")
 		}
+		if res.Held != "" {
+			parts = append(parts, res.Held+" (rerun with --approve-rotation)")
+		}
+		if res.HeldDone {
+			parts = append(parts, "the exposed credential deleted (approved)")
+		}
 		return strings.Join(parts, "; ")
 	case rotate.StateMarkedRotated:
 		return "rotated by hand (marked)"

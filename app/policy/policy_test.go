@@ -99,6 +99,8 @@ rotation:
       vault_connection: other-team
   owned:
     - path: "**"
+  aws:
+    - {account: "999999999999", vault_credentials_role: theirs}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -109,12 +111,12 @@ rotation:
 		t.Errorf("granted keys not taken: paths %v, style %q", got.Scan.Allowlist.Paths, got.Style)
 	}
 	if got.Scan.Allowlist.Detectors != nil || got.Scan.MaxFileBytes != policy.Defaults().Scan.MaxFileBytes ||
-		got.Rotation.Enabled != nil || !got.Rotation.Destroy() || got.Rotation.Approval != "" || got.Rotation.Owned != nil ||
+		got.Rotation.Enabled != nil || !got.Rotation.Destroy() || got.Rotation.Approval != "" || got.Rotation.Owned != nil || got.Rotation.AWS != nil ||
 		len(got.Rotation.Databases) != 1 || got.Rotation.Databases[0].Connection != "shop" {
 		t.Errorf("server-owned keys taken from the repository: scan %+v, rotation %+v", got.Scan, got.Rotation)
 	}
 	want := "acme/shop@1a2b3c4:.github/pushvault.yml; ignored, the server's to set: allowlist.detectors, scan.max_file_size, " +
-		"rotation.enabled, rotation.destroy_exposed, rotation.approval, rotation.databases, rotation.owned"
+		"rotation.enabled, rotation.destroy_exposed, rotation.approval, rotation.databases, rotation.owned, rotation.aws"
 	if d := got.Describe(); d != want {
 		t.Errorf("Describe() = %q\nwant       %q", d, want)
 	}
@@ -123,7 +125,7 @@ rotation:
 	if granted.Rotation.Approval != "required" || len(granted.Scan.Allowlist.Detectors) != 1 || granted.Scan.Allowlist.Paths != nil {
 		t.Errorf("explicit grant: approval %q, detectors %v, paths %v", granted.Rotation.Approval, granted.Scan.Allowlist.Detectors, granted.Scan.Allowlist.Paths)
 	}
-	if none := (policy.Server{MaySet: []string{}}).Apply(file); none.Style != rewrite.StyleVault || len(none.Ignored) != 9 {
+	if none := (policy.Server{MaySet: []string{}}).Apply(file); none.Style != rewrite.StyleVault || len(none.Ignored) != 10 {
 		t.Errorf("empty grant: style %q, ignored %v", none.Style, none.Ignored)
 	}
 }

@@ -53,6 +53,7 @@ var repositoryKeys = []repositoryKey{
 	{"rotation.databases", func(d, s *Settings) { d.Rotation.Databases = s.Rotation.Databases }},
 	{"rotation.pki", func(d, s *Settings) { d.Rotation.PKI = s.Rotation.PKI }},
 	{"rotation.owned", func(d, s *Settings) { d.Rotation.Owned = s.Rotation.Owned }},
+	{"rotation.aws", func(d, s *Settings) { d.Rotation.AWS = s.Rotation.AWS }},
 }
 
 // DefaultMaySet is what a repository may set unless the server says
@@ -60,7 +61,7 @@ var repositoryKeys = []repositoryKey{
 // accepted (allowlists by finding id and by path), what adds scanning
 // (custom detectors) and how the fix is written. Not: allowlisting a whole
 // detector, the file size limit, the generic detector's mode, and anything that decides what rotation
-// does (which rotators run, database and PKI mappings, "owned" secrets,
+// does (which rotators run, database, PKI and AWS mappings, "owned" secrets,
 // destroying exposed versions, approval).
 var DefaultMaySet = []string{"allowlist.paths", "allowlist.findings", "detectors", "fix.style"}
 

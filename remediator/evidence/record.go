@@ -55,6 +55,10 @@ const (
 	RotationFailed      = "rotation_failed"
 	RotationPending     = "rotation_pending"
 	MarkedRotated       = "marked_rotated"
+	// ExposedDeleted records the deletion, once approved, of an exposed
+	// credential a rotation left disabled at its source (an AWS access key
+	// left inactive: the rotated record's Detail "held_for_approval").
+	ExposedDeleted = "exposed_deleted"
 
 	// RepositoryAdded and RepositoryRemoved record that pushvault started
 	// or stopped watching a repository (the GitHub App was installed on it
@@ -68,7 +72,7 @@ const (
 // transitions are the valid transitions, in lifecycle order.
 var transitions = []string{Detected, Vaulted, RotationStarted, Rotated, ExposedVerifiedDead, ExposedDestroyed,
 	RotationFailed, RotationPending, RotationManual, MarkedRotated, FixProposed, Closed, ScanSkipped, ScanSkipRefused,
-	InlineAllowed, ActionRefused, RotationApproved, RepositoryAdded, RepositoryRemoved}
+	InlineAllowed, ActionRefused, RotationApproved, RepositoryAdded, RepositoryRemoved, ExposedDeleted}
 
 // Record is one entry of the ledger. It has no field for a secret value, and
 // callers must not put one in Links or Detail: the ledger is meant to be

@@ -16,6 +16,8 @@
 // (a Vault database secrets engine static role takes over the leaked
 // PostgreSQL or MySQL/MariaDB role), vaulttoken.go (token revocation),
 // pki.go (revocation by serial, proven through the CRL, and a replacement
-// certificate), github.go (GitHub's credential revocation API), owned.go
+// certificate), github.go (GitHub's credential revocation API), awsiam.go
+// (a Vault AWS secrets engine static role takes over the leaked key's IAM
+// user; the leaked key is deactivated, and deleted once approved), owned.go
 // (new random values for secrets the application owns) and manual.go.
 package rotate

@@ -25,6 +25,7 @@ const (
 	mdError          = "rotation_error"
 	mdRefs           = "rotation_refs"
 	mdGuide          = "rotation_guide"
+	mdHeld           = "rotation_held" // the destructive step waiting for approval (Change.Held)
 )
 
 // Store is the secret store a rotation keeps its state in: the secret the

@@ -93,6 +93,11 @@ type Change struct {
 	// Detail holds non-secret facts for the ledger (role, serials,
 	// accessor).
 	Detail map[string]string
+	// Held, when not "", says which destructive step the rotator left for
+	// approval (the leaked AWS key is inactive, not yet deleted): the
+	// rotation is done and proven, and the rotator's Deleter finishes it
+	// once a run is approved.
+	Held string
 }
 
 // Rotator rotates one kind of credential. Implementations are safe for
@@ -111,6 +116,21 @@ type Rotator interface {
 	// when nothing can tell, and other errors when the check itself
 	// failed.
 	CheckDead(ctx context.Context, t Target) error
+}
+
+// Holder is a Rotator that may have to wait for approval for reasons
+// only it can see (an IAM user that already holds two keys). Hold changes
+// nothing; it returns why the rotation of t waits, or "" when it may run.
+// The Runner asks it before every rotation not yet approved.
+type Holder interface {
+	Hold(ctx context.Context, t Target) (string, error)
+}
+
+// Deleter is a Rotator whose rotation may leave a destructive step for
+// approval (Change.Held). Delete does that step; it is safe to repeat and
+// returns non-secret facts for the ledger.
+type Deleter interface {
+	Delete(ctx context.Context, t Target) (map[string]string, error)
 }
 
 // Errors rotators return.
@@ -170,4 +190,9 @@ type Result struct {
 	Attempt int
 	// Already: an earlier run finished this rotation; nothing was done now.
 	Already bool
+	// Held says which destructive step waits for approval after a
+	// finished rotation ("" when none): see Change.Held.
+	Held string
+	// HeldDone: this run did the held step (it was approved).
+	HeldDone bool
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,6 +110,9 @@ func NewRunner(c *api.Client, s Settings, rec Recorder, opts ...Option) *Runner 
 	if len(s.Owned) > 0 {
 		WithRotator(NameOwned, NewOwned(s.Owned))(r)
 	}
+	if len(s.AWS) > 0 {
+		WithRotator(NameAWSIAM, NewAWSIAM(c, s.AWS, s.AWSTimeout))(r)
+	}
 	for _, o := range opts {
 		o(r)
 	}
@@ -126,6 +130,9 @@ func (r *Runner) Run(ctx context.Context, t Target) (Result, error) {
 		return Result{State: StateFailed, Reason: r.scrub(t, err.Error())}, err
 	}
 	if res, done := alreadyRotated(sec); done {
+		if res.Held != "" && t.Approved {
+			return r.deleteHeld(ctx, t, &sec, res)
+		}
 		return res, nil
 	}
 	name, rot, err := r.choose(ctx, t, sec)
@@ -137,6 +144,15 @@ func (r *Runner) Run(ctx context.Context, t Target) (Result, error) {
 	}
 	if reason := r.waitsForApproval(name, t); reason != "" {
 		return r.pending(ctx, t, &sec, name, reason)
+	}
+	if h, ok := rot.(Holder); ok && !t.Approved && sec.md[mdSourceRotated] != "true" {
+		reason, err := h.Hold(ctx, t)
+		if err != nil {
+			return r.fail(ctx, t, &sec, name, atoi(sec.md[mdAttempts]), "checking whether the rotation may run", err)
+		}
+		if reason != "" {
+			return r.pending(ctx, t, &sec, name, r.scrub(t, reason))
+		}
 	}
 	ro := &rotation{Runner: r, t: t, sec: sec, name: name, rot: rot}
 	err = ro.run(ctx)
@@ -152,7 +168,27 @@ func alreadyRotated(sec kvSecret) (Result, bool) {
 	}
 	return Result{State: st, Rotator: sec.md[mdRotator], NewVersion: atoi(sec.md[mdRotatedVersion]),
 		ExposedDead: sec.md[mdDeadCheck] == "true", DeadCheck: sec.md[mdDeadCheck], ExposedDestroyed: sec.md[mdDestroyed] == "true",
-		Refs: parseRefs(sec.md[mdRefs]), Attempt: atoi(sec.md[mdAttempts]), Already: true}, true
+		Refs: parseRefs(sec.md[mdRefs]), Attempt: atoi(sec.md[mdAttempts]), Already: true, Held: sec.md[mdHeld]}, true
+}
+
+// deleteHeld does the destructive step a finished rotation left for
+// approval (Change.Held), now that the run is approved, and records it.
+func (r *Runner) deleteHeld(ctx context.Context, t Target, sec *kvSecret, res Result) (Result, error) {
+	d, ok := r.rotators[res.Rotator].(Deleter)
+	if !ok || !r.settings.enabled(res.Rotator) {
+		return res, nil
+	}
+	detail, err := d.Delete(ctx, t)
+	if err != nil {
+		reason := oneLine(r.scrub(t, "deleting the exposed credential (approved): "+err.Error()))
+		return res, &RotationError{Rotator: res.Rotator, Step: "deleting the exposed credential", Err: err, msg: "rotation " + res.Rotator + " " + reason}
+	}
+	if err := r.setMetadata(ctx, t, sec, map[string]string{mdHeld: ""}); err != nil {
+		return res, err
+	}
+	res.Held, res.HeldDone, res.Already = "", true, false
+	return res, r.rec.Record(ctx, t, Event{Transition: evidence.ExposedDeleted, Rotator: res.Rotator, Version: t.ExposedVersion,
+		Attempt: res.Attempt, Detail: detail})
 }
 
 // choose returns the rotator for t: the first enabled one that matches,
@@ -247,7 +283,7 @@ func (ro *rotation) start(ctx context.Context) error {
 func (ro *rotation) rotateOrResume(ctx context.Context) error {
 	sec := ro.sec
 	if sec.md[mdSourceRotated] == "true" && sec.md[mdRotator] == ro.name && atoi(sec.md[mdRotatedVersion]) == sec.current && sec.current > ro.t.ExposedVersion {
-		ro.res.NewVersion, ro.res.Refs = sec.current, parseRefs(sec.md[mdRefs])
+		ro.res.NewVersion, ro.res.Refs, ro.res.Held = sec.current, parseRefs(sec.md[mdRefs]), sec.md[mdHeld]
 		return nil
 	}
 	if err := ro.checkVersions(ctx); err != nil {
@@ -266,7 +302,15 @@ func (ro *rotation) rotateOrResume(ctx context.Context) error {
 	if err := ro.storeNewValue(ctx, ch); err != nil {
 		return err
 	}
-	return ro.record(ctx, evidence.Rotated, ro.res.NewVersion, ch.Detail)
+	detail := ch.Detail
+	if ch.Held != "" {
+		detail = maps.Clone(detail)
+		if detail == nil {
+			detail = map[string]string{}
+		}
+		detail["held_for_approval"] = ch.Held
+	}
+	return ro.record(ctx, evidence.Rotated, ro.res.NewVersion, detail)
 }
 
 // checkVersions makes sure the secret holds nothing pushvault did not
@@ -302,7 +346,8 @@ func (ro *rotation) storeNewValue(ctx context.Context, ch Change) error {
 		}
 		ro.res.NewVersion = v
 	}
-	if err := ro.setMetadata(ctx, ro.t, &ro.sec, map[string]string{mdRotatedVersion: strconv.Itoa(ro.res.NewVersion), mdSourceRotated: "true", mdRefs: formatRefs(ch.Refs)}); err != nil {
+	ro.res.Held = ch.Held
+	if err := ro.setMetadata(ctx, ro.t, &ro.sec, map[string]string{mdRotatedVersion: strconv.Itoa(ro.res.NewVersion), mdSourceRotated: "true", mdRefs: formatRefs(ch.Refs), mdHeld: ch.Held}); err != nil {
 		return ro.fail(ctx, "recording the new version", err)
 	}
 	return nil

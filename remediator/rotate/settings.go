@@ -20,9 +20,10 @@ const (
 	NamePKI        = "vault_pki"
 	NameGitHub     = "github_token"
 	NameOwned      = "owned"
+	NameAWSIAM     = "aws_iam"
 )
 
-var allNames = []string{NamePostgres, NameMySQL, NameVaultToken, NamePKI, NameGitHub, NameOwned}
+var allNames = []string{NamePostgres, NameMySQL, NameVaultToken, NamePKI, NameGitHub, NameOwned, NameAWSIAM}
 
 // Approval modes.
 const (
@@ -56,6 +57,36 @@ type Settings struct {
 	DatabaseTimeout time.Duration `yaml:"database_timeout"`
 	PKI             []PKIMount    `yaml:"pki"`
 	Owned           []OwnedSecret `yaml:"owned"`
+	// AWS maps AWS accounts to Vault AWS secrets engine mounts: leaked
+	// IAM user keys of these accounts are rotated (rotator aws_iam).
+	AWS []AWSAccount `yaml:"aws"`
+	// AWSTimeout bounds each AWS call (STS, IAM); 0 means
+	// DefaultAWSTimeout. The server's alone, like DatabaseTimeout.
+	AWSTimeout time.Duration `yaml:"aws_timeout"`
+}
+
+// AWSAccount maps one AWS account to the Vault AWS secrets engine mount
+// that manages its IAM users' keys.
+type AWSAccount struct {
+	// Account is the 12-digit account id STS reports for the leaked key.
+	Account string `yaml:"account"`
+	// Mount is the AWS secrets engine's mount; default "aws". Its
+	// config/root names the IAM and STS endpoints pushvault talks to.
+	Mount string `yaml:"vault_mount"`
+	// CredentialsRole is the role on the mount whose short-lived
+	// credentials (<mount>/creds/<role>: assumed_role or iam_user) may
+	// call iam:ListAccessKeys, iam:UpdateAccessKey and iam:DeleteAccessKey
+	// on the account's users.
+	CredentialsRole string `yaml:"vault_credentials_role"`
+	// Users is a glob over IAM user names that may be rotated; empty
+	// means any user of the account.
+	Users string `yaml:"users"`
+	// RotationPeriod is the static role's period; default "24h".
+	RotationPeriod string `yaml:"rotation_period"`
+	// DeleteLeakedKey is on_approval (default: the leaked key is
+	// deactivated at once and deleted when the rotation is approved) or
+	// at_once (deleted as soon as the replacement works).
+	DeleteLeakedKey string `yaml:"delete_leaked_key"`
 }
 
 // Database maps databases the organisation declares to a Vault database
@@ -99,6 +130,9 @@ func (s Settings) Destroy() bool { return s.DestroyExposed == nil || *s.DestroyE
 
 // DefaultDatabaseTimeout is rotation.database_timeout's default.
 const DefaultDatabaseTimeout = 15 * time.Second
+
+// DefaultAWSTimeout is rotation.aws_timeout's default.
+const DefaultAWSTimeout = 15 * time.Second
 
 // databaseTimeout is DatabaseTimeout with its default.
 func (s Settings) databaseTimeout() time.Duration {
@@ -146,6 +180,12 @@ func (s Settings) Validate() error {
 			}
 		}
 	}
+	if s.AWSTimeout < 0 || (s.AWSTimeout > 0 && s.AWSTimeout < time.Second) {
+		errs = append(errs, fmt.Errorf("rotation.aws_timeout: %v, want at least 1s (0: the default, %v)", s.AWSTimeout, DefaultAWSTimeout))
+	}
+	for i, a := range s.AWS {
+		errs = append(errs, a.validate(fmt.Sprintf("rotation.aws[%d]", i))...)
+	}
 	for i, p := range s.PKI {
 		if p.Mount == "" || p.Role == "" {
 			errs = append(errs, fmt.Errorf("rotation.pki[%d]: mount and role are required", i))
@@ -164,6 +204,34 @@ func (s Settings) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks one account mapping; key names it in messages.
+func (a AWSAccount) validate(key string) []error {
+	var errs []error
+	if len(a.Account) != 12 || strings.Trim(a.Account, "0123456789") != "" {
+		errs = append(errs, fmt.Errorf("%s.account: %q is not a 12-digit AWS account id", key, a.Account))
+	}
+	if a.CredentialsRole == "" {
+		errs = append(errs, fmt.Errorf("%s.vault_credentials_role: required (a role on the mount whose short-lived credentials may list, deactivate and delete the users' access keys)", key))
+	} else if pathSafe(a.CredentialsRole) != a.CredentialsRole {
+		errs = append(errs, fmt.Errorf("%s.vault_credentials_role: %q: letters, digits, - and _ only", key, a.CredentialsRole))
+	}
+	if a.Mount != "" && (strings.Contains(a.Mount, "..") || strings.Trim(a.Mount, "/") != a.Mount) {
+		errs = append(errs, fmt.Errorf("%s.vault_mount: %q is not a mount path", key, a.Mount))
+	}
+	if a.Users != "" && !doublestar.ValidatePattern(a.Users) {
+		errs = append(errs, fmt.Errorf("%s.users: invalid glob %q", key, a.Users))
+	}
+	if a.RotationPeriod != "" {
+		if d, err := time.ParseDuration(a.RotationPeriod); err != nil || d < time.Minute {
+			errs = append(errs, fmt.Errorf("%s.rotation_period: %q, want a duration of at least 1m (Vault's minimum)", key, a.RotationPeriod))
+		}
+	}
+	if a.DeleteLeakedKey != "" && a.DeleteLeakedKey != DeleteOnApproval && a.DeleteLeakedKey != DeleteAtOnce {
+		errs = append(errs, fmt.Errorf("%s.delete_leaked_key: %q is not one of %s, %s", key, a.DeleteLeakedKey, DeleteOnApproval, DeleteAtOnce))
+	}
+	return errs
 }
 
 func known(n string) bool {
@@ -236,6 +304,25 @@ func ParseSettings(file string, n *yaml.Node) (Settings, error) {
 					p.Errf(item, ikey, "mount and role are required")
 				}
 				s.PKI = append(s.PKI, k)
+			})
+		},
+		"aws": func(n *yaml.Node, key string) {
+			p.List(n, key, func(item *yaml.Node, ikey string) {
+				var a AWSAccount
+				p.Mapping(item, ikey, map[string]func(*yaml.Node, string){
+					"account":                func(n *yaml.Node, key string) { a.Account = p.Str(n, key) },
+					"vault_mount":            func(n *yaml.Node, key string) { a.Mount = p.Str(n, key) },
+					"vault_credentials_role": func(n *yaml.Node, key string) { a.CredentialsRole = p.Str(n, key) },
+					"users":                  func(n *yaml.Node, key string) { a.Users = p.Glob(n, key) },
+					"rotation_period":        func(n *yaml.Node, key string) { a.RotationPeriod = p.Str(n, key) },
+					"delete_leaked_key":      func(n *yaml.Node, key string) { a.DeleteLeakedKey = p.Str(n, key) },
+				})
+				if item.Kind == yaml.MappingNode {
+					for _, err := range a.validate(ikey) {
+						p.Errf(item, "", "%v", err)
+					}
+				}
+				s.AWS = append(s.AWS, a)
 			})
 		},
 		"owned": func(n *yaml.Node, key string) {

@@ -40,6 +40,12 @@ rotation:
   owned:
     - {name: session_secret}
     - {path: "config/**/webhook*.yml", shape: "hex:32"}
+  aws:
+    - account: "111122223333"
+      vault_credentials_role: pushvault-keys
+      users: "svc-*"
+      rotation_period: 720h
+      delete_leaked_key: at_once
 `)
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +59,7 @@ rotation:
 	w.Databases[0].Match.Host, w.Databases[0].Match.Port, w.Databases[0].Match.Database = "db*.internal", "5432", "shop"
 	w.PKI = []rotate.PKIMount{{Mount: "pki", Role: "web"}}
 	w.Owned = []rotate.OwnedSecret{{Name: "session_secret"}, {Path: "config/**/webhook*.yml", Shape: "hex:32"}}
+	w.AWS = []rotate.AWSAccount{{Account: "111122223333", CredentialsRole: "pushvault-keys", Users: "svc-*", RotationPeriod: "720h", DeleteLeakedKey: "at_once"}}
 	want(t, "settings", w, s)
 	if s.Destroy() || err != nil || s.Validate() != nil {
 		t.Errorf("destroy %v, validate %v", s.Destroy(), s.Validate())
@@ -64,8 +71,8 @@ func TestParseSettingsErrors(t *testing.T) {
 		name, yaml string
 		want       []string
 	}{
-		{"unknown key", "rotation:\n  destroy: true\n", []string{"pushvault.yml:2: rotation.destroy: unknown key (known keys here: approval, databases, destroy_exposed, enabled, owned, pki)"}},
-		{"unknown rotator", "rotation:\n  enabled: [postgres]\n", []string{`pushvault.yml:2: rotation.enabled[0]: "postgres" is not one of postgresql, mysql, vault_token, vault_pki, github_token, owned`}},
+		{"unknown key", "rotation:\n  destroy: true\n", []string{"pushvault.yml:2: rotation.destroy: unknown key (known keys here: approval, aws, databases, destroy_exposed, enabled, owned, pki)"}},
+		{"unknown rotator", "rotation:\n  enabled: [postgres]\n", []string{`pushvault.yml:2: rotation.enabled[0]: "postgres" is not one of postgresql, mysql, vault_token, vault_pki, github_token, owned, aws_iam`}},
 		{"bad approval and bool", "rotation:\n  approval: later\n  destroy_exposed: maybe\n", []string{
 			`pushvault.yml:2: rotation.approval: "later" is not one of auto, required`,
 			"pushvault.yml:3: rotation.destroy_exposed: must be true or false"}},
@@ -76,6 +83,11 @@ func TestParseSettingsErrors(t *testing.T) {
 			`pushvault.yml:3: rotation.owned[0].shape: "hex:4": want same, hex:N, base64:N, base64url:N or alnum:N with N from 16 to 1024`,
 			"pushvault.yml:3: rotation.owned[0]: path or name is required"}},
 		{"pki not a list", "rotation:\n  pki: pki\n", []string{"pushvault.yml:2: rotation.pki: must be a list"}},
+		{"aws account, role, period, delete mode", "rotation:\n  aws:\n    - {account: \"1234\", rotation_period: 30s, delete_leaked_key: never}\n", []string{
+			`pushvault.yml:3: rotation.aws[0].account: "1234" is not a 12-digit AWS account id`,
+			"pushvault.yml:3: rotation.aws[0].vault_credentials_role: required (a role on the mount whose short-lived credentials may list, deactivate and delete the users' access keys)",
+			`pushvault.yml:3: rotation.aws[0].rotation_period: "30s", want a duration of at least 1m (Vault's minimum)`,
+			`pushvault.yml:3: rotation.aws[0].delete_leaked_key: "never" is not one of on_approval, at_once`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parse(t, tc.yaml)
