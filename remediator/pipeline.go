@@ -12,11 +12,13 @@ import (
 	"github.com/pushvault/pushvault/scanner"
 )
 
-// Ledger is the evidence port: it appends a record once. Appending the same
-// transition of the same finding again (a rerun, a redelivered push) must
-// add nothing; the app's ledgers key records for that.
+// Ledger is the evidence port: it appends records once each, in order.
+// Appending the same transition of the same finding again (a rerun, a
+// redelivered push) must add nothing; the app's ledgers key records for
+// that. Records given in one call may be written together (one signing
+// request for all).
 type Ledger interface {
-	Append(ctx context.Context, r evidence.Record) error
+	Append(ctx context.Context, rs ...evidence.Record) error
 }
 
 // Rotator is the rotation port; *rotate.Runner is one. Prepare lets a
@@ -160,19 +162,21 @@ func (p *Pipeline) Run(ctx context.Context, j Job) (*Result, error) {
 	return res, nil
 }
 
-// record appends rec to the ledger, timed as the ledger phase.
-func (p *Pipeline) record(ctx context.Context, rec evidence.Record) error {
+// record appends recs to the ledger together, timed as the ledger phase.
+func (p *Pipeline) record(ctx context.Context, recs ...evidence.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
 	defer phase.Start(ctx, phase.Ledger)()
-	return p.ledger.Append(ctx, rec)
+	return p.ledger.Append(ctx, recs...)
 }
 
 func (p *Pipeline) recordDetected(ctx context.Context, j Job) error {
+	recs := make([]evidence.Record, 0, len(j.Findings))
 	for _, f := range j.Findings {
-		if err := p.record(ctx, FindingRecord(j.Repository(), f, evidence.Detected, j.Actor, nil)); err != nil {
-			return err
-		}
+		recs = append(recs, FindingRecord(j.Repository(), f, evidence.Detected, j.Actor, nil))
 	}
-	return nil
+	return p.record(ctx, recs...)
 }
 
 // remediable returns the findings the pipeline vaults and fixes: all but
@@ -193,10 +197,12 @@ func (p *Pipeline) vault(ctx context.Context, j Job, fixer *Fixer) (*Plan, error
 	end := phase.Start(ctx, phase.Vault)
 	plan, vaultErr := fixer.Vault(ctx, j.Owner, j.Repo, j.Findings, j.Read)
 	end()
+	recs := make([]evidence.Record, 0, len(plan.Secrets))
 	for _, v := range plan.Secrets {
-		if err := p.record(ctx, FindingRecord(j.Repository(), v.Finding, evidence.Vaulted, j.Actor, v)); err != nil {
-			return plan, err
-		}
+		recs = append(recs, FindingRecord(j.Repository(), v.Finding, evidence.Vaulted, j.Actor, v))
+	}
+	if err := p.record(ctx, recs...); err != nil {
+		return plan, err
 	}
 	return plan, vaultErr
 }
@@ -223,13 +229,11 @@ func (p *Pipeline) writeFix(ctx context.Context, j Job, plan *Plan) (FixCommit, 
 	if err != nil {
 		return fc, fmt.Errorf("writing the fix: %w", err)
 	}
+	var recs []evidence.Record
 	for _, v := range plan.Secrets {
-		if len(v.Edits) == 0 {
-			continue
-		}
-		if err := p.record(ctx, FixRecord(j.Repository(), v, j.Actor, fc)); err != nil {
-			return fc, err
+		if len(v.Edits) > 0 {
+			recs = append(recs, FixRecord(j.Repository(), v, j.Actor, fc))
 		}
 	}
-	return fc, nil
+	return fc, p.record(ctx, recs...)
 }

@@ -8,9 +8,12 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/remediator"
@@ -84,36 +87,109 @@ func Key(r evidence.Record) string {
 	return r.Repository + "\x00" + id + "\x00" + r.Transition + "\x00" + extra
 }
 
-// Append implements remediator.Ledger.
-func (l *Recorder) Append(ctx context.Context, r evidence.Record) error {
-	key := Key(r)
+// Append implements remediator.Ledger: the records not recorded before go
+// into the ledger together (evidence.Ledger.AppendAll: one signing
+// request), in the order given; a record given twice is recorded once.
+func (l *Recorder) Append(ctx context.Context, rs ...evidence.Record) error {
 	if l.claims != nil {
-		_, err := l.claims.Once(ctx, queue.KeyLedgerRecord(key), func(ctx context.Context, a queue.Attempt) ([]byte, error) {
-			if a.Resumed {
-				// The earlier attempt may have appended before it died.
-				recs, err := l.l.Records(ctx)
-				if err != nil {
-					return nil, fmt.Errorf("evidence ledger: %w", err)
-				}
-				for _, rec := range recs {
-					if Key(rec) == key {
-						return nil, nil
-					}
-				}
-			}
-			if _, err := l.l.Append(ctx, r); err != nil {
-				return nil, fmt.Errorf("evidence ledger: %w", err)
-			}
-			return nil, nil
-		})
-		return err
+		return l.appendClaimed(ctx, rs)
 	}
-	if l.seen[key] {
-		return nil
+	var todo []evidence.Record
+	batch := map[string]bool{}
+	for _, r := range rs {
+		key := Key(r)
+		if l.seen[key] || batch[key] {
+			continue
+		}
+		batch[key] = true
+		todo = append(todo, r)
 	}
-	if _, err := l.l.Append(ctx, r); err != nil {
+	stored, err := l.l.AppendAll(ctx, todo)
+	for _, r := range stored {
+		l.seen[Key(r)] = true
+	}
+	if err != nil {
 		return fmt.Errorf("evidence ledger: %w", err)
 	}
-	l.seen[key] = true
+	return nil
+}
+
+// appendClaimed appends rs once each across processes: it takes each
+// record's claim inside the one before, in key order (two appends sharing
+// keys never wait for each other in a circle), appends the records it
+// holds claims for in one AppendAll, in the order given, and completes the
+// claim of each record that is in the ledger. A key another process
+// completed is skipped; a failed append releases the claims of the records
+// it did not store.
+func (l *Recorder) appendClaimed(ctx context.Context, rs []evidence.Record) error {
+	byKey := map[string]evidence.Record{}
+	var order []string // keys in the order given
+	for _, r := range rs {
+		key := Key(r)
+		if _, dup := byKey[key]; !dup {
+			byKey[key] = r
+			order = append(order, key)
+		}
+	}
+	keys := slices.Sorted(maps.Keys(byKey))
+	held := map[string]bool{}     // claims this call holds
+	inLedger := map[string]bool{} // records stored now or found stored
+	resumed := false
+	var claim func(ctx context.Context, i int) error
+	claim = func(ctx context.Context, i int) error {
+		if i == len(keys) {
+			return l.appendHeld(ctx, order, byKey, held, inLedger, resumed)
+		}
+		key := keys[i]
+		ran := false
+		var rest error
+		_, err := l.claims.Once(ctx, queue.KeyLedgerRecord(key), func(ctx context.Context, a queue.Attempt) ([]byte, error) {
+			ran, held[key] = true, true
+			resumed = resumed || a.Resumed
+			rest = claim(ctx, i+1)
+			if inLedger[key] {
+				return nil, nil
+			}
+			return nil, rest
+		})
+		if !ran {
+			if err != nil {
+				return err
+			}
+			return claim(ctx, i+1) // recorded before
+		}
+		return errors.Join(rest, err)
+	}
+	return claim(ctx, 0)
+}
+
+// appendHeld appends the records whose claims are held, in order; after
+// an abandoned attempt (resumed) it first looks for those it stored.
+func (l *Recorder) appendHeld(ctx context.Context, order []string, byKey map[string]evidence.Record, held, inLedger map[string]bool, resumed bool) error {
+	if resumed {
+		// An earlier attempt may have appended before it died.
+		recs, err := l.l.Records(ctx)
+		if err != nil {
+			return fmt.Errorf("evidence ledger: %w", err)
+		}
+		for _, rec := range recs {
+			if k := Key(rec); held[k] {
+				inLedger[k] = true
+			}
+		}
+	}
+	var todo []evidence.Record
+	for _, key := range order {
+		if held[key] && !inLedger[key] {
+			todo = append(todo, byKey[key])
+		}
+	}
+	stored, err := l.l.AppendAll(ctx, todo)
+	for _, r := range stored {
+		inLedger[Key(r)] = true
+	}
+	if err != nil {
+		return fmt.Errorf("evidence ledger: %w", err)
+	}
 	return nil
 }

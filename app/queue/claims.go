@@ -87,17 +87,20 @@ func (s *Claims) Once(ctx context.Context, key string, fn func(ctx context.Conte
 		return nil, err
 	}
 	for {
+		// Claim first: nearly every key is new (one per side effect), so
+		// this is one request where a Get before the Create was two; a
+		// key already taken (a redelivery, a retry) costs two more.
+		rev, err := s.kv.Create(ctx, k, s.claim())
+		switch {
+		case err == nil:
+			return s.run(ctx, key, k, rev, Attempt{}, fn)
+		case !errors.Is(err, jetstream.ErrKeyExists):
+			return nil, fmt.Errorf("state %s: claim: %w", key, err)
+		}
 		e, err := s.kv.Get(ctx, k)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
-			rev, err := s.kv.Create(ctx, k, s.claim())
-			if errors.Is(err, jetstream.ErrKeyExists) {
-				continue // someone claimed it first
-			}
-			if err != nil {
-				return nil, fmt.Errorf("state %s: claim: %w", key, err)
-			}
-			return s.run(ctx, key, k, rev, Attempt{}, fn)
+			continue // released (a failed run) since the Create: claim it
 		case err != nil:
 			return nil, fmt.Errorf("state %s: %w", key, err)
 		}
@@ -115,7 +118,7 @@ func (s *Claims) Once(ctx context.Context, key string, fn func(ctx context.Conte
 		if !stale {
 			continue
 		}
-		rev, err := s.kv.Update(ctx, k, s.claim(), e.Revision())
+		rev, err = s.kv.Update(ctx, k, s.claim(), e.Revision())
 		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 			continue // another taker won, or the holder woke up
 		}

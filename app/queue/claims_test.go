@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/app/queue/queuetest"
 )
@@ -151,5 +154,70 @@ func TestQueueDataDirHeldByOneProcess(t *testing.T) {
 	_, err = queue.Open(context.Background(), log, queuetest.Config(), dir)
 	if err == nil || !strings.Contains(err.Error(), "in use by another process") || !strings.Contains(err.Error(), "queue.url") {
 		t.Errorf("second server on one data dir: err = %v", err)
+	}
+}
+
+// countingKV counts the requests Claims makes of its bucket.
+type countingKV struct {
+	jetstream.KeyValue
+	gets, creates, updates atomic.Int32
+}
+
+func (c *countingKV) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	c.gets.Add(1)
+	return c.KeyValue.Get(ctx, key)
+}
+
+func (c *countingKV) Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error) {
+	c.creates.Add(1)
+	return c.KeyValue.Create(ctx, key, value, opts...)
+}
+
+func (c *countingKV) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
+	c.updates.Add(1)
+	return c.KeyValue.Update(ctx, key, value, rev)
+}
+
+// TestStoreOnceNewKeyCostsTwoWrites: a key never seen before is claimed
+// and completed with two requests (Create, then Update with the result)
+// and no read: every side effect of a push takes a claim, so a Get before
+// each Create was a third of their cost. A completed key still answers its
+// result without running the function, and a released one is claimed again.
+func TestStoreOnceNewKeyCostsTwoWrites(t *testing.T) {
+	nc, err := nats.Connect(queuetest.StartNATS(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	bucket, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "claims"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := &countingKV{KeyValue: bucket}
+	s := queue.NewClaims(kv, time.Minute)
+	runs := 0
+	fn := func(context.Context, queue.Attempt) ([]byte, error) { runs++; return []byte("done"), nil }
+
+	if _, err := s.Once(ctx, "ledger/acme/shop/pv:1/detected", fn); err != nil {
+		t.Fatal(err)
+	}
+	if g, c, u := kv.gets.Load(), kv.creates.Load(), kv.updates.Load(); g != 0 || c != 1 || u != 1 {
+		t.Errorf("a new key: %d gets, %d creates, %d updates; want 0, 1, 1", g, c, u)
+	}
+	b, err := s.Once(ctx, "ledger/acme/shop/pv:1/detected", fn)
+	if err != nil || string(b) != "done" || runs != 1 {
+		t.Errorf("a completed key: %q, %v, ran %d times; want its result, run once", b, err, runs)
+	}
+	boom := errors.New("vault sealed")
+	if _, err := s.Once(ctx, "k2", func(context.Context, queue.Attempt) ([]byte, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the function's error", err)
+	}
+	if b, err := s.Once(ctx, "k2", fn); err != nil || string(b) != "done" || runs != 2 {
+		t.Errorf("a released key: %q, %v, ran %d times; want it run again", b, err, runs)
 	}
 }

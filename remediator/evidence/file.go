@@ -32,45 +32,50 @@ func NewFile(path string) *File { return &File{path: path} }
 // Path is the file's path.
 func (f *File) Path() string { return f.path }
 
-// Append implements Backend. It refuses to append after an incomplete last
-// line (ErrIncomplete): the file needs repair first.
-func (f *File) Append(ctx context.Context, next func(last []byte) ([]byte, error)) error {
+// Append implements Backend: all of next's records in one write, or none.
+// It refuses to append after an incomplete last line (ErrIncomplete): the
+// file needs repair first.
+func (f *File) Append(ctx context.Context, next func(last []byte, stored int) ([][]byte, error)) (int, error) {
 	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
-		return fmt.Errorf("evidence append: %w", err)
+		return 0, fmt.Errorf("evidence append: %w", err)
 	}
 	fh, err := os.OpenFile(f.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("evidence append: %w", err)
+		return 0, fmt.Errorf("evidence append: %w", err)
 	}
 	defer fh.Close()
 	if err := lockFile(ctx, fh, syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("evidence append %s: %w", f.path, err)
+		return 0, fmt.Errorf("evidence append %s: %w", f.path, err)
 	}
 	defer syscall.Flock(int(fh.Fd()), syscall.LOCK_UN)
 
 	info, err := fh.Stat()
 	if err != nil {
-		return fmt.Errorf("evidence append: %w", err)
+		return 0, fmt.Errorf("evidence append: %w", err)
 	}
 	size := info.Size()
 	last, err := lastLine(fh, size)
 	if err != nil {
-		return fmt.Errorf("evidence append %s: %w", f.path, err)
+		return 0, fmt.Errorf("evidence append %s: %w", f.path, err)
 	}
-	line, err := next(last)
+	lines, err := next(last, 0)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if len(line) == 0 || bytes.IndexByte(line, '\n') >= 0 {
-		return fmt.Errorf("evidence append %s: a record must be non-empty and hold no newline", f.path)
+	var buf []byte
+	for _, line := range lines {
+		if len(line) == 0 || bytes.IndexByte(line, '\n') >= 0 {
+			return 0, fmt.Errorf("evidence append %s: a record must be non-empty and hold no newline", f.path)
+		}
+		buf = append(append(buf, line...), '\n')
 	}
-	if _, err := fh.Write(append(line, '\n')); err != nil {
+	if _, err := fh.Write(buf); err != nil {
 		_ = fh.Truncate(size) // drop a partial line; we hold the lock
-		return fmt.Errorf("evidence append %s: %w", f.path, err)
+		return 0, fmt.Errorf("evidence append %s: %w", f.path, err)
 	}
 	if err := fh.Sync(); err != nil {
 		_ = fh.Truncate(size)
-		return fmt.Errorf("evidence append %s: %w", f.path, err)
+		return 0, fmt.Errorf("evidence append %s: %w", f.path, err)
 	}
 	if size == 0 {
 		// The file may be new: make its directory entry durable too.
@@ -79,7 +84,7 @@ func (f *File) Append(ctx context.Context, next func(last []byte) ([]byte, error
 			d.Close()
 		}
 	}
-	return nil
+	return len(lines), nil
 }
 
 // Read implements Backend. A missing file is an error wrapping

@@ -73,12 +73,17 @@ func (j *JetStream) stream(ctx context.Context) (jetstream.Stream, error) {
 	return s, nil
 }
 
-// Append implements Backend.
-func (j *JetStream) Append(ctx context.Context, next func(last []byte) ([]byte, error)) error {
+// Append implements Backend. Each record is published expecting the one
+// before it as the stream's last message: a record another process
+// appended in between makes the rest conflict, and they are built again
+// on that record (those already published stay: each was chained to the
+// one before it).
+func (j *JetStream) Append(ctx context.Context, next func(last []byte, stored int) ([][]byte, error)) (int, error) {
 	s, err := j.stream(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	stored := 0
 	for {
 		var last []byte
 		var lastSeq uint64
@@ -86,25 +91,35 @@ func (j *JetStream) Append(ctx context.Context, next func(last []byte) ([]byte, 
 		switch {
 		case errors.Is(err, jetstream.ErrMsgNotFound):
 		case err != nil:
-			return fmt.Errorf("evidence append: read the last record: %w", err)
+			return stored, fmt.Errorf("evidence append: read the last record: %w", err)
 		default:
 			last, lastSeq = m.Data, m.Sequence
 		}
-		line, err := next(last)
+		lines, err := next(last, stored)
 		if err != nil {
-			return err
+			return stored, err
 		}
-		if len(line) == 0 || bytes.IndexByte(line, '\n') >= 0 {
-			return errors.New("evidence append: a record must be non-empty and hold no newline")
+		for _, line := range lines {
+			if len(line) == 0 || bytes.IndexByte(line, '\n') >= 0 {
+				return stored, errors.New("evidence append: a record must be non-empty and hold no newline")
+			}
 		}
-		_, err = j.js.Publish(ctx, StreamSubject, line, jetstream.WithExpectStream(StreamName), jetstream.WithExpectLastSequence(lastSeq))
-		if conflict(err) {
-			continue // someone appended first: build on their record
+		conflicted := false
+		for _, line := range lines {
+			ack, err := j.js.Publish(ctx, StreamSubject, line, jetstream.WithExpectStream(StreamName), jetstream.WithExpectLastSequence(lastSeq))
+			if conflict(err) {
+				conflicted = true // someone appended first: build the rest on their record
+				break
+			}
+			if err != nil {
+				return stored, fmt.Errorf("evidence append: %w", err)
+			}
+			stored++
+			lastSeq = ack.Sequence
 		}
-		if err != nil {
-			return fmt.Errorf("evidence append: %w", err)
+		if !conflicted {
+			return stored, nil
 		}
-		return nil
 	}
 }
 

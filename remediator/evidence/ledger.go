@@ -48,49 +48,97 @@ func New(b Backend, s Signer, opts ...Option) *Ledger {
 // Verify does. Appends are not deduplicated: the caller keeps transitions
 // idempotent.
 func (l *Ledger) Append(ctx context.Context, r Record) (Record, error) {
-	if r.Time.IsZero() {
-		r.Time = l.now()
+	out, err := l.AppendAll(ctx, []Record{r})
+	if err != nil {
+		return Record{}, err
 	}
-	r.Time = r.Time.UTC().Round(0)
-	if err := r.validate(); err != nil {
-		return Record{}, fmt.Errorf("evidence append: %w", err)
+	return out[0], nil
+}
+
+// AppendAll is Append for several records at once, in order, with one
+// signing request and one append to the Backend: the records follow each
+// other in the ledger with nothing in between (on a backend with
+// optimistic concurrency, nothing in between each record and the one
+// before it). The first is chained to the last stored record as Append
+// chains; each further one holds in PrevHash the UnsignedHash of the one
+// before it, the record without its signature, which is what lets all of
+// them be signed in one request. Verify checks both forms; since it also
+// checks every record's signature, a changed, dropped, reordered or
+// inserted record fails as it does in a chain of single appends. All are
+// validated before anything is stored. It returns the records stored,
+// which on an error may be a leading part of rs (a backend that failed
+// after storing some).
+func (l *Ledger) AppendAll(ctx context.Context, rs []Record) ([]Record, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	recs := make([]Record, len(rs))
+	for i, r := range rs {
+		if r.Time.IsZero() {
+			r.Time = l.now()
+		}
+		r.Time = r.Time.UTC().Round(0)
+		if err := r.validate(); err != nil {
+			if len(rs) > 1 {
+				return nil, fmt.Errorf("evidence append: record %d of %d: %w", i+1, len(rs), err)
+			}
+			return nil, fmt.Errorf("evidence append: %w", err)
+		}
+		recs[i] = r
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
-	var stored Record
-	err := l.b.Append(ctx, func(last []byte) ([]byte, error) {
-		rec := r
-		rec.Seq, rec.PrevHash, rec.Signature = 1, "", ""
-		if last != nil {
-			prev, err := decode(last)
-			if err != nil {
-				return nil, fmt.Errorf("evidence append: last stored record: %w", err)
-			}
-			rec.Seq = prev.Seq + 1
-			rec.PrevHash = Hash(last)
+	built := make([]Record, len(recs))
+	n, err := l.b.Append(ctx, func(last []byte, stored int) ([][]byte, error) {
+		return l.chain(ctx, last, recs[stored:], built[stored:])
+	})
+	return built[:n], err
+}
+
+// chain builds recs after last into out: seq, prev_hash, one signing
+// request for all, and returns their stored bytes.
+func (l *Ledger) chain(ctx context.Context, last []byte, recs, out []Record) ([][]byte, error) {
+	seq, prevHash := uint64(1), ""
+	if last != nil {
+		prev, err := decode(last)
+		if err != nil {
+			return nil, fmt.Errorf("evidence append: last stored record: %w", err)
 		}
-		unsigned, err := rec.Canonical()
+		seq, prevHash = prev.Seq+1, Hash(last)
+	}
+	unsigned := make([][]byte, len(recs))
+	for i, r := range recs {
+		r.Seq, r.PrevHash, r.Signature = seq+uint64(i), prevHash, ""
+		b, err := r.Canonical()
 		if err != nil {
 			return nil, fmt.Errorf("evidence append: %w", err)
 		}
-		sig, err := l.s.Sign(ctx, unsigned)
-		if err != nil {
-			return nil, fmt.Errorf("evidence append: sign record %d: %w", rec.Seq, err)
+		out[i], unsigned[i] = r, b
+		prevHash = unsignedHash(b)
+	}
+	sigs, err := l.s.SignAll(ctx, unsigned)
+	if err != nil {
+		which := fmt.Sprintf("record %d", seq)
+		if len(recs) > 1 {
+			which = fmt.Sprintf("records %d to %d", seq, seq+uint64(len(recs))-1)
 		}
-		if sig == "" {
+		return nil, fmt.Errorf("evidence append: sign %s: %w", which, err)
+	}
+	if len(sigs) != len(recs) {
+		return nil, fmt.Errorf("evidence append: the signer returned %d signatures for %d records", len(sigs), len(recs))
+	}
+	lines := make([][]byte, len(recs))
+	for i := range out[:len(recs)] {
+		if sigs[i] == "" {
 			return nil, errors.New("evidence append: the signer returned an empty signature")
 		}
-		rec.Signature = sig
-		line, err := rec.encode()
+		out[i].Signature = sigs[i]
+		line, err := out[i].encode()
 		if err != nil {
 			return nil, fmt.Errorf("evidence append: %w", err)
 		}
-		stored = rec
-		return line, nil
-	})
-	if err != nil {
-		return Record{}, err
+		lines[i] = line
 	}
-	return stored, nil
+	return lines, nil
 }

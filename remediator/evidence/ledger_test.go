@@ -532,3 +532,144 @@ func TestLedgerAppendAcrossProcesses(t *testing.T) {
 		t.Errorf("%d records, want %d", rep.Records, procs*each)
 	}
 }
+
+// newBatchLedger appends records to a fresh file ledger in batches of the
+// given sizes (Ledger.AppendAll) and returns it, its path and the bytes.
+func newBatchLedger(t *testing.T, s evidence.Signer, records []evidence.Record, sizes ...int) (*evidence.Ledger, []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "evidence", "ledger.jsonl")
+	l := evidence.New(evidence.NewFile(path), s)
+	for _, n := range sizes {
+		stored, err := l.AppendAll(context.Background(), records[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) != n {
+			t.Fatalf("AppendAll stored %d of %d", len(stored), n)
+		}
+		records = records[n:]
+	}
+	if len(records) > 0 {
+		t.Fatalf("%d records left over", len(records))
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, data
+}
+
+// TestLedgerAppendAll: records appended together are signed in one request
+// per batch, the first chained to the stored record before it as Append
+// chains, the rest to the record before them without its signature; the
+// ledger verifies, and every byte changed, and every record removed,
+// swapped, duplicated or forged, fails on its line as in a ledger of
+// single appends.
+func TestLedgerAppendAll(t *testing.T) {
+	s := &evidencetest.Signer{}
+	_, data := newBatchLedger(t, s, lifecycle(), 1, 3, 2) // detected | vaulted rotated fix | manual closed
+	if n := s.SignCalls(); n != 3 {
+		t.Errorf("%d sign requests for 3 batches, want 3", n)
+	}
+	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+	var recs []evidence.Record
+	for _, l := range lines {
+		recs = append(recs, decodeLine(t, l))
+	}
+	for i, r := range recs {
+		want := ""
+		switch i {
+		case 0:
+		case 1, 4: // the first of a batch
+			want = evidence.Hash(lines[i-1])
+		default:
+			var err error
+			if want, err = evidence.UnsignedHash(recs[i-1]); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(want, "sha256-unsigned:") {
+				t.Fatalf("UnsignedHash = %q", want)
+			}
+		}
+		if r.Seq != uint64(i+1) || r.PrevHash != want {
+			t.Errorf("record %d: seq %d, prev_hash %q; want seq %d, prev_hash %q", i+1, r.Seq, r.PrevHash, i+1, want)
+		}
+	}
+	if rep, err := verifyCopy(t, s, data); err != nil || rep.Records != len(recs) || rep.Head != evidence.Hash(lines[len(lines)-1]) {
+		t.Fatalf("untouched ledger: %+v, %v", rep, err)
+	}
+
+	path := filepath.Join(t.TempDir(), "copy.jsonl")
+	l := evidence.New(evidence.NewFile(path), s)
+	check := func(what string, mutated []byte, line int) {
+		if err := os.WriteFile(path, mutated, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := l.Verify(context.Background())
+		wantLine(t, what, err, line, 0)
+	}
+	step := 1
+	if testing.Short() {
+		step = 17
+	}
+	for p := 0; p < len(data); p += step {
+		flipped := bytes.Clone(data)
+		flipped[p] ^= 0x01
+		check(fmt.Sprintf("flip byte %d (%q)", p, data[p]), flipped, lineOf(data, p))
+		deleted := append(bytes.Clone(data[:p]), data[p+1:]...)
+		check(fmt.Sprintf("delete byte %d (%q)", p, data[p]), deleted, lineOf(data, p))
+	}
+
+	forger := &evidencetest.Signer{Key: "someone else"}
+	for _, tc := range structuralCases(t, data, forger) {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := verifyCopy(t, s, tc.data)
+			ve := wantLine(t, tc.name, err, tc.line, tc.seq)
+			if ve != nil && !strings.Contains(ve.Error(), tc.reason) {
+				t.Errorf("%v, want reason containing %q", ve, tc.reason)
+			}
+		})
+	}
+
+	// A record inserted inside a batch, chained to the one before it in
+	// either form and signed by another key, breaks the chain where it
+	// stands.
+	forged := recs[2]
+	forged.Seq, forged.Actor, forged.Signature = 4, "mallory", ""
+	var err error
+	if forged.PrevHash, err = evidence.UnsignedHash(recs[2]); err != nil {
+		t.Fatal(err)
+	}
+	unsigned, err := forged.Canonical()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forged.Signature, err = forger.Sign(context.Background(), unsigned); err != nil {
+		t.Fatal(err)
+	}
+	fb, err := json.Marshal(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inserted := bytes.Join(append(append(append([][]byte{}, lines[:3]...), fb), lines[3:]...), []byte("\n"))
+	_, err = verifyCopy(t, s, append(inserted, '\n'))
+	wantLine(t, "record forged inside a batch", err, 4, 4)
+}
+
+// TestLedgerAppendAllRejects: one invalid record stores none of the batch.
+func TestLedgerAppendAllRejects(t *testing.T) {
+	s := &evidencetest.Signer{}
+	path := filepath.Join(t.TempDir(), "ledger.jsonl")
+	l := evidence.New(evidence.NewFile(path), s)
+	recs := lifecycle()
+	recs[1].Actor = ""
+	if _, err := l.AppendAll(context.Background(), recs); err == nil || !strings.Contains(err.Error(), "record 2 of 6") {
+		t.Fatalf("err = %v, want record 2 named", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ledger written: %v", err)
+	}
+	if s.SignCalls() != 0 {
+		t.Errorf("%d sign requests, want none", s.SignCalls())
+	}
+}

@@ -95,7 +95,7 @@ type Record struct {
 	Rotation     string            `json:"rotation,omitempty"` // rotation outcome, e.g. "revoked", "manual: provider console"
 	Links        map[string]string `json:"links,omitempty"`    // name -> URL (check run, PR, issue)
 	Detail       map[string]string `json:"detail,omitempty"`   // other identifiers (commit, path, line, reason)
-	PrevHash     string            `json:"prev_hash"`          // Hash of the previous record's stored bytes; "" for seq 1
+	PrevHash     string            `json:"prev_hash"`          // Hash of the previous record's stored bytes, or its UnsignedHash (AppendAll); "" for seq 1
 	Signature    string            `json:"signature"`          // Signer's signature of Canonical()
 }
 
@@ -131,6 +131,27 @@ func (r Record) encode() ([]byte, error) {
 func Hash(stored []byte) string {
 	sum := sha256.Sum256(stored)
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// unsignedPrefix marks a prev_hash that is an UnsignedHash.
+const unsignedPrefix = "sha256-unsigned:"
+
+// UnsignedHash is the other form of PrevHash, which records appended
+// together after the first (Ledger.AppendAll) hold: "sha256-unsigned:" +
+// lowercase hex of SHA-256 over the previous record's Canonical() bytes
+// (the record with an empty signature). It binds everything of that record
+// but its signature, which Verify checks on its own.
+func UnsignedHash(r Record) (string, error) {
+	b, err := r.Canonical()
+	if err != nil {
+		return "", err
+	}
+	return unsignedHash(b), nil
+}
+
+func unsignedHash(canonical []byte) string {
+	sum := sha256.Sum256(canonical)
+	return unsignedPrefix + hex.EncodeToString(sum[:])
 }
 
 // decode parses stored bytes into a record and checks that they are its

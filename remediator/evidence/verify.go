@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Report describes a ledger that verified.
@@ -35,7 +36,9 @@ func (e *VerifyError) Error() string {
 //     are all changes);
 //   - its transition is a valid one;
 //   - its seq is n (1 for the first, then the previous seq + 1);
-//   - its prev_hash is "" on line 1 and Hash(line n-1) after;
+//   - its prev_hash is "" on line 1 and Hash(line n-1) after, or (records
+//     appended together, Ledger.AppendAll) UnsignedHash of record n-1,
+//     whose signature is checked on its own line;
 //   - its signature verifies over Canonical() (the record with an empty
 //     signature).
 //
@@ -55,6 +58,7 @@ func (l *Ledger) Verify(ctx context.Context) (Report, error) {
 		return Report{}, err
 	}
 	var prev []byte
+	var prevRec Record
 	var prevSeq uint64
 	for i, line := range lines {
 		n := i + 1
@@ -84,7 +88,12 @@ func (l *Ledger) Verify(ctx context.Context) (Report, error) {
 			return fail(r.Seq, "prev_hash is set on the first record")
 		}
 		if n > 1 && r.PrevHash != Hash(prev) {
-			return fail(r.Seq, "prev_hash does not match record %d", prevSeq)
+			// The other form (AppendAll): the previous record without its
+			// signature, which was checked on its own line.
+			uh, err := UnsignedHash(prevRec)
+			if err != nil || !strings.HasPrefix(r.PrevHash, unsignedPrefix) || r.PrevHash != uh {
+				return fail(r.Seq, "prev_hash does not match record %d", prevSeq)
+			}
 		}
 		unsigned, err := r.Canonical()
 		if err != nil {
@@ -97,7 +106,7 @@ func (l *Ledger) Verify(ctx context.Context) (Report, error) {
 		if !ok {
 			return fail(r.Seq, "signature does not verify")
 		}
-		prev, prevSeq = line, r.Seq
+		prev, prevRec, prevSeq = line, r, r.Seq
 	}
 	rep := Report{Records: len(lines)}
 	if prev != nil {

@@ -78,13 +78,13 @@ type Ledger struct {
 var _ remediator.Ledger = (*Ledger)(nil)
 
 // Append implements remediator.Ledger.
-func (l *Ledger) Append(_ context.Context, r evidence.Record) error {
+func (l *Ledger) Append(_ context.Context, rs ...evidence.Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.AppendError != nil {
 		return l.AppendError
 	}
-	l.Records = append(l.Records, r)
+	l.Records = append(l.Records, rs...)
 	return nil
 }
 

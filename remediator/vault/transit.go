@@ -182,6 +182,40 @@ func (t *Transit) Sign(ctx context.Context, key string, data []byte) (string, er
 	return transitDataString(s, "signature", key, "sign")
 }
 
+// SignAll signs each of data with key in one request (transit's
+// batch_input), in order.
+func (t *Transit) SignAll(ctx context.Context, key string, data [][]byte) ([]string, error) {
+	if err := transitCheckKey(key); err != nil {
+		return nil, fmt.Errorf("vault transit sign: %w", err)
+	}
+	batch := make([]map[string]any, len(data))
+	for i, d := range data {
+		batch[i] = map[string]any{"input": base64.StdEncoding.EncodeToString(d)}
+	}
+	s, err := t.c.Logical().WriteWithContext(ctx, t.mount+"/sign/"+key, map[string]any{"batch_input": batch})
+	if err != nil {
+		return nil, t.wrap("sign", key, err)
+	}
+	var results []any
+	if s != nil {
+		results, _ = s.Data["batch_results"].([]any)
+	}
+	if len(results) != len(data) {
+		return nil, fmt.Errorf("vault transit sign %s: %d results for %d inputs", key, len(results), len(data))
+	}
+	out := make([]string, len(data))
+	for i, r := range results {
+		m, _ := r.(map[string]any)
+		if e, _ := m["error"].(string); e != "" {
+			return nil, fmt.Errorf("vault transit sign %s: input %d: %s", key, i, e)
+		}
+		if out[i], _ = m["signature"].(string); out[i] == "" {
+			return nil, fmt.Errorf("vault transit sign %s: input %d: unexpected response format", key, i)
+		}
+	}
+	return out, nil
+}
+
 // Verify reports whether signature is key's signature of data. A signature
 // that is malformed, not in the canonical form Vault writes, or names a key
 // version the key doesn't have (or no longer accepts) doesn't verify:

@@ -34,6 +34,25 @@ type appConfig struct {
 	latency   int    // sequential pushes for the latency figures
 	burst     int    // pushes in the throughput burst
 	profile   string // where serve's CPU profile over the burst goes ("": none)
+	// baseline is a second pushvault binary: the whole benchmark runs
+	// with it first, then with pushvault, and the figures are printed side
+	// by side with their ratios ("": none).
+	baseline string
+}
+
+// appSummary is what one run of the App benchmark measured, for the
+// comparison with a baseline binary.
+type appSummary struct {
+	version                  string
+	p50, p95                 time.Duration // webhook-to-PR, one push at a time
+	cpu, burstCPU            cpuTimes      // serve per push: one at a time, in the burst
+	github, vault            float64       // calls per push, one at a time
+	vaultOps                 map[string]float64
+	burstPushes              int
+	burstWall                time.Duration
+	burstP95                 time.Duration
+	serveHWM                 int64 // KiB
+	ackQuietP99, ackAttack99 time.Duration
 }
 
 // appTimeout bounds the wait for one push's check run and PR (latency
@@ -64,6 +83,78 @@ func benchApp(c appConfig) error {
 	if c.repos < 1 || c.latency < 1 || c.burst < 1 {
 		return fmt.Errorf("-app-repos, -app-pushes and -app-burst must each be at least 1")
 	}
+	if c.baseline == "" {
+		_, err := benchAppOnce(c)
+		return err
+	}
+	base := c
+	base.pushvault, base.profile = c.baseline, ""
+	fmt.Printf("== baseline: %s\n", c.baseline)
+	b, err := benchAppOnce(base)
+	if err != nil {
+		return fmt.Errorf("baseline %s: %w", c.baseline, err)
+	}
+	fmt.Printf("\n== pushvault: %s\n", c.pushvault)
+	p, err := benchAppOnce(c)
+	if err != nil {
+		return err
+	}
+	printComparison(b, p)
+	return nil
+}
+
+// benchAppOnce runs the App benchmark with c.pushvault and returns its
+// figures.
+func benchAppOnce(c appConfig) (appSummary, error) {
+	var sum appSummary
+	err := runApp(c, &sum)
+	return sum, err
+}
+
+// printComparison prints a baseline's figures and pushvault's side by
+// side, with pushvault's over the baseline's.
+func printComparison(b, p appSummary) {
+	fmt.Printf("\n%-46s %14s %14s %8s\n", "comparison (same command, baseline run first)", "baseline", "pushvault", "ratio")
+	fmt.Printf("%-46s %14s %14s\n", "version", b.version, p.version)
+	row := func(name string, bv, pv float64, unit string) {
+		ratio := "-"
+		if bv != 0 {
+			ratio = fmt.Sprintf("%.2fx", pv/bv)
+		}
+		fmt.Printf("%-46s %10.1f %-3s %10.1f %-3s %8s\n", name, bv, unit, pv, unit, ratio)
+	}
+	row("serve CPU per push (one at a time)", ms(b.cpu.self), ms(p.cpu.self), "ms")
+	row("serve CPU per push (burst)", ms(b.burstCPU.self), ms(p.burstCPU.self), "ms")
+	row("its git processes per push (one at a time)", ms(b.cpu.children), ms(p.cpu.children), "ms")
+	row("webhook-to-PR p50", ms(b.p50), ms(p.p50), "ms")
+	row("webhook-to-PR p95", ms(b.p95), ms(p.p95), "ms")
+	row("GitHub calls per push", b.github, p.github, "")
+	row("Vault calls per push", b.vault, p.vault, "")
+	ops := map[string]bool{}
+	for k := range b.vaultOps {
+		ops[k] = true
+	}
+	for k := range p.vaultOps {
+		ops[k] = true
+	}
+	names := make([]string, 0, len(ops))
+	for k := range ops {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		row("  Vault "+k, b.vaultOps[k], p.vaultOps[k], "")
+	}
+	row(fmt.Sprintf("burst: %d pushes, all done in", p.burstPushes), b.burstWall.Seconds(), p.burstWall.Seconds(), "s")
+	row("burst: pushes per minute", float64(b.burstPushes)/b.burstWall.Minutes(), float64(p.burstPushes)/p.burstWall.Minutes(), "")
+	row("burst: push -> done p95", b.burstP95.Seconds(), p.burstP95.Seconds(), "s")
+	row("serve peak memory", float64(b.serveHWM)/1024, float64(p.serveHWM)/1024, "MiB")
+	row("signed ack p99, quiet", ms(b.ackQuietP99), ms(p.ackQuietP99), "ms")
+	row("signed ack p99, under attack", ms(b.ackAttack99), ms(p.ackAttack99), "ms")
+}
+
+// runApp is one run of the App benchmark (see benchApp); it fills sum.
+func runApp(c appConfig, sum *appSummary) error {
 	bin, err := filepath.Abs(c.pushvault)
 	if err != nil {
 		return err
@@ -320,6 +411,15 @@ func benchApp(c appConfig) error {
 		handled, countCompleted(final), countFixPRs(final), found, handled*plantedPerPush, basePushes)
 	fmt.Println("no planted value in serve's log, the stand-in's log or its state, or Vault's audit log")
 	fmt.Printf("(completion seen through %d requests to the stand-in's event stream; its state read once at the end, %s)\n", events.polls, size(state.last))
+
+	*sum = appSummary{version: version(bin, "version"), p50: percentile(toDone, 50), p95: percentile(toDone, 95),
+		burstPushes: len(pushes), burstWall: burstWall, burstP95: percentile(burstDone, 95), serveHWM: serveHWM,
+		ackQuietP99: percentile(acks.quiet, 99), ackAttack99: percentile(acks.attacked, 99)}
+	sum.cpu, _, _, sum.github, sum.vaultOps = perPush(latencyStart, latencyEnd, len(toDone))
+	for _, v := range sum.vaultOps {
+		sum.vault += v
+	}
+	sum.burstCPU, _, _, _, _ = perPush(latencyEnd, burstEnd, len(pushes))
 	return nil
 }
 

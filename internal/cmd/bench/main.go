@@ -48,6 +48,7 @@ func main() {
 		appPushes  = flag.Int("app-pushes", 20, "sequential pushes for the latency figures with -app")
 		appBurst   = flag.Int("app-burst", 180, "pushes in the throughput burst with -app")
 		appProfile = flag.String("app-profile", "", "with -app: write serve's CPU profile over the burst to this file (go tool pprof reads it)")
+		appBase    = flag.String("app-baseline", "", "with -app: a second pushvault binary to run the same benchmark with first, printing both side by side with ratios")
 		standin    = flag.String("standin", "", "GitHub stand-in binary for -app (default: built from ./internal/cmd/standin)")
 		history    = flag.Bool("history", false, "time pushvault scan --all on a generated organisation-style history (branches, tags, secrets removed from the head) of -history-commits commits")
 		histN      = flag.Int("history-commits", 20000, "commits in the -history repository")
@@ -61,7 +62,7 @@ func main() {
 		return
 	}
 	if *app {
-		if err := benchApp(appConfig{pushvault: *pushvault, standin: *standin, repos: *appRepos, latency: *appPushes, burst: *appBurst, profile: *appProfile}); err != nil {
+		if err := benchApp(appConfig{pushvault: *pushvault, standin: *standin, repos: *appRepos, latency: *appPushes, burst: *appBurst, profile: *appProfile, baseline: *appBase}); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}

@@ -40,6 +40,25 @@ func (s *Signer) Sign(_ context.Context, data []byte) (string, error) {
 	return s.sign(data), nil
 }
 
+// SignAll implements evidence.Signer: one call, counted once by
+// SignCalls (a request to Vault signs a batch in one).
+func (s *Signer) SignAll(_ context.Context, data [][]byte) ([]string, error) {
+	s.mu.Lock()
+	s.signCalls++
+	s.mu.Unlock()
+	if s.SignError != nil {
+		return nil, s.SignError
+	}
+	out := make([]string, len(data))
+	for i, d := range data {
+		out[i] = s.SignValue
+		if out[i] == "" {
+			out[i] = s.sign(d)
+		}
+	}
+	return out, nil
+}
+
 // Verify implements evidence.Signer.
 func (s *Signer) Verify(_ context.Context, data []byte, sig string) (bool, error) {
 	s.mu.Lock()
