@@ -4,7 +4,9 @@
 // measures `pushvault hook pre-receive` on generated pushes instead (see
 // hook.go); with -app, `pushvault serve` as the GitHub App behind the
 // GitHub stand-in: webhook-to-PR latency, pushes per minute and peak memory
-// (see app.go). `make bench` runs all three.
+// (see app.go); with -cluster, the same burst through 1, 2 and 3 serve
+// replicas on a three-node NATS JetStream cluster (see cluster.go). `make
+// bench` runs them all.
 //
 // The history is generated once (git fast-import, deterministic) into the
 // cache directory: at least 50 MiB of `git log -p --all`, with secrets of
@@ -24,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -48,9 +51,29 @@ func main() {
 		appPushes  = flag.Int("app-pushes", 20, "sequential pushes for the latency figures with -app")
 		appBurst   = flag.Int("app-burst", 180, "pushes in the throughput burst with -app")
 		appProfile = flag.String("app-profile", "", "with -app: write serve's CPU profile over the burst to this file (go tool pprof reads it)")
-		standin    = flag.String("standin", "", "GitHub stand-in binary for -app (default: built from ./internal/cmd/standin)")
+		standin    = flag.String("standin", "", "GitHub stand-in binary for -app and -cluster (default: built from ./internal/cmd/standin)")
+		cluster    = flag.Bool("cluster", false, "benchmark pushvault serve replicas on a 3-node NATS JetStream cluster: the same burst through 1, 2 and 3 replicas, pushes per minute and per serve CPU core")
+		clRepos    = flag.Int("cluster-repos", 10, "repositories (one pusher each) with -cluster")
+		clBurst    = flag.Int("cluster-burst", 60, "pushes in each burst with -cluster")
+		clReplicas = flag.String("cluster-replicas", "1,2,3", "serve replica counts to run with -cluster, comma-separated")
 	)
 	flag.Parse()
+	if *cluster {
+		var counts []int
+		for _, f := range strings.Split(*clReplicas, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				fmt.Fprintf(os.Stderr, "bench: -cluster-replicas: %q is not a list of counts\n", *clReplicas)
+				os.Exit(2)
+			}
+			counts = append(counts, n)
+		}
+		if err := benchCluster(clusterConfig{pushvault: *pushvault, standin: *standin, repos: *clRepos, burst: *clBurst, replicas: counts}); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *app {
 		if err := benchApp(appConfig{pushvault: *pushvault, standin: *standin, repos: *appRepos, latency: *appPushes, burst: *appBurst, profile: *appProfile}); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
