@@ -5,6 +5,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 TRUFFLEHOG_VERSION := v3.90.0
 GITLEAKS_VERSION := v8.30.1
+# The NATS server the cluster test and `make bench`'s -cluster run as
+# processes: the release go.mod pins for the embedded one
+# (internal/natstest checks they agree).
+NATS_SERVER_VERSION := v2.15.2
 # make lint's tools, built once into the cache by scripts/build-tool.sh:
 # staticcheck 2025.1.1 (its module's version v0.6.1) and gci.
 STATICCHECK_VERSION := v0.6.1
@@ -17,7 +21,7 @@ WITH_TAGS = GOFLAGS="$$($(GO) env GOFLAGS) $$(test -f /usr/include/re2/re2.h && 
 # Keep under CI's budget on 2 cores, first run (Vault build) included.
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build build-static test test-short bench bench-generic vault lint sample-scan demo demo-local tools deps clean
+.PHONY: all build build-static test test-short bench bench-generic vault nats lint sample-scan demo demo-local tools deps clean
 
 all: build
 
@@ -53,9 +57,10 @@ demo-local: deps build vault
 	bash scripts/demo-local.sh
 
 ## Every test; with `deps` before it, the README's test command and what
-## .ci/run runs (`make deps test`). Vault is built first (once, cached) so
-## no test waits on it. System packages are `deps`'s job, not this one's.
-test: vault lint
+## .ci/run runs (`make deps test`). Vault and nats-server are built first
+## (once, cached) so no test waits on them. System packages are `deps`'s
+## job, not this one's.
+test: vault nats lint
 	$(WITH_TAGS) $(GO) test -timeout $(TEST_TIMEOUT) -count=1 ./...
 
 ## The fast tier: unit tests only. Under -short the harnesses that start
@@ -66,6 +71,11 @@ test-short:
 
 vault:
 	@bash scripts/build-vault.sh >/dev/null
+
+## nats-server for the JetStream cluster of the tests and the benchmark
+## (internal/natstest builds it the same way on first use).
+nats:
+	@bash scripts/build-tool.sh nats-server github.com/nats-io/nats-server/v2 $(NATS_SERVER_VERSION) >/dev/null
 
 ## gofmt, go vet, imports in three groups (standard library, third party,
 ## this module) and staticcheck; see scripts/lint.sh.
@@ -79,9 +89,11 @@ tools:
 ## Scanner throughput and peak memory against the TruffleHog CLI and
 ## Gitleaks on the same generated 60 MiB history, the pre-receive hook, the
 ## GitHub App (webhook-to-PR latency, pushes per minute, serve's peak
-## memory; Vault dev and the GitHub stand-in), `scan --all` of a generated
+## memory; Vault dev and the GitHub stand-in), the same burst through 1, 2
+## and 3 serve replicas on a 3-node NATS JetStream cluster (pushes per
+## minute, and per serve CPU core), `scan --all` of a generated
 ## 20,000-commit organisation-style history (-history), then the Go benchmarks.
-bench: deps build tools vault
+bench: deps build tools vault nats
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault \
 	  -trufflehog "$$(bash scripts/build-tool.sh trufflehog github.com/trufflesecurity/trufflehog/v3 $(TRUFFLEHOG_VERSION))" \
 	  -trufflehog-version $(TRUFFLEHOG_VERSION) \
@@ -89,6 +101,7 @@ bench: deps build tools vault
 	  -gitleaks-version $(GITLEAKS_VERSION)
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -hook
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -app
+	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -cluster
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -history
 	$(MAKE) bench-generic
 	PUSHVAULT_BENCH_REPO="$$(ls -d $${PUSHVAULT_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/pushvault}/bench-repo-v*-56mib | tail -1)" \

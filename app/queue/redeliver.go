@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/pushvault/pushvault/githubapp"
@@ -75,7 +76,53 @@ func (q *Queue) deliveryState(ctx context.Context, id string) (string, uint64, e
 //     names the record it answers (the dead record's revision), so two
 //     redeliveries racing store one message; its work finds the side
 //     effects an earlier attempt made in Claims and repeats none.
+//
+// On a clustered NATS a stream whose leader was lost answers nothing
+// until its copies elect another (seconds); GitHub does not resend a
+// delivery answered 503. So an attempt that meets no stream leader, no
+// answer or JetStream temporarily unavailable is tried again every
+// enqueueRetryWait for up to EnqueueRetryFor (or until ctx ends): the
+// message id makes a repeat store it once.
 func (q *Queue) Enqueue(ctx context.Context, ev githubapp.Event) (bool, error) {
+	deadline := time.Now().Add(EnqueueRetryFor)
+	for {
+		dup, err := q.enqueue(ctx, ev)
+		if err == nil || !Unavailable(err) || ctx.Err() != nil || time.Now().After(deadline) {
+			return dup, err
+		}
+		t := time.NewTimer(enqueueRetryWait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return dup, err
+		case <-t.C:
+		}
+	}
+}
+
+// EnqueueRetryFor bounds how long Enqueue keeps trying a queue that is
+// electing a leader: within GitHub's 10 s for a delivery's answer, with
+// an election takes 4 to 9 s (NATS's Raft election timeout).
+const EnqueueRetryFor = 8 * time.Second
+
+const enqueueRetryWait = 200 * time.Millisecond
+
+// Unavailable reports whether err is JetStream not answering for now (no
+// stream leader, no answer in time, the meta leader being elected) rather
+// than refusing: worth trying again shortly.
+func Unavailable(err error) bool {
+	var api *jetstream.APIError
+	switch {
+	case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoResponders),
+		errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.As(err, &api):
+		return api.Code == 503
+	}
+	return false
+}
+
+func (q *Queue) enqueue(ctx context.Context, ev githubapp.Event) (bool, error) {
 	state, rev, err := q.deliveryState(ctx, ev.DeliveryID)
 	if err != nil || state == DeliveryDone {
 		return err == nil, err

@@ -51,6 +51,10 @@ type WorkObserver interface {
 	Processed(event, outcome string, d time.Duration)
 	// DeadLettered counts one delivery moved to the dead-letter stream.
 	DeadLettered(event, reason string)
+	// Redelivered counts one delivery taken that the queue had delivered
+	// before: a retry, a deferral, or one whose worker (or replica) died
+	// or stalled past queue.ack_wait.
+	Redelivered(event string)
 }
 
 // Workers pull deliveries from the shared durable consumer and run them
@@ -156,6 +160,9 @@ func (w *Workers) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	ev, err := eventOf(msg)
+	if md.NumDelivered > 1 && w.obs != nil {
+		w.obs.Redelivered(ev.Event)
+	}
 	deferred := w.deferrals(ctx, ev, md)
 	// Deferrals were deliveries too, but no attempts.
 	attempt := int(md.NumDelivered) - deferred

@@ -121,6 +121,9 @@ func TestWorkersSettle(t *testing.T) {
 	if got := queuetest.Metric(t, m.Registry, "pushvault_events_processed_total", map[string]string{"event": "push", "outcome": "retry"}); got != 5 {
 		t.Errorf("retries %v, want 5 (flaky 2, panics 1, broken 2)", got)
 	}
+	if got := queuetest.Metric(t, m.Registry, "pushvault_redeliveries_total", map[string]string{"event": "push"}); got != 5 {
+		t.Errorf("redeliveries %v, want 5 (flaky 2, panics 1, broken 2)", got)
+	}
 	if got := queuetest.Metric(t, m.Registry, "pushvault_dead_letters_total", map[string]string{"event": "push", "reason": "retries_exhausted"}); got != 1 {
 		t.Errorf("dead letters (retries_exhausted) %v, want 1", got)
 	}
@@ -216,6 +219,9 @@ func TestWorkersDeadLetterAnUnfinishedLastAttempt(t *testing.T) {
 	}
 	if got := queuetest.Metric(t, m.Registry, "pushvault_dead_letters_total", map[string]string{"event": "push", "reason": "unfinished"}); got != 1 {
 		t.Errorf("dead letters (unfinished) %v, want 1", got)
+	}
+	if got := queuetest.Metric(t, m.Registry, "pushvault_redeliveries_total", map[string]string{"event": "push"}); got != 1 {
+		t.Errorf("redeliveries %v, want 1 (the dead worker's delivery)", got)
 	}
 }
 

@@ -23,6 +23,7 @@ type Metrics struct {
 	processed      *prometheus.CounterVec
 	processSeconds *prometheus.HistogramVec
 	deadLetters    *prometheus.CounterVec
+	redeliveries   *prometheus.CounterVec
 	scanSeconds    prometheus.Histogram
 	phaseSeconds   *prometheus.HistogramVec
 	scanBytes      prometheus.Counter
@@ -58,6 +59,9 @@ func NewMetrics(depth func(context.Context) (queue.Depth, error)) *Metrics {
 		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pushvault_dead_letters_total", Help: "Deliveries moved to the dead-letter stream by this process, by event and reason (undecodable, unfinished, permanent, retries_exhausted).",
 		}, []string{"event", "reason"}),
+		redeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pushvault_redeliveries_total", Help: "Deliveries this process's workers took that the queue had delivered before, by event: retries, deferrals, and deliveries whose worker or replica died or stalled past queue.ack_wait.",
+		}, []string{"event"}),
 		scanSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "pushvault_scan_duration_seconds", Help: "Time to scan one push.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 3, 9),
@@ -85,7 +89,7 @@ func NewMetrics(depth func(context.Context) (queue.Depth, error)) *Metrics {
 			Name: "pushvault_github_rate_limit_waits_total", Help: "Waits for a GitHub rate limit, by kind (primary, secondary).",
 		}, []string{"kind"}),
 	}
-	m.Registry.MustRegister(m.webhooks, m.processed, m.processSeconds, m.deadLetters, m.scanSeconds, m.phaseSeconds, m.scanBytes,
+	m.Registry.MustRegister(m.webhooks, m.processed, m.processSeconds, m.deadLetters, m.redeliveries, m.scanSeconds, m.phaseSeconds, m.scanBytes,
 		m.findings, m.remediations, m.githubCalls, m.rateRemaining, m.rateWaits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if depth != nil {
@@ -108,6 +112,11 @@ func (m *Metrics) Processed(event, outcome string, d time.Duration) {
 // DeadLettered implements WorkObserver.
 func (m *Metrics) DeadLettered(event, reason string) {
 	m.deadLetters.WithLabelValues(event, reason).Inc()
+}
+
+// Redelivered implements WorkObserver.
+func (m *Metrics) Redelivered(event string) {
+	m.redeliveries.WithLabelValues(event).Inc()
 }
 
 // GitHubCall implements githubapp.CallObserver.

@@ -3,6 +3,7 @@ package githubtest
 import (
 	"cmp"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -144,11 +145,23 @@ func (s *Server) exhausted(f *Fault) http.Header {
 
 // holdResponse holds a served request's answer until its client goes away
 // when f is a HoldResponse fault, and reports whether it did (the answer
-// is then not to be written).
-func holdResponse(r *http.Request, f *Fault) bool {
+// is then not to be written). The client's address is kept for HeldFrom.
+func (s *Server) holdResponse(r *http.Request, f *Fault) bool {
 	if f == nil || f.Kind != HoldResponse {
 		return false
 	}
+	s.mu.Lock()
+	s.heldFrom = append(s.heldFrom, r.RemoteAddr)
+	s.mu.Unlock()
 	<-r.Context().Done()
 	return true
+}
+
+// HeldFrom is the client address (host:port) of every request a
+// HoldResponse fault held, in the order they were held: which process made
+// the request, when several share the App.
+func (s *Server) HeldFrom() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.heldFrom)
 }

@@ -62,6 +62,7 @@ type Server struct {
 	deliveries    []*Delivery
 	webhookURL    string
 	faults        []*Fault
+	heldFrom      []string // HoldResponse faults' clients
 	dropNext      int
 	violations    []error
 	rateUsed      map[string]int
@@ -374,7 +375,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if herr == nil {
 		status, v, herr = rt.h(c)
 	}
-	if holdResponse(r, f) {
+	if s.holdResponse(r, f) {
 		return
 	}
 	if herr != nil {

@@ -29,8 +29,11 @@ const clockTick = 10 * time.Millisecond
 type cpuTimes struct{ self, children time.Duration }
 
 // cpu reads the process's CPU times from /proc/PID/stat.
-func (c *child) cpu() (cpuTimes, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+func (c *child) cpu() (cpuTimes, error) { return processCPU(c.cmd.Process.Pid) }
+
+// processCPU reads process pid's CPU times from /proc/PID/stat.
+func processCPU(pid int) (cpuTimes, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return cpuTimes{}, err
 	}
@@ -38,11 +41,11 @@ func (c *child) cpu() (cpuTimes, error) {
 	// after its closing parenthesis, which is field 3 (state).
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return cpuTimes{}, fmt.Errorf("/proc/%d/stat: no command name", c.cmd.Process.Pid)
+		return cpuTimes{}, fmt.Errorf("/proc/%d/stat: no command name", pid)
 	}
 	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 15 {
-		return cpuTimes{}, fmt.Errorf("/proc/%d/stat: %d fields", c.cmd.Process.Pid, len(f))
+		return cpuTimes{}, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
 	}
 	tick := func(k int) time.Duration { // k: stat field number (utime is 14)
 		n, _ := strconv.ParseInt(f[k-3], 10, 64)

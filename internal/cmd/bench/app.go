@@ -165,11 +165,8 @@ func runApp(c appConfig, sum *appSummary) error {
 	}
 	defer os.RemoveAll(scratch)
 	if c.standin == "" {
-		c.standin = filepath.Join(scratch, "standin-bin")
-		fmt.Fprintln(os.Stderr, "building the stand-in")
-		cmd := exec.Command("go", "build", "-o", c.standin, "./internal/cmd/standin")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build ./internal/cmd/standin: %v: %s", err, tail(string(out)))
+		if c.standin, err = buildStandin(scratch); err != nil {
+			return err
 		}
 	}
 	vaultBin, err := exec.Command("bash", "scripts/build-vault.sh").Output()
@@ -278,45 +275,16 @@ func runApp(c appConfig, sum *appSummary) error {
 	}
 
 	// (b) Throughput: one pusher per repository, as fast as git goes.
-	per := make([]int, len(clones))
-	for i := 0; i < c.burst; i++ {
-		per[i%len(clones)]++
-	}
-	var (
-		mu     sync.Mutex
-		pushes []*push
-		errs   []error
-		wg     sync.WaitGroup
-	)
 	burstStart := time.Now()
 	var profiled <-chan error
 	if c.profile != "" {
 		profiled = profileCPU(debugAddr, c.profile, time.Duration(c.burst)*time.Second/2)
 	}
-	for i, cl := range clones {
-		wg.Add(1)
-		go func(cl *clone, n int) {
-			defer wg.Done()
-			for j := 0; j < n; j++ {
-				p, err := cl.push(secrets)
-				mu.Lock()
-				if err != nil {
-					errs = append(errs, err)
-				} else {
-					pushes = append(pushes, p)
-				}
-				mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		}(cl, per[i])
-	}
-	wg.Wait()
-	pushedAll := time.Since(burstStart)
-	if err := errors.Join(errs...); err != nil {
+	pushes, err := pushBurst(clones, secrets, c.burst)
+	if err != nil {
 		return fmt.Errorf("burst: %w", err)
 	}
+	pushedAll := time.Since(burstStart)
 	dones, err := events.waitAll(pushes, burstStart.Add(appTimeout+time.Duration(c.burst)*time.Second))
 	if err != nil {
 		return fmt.Errorf("burst: %w", err)
@@ -421,6 +389,54 @@ func runApp(c appConfig, sum *appSummary) error {
 	}
 	sum.burstCPU, _, _, _, _ = perPush(latencyEnd, burstEnd, len(pushes))
 	return nil
+}
+
+// buildStandin builds the stand-in (./internal/cmd/standin) into dir.
+func buildStandin(dir string) (string, error) {
+	bin := filepath.Join(dir, "standin-bin")
+	fmt.Fprintln(os.Stderr, "building the stand-in")
+	cmd := exec.Command("go", "build", "-o", bin, "./internal/cmd/standin")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./internal/cmd/standin: %v: %s", err, tail(string(out)))
+	}
+	return bin, nil
+}
+
+// pushBurst pushes n pushes spread over the clones, one pusher per clone
+// pushing as fast as git goes, and returns them once every git push has
+// returned.
+func pushBurst(clones []*clone, secrets *planter, n int) ([]*push, error) {
+	per := make([]int, len(clones))
+	for i := 0; i < n; i++ {
+		per[i%len(clones)]++
+	}
+	var (
+		mu     sync.Mutex
+		pushes []*push
+		errs   []error
+		wg     sync.WaitGroup
+	)
+	for i, cl := range clones {
+		wg.Add(1)
+		go func(cl *clone, n int) {
+			defer wg.Done()
+			for j := 0; j < n; j++ {
+				p, err := cl.push(secrets)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					pushes = append(pushes, p)
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}(cl, per[i])
+	}
+	wg.Wait()
+	return pushes, errors.Join(errs...)
 }
 
 // checkFinal fails on stand-in contract violations, failed deliveries to
@@ -822,12 +838,20 @@ func startStandin(kids *children, name, bin, dir, webhook string, repos []string
 }
 
 func startServe(kids *children, bin, scratch, addr, vaultAddr, debugAddr string, info standinInfo) (*child, error) {
-	cfg := fmt.Sprintf("listen: %s\ndata_dir: %s\nworkers: 4\nlog_level: info\nshutdown_timeout: 15s\ngithub:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n",
-		addr, filepath.Join(scratch, "serve-data"), info.AppID, info.URL, info.URL)
+	cfg := ""
 	if debugAddr != "" {
-		cfg += "debug_listen: " + debugAddr + "\n"
+		cfg = "debug_listen: " + debugAddr + "\n"
 	}
-	cfgFile := filepath.Join(scratch, "serve.yml")
+	return startServeNamed(kids, "pushvault serve", "serve", bin, scratch, addr, vaultAddr, cfg, info)
+}
+
+// startServeNamed starts `pushvault serve` as the stand-in's App with its
+// data, config and log under scratch named name, and config (top-level
+// YAML lines) added to the benchmark's serve.yml.
+func startServeNamed(kids *children, title, name, bin, scratch, addr, vaultAddr, config string, info standinInfo) (*child, error) {
+	cfg := fmt.Sprintf("listen: %s\ndata_dir: %s\nworkers: 4\nlog_level: info\nshutdown_timeout: 15s\ngithub:\n  app_id: %d\n  api_url: %s/\n  web_url: %s/\n",
+		addr, filepath.Join(scratch, name+"-data"), info.AppID, info.URL, info.URL) + config
+	cfgFile := filepath.Join(scratch, name+".yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
@@ -844,7 +868,7 @@ func startServe(kids *children, bin, scratch, addr, vaultAddr, debugAddr string,
 	}
 	cmd.Env = append(env, "VAULT_ADDR="+vaultAddr, "VAULT_TOKEN="+benchVaultToken,
 		"PUSHVAULT_GITHUB_PRIVATE_KEY_FILE="+info.PrivateKeyPath, "PUSHVAULT_GITHUB_WEBHOOK_SECRET_FILE="+secretFile)
-	s, err := kids.start("pushvault serve", cmd, filepath.Join(scratch, "serve.log"))
+	s, err := kids.start(title, cmd, filepath.Join(scratch, name+".log"))
 	if err != nil {
 		return nil, err
 	}

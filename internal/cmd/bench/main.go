@@ -4,7 +4,9 @@
 // measures `pushvault hook pre-receive` on generated pushes instead (see
 // hook.go); with -app, `pushvault serve` as the GitHub App behind the
 // GitHub stand-in: webhook-to-PR latency, pushes per minute and peak memory
-// (see app.go). `make bench` runs all three.
+// (see app.go); with -cluster, the same burst through 1, 2 and 3 serve
+// replicas on a three-node NATS JetStream cluster (see cluster.go). `make
+// bench` runs them all.
 //
 // The history is generated once (git fast-import, deterministic) into the
 // cache directory: at least 50 MiB of `git log -p --all`, with secrets of
@@ -24,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -49,13 +52,33 @@ func main() {
 		appBurst   = flag.Int("app-burst", 180, "pushes in the throughput burst with -app")
 		appProfile = flag.String("app-profile", "", "with -app: write serve's CPU profile over the burst to this file (go tool pprof reads it)")
 		appBase    = flag.String("app-baseline", "", "with -app: a second pushvault binary to run the same benchmark with first, printing both side by side with ratios")
-		standin    = flag.String("standin", "", "GitHub stand-in binary for -app (default: built from ./internal/cmd/standin)")
+		standin    = flag.String("standin", "", "GitHub stand-in binary for -app and -cluster (default: built from ./internal/cmd/standin)")
 		history    = flag.Bool("history", false, "time pushvault scan --all on a generated organisation-style history (branches, tags, secrets removed from the head) of -history-commits commits")
 		histN      = flag.Int("history-commits", 20000, "commits in the -history repository")
+		cluster    = flag.Bool("cluster", false, "benchmark pushvault serve replicas on a 3-node NATS JetStream cluster: the same burst through 1, 2 and 3 replicas, pushes per minute and per serve CPU core")
+		clRepos    = flag.Int("cluster-repos", 10, "repositories (one pusher each) with -cluster")
+		clBurst    = flag.Int("cluster-burst", 60, "pushes in each burst with -cluster")
+		clReplicas = flag.String("cluster-replicas", "1,2,3", "serve replica counts to run with -cluster, comma-separated")
 	)
 	flag.Parse()
 	if *history {
 		if err := benchHistory(*pushvault, *histN, *runs); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *cluster {
+		var counts []int
+		for _, f := range strings.Split(*clReplicas, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				fmt.Fprintf(os.Stderr, "bench: -cluster-replicas: %q is not a list of counts\n", *clReplicas)
+				os.Exit(2)
+			}
+			counts = append(counts, n)
+		}
+		if err := benchCluster(clusterConfig{pushvault: *pushvault, standin: *standin, repos: *clRepos, burst: *clBurst, replicas: counts}); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
