@@ -87,8 +87,10 @@ func TestReportCommand(t *testing.T) {
 		var manualID string
 		for _, line := range strings.Split(strings.TrimSpace(exp.stdout), "\n") {
 			var rec struct {
-				Time                               time.Time
-				FindingID, Fingerprint, Transition string
+				Time        time.Time `json:"time"`
+				FindingID   string    `json:"finding_id"`
+				Fingerprint string    `json:"fingerprint"`
+				Transition  string    `json:"transition"`
 			}
 			if err := json.Unmarshal([]byte(line), &rec); err != nil {
 				t.Fatal(err)
