@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/pushvault/pushvault/remediator/store"
 )
 
 // Reference is a parsed vals reference to an AWS Secrets Manager secret:
@@ -111,30 +113,9 @@ func NewResolver(endpoint string, timeout time.Duration) *Resolver {
 // ${ref+awssecrets://...} references; other strings come back unchanged
 // with changed=false. Errors name the reference, never a value.
 func (r *Resolver) Expand(ctx context.Context, s string) (out string, changed bool, err error) {
-	if ref, err := ParseReference(s); err == nil {
-		v, err := r.Resolve(ctx, ref)
-		return v, true, err
-	} else if !errors.Is(err, ErrNotReference) {
-		return "", false, err
-	}
-	if !inlinePat.MatchString(s) {
-		return s, false, nil
-	}
-	var firstErr error
-	out = inlinePat.ReplaceAllStringFunc(s, func(m string) string {
-		ref, err := ParseReference(inlinePat.FindStringSubmatch(m)[1])
-		if err == nil {
-			var v string
-			if v, err = r.Resolve(ctx, ref); err == nil {
-				return v
-			}
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
-		return m
+	return store.Expand(s, inlinePat, ErrNotReference, ParseReference, func(ref Reference) (string, error) {
+		return r.Resolve(ctx, ref)
 	})
-	return out, true, firstErr
 }
 
 // Resolve reads one referenced value.
