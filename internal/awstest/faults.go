@@ -2,6 +2,7 @@ package awstest
 
 import (
 	"bytes"
+	"net/http"
 )
 
 // FaultKind is what a Fault makes the stand-in do.
@@ -20,6 +21,16 @@ const (
 	// have is added), which the stand-in's answer check reports as a
 	// violation: the switch a contract test flips to see the check bite.
 	OffModel
+	// HoldRequest holds the request as it arrives — before it is
+	// authenticated, so a request AWS would refuse is held too — until its
+	// client goes away, and serves nothing: the client dies before the
+	// operation happens.
+	HoldRequest
+	// HoldResponse serves the request — its side effect happens — then
+	// holds the answer until the client goes away, and discards it: the
+	// client dies knowing nothing of what it did (a crash between a side
+	// effect and recording it).
+	HoldResponse
 )
 
 // Fault is a failure injected into requests.
@@ -28,10 +39,66 @@ type Fault struct {
 	// every operation.
 	Operation string
 	Kind      FaultKind
+	// AccessKeyID, when not "", hits only requests signed with that key.
+	AccessKeyID string
+	// Skip lets the first Skip matching requests through untouched.
+	Skip int
 	// Count is how many matching requests it hits; 0 means 1.
 	Count int
 
-	hits int
+	seen, hits int
+}
+
+// ClearFaults disarms every fault (FaultHits starts again from 0).
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	s.faults = nil
+	s.mu.Unlock()
+}
+
+// FaultHits returns how many requests the armed faults have hit in total
+// (a held request counts once it is held).
+func (s *Server) FaultHits() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, f := range s.faults {
+		n += f.hits
+	}
+	return n
+}
+
+// take reports whether f hits a request for op signed with keyID, counting
+// it (s.mu held).
+func (f *Fault) take(op, keyID string) bool {
+	if f.hits >= f.Count || (f.Operation != "" && f.Operation != op) || (f.AccessKeyID != "" && f.AccessKeyID != keyID) {
+		return false
+	}
+	if f.seen++; f.seen <= f.Skip {
+		return false
+	}
+	f.hits++
+	return true
+}
+
+// hold takes the first armed fault of kind (HoldRequest or HoldResponse)
+// matching op and keyID and, when there is one, holds the request until its
+// client goes away; it reports whether it held it (nothing is to be
+// answered then).
+func (s *Server) hold(r *http.Request, kind FaultKind, op, keyID string) bool {
+	s.mu.Lock()
+	var held bool
+	for _, f := range s.faults {
+		if f.Kind == kind && f.take(op, keyID) {
+			held = true
+			break
+		}
+	}
+	s.mu.Unlock()
+	if held {
+		<-r.Context().Done()
+	}
+	return held
 }
 
 // Fault arms f; faults are taken in the order they were armed.
@@ -44,14 +111,13 @@ func (s *Server) Fault(f Fault) {
 	s.mu.Unlock()
 }
 
-// takeFault returns the first armed fault (other than OffModel) matching
-// op, counting the hit.
-func (s *Server) takeFault(op string) *Fault {
+// takeFault returns the first armed error fault (ServerError, Throttling)
+// matching op and keyID, counting the hit.
+func (s *Server) takeFault(op, keyID string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.faults {
-		if f.Kind != OffModel && f.hits < f.Count && (f.Operation == "" || f.Operation == op) {
-			f.hits++
+		if (f.Kind == ServerError || f.Kind == Throttling) && f.take(op, keyID) {
 			return f
 		}
 	}
@@ -59,12 +125,11 @@ func (s *Server) takeFault(op string) *Fault {
 }
 
 // offModel reports whether an OffModel fault is armed for op and takes it.
-func (s *Server) offModel(op string) bool {
+func (s *Server) offModel(op, keyID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.faults {
-		if f.Kind == OffModel && f.hits < f.Count && (f.Operation == "" || f.Operation == op) {
-			f.hits++
+		if f.Kind == OffModel && f.take(op, keyID) {
 			return true
 		}
 	}
@@ -72,8 +137,8 @@ func (s *Server) offModel(op string) bool {
 }
 
 // corrupt breaks an answer when an OffModel fault is armed for op.
-func (s *Server) corrupt(op string, body []byte, xml bool) []byte {
-	if !s.offModel(op) {
+func (s *Server) corrupt(op, keyID string, body []byte, xml bool) []byte {
+	if !s.offModel(op, keyID) {
 		return body
 	}
 	if xml {

@@ -186,6 +186,9 @@ type Call struct {
 	AccessKeyID string
 	// Error is the AWS error code answered, "" on success.
 	Error string
+	// Held: the operation succeeded but a HoldResponse fault kept its
+	// answer until the client went away.
+	Held bool
 }
 
 // Calls returns the requests answered so far, oldest first (the most
@@ -300,6 +303,9 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		fail(clientErr(400, "MalformedQueryString", "The query string is malformed"))
 		return
 	}
+	if s.hold(r, HoldRequest, rec.Operation, requestKeyID(r)) {
+		return
+	}
 	v, err := s.verify(r, body, now)
 	if err != nil {
 		fail(queryAuthError(err.(*authError)))
@@ -316,7 +322,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		fail(clientErr(400, "ValidationError", err.Error()))
 		return
 	}
-	if f := s.takeFault(op.Name); f != nil {
+	if f := s.takeFault(op.Name, rec.AccessKeyID); f != nil {
 		fail(f.queryError())
 		return
 	}
@@ -340,9 +346,14 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		fail(ae)
 		return
 	}
+	if s.hold(r, HoldResponse, op.Name, rec.AccessKeyID) {
+		rec.Held = true
+		s.record(rec)
+		return
+	}
 	resp, err := m.EncodeXML(op, out, reqID)
 	if err == nil {
-		resp = s.corrupt(op.Name, resp, true)
+		resp = s.corrupt(op.Name, rec.AccessKeyID, resp, true)
 		err = m.CheckXMLResponse(op, resp)
 	}
 	if err != nil {
@@ -405,6 +416,9 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, body []byte, 
 		fail(clientErr(400, "UnknownOperationException", "JSON-protocol requests are POST"))
 		return
 	}
+	if s.hold(r, HoldRequest, name, requestKeyID(r)) {
+		return
+	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/x-amz-json-"+m.Metadata.JSONVersion {
 		s.violation(fmt.Errorf("secretsmanager %s request: Content-Type %q, the model's protocol is application/x-amz-json-%s", name, ct, m.Metadata.JSONVersion))
 		fail(clientErr(400, "UnknownOperationException", "unsupported Content-Type"))
@@ -431,7 +445,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, body []byte, 
 		fail(clientErr(400, "InvalidParameterException", err.Error()))
 		return
 	}
-	if f := s.takeFault(op.Name); f != nil {
+	if f := s.takeFault(op.Name, rec.AccessKeyID); f != nil {
 		fail(f.jsonError())
 		return
 	}
@@ -455,9 +469,14 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, body []byte, 
 		fail(ae)
 		return
 	}
+	if s.hold(r, HoldResponse, op.Name, rec.AccessKeyID) {
+		rec.Held = true
+		s.record(rec)
+		return
+	}
 	resp, err := contract.EncodeJSON(out)
 	if err == nil {
-		resp = s.corrupt(op.Name, resp, false)
+		resp = s.corrupt(op.Name, rec.AccessKeyID, resp, false)
 		err = m.CheckJSONResponse(op, resp)
 	}
 	if err != nil {
@@ -469,6 +488,16 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, body []byte, 
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-RequestId", reqID)
 	w.Write(resp)
+}
+
+// requestKeyID is the access key id a request's Authorization header names
+// ("" when it has none), before the signature is checked.
+func requestKeyID(r *http.Request) string {
+	a, err := parseAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		return ""
+	}
+	return a.keyID
 }
 
 func newRequestID() string {

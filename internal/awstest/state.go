@@ -2,6 +2,7 @@ package awstest
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"math/big"
 	"time"
@@ -96,4 +97,16 @@ func randHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// sessionToken is a new session token shaped as AWS's are: base64 that
+// starts as STS's own do ("IQoJb3JpZ2luX2Vj", base64 of a header naming
+// its origin), about 400 characters, so that a leaked one is recognised
+// as the scanners recognise real ones.
+func sessionToken() string {
+	b := make([]byte, 300)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return "IQoJb3JpZ2luX2Vj" + base64.StdEncoding.EncodeToString(b)
 }

@@ -84,7 +84,7 @@ func (s *Server) getSessionToken(c *call) (map[string]any, error) {
 	if c.caller.key == nil {
 		return nil, clientErr(403, "AccessDenied", "Cannot call GetSessionToken with session credentials")
 	}
-	ss := &session{keyID: randID("ASIA", 16), secret: randSecret(), token: randHex(64), expires: c.now.Add(d), user: c.caller.key.user}
+	ss := &session{keyID: randID("ASIA", 16), secret: randSecret(), token: sessionToken(), expires: c.now.Add(d), user: c.caller.key.user}
 	s.sessions[ss.keyID] = ss
 	return map[string]any{"Credentials": credentialsTree(ss)}, nil
 }
@@ -109,7 +109,7 @@ func (s *Server) getFederationToken(c *call) (map[string]any, error) {
 	if c.caller.key == nil {
 		return nil, clientErr(403, "AccessDenied", "Cannot call GetFederationToken with session credentials")
 	}
-	ss := &session{keyID: randID("ASIA", 16), secret: randSecret(), token: randHex(64), expires: c.now.Add(d), name: name, federated: true}
+	ss := &session{keyID: randID("ASIA", 16), secret: randSecret(), token: sessionToken(), expires: c.now.Add(d), name: name, federated: true}
 	ss.policy, _ = c.in["Policy"].(string)
 	s.sessions[ss.keyID] = ss
 	return map[string]any{
@@ -150,7 +150,7 @@ func (s *Server) assumeRole(c *call) (map[string]any, error) {
 	if d < 15*time.Minute || d > r.maxSession {
 		return nil, clientErr(400, "ValidationError", fmt.Sprintf("The requested DurationSeconds exceeds the MaxSessionDuration set for this role or is under 900 seconds (%d s).", int(d.Seconds())))
 	}
-	ss := &session{keyID: randID("ASIA", 16), secret: randSecret(), token: randHex(64), expires: c.now.Add(d), role: r, name: name}
+	ss := &session{keyID: randID("ASIA", 16), secret: randSecret(), token: sessionToken(), expires: c.now.Add(d), role: r, name: name}
 	ss.policy, _ = c.in["Policy"].(string)
 	s.sessions[ss.keyID] = ss
 	return map[string]any{
