@@ -388,6 +388,23 @@ func (a *AWSIAM) deleteKey(ctx context.Context, ad *keyAdmin, m mountConfig, use
 	return nil
 }
 
+// takenOver reports whether l's user is under its static role: the role
+// exists and Vault holds its key. Vault saves a role before it creates the
+// role's first key, so a write whose IAM calls failed leaves a role without
+// a key (and outside Vault's rotation queue); writing it again makes Vault
+// create the key, and until then the user is not taken over.
+func (a *AWSIAM) takenOver(ctx context.Context, l located) (bool, error) {
+	if !l.role.exists {
+		return false, nil
+	}
+	path := l.acct.Mount + "/static-creds/" + l.role.name
+	creds, err := a.c.Logical().ReadWithContext(ctx, path)
+	if err != nil {
+		return false, fmt.Errorf("vault read %s: %w", path, err)
+	}
+	return creds != nil, nil
+}
+
 // awsRole is the static role that manages (or will manage) the user.
 type awsRole struct {
 	name, path string
@@ -421,9 +438,11 @@ type located struct {
 }
 
 // locate finds the owner of t's pair and its role. A resumed attempt whose
-// pair STS now refuses (the earlier attempt deactivated it) finds the
-// owner among the users of pushvault's static roles on the mapped mounts,
-// and so does byKey (the held deletion of a key deactivated earlier).
+// pair STS now refuses (the earlier attempt deactivated or deleted it)
+// takes the owner the earlier attempt noted (t.note, written before it
+// changed anything), else looks for the key among the users of
+// pushvault's static roles on the mapped mounts; so does byKey (the held
+// deletion of a key deactivated earlier).
 func (a *AWSIAM) locate(ctx context.Context, t Target, byKey bool) (located, error) {
 	pair, ok := leakedPair(t)
 	if !ok {
@@ -432,6 +451,9 @@ func (a *AWSIAM) locate(ctx context.Context, t Target, byKey bool) (located, err
 	id, acct, m, err := a.owner(ctx, pair)
 	var manual *ManualError
 	if errors.As(err, &manual) && (byKey || t.resumed) && id.arn == "" {
+		if t.note != "" {
+			return a.noted(ctx, pair, t.note)
+		}
 		if l, ok, ferr := a.findByKey(ctx, pair); ferr != nil || ok {
 			return l, ferr
 		}
@@ -444,6 +466,42 @@ func (a *AWSIAM) locate(ctx context.Context, t Target, byKey bool) (located, err
 		return located{}, err
 	}
 	return located{pair: pair, id: id, acct: acct, m: m, role: role}, nil
+}
+
+// noted is the leaked key's owner as an earlier attempt noted it (the IAM
+// user's ARN, which STS gave when the pair still worked), with its
+// mapping and role. The note is pushvault's own, kept with the vaulted
+// secret; the mapping must still hold the account and user.
+func (a *AWSIAM) noted(ctx context.Context, pair awsPair, note string) (located, error) {
+	parts := strings.SplitN(note, ":", 6)
+	if len(parts) < 6 {
+		return located{}, fmt.Errorf("the earlier attempt's note %q is not an IAM user's ARN", note)
+	}
+	id := parseARN(parts[4], note)
+	if id.kind != "user" || id.user == "" {
+		return located{}, fmt.Errorf("the earlier attempt's note %q is not an IAM user's ARN", note)
+	}
+	for _, acct := range a.accounts {
+		acct = acct.withDefaults()
+		if acct.Account != id.account {
+			continue
+		}
+		if acct.Users != "" {
+			if ok, _ := doublestar.Match(acct.Users, id.user); !ok {
+				return located{}, &ManualError{Reason: fmt.Sprintf("IAM user %s of account %s, whose key an earlier attempt began to rotate, is no longer among the users rotation.aws maps there (%q): pushvault changes nothing more", id.user, id.account, acct.Users)}
+			}
+		}
+		m, err := a.config(ctx, acct.Mount)
+		if err != nil {
+			return located{}, err
+		}
+		role, err := a.findRole(ctx, acct, id)
+		if err != nil {
+			return located{}, err
+		}
+		return located{pair: pair, id: id, acct: acct, m: m, role: role}, nil
+	}
+	return located{}, &ManualError{Reason: fmt.Sprintf("account %s, whose IAM user %s's key an earlier attempt began to rotate, is no longer mapped by rotation.aws: pushvault changes nothing more", id.account, id.user)}
 }
 
 // findByKey looks for the user holding the leaked key among the users of
@@ -517,8 +575,8 @@ func (a *AWSIAM) Hold(ctx context.Context, t Target) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if l.role.exists {
-		return "", nil
+	if done, err := a.takenOver(ctx, l); err != nil || done {
+		return "", err
 	}
 	ad, err := a.admin(ctx, l.acct, l.m)
 	if err != nil {
@@ -564,7 +622,19 @@ func (a *AWSIAM) Rotate(ctx context.Context, t Target) (Change, error) {
 	}
 	leaked := findKey(keys, l.pair.id)
 	detail := map[string]string{"iam_user": l.id.arn, "aws_account": l.id.account, "static_role": l.role.path, "leaked_key_id": l.pair.id}
-	if !l.role.exists {
+	done, err := a.takenOver(ctx, l)
+	if err != nil {
+		return Change{}, err
+	}
+	if !done && t.writeNote != nil && t.note != l.id.arn {
+		// Before the first change: once the leaked key is deleted (or
+		// inactive) STS no longer says whose it was, and a resumed attempt
+		// must still find the user.
+		if err := t.writeNote(ctx, l.id.arn); err != nil {
+			return Change{}, fmt.Errorf("noting the IAM user before changing it: %w", err)
+		}
+	}
+	if !done {
 		if len(keys) >= 2 {
 			if !t.Approved {
 				return Change{}, fmt.Errorf("IAM user %s has two access keys and the rotation is not approved: Vault would delete the oldest", l.id.user)

@@ -26,6 +26,7 @@ const (
 	mdRefs           = "rotation_refs"
 	mdGuide          = "rotation_guide"
 	mdHeld           = "rotation_held" // the destructive step waiting for approval (Change.Held)
+	mdNote           = "rotation_note" // what the rotator wrote down before changing the source (Target.note)
 )
 
 // Store is the secret store a rotation keeps its state in: the secret the

@@ -69,6 +69,13 @@ type Target struct {
 	// resumed: an earlier attempt by the same rotator started and did not
 	// finish, so the source may have changed already. The Runner sets it.
 	resumed bool
+	// note is what an attempt of the same rotator wrote down (writeNote)
+	// before it changed anything at the source: how a later attempt finds
+	// what it was working on when the source no longer says (a deleted
+	// AWS key names no owner). "" when none. The Runner sets both; a nil
+	// writeNote (Hold) writes nothing.
+	note      string
+	writeNote func(ctx context.Context, note string) error
 }
 
 // Ref is a reference to a value held by another secrets engine than KV:

@@ -178,6 +178,7 @@ func (r *Runner) deleteHeld(ctx context.Context, t Target, sec *kvSecret, res Re
 	if !ok || !r.settings.enabled(res.Rotator) {
 		return res, nil
 	}
+	t.note = sec.md[mdNote]
 	detail, err := d.Delete(ctx, t)
 	if err != nil {
 		reason := oneLine(r.scrub(t, "deleting the exposed credential (approved): "+err.Error()))
@@ -265,6 +266,12 @@ func (ro *rotation) record(ctx context.Context, transition string, version int, 
 func (ro *rotation) start(ctx context.Context) error {
 	prev := ro.sec.md[mdState]
 	ro.t.resumed = (prev == stateRotating || prev == string(StateFailed)) && ro.sec.md[mdRotator] == ro.name
+	if ro.sec.md[mdRotator] == ro.name {
+		ro.t.note = ro.sec.md[mdNote]
+	}
+	ro.t.writeNote = func(ctx context.Context, note string) error {
+		return ro.setMetadata(ctx, ro.t, &ro.sec, map[string]string{mdNote: note})
+	}
 	ro.attempt = atoi(ro.sec.md[mdAttempts]) + 1
 	ro.res = Result{Rotator: ro.name, Attempt: ro.attempt}
 	if err := ro.setMetadata(ctx, ro.t, &ro.sec, map[string]string{mdState: stateRotating, mdAttempts: strconv.Itoa(ro.attempt), mdRotator: ro.name, mdError: ""}); err != nil {
