@@ -1149,12 +1149,18 @@ func TestAppRepositoryCannotSteerRotation(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// An AWS mount the repository's file maps an account to: the server
+	// maps none, so a leaked key of that account is no rotator's.
+	w := newAWSWorld(t, vc)
 	work := e.clone(t)
 	settings := work.Commit("dev <dev@acme.test>", "settings", map[string]string{".github/pushvault.yml": `rotation:
   destroy_exposed: false
   databases:
     - match: {host: "*"}
       vault_connection: other-team
+  aws:
+    - account: "` + w.aw.Account() + `"
+      vault_credentials_role: pushvault-keys
 `})
 	work.Git("push", "origin", "HEAD:main")
 	done := func(sha string) func() bool {
@@ -1162,18 +1168,31 @@ func TestAppRepositoryCannotSteerRotation(t *testing.T) {
 	}
 	e.waitFor(t, "the settings push's check run", done(settings))
 	pass := secrettest.New(51).PostgresPassword()
+	keysBefore := w.keys(t)
 	head := work.Commit("dev <dev@acme.test>", "db", map[string]string{
-		"deploy/.env": "DATABASE_URL=postgres://dbadmin:" + pass + "@db.other.internal:5432/app\n",
+		"deploy/.env":    "DATABASE_URL=postgres://dbadmin:" + pass + "@db.other.internal:5432/app\n",
+		"deploy/aws.env": "AWS_ACCESS_KEY_ID=" + w.leaked.AccessKeyID + "\nAWS_SECRET_ACCESS_KEY=" + w.leaked.SecretAccessKey + "\n",
 	})
 	work.Git("push", "origin", "HEAD:main")
 	e.waitFor(t, "the leak's check run", done(head))
 	r := e.checkRun(head)
-	if r.Conclusion != "action_required" || len(r.Annotations) != 1 ||
-		!strings.Contains(r.Summary, "ignored, the server's to set: rotation.destroy_exposed, rotation.databases") {
+	if r.Conclusion != "action_required" || len(r.Annotations) != 2 ||
+		!strings.Contains(r.Summary, "ignored, the server's to set: rotation.destroy_exposed, rotation.databases, rotation.aws") {
 		t.Errorf("check run: %s, %d annotations\n%s", r.Conclusion, len(r.Annotations), r.Summary)
 	}
-	if !strings.Contains(r.Summary, "manual rotation needed: no rotator handles Postgres credentials here") {
-		t.Errorf("the check run does not say the database password needs a person:\n%s", r.Summary)
+	for _, kind := range []string{"Postgres", "AWS"} {
+		if !strings.Contains(r.Summary, "manual rotation needed: no rotator handles "+kind+" credentials here") {
+			t.Errorf("the check run does not say the %s credential needs a person:\n%s", kind, r.Summary)
+		}
+	}
+	if awsRoles := awsStaticRoles(t, vc); len(awsRoles) > 0 {
+		t.Errorf("AWS static roles created from a repository's mapping: %v", awsRoles)
+	}
+	if got := w.keys(t); !maps.Equal(got, keysBefore) {
+		t.Errorf("svc-app's keys %v after a repository mapped its account, want them unchanged: %v", got, keysBefore)
+	}
+	if calls := w.aw.Calls(); len(calls) > 0 {
+		t.Errorf("the AWS stand-in was called %d times (first: %s %s); the repository's mapping must not reach AWS", len(calls), calls[0].Service, calls[0].Operation)
 	}
 	roles, err := vc.Logical().List("database/static-roles")
 	if err != nil {
@@ -1186,8 +1205,8 @@ func TestAppRepositoryCannotSteerRotation(t *testing.T) {
 		t.Errorf("%d fix PRs, want 1", n)
 	}
 	for _, out := range append(e.githubTexts(), e.serve.logs.String()) {
-		if strings.Contains(out, pass) {
-			t.Fatalf("the leaked password is in an output:\n%s", out)
+		if strings.Contains(out, pass) || strings.Contains(out, w.leaked.SecretAccessKey) {
+			t.Fatalf("a leaked secret is in an output:\n%s", out)
 		}
 	}
 }

@@ -304,6 +304,96 @@ func TestFixAWSKeysItMayNotRotate(t *testing.T) {
 	}
 }
 
+// TestFixAWSTwoKeysWaitForApproval: svc-app already has an active key a
+// running service uses beside the leaked one. `scan --fix` changes nothing
+// and says the rotation waits for approval, naming the other key; with
+// --approve-rotation pushvault deletes the leaked key before Vault's
+// takeover, so the other key stays active beside Vault's, and the ledger
+// says which key was deleted and which one Vault's next rotation of the
+// role will delete.
+func TestFixAWSTwoKeysWaitForApproval(t *testing.T) {
+	srv := vaulttest.Start(t)
+	c := srv.Client(t)
+	w := newResumeWorld(t, c, "aws", true)
+	r := gittest.New(t)
+	r.Git("remote", "add", "origin", "https://github.com/acme/shop.git")
+	r.Commit("Dev <dev@example.com>", "configuration", map[string]string{
+		".github/pushvault.yml": w.settings,
+		".env":                  "AWS_ACCESS_KEY_ID=" + w.leaked.AccessKeyID + "\nAWS_SECRET_ACCESS_KEY=" + w.leaked.SecretAccessKey + "\n",
+	})
+	data := t.TempDir()
+	before := w.keys(t)
+	callsBefore := len(w.aw.Calls())
+
+	held := vaultRun(t, srv, data, r.Dir, "scan", "--fix")
+	if held.code != 1 || !strings.Contains(held.stdout, "rotation: waits for approval: IAM user svc-app already has two access keys, the leaked one and "+w.other+" (Active)") {
+		t.Fatalf("exit %d\n%s%s", held.code, held.stdout, held.stderr)
+	}
+	if got := w.keys(t); !maps.Equal(got, before) {
+		t.Errorf("keys while waiting: %v, want %v", got, before)
+	}
+	if roles := w.staticRoles(t); len(roles) != 0 {
+		t.Errorf("static roles while waiting: %v", roles)
+	}
+	for _, call := range w.aw.Calls()[callsBefore:] {
+		if call.Operation != "GetCallerIdentity" && call.Operation != "AssumeRole" && call.Operation != "ListAccessKeys" {
+			t.Errorf("while waiting for approval pushvault (or Vault for it) called %s %s", call.Service, call.Operation)
+		}
+	}
+	if got := rotationRecords(t, data); !slices.Equal(got, []string{"rotation_pending"}) {
+		t.Errorf("ledger while waiting: %v, want [rotation_pending]", got)
+	}
+
+	approved := vaultRun(t, srv, data, r.Dir, "scan", "--fix", "--approve-rotation")
+	if approved.code != 1 || !strings.Contains(approved.stdout, "rotation: rotated by aws_iam; exposed value proven dead") {
+		t.Fatalf("approved: exit %d\n%s%s", approved.code, approved.stdout, approved.stderr)
+	}
+	role := rotate.AWSRoleName(w.aw.Account(), "svc-app")
+	creds, err := c.Logical().Read("aws/static-creds/" + role)
+	if err != nil || creds == nil {
+		t.Fatalf("static creds: %v", err)
+	}
+	newID, newSecret := creds.Data["access_key"].(string), creds.Data["secret_key"].(string)
+	if got, want := w.keys(t), map[string]string{w.other: "Active", newID: "Active"}; !maps.Equal(got, want) {
+		t.Errorf("keys after the approved takeover: %v, want %v (the other key stays, the leaked one is deleted)", got, want)
+	}
+	if _, code := w.caller(t, w.leaked.AccessKeyID, w.leaked.SecretAccessKey); code != "InvalidClientTokenId" {
+		t.Errorf("the leaked pair: %q, want InvalidClientTokenId", code)
+	}
+	ledger, err := os.ReadFile(filepath.Join(data, "evidence.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rotated []evidence.Record
+	for _, line := range strings.Split(strings.TrimSpace(string(ledger)), "\n") {
+		var rec evidence.Record
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Transition == evidence.Rotated {
+			rotated = append(rotated, rec)
+		}
+	}
+	if len(rotated) != 1 {
+		t.Fatalf("%d rotated records, want 1", len(rotated))
+	}
+	d := rotated[0].Detail
+	if d["leaked_key_id"] != w.leaked.AccessKeyID || d["leaked_key"] != "deleted before the takeover (the user had two keys; approved)" ||
+		!strings.HasPrefix(d["other_keys"], w.other+" (Active): left as they are; Vault's next rotation of the role deletes the user's oldest key") {
+		t.Errorf("the rotated record does not say which key was deleted and which Vault deletes next: %v", d)
+	}
+	if ver := vaultRun(t, srv, data, r.Dir, "evidence", "verify"); ver.code != 0 {
+		t.Errorf("evidence verify: exit %d %s", ver.code, ver.stderr)
+	}
+	for _, out := range []string{held.stdout + held.stderr, approved.stdout + approved.stderr, string(ledger)} {
+		for _, v := range []string{w.leaked.SecretAccessKey, newSecret} {
+			if strings.Contains(out, v) {
+				t.Errorf("a secret access key (starts %q) appears in pushvault's output or ledger", v[:4])
+			}
+		}
+	}
+}
+
 // resumeWorld is an awsWorld on a mount of its own (several share one
 // Vault), with the key Vault's engine signs with and, when asked, a second
 // key of svc-app that is older than the leaked one.

@@ -45,7 +45,15 @@ import (
 // role, to make room for its own, deletes the user's oldest key, which may
 // be the other key a running service uses. A user with two keys therefore
 // waits for approval (Hold), and once approved pushvault deletes the
-// leaked key itself first, so Vault never deletes another.
+// leaked key itself first, so the takeover deletes no other key. Vault's
+// first rotation of the role (rotation_period later) deletes the user's
+// oldest key — the other one, or the inactive leaked key whose deletion
+// is held — which the approval message, Change.Held and the rotated
+// record's other_keys say.
+//
+// Resuming: before its first change Rotate notes the user's ARN
+// (Target.note, kept with the vaulted secret), so an attempt resumed after
+// the leaked key was deactivated or deleted still finds the user.
 type AWSIAM struct {
 	c        *api.Client
 	accounts []AWSAccount
@@ -597,8 +605,9 @@ func (a *AWSIAM) Hold(ctx context.Context, t Target) (string, error) {
 		}
 	}
 	return fmt.Sprintf("IAM user %s already has two access keys, the leaked one and %s: Vault's static role needs room for its own key and would delete the oldest, "+
-		"which may be one a running service uses; approve the rotation to have pushvault delete the leaked key first (the other key stays), or delete a key yourself",
-		l.id.user, strings.Join(other, ", ")), nil
+		"which may be one a running service uses; approve the rotation to have pushvault delete the leaked key first (the other key stays, "+
+		"until Vault's first rotation of the role, %s after the takeover, deletes the user's oldest key: move what uses it to the static role's pair before then), or delete a key yourself",
+		l.id.user, strings.Join(other, ", "), l.acct.RotationPeriod), nil
 }
 
 // Rotate implements Rotator: the user goes under a static role (or stays
@@ -663,6 +672,15 @@ func (a *AWSIAM) Rotate(ctx context.Context, t Target) (Change, error) {
 		return Change{}, &ManualError{Reason: fmt.Sprintf("the leaked key is the one Vault's static role %s holds now: rotate it in Vault (delete and recreate the role after updating what reads it); pushvault changed nothing", l.role.path)}
 	}
 	detail["new_key_id"], detail["new_key_check"] = newID, "sts GetCallerIdentity: "+l.id.arn
+	var others []string
+	for _, k := range keys {
+		if id := aws.ToString(k.AccessKeyId); id != l.pair.id && id != newID {
+			others = append(others, id+" ("+string(k.Status)+")")
+		}
+	}
+	if len(others) > 0 {
+		detail["other_keys"] = strings.Join(others, ", ") + ": left as they are; Vault's next rotation of the role deletes the user's oldest key, so what uses them must move to " + l.acct.Mount + "/static-creds/" + l.role.name
+	}
 	var held string
 	if leaked != nil {
 		if leaked.Status != iamtypes.StatusTypeInactive {
@@ -677,7 +695,8 @@ func (a *AWSIAM) Rotate(ctx context.Context, t Target) (Change, error) {
 			}
 			detail["leaked_key"] = "deleted"
 		} else {
-			held = fmt.Sprintf("the leaked key %s of IAM user %s is inactive (reversible: UpdateAccessKey Active); deleting it waits for approval", l.pair.id, l.id.user)
+			held = fmt.Sprintf("the leaked key %s of IAM user %s is inactive (reversible: UpdateAccessKey Active, until Vault's first rotation of the role, %s after the takeover, deletes it as the user's oldest key); deleting it waits for approval",
+				l.pair.id, l.id.user, l.acct.RotationPeriod)
 		}
 	} else if detail["leaked_key"] == "" {
 		detail["leaked_key"] = "already deleted"

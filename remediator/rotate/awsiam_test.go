@@ -222,6 +222,14 @@ func TestAWSIAMTwoKeys(t *testing.T) {
 	if len(keys) != 2 || keys[other.AccessKeyID] != "Active" || keys[leaked.AccessKeyID] != "" {
 		t.Errorf("keys after the approved takeover: %v (the other key %s must stay active, the leaked one be gone)", keys, other.AccessKeyID)
 	}
+	// The ledger says which key was deleted, and which one Vault's first
+	// rotation of the role will delete (the user's oldest: the other key).
+	want(t, "events", []string{"rotation_pending@0", "rotation_started@1", "rotated@1", "exposed_verified_dead@1", "exposed_destroyed@1"}, rec.transitions())
+	d := rec.events[2].Detail
+	if d["leaked_key_id"] != leaked.AccessKeyID || !strings.HasPrefix(d["leaked_key"], "deleted before the takeover") ||
+		!strings.HasPrefix(d["other_keys"], other.AccessKeyID+" (Active): left as they are; Vault's next rotation of the role deletes the user's oldest key") {
+		t.Errorf("rotated detail: %v", d)
+	}
 }
 
 // TestAWSIAMNotAUserKey: a made-up pair and an assumed-role session's
