@@ -143,6 +143,9 @@ func TestFixResumesAWSRotation(t *testing.T) {
 			if roles := w.staticRoles(t); len(roles) != 1 || roles[0] != role {
 				t.Errorf("static roles %v, want [%s]", roles, role)
 			}
+			if !strings.Contains(again.stdout, "AWS_ACCESS_KEY_ID (vault:"+w.mount+"/static-creds/"+role+"#access_key)") {
+				t.Errorf("the rerun's fix does not point at the static role:\n%s", again.stdout)
+			}
 			creds, err := c.Logical().Read(w.mount + "/static-creds/" + role)
 			if err != nil || creds == nil {
 				t.Fatalf("static creds: %v", err)
