@@ -64,7 +64,7 @@ func TestStoreAgainstStandIn(t *testing.T) {
 	}
 	info, _ := srv.Secret(name)
 	for k, want := range map[string]string{"fingerprint": string(item.Fingerprint), "source_repo": "acme/shop",
-		"source_commit": "1a2b3c4d", "source_path": "config/pay ments .yml", "source_line": "3", "detector": "Stripe", "state": "vaulted"} {
+		"source_commit": "1a2b3c4d", "source_path": "config/pay ments+0A.yml", "source_line": "3", "detector": "Stripe", "state": "vaulted"} {
 		if info.Tags[k] != want {
 			t.Errorf("tag %s = %q, want %q", k, info.Tags[k], want)
 		}

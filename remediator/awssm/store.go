@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -266,9 +267,9 @@ func current(fp, name string, stages map[string][]string) int {
 	return last + 1
 }
 
-// UpdateMetadata tags the secret with changes (each value made fit for a
-// tag) and returns current with them merged in. A value that comes out
-// empty removes its key: the tag is set empty, which the store reads as
+// UpdateMetadata tags the secret with changes (each value escaped to fit a
+// tag, tagValue) and returns current with them merged in. An empty value
+// removes its key: the tag is set empty, which the store reads as
 // absent (one TagResource call; no UntagResource permission needed).
 func (s *Store) UpdateMetadata(ctx context.Context, name string, current, changes map[string]string) (map[string]string, error) {
 	md := make(map[string]string, len(current)+len(changes))
@@ -277,13 +278,12 @@ func (s *Store) UpdateMetadata(ctx context.Context, name string, current, change
 	}
 	set := map[string]string{}
 	for k, v := range changes {
-		v = metaValue(v)
 		set[k] = v
 		if v == "" {
 			delete(md, k)
 			continue
 		}
-		md[k] = v
+		md[k] = untag(tagValue(v)) // what a later read finds
 	}
 	if len(set) == 0 {
 		return md, nil
@@ -446,11 +446,11 @@ func decode(name, s string) (map[string]string, error) {
 // maxTagValue is the longest tag value AWS accepts, in characters.
 const maxTagValue = 256
 
-// metaValue is v as a Secrets Manager tag value accepts it (at most 256
-// letters, digits, spaces and _ . : / = + - @): runs of white space become
-// one space and the ends are trimmed, any other character becomes '_', a
-// longer value is cut and ends in "...". Values may come from a pusher (a
-// file path), so none may make the write fail.
+// metaValue is v fit for the secret's description, for people: runs of
+// white space become one space and the ends are trimmed, any character
+// but letters, digits, spaces and _ . : / = + - @ becomes '_', a value
+// longer than 256 characters is cut and ends in "...". Values may come from
+// a pusher, so none may make the write fail.
 func metaValue(v string) string {
 	v = strings.Join(strings.Fields(v), " ")
 	v = strings.Map(func(r rune) rune {
@@ -465,7 +465,64 @@ func metaValue(v string) string {
 	return v
 }
 
-// tags are md as tags, sorted by key; values made fit (metaValue).
+// tagValue is v as a Secrets Manager tag value accepts it (at most 256
+// letters, digits, spaces and _ . : / = + - @), reversibly: '+' and every
+// other character (white space but ' ' included) are written as +XX, one
+// per UTF-8 byte, which untag undoes. So what pushvault reads back is what
+// it wrote: the rotation's references (path#key,...) and a pusher's odd
+// file path alike. Only a value longer than a tag holds is cut, at a
+// character, ending in "...".
+func tagValue(v string) string {
+	var units []string // one per character of v, escaped
+	for _, r := range v {
+		u := string(r)
+		if r == '+' || !(unicode.IsLetter(r) || unicode.IsNumber(r) || r == ' ' || strings.ContainsRune("_.:/=-@", r)) {
+			u = ""
+			for _, c := range []byte(string(r)) {
+				u += fmt.Sprintf("+%02X", c)
+			}
+		}
+		units = append(units, u)
+	}
+	out := strings.Join(units, "")
+	if utf8.RuneCountInString(out) <= maxTagValue {
+		return out
+	}
+	var b strings.Builder
+	room := maxTagValue - 3
+	for _, u := range units {
+		c := utf8.RuneCountInString(u)
+		if c > room {
+			break
+		}
+		b.WriteString(u)
+		room -= c
+	}
+	return b.String() + "..."
+}
+
+// untag undoes tagValue's escapes; a '+' not followed by two hex digits
+// (a tag someone else wrote) stays as it is.
+func untag(v string) string {
+	if !strings.Contains(v, "+") {
+		return v
+	}
+	var b []byte
+	for i := 0; i < len(v); i++ {
+		if v[i] == '+' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2]) {
+			x, _ := strconv.ParseUint(v[i+1:i+3], 16, 8)
+			b = append(b, byte(x))
+			i += 2
+			continue
+		}
+		b = append(b, v[i])
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' }
+
+// tags are md as tags, sorted by key; values escaped (tagValue).
 func tags(md map[string]string) []types.Tag {
 	keys := make([]string, 0, len(md))
 	for k := range md {
@@ -474,17 +531,18 @@ func tags(md map[string]string) []types.Tag {
 	slices.Sort(keys)
 	out := make([]types.Tag, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(metaValue(md[k]))})
+		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(tagValue(md[k]))})
 	}
 	return out
 }
 
-// tagMap is the metadata tags hold; an empty tag is a removed key.
+// tagMap is the metadata tags hold, unescaped; an empty tag is a removed
+// key.
 func tagMap(ts []types.Tag) map[string]string {
 	md := make(map[string]string, len(ts))
 	for _, t := range ts {
 		if v := aws.ToString(t.Value); v != "" {
-			md[aws.ToString(t.Key)] = v
+			md[aws.ToString(t.Key)] = untag(v)
 		}
 	}
 	return md

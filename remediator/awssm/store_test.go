@@ -60,21 +60,30 @@ func TestCurrent(t *testing.T) {
 	}
 }
 
-// TestMetaValue: whatever a pusher puts in a path becomes a value AWS takes
-// as a tag (at most 256 letters, digits, spaces and _.:/=+-@).
-func TestMetaValue(t *testing.T) {
+// TestTagValue: whatever a pusher puts in a path, and the references a
+// rotation records, become values AWS takes as tags (at most 256 letters,
+// digits, spaces and _.:/=+-@) that read back as they were written; only a
+// value too long for a tag is cut.
+func TestTagValue(t *testing.T) {
 	ok := regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 	for _, in := range []string{
-		"config/app.yml", "dir with\nnewline/and\ttab.env", "weird#$%^&*()[]{}\"'`~!?,;<>|\\.txt",
-		"\x00\x01control", strings.Repeat("é", 300), strings.Repeat("a/", 200),
+		"config/app.yml", "dir with\nnewline/and\ttab.env", "weird#$%^&*()[]{}\"'`~!?,;<>|\\.txt", "a+2B+b",
+		"\x00\x01control", "access_key_id=aws/static-creds/r#access_key,secret_access_key=aws/static-creds/r#secret_key",
+		strings.Repeat("é", 300), strings.Repeat("a/", 200), strings.Repeat("#", 100),
 	} {
-		got := metaValue(in)
+		got := tagValue(in)
 		if !ok.MatchString(got) || len([]rune(got)) > maxTagValue {
-			t.Errorf("metaValue(%q) = %q: not a valid tag value", in, got)
+			t.Errorf("tagValue(%q) = %q: not a valid tag value", in, got)
+		}
+		if back := untag(got); len([]rune(in)) <= 60 && back != in {
+			t.Errorf("untag(tagValue(%q)) = %q", in, back)
 		}
 	}
-	if got := metaValue("config/app.yml"); got != "config/app.yml" {
-		t.Errorf("metaValue changed a valid value: %q", got)
+	if got := tagValue("config/app.yml"); got != "config/app.yml" {
+		t.Errorf("tagValue changed a valid value: %q", got)
+	}
+	if got := untag("a+b+zz"); got != "a+b+zz" {
+		t.Errorf("untag of a '+' that escapes nothing = %q", got)
 	}
 }
 
