@@ -92,7 +92,10 @@ tools:
 ## memory; Vault dev and the GitHub stand-in), the same burst through 1, 2
 ## and 3 serve replicas on a 3-node NATS JetStream cluster (pushes per
 ## minute, and per serve CPU core), `scan --all` of a generated
-## 20,000-commit organisation-style history (-history), then the Go benchmarks.
+## 20,000-commit organisation-style history (-history), the App's history
+## backfill of it and of a 5,000-commit one beside that scan (wall-time
+## ratio, serve's peak RSS, push latency with a backfill running:
+## -backfill), then the Go benchmarks.
 bench: deps build tools vault nats
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault \
 	  -trufflehog "$$(bash scripts/build-tool.sh trufflehog github.com/trufflesecurity/trufflehog/v3 $(TRUFFLEHOG_VERSION))" \
@@ -103,6 +106,7 @@ bench: deps build tools vault nats
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -app
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -cluster
 	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -history
+	$(GO) run ./internal/cmd/bench -pushvault bin/pushvault -backfill
 	$(MAKE) bench-generic
 	PUSHVAULT_BENCH_REPO="$$(ls -d $${PUSHVAULT_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/pushvault}/bench-repo-v*-56mib | tail -1)" \
 	  $(WITH_TAGS) $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./scanner/

@@ -5,6 +5,7 @@
 package gitcli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -51,6 +52,46 @@ func output(ctx context.Context, dir string, env []string, stdin []byte, args ..
 		return nil, fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(stderr.String()))
 	}
 	return out, nil
+}
+
+// Lines runs the git CLI in dir and calls fn with each line of its stdout
+// (without the newline) as git writes it, so that output of any length is
+// read in constant memory. An error from fn stops git and is returned;
+// other errors carry git's stderr.
+func Lines(ctx context.Context, dir string, fn func(line string) error, args ...string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
+	cmd.WaitDelay = waitDelay
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("git %s: %w", args[0], err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("git %s: %w", args[0], err)
+	}
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var fnErr error
+	for fnErr == nil && sc.Scan() {
+		fnErr = fn(sc.Text())
+	}
+	if fnErr != nil {
+		cancel()
+		_ = cmd.Wait()
+		return fnErr
+	}
+	scanErr := sc.Err()
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(stderr.String()))
+	}
+	if scanErr != nil {
+		return fmt.Errorf("git %s: %w", args[0], scanErr)
+	}
+	return nil
 }
 
 // ReadAt reads path at commit; ok=false if absent. One git process:

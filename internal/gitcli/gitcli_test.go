@@ -2,9 +2,12 @@ package gitcli_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pushvault/pushvault/internal/gitcli"
@@ -59,5 +62,48 @@ func TestReadAt(t *testing.T) {
 	b[0] = 'X'
 	if again, _, _ := cached.Read(ctx, "config/app.env"); string(again) != files["config/app.env"] {
 		t.Errorf("a caller's change reached the cache: %q", again)
+	}
+}
+
+// TestLines: every line of git's output reaches fn in order, without its
+// newline; fn's error stops git and comes back as it is; a failing git's
+// error carries its stderr.
+func TestLines(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
+			"GIT_AUTHOR_NAME=dev", "GIT_AUTHOR_EMAIL=dev@acme.test", "GIT_COMMITTER_NAME=dev", "GIT_COMMITTER_EMAIL=dev@acme.test")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v: %s", args, err, out)
+		}
+	}
+	run("init", "-q", "-b", "main")
+	var want []string
+	for i := range 3 {
+		run("commit", "-q", "--allow-empty", "-m", fmt.Sprintf("c%d", i))
+		head, err := gitcli.Run(context.Background(), dir, nil, nil, "rev-parse", "HEAD")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append([]string{head}, want...) // rev-list: newest first
+	}
+	var got []string
+	if err := gitcli.Lines(context.Background(), dir, func(l string) error { got = append(got, l); return nil }, "rev-list", "main"); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+	stop := errors.New("enough")
+	n := 0
+	err := gitcli.Lines(context.Background(), dir, func(string) error { n++; return stop }, "rev-list", "main")
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("fn stopping after one line: %d lines, error %v; want 1 and %v", n, err, stop)
+	}
+	err = gitcli.Lines(context.Background(), dir, func(string) error { return nil }, "rev-list", "no-such-ref")
+	if err == nil || !strings.Contains(err.Error(), "no-such-ref") {
+		t.Errorf("rev-list of a missing ref: error %v, want git's stderr naming it", err)
 	}
 }

@@ -82,8 +82,13 @@ func generate(dir string, minMiB int) error {
 	return cmd.Wait()
 }
 
-func sourceText(r *rand.Rand, lines int) string {
-	word := func() string { return words[r.IntN(len(words))] }
+// sourceText is lines of filler in the shape of Go, Python, JavaScript and
+// YAML source, its identifiers drawn from words.
+func sourceText(r *rand.Rand, lines int) string { return sourceTextOf(r, lines, words) }
+
+// sourceTextOf is sourceText with identifiers drawn from vocab.
+func sourceTextOf(r *rand.Rand, lines int, vocab []string) string {
+	word := func() string { return vocab[r.IntN(len(vocab))] }
 	title := func() string { w := word(); return strings.ToUpper(w[:1]) + w[1:] }
 	var b strings.Builder
 	for i := 0; i < lines; i++ {

@@ -5,8 +5,11 @@
 // hook.go); with -app, `pushvault serve` as the GitHub App behind the
 // GitHub stand-in: webhook-to-PR latency, pushes per minute and peak memory
 // (see app.go); with -cluster, the same burst through 1, 2 and 3 serve
-// replicas on a three-node NATS JetStream cluster (see cluster.go). `make
-// bench` runs them all.
+// replicas on a three-node NATS JetStream cluster (see cluster.go); with
+// -history, `pushvault scan --all` of a generated organisation-style
+// history (see history.go); with -backfill, serve's history backfill of
+// such histories beside that scan (see backfill.go). `make bench` runs
+// them all.
 //
 // The history is generated once (git fast-import, deterministic) into the
 // cache directory: at least 50 MiB of `git log -p --all`, with secrets of
@@ -59,8 +62,28 @@ func main() {
 		clRepos    = flag.Int("cluster-repos", 10, "repositories (one pusher each) with -cluster")
 		clBurst    = flag.Int("cluster-burst", 60, "pushes in each burst with -cluster")
 		clReplicas = flag.String("cluster-replicas", "1,2,3", "serve replica counts to run with -cluster, comma-separated")
+		backfill   = flag.Bool("backfill", false, "benchmark the history backfill of pushvault serve on generated organisation-style histories: wall time as a ratio to pushvault scan --all, serve's peak RSS, and push latency with a backfill running")
+		bfCommits  = flag.String("backfill-commits", "20000,5000", "with -backfill: the histories' sizes in commits, comma-separated (the first also gets the push latency)")
+		bfPushes   = flag.Int("backfill-pushes", 20, "with -backfill: pushes timed without a backfill, and as many with one running")
+		bfTimeout  = flag.Duration("backfill-timeout", time.Hour, "with -backfill: the longest wait for one backfill")
 	)
 	flag.Parse()
+	if *backfill {
+		var sizes []int
+		for _, f := range strings.Split(*bfCommits, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				fmt.Fprintf(os.Stderr, "bench: -backfill-commits: %q is not a list of sizes\n", *bfCommits)
+				os.Exit(2)
+			}
+			sizes = append(sizes, n)
+		}
+		if err := benchBackfill(backfillConfig{pushvault: *pushvault, commits: sizes, pushes: *bfPushes, timeout: *bfTimeout}); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *history {
 		if err := benchHistory(*pushvault, *histN, *runs); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
