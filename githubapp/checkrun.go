@@ -21,6 +21,7 @@ const (
 	ActionRescan          = "rescan"
 	ActionFalsePositive   = "false_positive"
 	ActionApproveRotation = "approve_rotation"
+	ActionRescanHistory   = "rescan_history"
 )
 
 // Actions are the buttons a completed pushvault check run offers.
@@ -97,14 +98,19 @@ func (c *Checks) Complete(ctx context.Context, id int64, o *Outcome) error {
 // ApproveAction runs the rotations the settings hold for approval.
 var ApproveAction = &github.CheckRunAction{Label: "Approve rotation", Description: "Rotate the exposed secrets now", Identifier: ActionApproveRotation}
 
+// RescanHistoryAction queues a new backfill of the repository's whole
+// history. GitHub shows at most three buttons on a check run: it is
+// offered where "Approve rotation" is not.
+var RescanHistoryAction = &github.CheckRunAction{Label: "Rescan history", Description: "Scan every branch and tag again", Identifier: ActionRescanHistory}
+
 func actionsFor(o *Outcome) []*github.CheckRunAction {
 	if len(o.Secrets) == 0 {
-		return Actions[:1]
+		return []*github.CheckRunAction{Actions[0], RescanHistoryAction}
 	}
 	if o.PendingRotations {
 		return append(append([]*github.CheckRunAction{}, Actions...), ApproveAction)
 	}
-	return Actions
+	return append(append([]*github.CheckRunAction{}, Actions...), RescanHistoryAction)
 }
 
 // Annotations returns one failure annotation per location of every secret

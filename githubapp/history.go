@@ -41,6 +41,10 @@ type HistoryItem struct {
 	// Closed says nothing is left to do: rotated (the exposed value proven
 	// dead or revoked), marked rotated by a person, or closed in the ledger.
 	Closed bool
+	// ClosedAs says how the ledger closed it (a false positive, an
+	// accepted risk, a merged fix, with who); "" when it is not closed
+	// there.
+	ClosedAs string `json:",omitempty"`
 }
 
 // Open reports whether some item is still open.
@@ -68,7 +72,10 @@ func HistoryBody(h *History) string {
 		"Deleting a secret from the files does not unexpose it: every clone and fork keeps the commits. pushvault moved each value into Vault and rotated what it can; "+
 		"what is left needs a person.\n\n",
 		inline(h.Owner), inline(h.Repo), plural(h.Commits, "commit"), plural(len(h.Items), "secret"), areOrIs(len(h.Items)), inline(h.DefaultBranch))
-	tail := "\nThis issue is updated when pushvault backfills the repository again (`pushvault backfill --repo " + inline(h.Owner+"/"+h.Repo) + "`), and closed once every item is closed.\n"
+	tail := "\nThis issue follows the evidence ledger: it is updated as each secret's state changes and closed once every item is closed " +
+		"(rotated, marked rotated with `pushvault rotated`, or closed as a false positive or an accepted risk). " +
+		"A maintainer or admin can comment `" + CommandRescanHistory + "` to scan the whole history again, or `" + CommandFalsePositive +
+		" FINDING-ID REASON` / `" + CommandAcceptRisk + " FINDING-ID REASON` to close an item.\n"
 	for i, it := range h.Items {
 		item := historyItem(it)
 		if b.Len()+len(item)+len(tail)+decoration > MaxBody {
@@ -116,6 +123,9 @@ func historyItem(it HistoryItem) string {
 	}
 	if it.Guide != "" {
 		fmt.Fprintf(&b, "  - provider guide: %s\n", it.Guide)
+	}
+	if it.ClosedAs != "" {
+		fmt.Fprintf(&b, "  - closed: %s\n", inline(it.ClosedAs))
 	}
 	if !it.Closed && len(it.Steps) > 0 {
 		fmt.Fprintf(&b, "  - once rotated, record it: `pushvault rotated %s --actor YOUR-NAME`\n", inline(s.FindingID))

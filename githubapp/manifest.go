@@ -43,8 +43,9 @@ var RequiredPermissions = map[string]string{
 
 // RequiredEvents are the webhook events pushvault subscribes to (GitHub
 // sends installation events and ping to every App unasked). check_suite
-// carries "Re-run all checks".
-var RequiredEvents = []string{"push", "pull_request", "check_run", "check_suite"}
+// carries "Re-run all checks"; issue_comment the commands people comment
+// on a repository's "Exposed in history" issue (githubapp.ParseCommand).
+var RequiredEvents = []string{"push", "pull_request", "check_run", "check_suite", "issue_comment"}
 
 // ParseManifest decodes app.yml strictly and validates it.
 func ParseManifest(data []byte) (*Manifest, error) {

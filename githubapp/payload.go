@@ -167,3 +167,23 @@ func (ev Event) Decode(v any) error {
 	}
 	return nil
 }
+
+// IssueCommentPayload is an issue_comment event.
+type IssueCommentPayload struct {
+	Action string `json:"action"`
+	Issue  struct {
+		Number int    `json:"number"`
+		Body   string `json:"body"`
+		// PullRequest is set when the issue is a pull request.
+		PullRequest *struct{} `json:"pull_request"`
+	} `json:"issue"`
+	Comment struct {
+		ID      int64   `json:"id"`
+		Body    string  `json:"body"`
+		HTMLURL string  `json:"html_url"`
+		User    Account `json:"user"`
+	} `json:"comment"`
+	Sender       Account          `json:"sender"`
+	Repository   Repository       `json:"repository"`
+	Installation *InstallationRef `json:"installation"`
+}

@@ -43,6 +43,10 @@ type Backfill struct {
 	// slice is backfill.slice_commits: a history longer than that is read
 	// in slices of as many commits.
 	slice int
+	// reserve is backfill.github_reserve: the share of the installation's
+	// GitHub budget a backfill leaves to pushes (awaitBudget).
+	reserve githubapp.Reserve
+	metrics BackfillObserver // nil: not counted
 }
 
 // BackfillDeps are what the backfill handler is built from; all required.
@@ -54,11 +58,15 @@ type BackfillDeps struct {
 	States *queue.Backfills
 	// SliceCommits is backfill.slice_commits (0: one slice).
 	SliceCommits int
+	// Reserve is backfill.github_reserve (zero: none kept back).
+	Reserve githubapp.Reserve
+	// Metrics may be nil.
+	Metrics BackfillObserver
 }
 
 // NewBackfill returns the backfill handler.
 func NewBackfill(d BackfillDeps) *Backfill {
-	return &Backfill{push: d.Push, states: d.States, slice: d.SliceCommits}
+	return &Backfill{push: d.Push, states: d.States, slice: d.SliceCommits, reserve: d.Reserve, metrics: d.Metrics}
 }
 
 var (
@@ -177,7 +185,7 @@ func (b *Backfill) setState(ctx context.Context, job queue.BackfillJob, fn func(
 			return false
 		}
 		if st.Request != job.Request {
-			*st = queue.BackfillState{Request: job.Request, QueuedAt: time.Now().UTC()}
+			*st = queue.BackfillState{Request: job.Request, RequestedBy: job.RequestedBy, QueuedAt: time.Now().UTC()}
 		}
 		st.Installation = job.Installation
 		fn(st)
@@ -207,6 +215,9 @@ func (b *Backfill) backfill(ctx context.Context, log *slog.Logger, job queue.Bac
 	gh, err := pp.github.Installation(job.Installation)
 	if err != nil {
 		return sum, fmt.Errorf("installation client: %w", err)
+	}
+	if err := b.awaitBudget(ctx, log, gh, "repository"); err != nil {
+		return sum, err
 	}
 	repo, resp, err := gh.Repositories.Get(ctx, job.Owner, job.Repo)
 	if resp != nil && resp.StatusCode == http.StatusNotFound {
@@ -242,6 +253,10 @@ func (b *Backfill) backfill(ctx context.Context, log *slog.Logger, job queue.Bac
 	sum.Commits, sum.Slices = res.Stats.Commits, m.slices
 	if len(res.Findings) == 0 {
 		return sum, nil
+	}
+	// Containing it writes to GitHub (a pull request, issues, comments).
+	if err := b.awaitBudget(ctx, log, gh, "containment"); err != nil {
+		return sum, err
 	}
 	p.After, p.Ref = m.head, "refs/heads/"+p.DefaultBranch
 	o := outcomeOf(p)
@@ -456,9 +471,22 @@ func (hp *historyProposal) Propose(ctx context.Context, r *remediator.Result) er
 		return nil
 	}
 	h := &githubapp.History{Owner: hp.p.Owner, Repo: hp.p.Repo, DefaultBranch: hp.p.DefaultBranch, Commits: hp.o.Scanned, Items: items}
+	repo := hp.p.Owner + "/" + hp.p.Repo
+	rec := queue.HistoryRecord{Installation: hp.p.InstallationID, History: h}
+	if err := hp.b.states.PutHistory(ctx, repo, rec); err != nil {
+		return err
+	}
 	n, err := hp.b.historyIssue(ctx, hp.gh, h)
-	hp.issue = n
-	return err
+	if err != nil {
+		return err
+	}
+	hp.issue, rec.Issue = n, n
+	if err := hp.b.states.PutHistory(ctx, repo, rec); err != nil {
+		return err
+	}
+	// The one writer renders it from the ledger (the rotations this run
+	// recorded, and whatever people closed before).
+	return hp.b.RefreshHistory(ctx, repo)
 }
 
 // atHead says whether the fix found v in the default branch's head: it
@@ -546,12 +574,11 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // historyIssue opens the repository's "Exposed in history" issue once
-// (queue.KeyHistoryIssue) and brings it up to date: a later backfill
-// updates the same issue, and closes it when every item is closed.
+// (queue.KeyHistoryIssue) and returns its number; RefreshHistory writes
+// its body and state from then on.
 func (b *Backfill) historyIssue(ctx context.Context, gh *github.Client, h *githubapp.History) (int, error) {
 	hi := githubapp.NewHistoryIssue(gh)
-	opened := false
-	n, err := queue.OnceJSON(ctx, b.push.claims, queue.KeyHistoryIssue(h.Owner, h.Repo), func(ctx context.Context, a queue.Attempt) (int, error) {
+	return queue.OnceJSON(ctx, b.push.claims, queue.KeyHistoryIssue(h.Owner, h.Repo), func(ctx context.Context, a queue.Attempt) (int, error) {
 		if a.Resumed {
 			// The attempt that died may have opened it.
 			if link, err := hi.Find(ctx, h.Owner, h.Repo); err != nil || link != nil {
@@ -565,11 +592,6 @@ func (b *Backfill) historyIssue(ctx context.Context, gh *github.Client, h *githu
 		if err != nil {
 			return 0, err
 		}
-		opened = true
 		return link.Number, nil
 	})
-	if err != nil || opened {
-		return n, err
-	}
-	return n, hi.Update(ctx, h, n)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/pushvault/pushvault/app/queue"
 	"github.com/pushvault/pushvault/githubapp"
@@ -21,10 +22,18 @@ import (
 // press without it changes nothing but the record: an action_refused entry
 // in the ledger and a note on the run. "Re-scan" and "Re-run" can only add
 // scanning, so anyone GitHub shows them to (write access) may use them.
-type CheckRun struct{ pp *Push }
+//
+// "Rescan history" queues a new backfill of the repository's whole history
+// (the press is the request): it needs the same role, and a press without
+// it queues nothing.
+type CheckRun struct {
+	pp       *Push
+	backfill BackfillQueue // nil: no backfills on this server
+}
 
-// NewCheckRun returns the check_run handler over pp's services.
-func NewCheckRun(pp *Push) *CheckRun { return &CheckRun{pp: pp} }
+// NewCheckRun returns the check_run handler over pp's services, queueing
+// "Rescan history" presses on q (nil: backfills are off).
+func NewCheckRun(pp *Push, q BackfillQueue) *CheckRun { return &CheckRun{pp: pp, backfill: q} }
 
 // Handles implements Handler.
 func (h *CheckRun) Handles() []string { return []string{"check_run"} }
@@ -45,7 +54,11 @@ func (h *CheckRun) Handle(ctx context.Context, ev githubapp.Event) error {
 	case ce.Action == "rerequested" || ce.Action == "requested_action" && press.action == githubapp.ActionRescan:
 		githubapp.Logger(ctx).Info("re-scan requested", "by", press.by)
 		return h.rescan(ctx, press, "")
-	case ce.Action != "requested_action" || press.action != githubapp.ActionFalsePositive && press.action != githubapp.ActionApproveRotation:
+	case ce.Action != "requested_action":
+		return nil
+	case press.action == githubapp.ActionRescanHistory:
+		return h.rescanHistory(ctx, press)
+	case press.action != githubapp.ActionFalsePositive && press.action != githubapp.ActionApproveRotation:
 		return nil
 	}
 	findings, err := h.runFindings(ctx, press)
@@ -67,6 +80,28 @@ func (h *CheckRun) Handle(ctx context.Context, ev githubapp.Event) error {
 	}
 	githubapp.Logger(ctx).Info("rotation approved", "by", press.by, "role", role)
 	return h.rescan(ctx, press, press.by)
+}
+
+// rescanHistory queues a backfill of the repository for a person with
+// the role, under a request of its own: the press's delivery (GitHub's
+// payload carries nothing else that tells one press from the next on the
+// same run), so each press scans the repository again once.
+func (h *CheckRun) rescanHistory(ctx context.Context, press buttonPress) error {
+	if h.backfill == nil {
+		return h.pp.noteCheck(ctx, press.ev.InstallationID, press.owner, press.repo, press.runID(), "no-backfill", "", "History backfills are not run by this server.")
+	}
+	role, ok, err := h.permitted(ctx, press, nil)
+	if err != nil || !ok {
+		return err
+	}
+	job := queue.BackfillJob{Installation: press.ev.InstallationID, Owner: press.owner, Repo: press.repo, RepoID: press.ce.Repository.ID,
+		Request: "check_run/" + strconv.FormatInt(press.runID(), 10) + "/" + press.ev.DeliveryID, RequestedBy: press.actor()}
+	if err := h.backfill.EnqueueBackfill(ctx, job); err != nil {
+		return err
+	}
+	githubapp.Logger(ctx).Info("history rescan queued", "by", press.by, "role", role, "request", job.Request)
+	note := fmt.Sprintf("**History rescan queued** by %s: every branch and tag of %s/%s is scanned again (`pushvault backfill status`).", press.by, press.owner, press.repo)
+	return h.pp.noteCheck(ctx, press.ev.InstallationID, press.owner, press.repo, press.runID(), "rescan-history-"+press.ev.DeliveryID, "", note)
 }
 
 // buttonPress is one check_run event with what the handler needs of it.
@@ -184,7 +219,7 @@ func pressRecords(b buttonPress, rec *fixRecord, transition string, detail map[s
 
 // buttonLabel is the label of the check run's button with identifier id.
 func buttonLabel(id string) string {
-	for _, a := range append(githubapp.Actions, githubapp.ApproveAction) {
+	for _, a := range append(githubapp.Actions, githubapp.ApproveAction, githubapp.RescanHistoryAction) {
 		if a.Identifier == id {
 			return a.Label
 		}

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -97,9 +98,11 @@ func QueueBackfill(ctx context.Context, src QueueSource, req BackfillRequest, no
 	return jobs, nil
 }
 
-// BackfillStatus writes where each repository's backfill stands, read
-// from the queue's backfill bucket: a table (format text) or JSON Lines
-// (format json).
+// BackfillStatus writes where each repository's latest backfill request
+// stands (a later request replaces an earlier one's line), read from the
+// queue's backfill bucket: a table (format text) or JSON Lines (format
+// json), each with the request's id, who asked, and when it was queued,
+// started or finished.
 func BackfillStatus(ctx context.Context, src QueueSource, format string, w io.Writer) error {
 	if format != "text" && format != "json" {
 		return fmt.Errorf("%w: unknown format %q (want text or json)", ErrUsage, format)
@@ -123,7 +126,7 @@ func BackfillStatus(ctx context.Context, src QueueSource, format string, w io.Wr
 		return nil
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REPOSITORY\tSTATE\tCOMMITS\tSLICES\tAT HEAD\tIN HISTORY\tPR\tISSUE\tSCANS\tSINCE\tERROR")
+	fmt.Fprintln(tw, "REPOSITORY\tSTATE\tCOMMITS\tSLICES\tAT HEAD\tIN HISTORY\tPR\tISSUE\tSCANS\tSINCE\tREQUEST\tBY\tERROR")
 	count := map[string]int{}
 	commits := 0
 	for _, st := range list {
@@ -136,8 +139,8 @@ func BackfillStatus(ctx context.Context, src QueueSource, format string, w io.Wr
 		case queue.BackfillDone, queue.BackfillFailed:
 			since = st.FinishedAt
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%d\t%s\t%s\n", st.Repository, st.State, progress(st), st.Slices, st.AtHead, st.InHistory,
-			number(st.PR), number(st.Issue), st.Scans, since.UTC().Format(time.RFC3339), errorCell(st.Error))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", st.Repository, st.State, progress(st), st.Slices, st.AtHead, st.InHistory,
+			number(st.PR), number(st.Issue), st.Scans, since.UTC().Format(time.RFC3339), st.Request, cmp.Or(st.RequestedBy, "-"), errorCell(st.Error))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

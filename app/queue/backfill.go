@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,6 +29,7 @@ const (
 	BackfillBucket   = "pushvault_backfill" // KV: each repository's backfill state
 	BackfillEvent    = "backfill"           // the event name backfill jobs are processed under
 	backfillKeyStart = "repo/"              // BackfillBucket keys: repo/<owner>/<repo>
+	historyKeyStart  = "history/"           // and history/<owner>/<repo>: the "Exposed in history" issue's items
 	backfillIDPrefix = "backfill/"          // message ids: backfill/<request>/<owner>/<repo>
 )
 
@@ -82,7 +84,9 @@ type BackfillState struct {
 	Repository   string `json:"repository"`
 	Installation int64  `json:"installation_id,omitempty"`
 	Request      string `json:"request"`
-	State        string `json:"state"`
+	// RequestedBy is who or what asked (BackfillJob.RequestedBy).
+	RequestedBy string `json:"requested_by,omitempty"`
+	State       string `json:"state"`
 	// Scans counts the scans of this request that started: more than one
 	// when a scan was cut short (a crash, a restart) and resumed.
 	Scans int `json:"scans"`
@@ -215,6 +219,9 @@ func (b *Backfills) List(ctx context.Context) ([]BackfillState, error) {
 				sort.Slice(out, func(i, j int) bool { return out[i].Repository < out[j].Repository })
 				return out, nil
 			}
+			if !strings.HasPrefix(e.Key(), backfillKeyStart) {
+				continue // a history record
+			}
 			var st BackfillState
 			if err := json.Unmarshal(e.Value(), &st); err != nil {
 				return nil, fmt.Errorf("backfill state %s: %w", e.Key(), err)
@@ -274,7 +281,7 @@ func EnqueueBackfill(ctx context.Context, js jetstream.JetStream, b *Backfills, 
 		if st.Request == job.Request && st.State != BackfillQueued {
 			return false // the job ran before this copy was queued
 		}
-		*st = BackfillState{Installation: job.Installation, Request: job.Request, State: BackfillQueued, QueuedAt: time.Now().UTC()}
+		*st = BackfillState{Installation: job.Installation, Request: job.Request, RequestedBy: job.RequestedBy, State: BackfillQueued, QueuedAt: time.Now().UTC()}
 		return true
 	})
 }
@@ -327,4 +334,52 @@ func (q *Queue) BackfillDepth(ctx context.Context) (pending, inFlight uint64, er
 		return 0, 0, fmt.Errorf("consumer %s: %w", BackfillConsumer, err)
 	}
 	return ci.NumPending, uint64(ci.NumAckPending), nil
+}
+
+// HistoryRecord is what the "Exposed in history" issue of a repository is
+// rendered from, besides the ledger: the items its latest backfill found
+// (redacted values, places, vault paths, steps: never a secret), the
+// installation and the issue. The ledger says where each item stands now.
+type HistoryRecord struct {
+	Installation int64              `json:"installation_id"`
+	Issue        int                `json:"issue,omitempty"`
+	History      *githubapp.History `json:"history"`
+}
+
+func historyKey(repo string) (string, error) { return kvKey(historyKeyStart + repo) }
+
+// PutHistory stores repo's history record (the latest backfill's wins).
+func (b *Backfills) PutHistory(ctx context.Context, repo string, rec HistoryRecord) error {
+	k, err := historyKey(repo)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if _, err := b.kv.Put(ctx, k, data); err != nil {
+		return fmt.Errorf("history record %s: %w", repo, err)
+	}
+	return nil
+}
+
+// History returns repo's history record; ok is false when no backfill
+// listed anything in an issue for it.
+func (b *Backfills) History(ctx context.Context, repo string) (rec HistoryRecord, ok bool, err error) {
+	k, err := historyKey(repo)
+	if err != nil {
+		return rec, false, err
+	}
+	e, err := b.kv.Get(ctx, k)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return rec, false, nil
+	}
+	if err != nil {
+		return rec, false, fmt.Errorf("history record %s: %w", repo, err)
+	}
+	if err := json.Unmarshal(e.Value(), &rec); err != nil || rec.History == nil {
+		return rec, false, fmt.Errorf("history record %s: undecodable: %v", repo, err)
+	}
+	return rec, true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 )
 
 // The claim store's keys: every key pushvault claims is built here and
@@ -77,3 +78,8 @@ func KeyBackfill(owner, repo, request string) string {
 
 // KeyHistoryIssue is a repository's "Exposed in history" issue (its number).
 func KeyHistoryIssue(owner, repo string) string { return "history-issue/" + owner + "/" + repo }
+
+// KeyCommentReply is pushvault's reply to comment id on repo (owner/name).
+func KeyCommentReply(repo string, id int64) string {
+	return "comment-reply/" + repo + "/" + strconv.FormatInt(id, 10)
+}

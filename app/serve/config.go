@@ -105,6 +105,19 @@ type BackfillConfig struct {
 	// (queue.delivery_timeout is for pushes): past it the attempt is
 	// cancelled and retried, dead-lettered after queue.max_attempts.
 	DeliveryTimeout time.Duration `yaml:"delivery_timeout"`
+	// GitHubReserve is the part of each installation's GitHub request
+	// budget a backfill leaves to pushes: "N%" of the limit or a number of
+	// requests. Before each repository, and before writing to GitHub,
+	// a backfill asks GitHub for the installation's remaining budget (GET
+	// /rate_limit: GitHub's own count, the same for every replica) and
+	// waits while it is under this. "0" waits for nothing.
+	GitHubReserve string `yaml:"github_reserve"`
+}
+
+// Reserve is GitHubReserve parsed (Validate has checked it).
+func (b BackfillConfig) Reserve() githubapp.Reserve {
+	r, _ := githubapp.ParseReserve(b.GitHubReserve)
+	return r
 }
 
 // GitHubConfig is the GitHub App's identity. The private key and the
@@ -176,7 +189,8 @@ func DefaultServeConfig() ServeConfig {
 		ScanLimits:     scanner.DefaultServerLimits,
 		InlineAllow:    string(policy.DefaultInlineAllow),
 		GenericSecrets: string(scanner.DefaultGenericMode),
-		Backfill:       BackfillConfig{OnInstall: true, Concurrency: 1, SliceCommits: 20000, DeliveryTimeout: 2 * time.Hour},
+		Backfill: BackfillConfig{OnInstall: true, Concurrency: 1, SliceCommits: 20000, DeliveryTimeout: 2 * time.Hour,
+			GitHubReserve: "20%"},
 	}
 }
 
@@ -434,6 +448,9 @@ func (c ServeConfig) Validate() error {
 	}
 	if c.Backfill.DeliveryTimeout < time.Second {
 		bad("backfill.delivery_timeout: %v, want at least 1s", c.Backfill.DeliveryTimeout)
+	}
+	if _, err := githubapp.ParseReserve(c.Backfill.GitHubReserve); err != nil {
+		bad("backfill.github_reserve: %v", err)
 	}
 	errs = append(errs, c.HTTP.validate()...)
 	if err := c.Rotation.Validate(); err != nil {

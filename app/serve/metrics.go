@@ -19,19 +19,21 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	webhooks       *prometheus.CounterVec
-	processed      *prometheus.CounterVec
-	processSeconds *prometheus.HistogramVec
-	deadLetters    *prometheus.CounterVec
-	redeliveries   *prometheus.CounterVec
-	scanSeconds    prometheus.Histogram
-	phaseSeconds   *prometheus.HistogramVec
-	scanBytes      prometheus.Counter
-	findings       *prometheus.CounterVec
-	remediations   *prometheus.CounterVec
-	githubCalls    *prometheus.CounterVec
-	rateRemaining  *prometheus.GaugeVec
-	rateWaits      *prometheus.CounterVec
+	webhooks          *prometheus.CounterVec
+	processed         *prometheus.CounterVec
+	processSeconds    *prometheus.HistogramVec
+	deadLetters       *prometheus.CounterVec
+	redeliveries      *prometheus.CounterVec
+	scanSeconds       prometheus.Histogram
+	phaseSeconds      *prometheus.HistogramVec
+	scanBytes         prometheus.Counter
+	findings          *prometheus.CounterVec
+	remediations      *prometheus.CounterVec
+	githubCalls       *prometheus.CounterVec
+	rateRemaining     *prometheus.GaugeVec
+	rateWaits         *prometheus.CounterVec
+	budgetWaits       prometheus.Counter
+	budgetWaitSeconds prometheus.Counter
 }
 
 var (
@@ -88,9 +90,15 @@ func NewMetrics(depth func(context.Context) (queue.Depth, error)) *Metrics {
 		rateWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pushvault_github_rate_limit_waits_total", Help: "Waits for a GitHub rate limit, by kind (primary, secondary).",
 		}, []string{"kind"}),
+		budgetWaits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pushvault_backfill_budget_waits_total", Help: "Waits of a backfill for an installation's GitHub budget to come back over backfill.github_reserve.",
+		}),
+		budgetWaitSeconds: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pushvault_backfill_budget_wait_seconds_total", Help: "Time backfills spent waiting for GitHub budget over backfill.github_reserve.",
+		}),
 	}
 	m.Registry.MustRegister(m.webhooks, m.processed, m.processSeconds, m.deadLetters, m.redeliveries, m.scanSeconds, m.phaseSeconds, m.scanBytes,
-		m.findings, m.remediations, m.githubCalls, m.rateRemaining, m.rateWaits,
+		m.findings, m.remediations, m.githubCalls, m.rateRemaining, m.rateWaits, m.budgetWaits, m.budgetWaitSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if depth != nil {
 		m.Registry.MustRegister(&depthCollector{depth: depth})
@@ -132,6 +140,12 @@ func (m *Metrics) RateLimitRemaining(resource string, remaining int) {
 // RateLimitWait implements githubapp.CallObserver.
 func (m *Metrics) RateLimitWait(kind string, _ time.Duration) {
 	m.rateWaits.WithLabelValues(kind).Inc()
+}
+
+// BackfillBudgetWait implements handler.BackfillObserver.
+func (m *Metrics) BackfillBudgetWait(d time.Duration) {
+	m.budgetWaits.Inc()
+	m.budgetWaitSeconds.Add(d.Seconds())
 }
 
 // ObservePhase records the time one push spent in one phase (package

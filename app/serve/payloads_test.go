@@ -27,7 +27,7 @@ import (
 
 // appEvents are the events GitHub sends the App: those app.yml subscribes
 // to, and those every App gets unasked.
-var appEvents = []string{"push", "pull_request", "check_run", "check_suite", "installation", "installation_repositories", "ping"}
+var appEvents = []string{"push", "pull_request", "check_run", "check_suite", "issue_comment", "installation", "installation_repositories", "ping"}
 
 // recording is one delivery the test sends: a payload GitHub was recorded
 // sending, or a variant of one.

@@ -44,6 +44,9 @@ type Server struct {
 	// Dispatcher routes each queued event to its handler; its events are
 	// the ones the webhook endpoint accepts.
 	Dispatcher *handler.Dispatcher
+	// backfill is the backfill handler, whose RefreshHistory the ledger
+	// watch calls.
+	backfill *handler.Backfill
 
 	webhookSecret []byte
 	// stopVault ends the goroutine keeping the Vault token alive.
@@ -140,14 +143,17 @@ func (s *Server) handlers() (*handler.Dispatcher, error) {
 	if s.Config.Backfill.OnInstall {
 		inst.Backfill = s.Queue
 	}
+	s.backfill = handler.NewBackfill(handler.BackfillDeps{Push: push, States: s.Queue.Backfills(), SliceCommits: s.Config.Backfill.SliceCommits,
+		Reserve: s.Config.Backfill.Reserve(), Metrics: s.Metrics})
 	return handler.NewDispatcher(
 		handler.Ping{},
 		inst,
-		handler.NewBackfill(handler.BackfillDeps{Push: push, States: s.Queue.Backfills(), SliceCommits: s.Config.Backfill.SliceCommits}),
+		s.backfill,
 		push,
 		handler.NewPullRequest(push),
-		handler.NewCheckRun(push),
+		handler.NewCheckRun(push, s.Queue),
 		handler.NewCheckSuite(push),
+		handler.NewIssueComment(s.backfill, s.Queue),
 	)
 }
 
@@ -292,6 +298,16 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	go func() {
 		defer wg.Done()
 		backfills.Run(wctx)
+	}()
+	// The history issues follow the ledger, whoever writes to it.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := s.Queue.WatchLedger(wctx, s.Log, func(ctx context.Context, repo string) error {
+			return s.backfill.RefreshHistory(githubapp.WithLogger(ctx, s.Log.With(slog.String("repo", repo))), repo)
+		}); err != nil {
+			s.Log.Error("ledger watch stopped: history issues follow only the changes serve makes itself", slog.Any("error", err))
+		}
 	}()
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()

@@ -179,10 +179,8 @@ func (s *Server) convertManifest(c *call) (int, any, error) {
 
 func (s *Server) getRateLimit(c *call) (int, any, error) {
 	cred := credential(c.r)
-	s.mu.Lock()
-	used := s.rateUsed[cred]
-	s.mu.Unlock()
-	rate := obj{"limit": 5000, "remaining": max(5000-used, 0), "reset": s.now().Add(time.Hour).Unix(), "used": used}
+	limit, remaining, reset := s.rateOf(cred)
+	rate := obj{"limit": limit, "remaining": remaining, "reset": reset.Unix(), "used": limit - remaining}
 	search := obj{"limit": 30, "remaining": 30, "reset": s.now().Add(time.Minute).Unix(), "used": 0}
 	return 200, obj{"rate": rate, "resources": obj{"core": rate, "search": search}}, nil
 }
@@ -250,4 +248,45 @@ func (s *Server) revokeCredentials(c *call) (int, any, error) {
 
 func (s *Server) getRepo(c *call) (int, any, error) {
 	return 200, s.repoObject(c.repo), nil
+}
+
+// rateLimit is GitHub's primary limit of an installation's tokens.
+const rateLimit = 5000
+
+// lowBudgetWindow is the reset SetRateBudget's low budget reports: the
+// window ends soon, and a new one is as low until ResetRateBudget.
+const lowBudgetWindow = 2 * time.Second
+
+// SetRateBudget makes every token of installation id see remaining of
+// GitHub's core limit (GET /rate_limit and the X-RateLimit headers), with
+// a window that resets every lowBudgetWindow and stays as low — the budget
+// other clients of the installation keep spending — until ResetRateBudget.
+// Requests are still served: remaining is what is left, not exhausted.
+func (s *Server) SetRateBudget(id int64, remaining int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lowBudget[id] = remaining
+}
+
+// ResetRateBudget ends SetRateBudget for installation id: its tokens
+// count their own requests again (the window reset).
+func (s *Server) ResetRateBudget(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.lowBudget, id)
+}
+
+// rateOf is the core limit credential cred sees: its own count, or its
+// installation's low budget (SetRateBudget).
+func (s *Server) rateOf(cred string) (limit, remaining int, reset time.Time) {
+	inst := int64(-1)
+	if in, err := s.tokenInstallation(cred); err == nil && in.ID != 0 {
+		inst = in.ID
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if low, ok := s.lowBudget[inst]; ok {
+		return rateLimit, low, s.now().Add(lowBudgetWindow)
+	}
+	return rateLimit, max(rateLimit-s.rateUsed[cred], 0), s.now().Add(time.Hour)
 }

@@ -66,6 +66,7 @@ type Server struct {
 	dropNext      int
 	violations    []error
 	rateUsed      map[string]int
+	lowBudget     map[int64]int // SetRateBudget, by installation
 	manifestCode  map[string]bool
 	grants        map[string]map[string]grant // repo key -> login -> role
 	events        []Event
@@ -215,6 +216,7 @@ func newServer(dir string, report func(error), opts ...Option) (*Server, error) 
 		labels:       map[string][]Label{},
 		webhookURL:   c.webhookURL,
 		rateUsed:     map[string]int{},
+		lowBudget:    map[int64]int{},
 		manifestCode: map[string]bool{},
 		grants:       map[string]map[string]grant{},
 	}
@@ -475,16 +477,14 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, e *apiError, cred st
 
 // rateHeaders sets GitHub's rate-limit headers, counting per credential.
 func (s *Server) rateHeaders(h http.Header, cred string) {
-	const limit = 5000
 	s.mu.Lock()
 	s.rateUsed[cred]++
-	used := s.rateUsed[cred]
 	s.mu.Unlock()
-	reset := s.now().Add(time.Hour).Unix()
+	limit, remaining, reset := s.rateOf(cred)
 	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(limit-used, 0)))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
-	h.Set("X-RateLimit-Used", strconv.Itoa(used))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+	h.Set("X-RateLimit-Used", strconv.Itoa(limit-remaining))
 	h.Set("X-RateLimit-Resource", "core")
 	h.Set("X-GitHub-Request-Id", strings.ToUpper(randHex(8)))
 }

@@ -213,3 +213,44 @@ func (s *Server) pushedRange(full, head string) (before, after any) {
 	}
 	return nil, nil
 }
+
+// TriggerIssueComment adds a comment by the user login to issue number
+// of owner/repo and sends the issue_comment webhook (action "created")
+// GitHub sends for it, as when a person comments on GitHub. It returns the
+// delivery and the comment's id.
+func (s *Server) TriggerIssueComment(owner, repo string, number int, login, body string) (Delivery, int64, error) {
+	full := owner + "/" + repo
+	rs := s.repo(full)
+	if rs == nil {
+		return Delivery{}, 0, fmt.Errorf("repository %s: %w", full, ErrNotFound)
+	}
+	id := s.id()
+	s.mu.Lock()
+	var is *Issue
+	for _, i := range s.issues {
+		if i.Repo == full && i.Number == number {
+			is = i
+		}
+	}
+	if is == nil {
+		s.mu.Unlock()
+		return Delivery{}, 0, fmt.Errorf("issue %s#%d: %w", full, number, ErrNotFound)
+	}
+	cm := &Comment{ID: id, Kind: "issue", Repo: full, Issue: number, Body: body, User: login, CreatedAt: s.now()}
+	s.comments = append(s.comments, cm)
+	issue := s.issueObject(rs, is)
+	comment := s.issueCommentObject(rs, cm)
+	in := s.installationFor(full)
+	s.mu.Unlock()
+	comment["user"] = s.user(login, "User")
+	// The webhook's issue and comment carry their reactions, and the
+	// comment the App that made it (none: a person).
+	reactions := func(u string) obj {
+		return obj{"url": u + "/reactions", "total_count": 0, "+1": 0, "-1": 0, "laugh": 0, "confused": 0,
+			"heart": 0, "hooray": 0, "eyes": 0, "rocket": 0}
+	}
+	issue["reactions"] = reactions(issue["url"].(string))
+	comment["reactions"], comment["performed_via_github_app"] = reactions(comment["url"].(string)), nil
+	e := s.checkEvent(rs, in, obj{"action": "created", "issue": issue, "comment": comment, "sender": s.user(login, "User")})
+	return *s.deliver("issue_comment", e), cm.ID, nil
+}

@@ -156,3 +156,14 @@ func (l *Lifecycle) apply(r Record) {
 		first(&l.Closed)
 	}
 }
+
+// StateChanging reports whether a record of transition may change where a
+// secret stands as Lifecycles folds it (its rotation state, or closed).
+func StateChanging(transition string) bool {
+	switch transition {
+	case Vaulted, RotationStarted, Rotated, ExposedVerifiedDead, ExposedDestroyed, RotationFailed,
+		RotationPending, RotationManual, MarkedRotated, Closed:
+		return true
+	}
+	return false
+}

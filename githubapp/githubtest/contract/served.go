@@ -85,6 +85,7 @@ var WebhookEvents = []string{
 	"check_run.rerequested",
 	"check_run.requested_action",
 	"check_suite.rerequested",
+	"issue_comment.created",
 	"installation.created",
 	"installation.deleted",
 	"installation_repositories.added",
