@@ -30,37 +30,45 @@ func NewIssues(gh *github.Client) *Issues { return &Issues{gh: gh} }
 // OpenRotation opens the issue asking for r's rotation, or returns the one
 // already opened for the same finding (open or closed): a retried push never
 // opens a second. What of the body does not fit GitHub's limit is posted
-// as comments on it, each once.
+// as comments on it, each once. It lists every issue of the repository to
+// find an earlier one; a caller that remembers what it opened calls
+// CreateRotation instead, and FindRotation only when it cannot tell.
 func (is *Issues) OpenRotation(ctx context.Context, o *Outcome, r Rotation) (*PRLink, error) {
-	link, err := is.openRotation(ctx, o, r)
+	link, found, err := is.FindRotation(ctx, o, r.Secret.FindingID)
+	if err == nil && !found {
+		link, err = is.CreateRotation(ctx, o, r)
+	}
 	if err != nil {
 		return nil, err
 	}
-	_, rest := RotationBody(o, r)
-	if err := continueInComments(ctx, is.gh, o.Owner, o.Repo, link.Number, "rotate", rest); err != nil {
-		return nil, fmt.Errorf("rotation issue #%d: %w", link.Number, err)
-	}
-	return link, nil
+	return link, is.ContinueRotation(ctx, o, r, link.Number)
 }
 
-func (is *Issues) openRotation(ctx context.Context, o *Outcome, r Rotation) (*PRLink, error) {
-	marker := issueMarker(r.Secret.FindingID)
+// FindRotation looks among the repository's issues (open or closed, every
+// page) for the rotation issue of finding findingID.
+func (is *Issues) FindRotation(ctx context.Context, o *Outcome, findingID string) (*PRLink, bool, error) {
+	marker := issueMarker(findingID)
 	opts := &github.IssueListByRepoOptions{State: "all", ListOptions: github.ListOptions{PerPage: 100}}
 	for {
 		existing, resp, err := is.gh.Issues.ListByRepo(ctx, o.Owner, o.Repo, opts)
 		if err != nil {
-			return nil, fmt.Errorf("list issues: %w", err)
+			return nil, false, fmt.Errorf("list issues: %w", err)
 		}
 		for _, iss := range existing {
 			if strings.Contains(iss.GetBody(), marker) {
-				return &PRLink{Number: iss.GetNumber(), URL: iss.GetHTMLURL()}, nil
+				return &PRLink{Number: iss.GetNumber(), URL: iss.GetHTMLURL()}, true, nil
 			}
 		}
 		if resp.NextPage == 0 {
-			break
+			return nil, false, nil
 		}
 		opts.Page = resp.NextPage
 	}
+}
+
+// CreateRotation opens r's rotation issue without looking for an earlier
+// one, and without the comments continuing its body (ContinueRotation).
+func (is *Issues) CreateRotation(ctx context.Context, o *Outcome, r Rotation) (*PRLink, error) {
 	body, _ := RotationBody(o, r)
 	iss, _, err := is.gh.Issues.Create(ctx, o.Owner, o.Repo, &github.IssueRequest{
 		Title:  github.String(fitTitle(fmt.Sprintf("Rotate the exposed %s secret %s", r.Secret.Detector, r.Secret.Redacted))),
@@ -71,6 +79,17 @@ func (is *Issues) openRotation(ctx context.Context, o *Outcome, r Rotation) (*PR
 		return nil, fmt.Errorf("open the rotation issue for %s: %w", r.Secret.FindingID, err)
 	}
 	return &PRLink{Number: iss.GetNumber(), URL: iss.GetHTMLURL()}, nil
+}
+
+// ContinueRotation posts what of r's issue body does not fit GitHub's
+// limit as comments on issue number, each once (nothing, and no request,
+// when it fits).
+func (is *Issues) ContinueRotation(ctx context.Context, o *Outcome, r Rotation, number int) error {
+	_, rest := RotationBody(o, r)
+	if err := continueInComments(ctx, is.gh, o.Owner, o.Repo, number, "rotate", rest); err != nil {
+		return fmt.Errorf("rotation issue #%d: %w", number, err)
+	}
+	return nil
 }
 
 // RotationBody is the body of a manual-rotation issue, and the comments

@@ -90,7 +90,9 @@ const busyRetryAfter = "1"
 //   - 400 when the body is not a JSON object, nor a form whose payload
 //     field is one;
 //   - 202 without enqueuing for check_run and check_suite events of
-//     another app than AppID;
+//     another app than AppID, and for actions Acts says nothing acts on
+//     (GitHub sends the App its own check runs' created and completed,
+//     its pull requests' opened: queueing them cost as much as the push);
 //   - 202 once the event is enqueued (or found queued or finished: a
 //     redelivery of a dead-lettered delivery is enqueued again);
 //   - 503 when the queue refuses it, so that GitHub's delivery shows a
@@ -105,7 +107,11 @@ type WebhookHandler struct {
 	// AppID is the GitHub App's id: check runs and suites of other apps
 	// (GitHub sends an App every check run and suite of the repositories
 	// it watches) are not queued. 0 queues them all.
-	AppID    int64
+	AppID int64
+	// Acts says whether anything acts on an event's action (the payload's
+	// "action"; "" for events without one); nil: on every action of
+	// Events. An action nothing acts on is answered 202 and not queued.
+	Acts     func(event, action string) bool
 	Queue    Enqueuer
 	Log      *slog.Logger
 	Observer WebhookObserver // may be nil
@@ -317,6 +323,9 @@ func (h *WebhookHandler) ignored(event string, env *envelope) string {
 	}
 	if app := env.checkApp(); h.AppID != 0 && app != 0 && app != h.AppID {
 		return "another app's check"
+	}
+	if h.Acts != nil && !h.Acts(event, env.Action) {
+		return "nothing acts on its action"
 	}
 	return ""
 }

@@ -38,6 +38,14 @@ func NewCheckRun(pp *Push, q BackfillQueue) *CheckRun { return &CheckRun{pp: pp,
 // Handles implements Handler.
 func (h *CheckRun) Handles() []string { return []string{"check_run"} }
 
+var _ ActionFilter = (*CheckRun)(nil)
+
+// Acts implements ActionFilter: a re-run and the run's buttons; the runs'
+// own created and completed need nothing.
+func (h *CheckRun) Acts(_, action string) bool {
+	return action == "rerequested" || action == "requested_action"
+}
+
 // Handle implements Handler.
 func (h *CheckRun) Handle(ctx context.Context, ev githubapp.Event) error {
 	var ce githubapp.CheckRunPayload

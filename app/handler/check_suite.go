@@ -19,6 +19,11 @@ func NewCheckSuite(pp *Push) *CheckSuite { return &CheckSuite{pp: pp} }
 // Handles implements Handler.
 func (h *CheckSuite) Handles() []string { return []string{"check_suite"} }
 
+var _ ActionFilter = (*CheckSuite)(nil)
+
+// Acts implements ActionFilter: "Re-run all checks" only.
+func (h *CheckSuite) Acts(_, action string) bool { return action == "rerequested" }
+
 // Handle implements Handler.
 func (h *CheckSuite) Handle(ctx context.Context, ev githubapp.Event) error {
 	var se githubapp.CheckSuitePayload

@@ -17,6 +17,14 @@ type Handler interface {
 	Handle(ctx context.Context, ev githubapp.Event) error
 }
 
+// ActionFilter is a Handler that acts on some actions of its events only
+// (the payload's "action"): the webhook endpoint acknowledges the others
+// without queueing them (Dispatcher.Acts). Acts must say true for every
+// action Handle does anything with.
+type ActionFilter interface {
+	Acts(event, action string) bool
+}
+
 // Dispatcher routes each event to the handler registered for its
 // X-GitHub-Event name. It is the workers' Processor, and its Events are the
 // webhook endpoint's accepted events: a delivery no handler takes is
@@ -49,6 +57,20 @@ func (d *Dispatcher) Events() map[string]bool {
 		out[k] = true
 	}
 	return out
+}
+
+// Acts reports whether the handler of event does anything with action:
+// false for events without a handler and for actions an ActionFilter
+// handler passes over; true for every action of other handlers.
+func (d *Dispatcher) Acts(event, action string) bool {
+	h, ok := d.handlers[event]
+	if !ok {
+		return false
+	}
+	if f, ok := h.(ActionFilter); ok {
+		return f.Acts(event, action)
+	}
+	return true
 }
 
 // EventNames lists Events, sorted.

@@ -22,6 +22,11 @@ func NewPullRequest(pp *Push) *PullRequest { return &PullRequest{pp: pp} }
 // Handles implements Handler.
 func (h *PullRequest) Handles() []string { return []string{"pull_request"} }
 
+var _ ActionFilter = (*PullRequest)(nil)
+
+// Acts implements ActionFilter: a fix merged is a pull request closed.
+func (h *PullRequest) Acts(_, action string) bool { return action == "closed" }
+
 // Handle implements Handler.
 func (h *PullRequest) Handle(ctx context.Context, ev githubapp.Event) error {
 	log := githubapp.Logger(ctx)

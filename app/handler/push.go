@@ -685,8 +685,11 @@ func rotationWords(r rotate.Result) string {
 }
 
 // openRotationIssues opens an issue with the provider's steps for each
-// secret only a person can rotate, and points the outcome at it. Best
-// effort: a failure is logged and the check run still says "manual".
+// secret only a person can rotate, and points the outcome at it. Each issue
+// is opened once (a claim per finding): only an attempt that resumes a
+// claim abandoned by a dead process looks through the repository's issues
+// for one it may have opened. Best effort: a failure is logged and the
+// check run still says "manual".
 func (pp *Push) openRotationIssues(ctx context.Context, log *slog.Logger, gh *github.Client, o *githubapp.Outcome, rotations map[string]rotate.Result) {
 	issues := githubapp.NewIssues(gh)
 	for i := range o.Secrets {
@@ -694,13 +697,51 @@ func (pp *Push) openRotationIssues(ctx context.Context, log *slog.Logger, gh *gi
 		if !ok || r.State != rotate.StateManual {
 			continue
 		}
-		link, err := issues.OpenRotation(ctx, o, githubapp.Rotation{Secret: o.Secrets[i], Guide: r.Guide, Steps: r.Steps})
+		rot := githubapp.Rotation{Secret: o.Secrets[i], Guide: r.Guide, Steps: r.Steps}
+		link, err := pp.rotationIssueOnce(ctx, issues, o, rot)
+		if err == nil {
+			err = issues.ContinueRotation(ctx, o, rot, link.Number)
+		}
 		if err != nil {
 			log.Warn("manual rotation issue", "finding", o.Secrets[i].FindingID, "error", err)
 			continue
 		}
 		o.Secrets[i].Rotation = fmt.Sprintf("manual: see #%d", link.Number)
 	}
+}
+
+// rotationIssueOnce opens rot's issue once per finding of the repository.
+// Before the create request goes out it is noted (KeyRotationIssueSent):
+// an attempt that finds the note, or resumes a dead process's claim, may
+// be after a create GitHub carried out but whose answer was lost, and
+// looks for the issue before opening one.
+func (pp *Push) rotationIssueOnce(ctx context.Context, issues *githubapp.Issues, o *githubapp.Outcome, rot githubapp.Rotation) (githubapp.PRLink, error) {
+	id := rot.Secret.FindingID
+	return queue.OnceJSON(ctx, pp.claims, queue.KeyRotationIssue(o.Owner, o.Repo, id), func(ctx context.Context, a queue.Attempt) (githubapp.PRLink, error) {
+		sentKey := queue.KeyRotationIssueSent(o.Owner, o.Repo, id)
+		_, sent, err := pp.claims.Get(ctx, sentKey)
+		if err != nil {
+			return githubapp.PRLink{}, err
+		}
+		if a.Resumed || sent {
+			if link, found, err := issues.FindRotation(ctx, o, id); err != nil || found {
+				if err != nil {
+					return githubapp.PRLink{}, err
+				}
+				return *link, nil
+			}
+		}
+		if !sent {
+			if _, err := pp.claims.Once(ctx, sentKey, func(context.Context, queue.Attempt) ([]byte, error) { return nil, nil }); err != nil {
+				return githubapp.PRLink{}, err
+			}
+		}
+		link, err := issues.CreateRotation(ctx, o, rot)
+		if err != nil {
+			return githubapp.PRLink{}, err
+		}
+		return *link, nil
+	})
 }
 
 // NewPush returns the push handler.

@@ -41,6 +41,19 @@ func KeyRunFindings(owner, repo string, id int64) string {
 	return fmt.Sprintf("findings-of-run/%s/%s/%d", owner, repo, id)
 }
 
+// KeyRotationIssue is the manual-rotation issue of a finding (its number
+// and URL).
+func KeyRotationIssue(owner, repo, findingID string) string {
+	return "rotation-issue/" + owner + "/" + repo + "/" + findingID
+}
+
+// KeyRotationIssueSent is the fact that a request to open a finding's
+// manual-rotation issue went out (GitHub may have opened it even when its
+// answer was lost).
+func KeyRotationIssueSent(owner, repo, findingID string) string {
+	return "rotation-issue-sent/" + owner + "/" + repo + "/" + findingID
+}
+
 // KeyFix is the fix pull request of a fix branch.
 func KeyFix(owner, repo, branch string) string { return "fix/" + owner + "/" + repo + "/" + branch }
 

@@ -272,6 +272,11 @@ func TestAppEndToEnd(t *testing.T) {
 	if issues != 1 {
 		t.Errorf("%d SendGrid rotation issues, want 1", issues)
 	}
+	// Opened once by its claim, without reading every issue of the
+	// repository (pages of them on a busy one) to look for an earlier one.
+	if n := e.srv.Calls("issues/list-for-repo"); n != 0 {
+		t.Errorf("the push listed the repository's issues %d times, want none", n)
+	}
 
 	// Merge: the findings close.
 	if _, _, err := e.gh.PullRequests.Merge(context.Background(), "acme", "shop", pr.Number, "", nil); err != nil {

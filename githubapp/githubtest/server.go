@@ -62,7 +62,8 @@ type Server struct {
 	deliveries    []*Delivery
 	webhookURL    string
 	faults        []*Fault
-	heldFrom      []string // HoldResponse faults' clients
+	calls         map[string]int // REST requests served, by operation
+	heldFrom      []string       // HoldResponse faults' clients
 	dropNext      int
 	violations    []error
 	rateUsed      map[string]int
@@ -243,6 +244,14 @@ func (s *Server) Close() {
 	}
 }
 
+// Calls returns how many REST requests for operation (a GitHub
+// operationId, e.g. "issues/list-for-repo") the stand-in has been sent.
+func (s *Server) Calls(operation string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[operation]
+}
+
 // Violations returns every contract violation seen so far (requests,
 // responses, webhooks), oldest first.
 func (s *Server) Violations() []error {
@@ -350,6 +359,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{r: r, op: rt.op, params: params, body: body}
+	s.mu.Lock()
+	if s.calls == nil {
+		s.calls = map[string]int{}
+	}
+	s.calls[rt.op]++
+	s.mu.Unlock()
 	cred := credential(r)
 
 	op, _, verr := s.spec.ValidateRequest(cloneRequest(r, body), body)
