@@ -30,7 +30,11 @@
 // violation fails the test that caused it (New) or is logged (Start); an
 // off-model request is answered with the protocol's validation error, an
 // off-model answer with a 500. Fault{Kind: OffModel} makes an answer
-// break the model on purpose, to see the check bite.
+// break the model on purpose, to see the check bite. Other faults answer
+// an error (ServerError, Throttling) or hold a request until its client
+// goes away, before it runs (HoldRequest) or after (HoldResponse), so a
+// test can kill the client at a chosen step; a fault may be narrowed to
+// one operation, one signing key, and the Nth such request (Skip).
 //
 // Served: STS GetCallerIdentity (a user's, the root's, an assumed
 // role's or a federated user's ARN), AssumeRole (roles made with

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -275,6 +276,83 @@ func TestAWSIAMNotAUserKey(t *testing.T) {
 			want(t, "static roles", []string(nil), awsRoles(t, root))
 			want(t, "keys", before, keyStates(t, aw, "svc-app"))
 			noLeak(t, []string{madeUpSecret, sessSecret, sessToken}, res, rec.events)
+		})
+	}
+}
+
+// TestAWSIAMResumes: a rotation stopped after a change at AWS, under the
+// README's least-privilege Vault policy, is finished by the next run:
+// pushvault's approved deletion of the leaked key whose answer never
+// comes back (rotation.aws_timeout ends the call: the key is gone, STS no
+// longer names its owner), and a static role Vault saved without its key
+// (every CreateAccessKey by Vault's engine failing). The end is the same
+// either way: one role, the leaked key gone or inactive, Vault's working
+// key, the new version written once.
+func TestAWSIAMResumes(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		approved bool
+		fault    func(vaultKeyID string) awstest.Fault
+		keys     func(leaked, vaults string) map[string]string
+	}{
+		{"approved deletion done, its answer lost", true,
+			func(string) awstest.Fault {
+				return awstest.Fault{Operation: "DeleteAccessKey", Kind: awstest.HoldResponse}
+			},
+			func(_, vaults string) map[string]string { return map[string]string{vaults: "Active"} }},
+		{"role saved without its key", false,
+			func(vaultKeyID string) awstest.Fault {
+				return awstest.Fault{Operation: "CreateAccessKey", AccessKeyID: vaultKeyID, Kind: awstest.ServerError, Count: 1000}
+			},
+			func(leaked, vaults string) map[string]string {
+				return map[string]string{leaked: "Inactive", vaults: "Active"}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			aw, root, c, s := awsSetup(t)
+			s.AWSTimeout = time.Second
+			ctx := context.Background()
+			userARN, err := aw.CreateUser("svc-app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			leaked, err := aw.CreateAccessKey("svc-app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			vaultKeys, err := aw.AccessKeys("vault-root")
+			if err != nil || len(vaultKeys) != 1 {
+				t.Fatalf("vault-root's keys: %v %v", vaultKeys, err)
+			}
+			tg := vaultSecret(t, root, "aws", "AWS", rotate.Data{"access_key_id": leaked.AccessKeyID, "secret_access_key": leaked.SecretAccessKey})
+			tg.Approved = tc.approved
+			rec := &recorder{}
+			r := rotate.NewRunner(c, s, rec)
+			aw.Fault(tc.fault(vaultKeys[0].AccessKeyID))
+			if res, err := r.Run(ctx, tg); err == nil || res.State != rotate.StateFailed || aw.FaultHits() == 0 {
+				t.Fatalf("the first run: %+v %v (%d faults hit), want rotation_failed", res, err, aw.FaultHits())
+			}
+			aw.ClearFaults()
+			res, err := r.Run(ctx, tg)
+			if err != nil || res.State != rotate.StateRotated || !res.ExposedDead || res.NewVersion != 2 {
+				t.Fatalf("the rerun: %+v %v", res, err)
+			}
+			role := rotate.AWSRoleName(aw.Account(), "svc-app")
+			want(t, "static roles", []string{role}, awsRoles(t, root))
+			creds, err := root.Logical().Read("aws/static-creds/" + role)
+			if err != nil || creds == nil {
+				t.Fatalf("static creds: %v", err)
+			}
+			newID, newSecret := creds.Data["access_key"].(string), creds.Data["secret_key"].(string)
+			if arn, code := callerARN(t, aw, newID, newSecret, ""); arn != userARN {
+				t.Errorf("the pair Vault holds: %q %s, want %s", arn, code, userARN)
+			}
+			want(t, "keys", tc.keys(leaked.AccessKeyID, newID), keyStates(t, aw, "svc-app"))
+			want(t, "events", []string{"rotation_started@1", "rotation_failed@1", "rotation_started@2", "rotated@2", "exposed_verified_dead@2", "exposed_destroyed@2"}, rec.transitions())
+			if cur, _, _ := versions(t, root, tg); cur != 2 {
+				t.Errorf("current version %d, want 2", cur)
+			}
+			noLeak(t, []string{leaked.SecretAccessKey, newSecret}, res, rec.events)
 		})
 	}
 }
