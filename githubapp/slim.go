@@ -12,6 +12,7 @@ var payloadTypes = map[string]func() any{
 	"push":                      func() any { return new(PushPayload) },
 	"check_run":                 func() any { return new(CheckRunPayload) },
 	"check_suite":               func() any { return new(CheckSuitePayload) },
+	"issue_comment":             func() any { return new(IssueCommentPayload) },
 	"pull_request":              func() any { return new(PullRequestPayload) },
 	"installation":              func() any { return new(InstallationPayload) },
 	"installation_repositories": func() any { return new(InstallationPayload) },

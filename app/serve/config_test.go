@@ -130,6 +130,8 @@ webhook:
   max_body_bytes: 10
 rotation:
   database_timeout: 10ms
+backfill:
+  github_reserve: 120%
 `
 
 func TestServeConfigValidateNamesEveryBadField(t *testing.T) {
@@ -146,7 +148,8 @@ func TestServeConfigValidateNamesEveryBadField(t *testing.T) {
 		"github.private_key: set only one of", `github.webhook_secret_vault: "secret/no-prefix"`, `github.api_url: "ftp://x"`,
 		"vault.address: required", `vault.auth.method: "password"`, `queue.url: "http://nats:4222"`, "queue.listen: only for the embedded server",
 		"queue.replicas: 9", "queue.ack_wait: 10ms", "queue.delivery_timeout: 10ms", "queue.max_attempts: 0", "queue.backoff[0]: -1s", "queue.dedup_window: 1s",
-		"queue.claim_lease: 1ms", "webhook.max_body_bytes: 10", "rotation.database_timeout: 10ms", `repository_may_set: "rotation.database" not a settings key`,
+		"queue.claim_lease: 1ms", "webhook.max_body_bytes: 10", "rotation.database_timeout: 10ms",
+		`backfill.github_reserve: "120%" is not a percentage`, `repository_may_set: "rotation.database" not a settings key`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
