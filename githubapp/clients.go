@@ -68,7 +68,7 @@ func NewClients(cfg ClientsConfig) (*Clients, error) {
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 	}
-	limiter := &RateLimitTransport{Base: http.DefaultTransport, Observer: cfg.Observer, Log: cfg.Log}
+	limiter := &RateLimitTransport{Base: newTransport(), Observer: cfg.Observer, Log: cfg.Log}
 	apps, err := ghinstallation.NewAppsTransport(limiter, cfg.AppID, cfg.PrivateKey)
 	if err != nil {
 		return nil, fmt.Errorf("github app private key: %w", err)
@@ -76,6 +76,22 @@ func NewClients(cfg ClientsConfig) (*Clients, error) {
 	apps.BaseURL = strings.TrimSuffix(u.String(), "/")
 	return &Clients{apps: apps, apiURL: u, upload: uploadURL(u), byInst: map[int64]*ghinstallation.Transport{},
 		byScope: map[RepoScope]*ghinstallation.Transport{}, limiter: limiter}, nil
+}
+
+// MaxIdleConnsPerHost is how many idle connections to the GitHub API
+// Clients keeps. http.DefaultTransport keeps 2 per host: with more workers
+// calling GitHub at once, nearly every call past the second dialled (and on
+// github.com, TLS-handshook) a new connection, and the old one was closed.
+const MaxIdleConnsPerHost = 32
+
+// newTransport is the connection pool every request of one Clients shares:
+// http.DefaultTransport's settings (proxy from the environment, dial and
+// TLS handshake timeouts, HTTP/2) with MaxIdleConnsPerHost idle
+// connections kept per host.
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
+	return t
 }
 
 // checkPrivateKey says what is wrong with a key without echoing any of it.

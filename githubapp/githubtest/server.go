@@ -63,6 +63,7 @@ type Server struct {
 	webhookURL    string
 	faults        []*Fault
 	calls         map[string]int // REST requests served, by operation
+	connections   int            // connections clients opened (New's server)
 	heldFrom      []string       // HoldResponse faults' clients
 	dropNext      int
 	violations    []error
@@ -151,7 +152,9 @@ func New(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("github stand-in: %v", err)
 	}
-	ts := httptest.NewServer(s)
+	ts := httptest.NewUnstartedServer(s)
+	ts.Config.ConnState = s.connState
+	ts.Start()
 	s.URL = ts.URL
 	t.Cleanup(func() {
 		ts.Close()
@@ -250,6 +253,23 @@ func (s *Server) Calls(operation string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[operation]
+}
+
+// connState counts the connections clients open.
+func (s *Server) connState(_ net.Conn, st http.ConnState) {
+	if st == http.StateNew {
+		s.mu.Lock()
+		s.connections++
+		s.mu.Unlock()
+	}
+}
+
+// Connections returns how many connections clients have opened to the
+// stand-in started by New.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connections
 }
 
 // Violations returns every contract violation seen so far (requests,

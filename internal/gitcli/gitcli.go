@@ -179,6 +179,10 @@ func CommitFix(ctx context.Context, dir, parent, branch string, files map[string
 	if err != nil {
 		return remediator.FixCommit{}, err
 	}
+	blobs, err := writeBlobs(ctx, dir, tmp, paths, files)
+	if err != nil {
+		return remediator.FixCommit{}, err
+	}
 	// One `update-index --index-info` for every entry: unlike --add and
 	// --force-remove it needs no work tree, so the same code writes the fix
 	// in a checkout (scan --fix) and in the App's bare mirror. A zero mode
@@ -189,15 +193,11 @@ func CommitFix(ctx context.Context, dir, parent, branch string, files map[string
 			fmt.Fprintf(&info, "0 %s\t%s\n", ZeroID, p)
 			continue
 		}
-		blob, err := Run(ctx, dir, nil, files[p], "hash-object", "-w", "--stdin")
-		if err != nil {
-			return remediator.FixCommit{}, err
-		}
 		mode := modes[p]
 		if mode == "" {
 			mode = "100644"
 		}
-		fmt.Fprintf(&info, "%s %s\t%s\n", mode, blob, p)
+		fmt.Fprintf(&info, "%s %s\t%s\n", mode, blobs[p], p)
 	}
 	if _, err := Run(ctx, dir, env, info.Bytes(), "update-index", "--index-info"); err != nil {
 		return remediator.FixCommit{}, err
@@ -224,6 +224,42 @@ func CommitFix(ctx context.Context, dir, parent, branch string, files map[string
 		return remediator.FixCommit{}, err
 	}
 	return remediator.FixCommit{Branch: branch, Commit: commit, Changed: true}, nil
+}
+
+// writeBlobs writes the contents of paths (those not deleted: nil) into
+// dir's object store with one `git hash-object`, through files in tmp, and
+// returns each path's blob id. The contents are stored as they are
+// (--no-filters, as --stdin stores them): they are the fix's bytes.
+func writeBlobs(ctx context.Context, dir, tmp string, paths []string, files map[string][]byte) (map[string]string, error) {
+	var list bytes.Buffer
+	var written []string
+	for _, p := range paths {
+		if files[p] == nil {
+			continue
+		}
+		name := filepath.Join(tmp, fmt.Sprintf("blob-%d", len(written)))
+		if err := os.WriteFile(name, files[p], 0o600); err != nil {
+			return nil, fmt.Errorf("git hash-object: %w", err)
+		}
+		list.WriteString(name + "\n")
+		written = append(written, p)
+	}
+	blobs := make(map[string]string, len(written))
+	if len(written) == 0 {
+		return blobs, nil
+	}
+	out, err := Run(ctx, dir, nil, list.Bytes(), "hash-object", "-w", "--no-filters", "--stdin-paths")
+	if err != nil {
+		return nil, err
+	}
+	ids := strings.Fields(out)
+	if len(ids) != len(written) {
+		return nil, fmt.Errorf("git hash-object: %d ids for %d files", len(ids), len(written))
+	}
+	for i, p := range written {
+		blobs[p] = ids[i]
+	}
+	return blobs, nil
 }
 
 // treeModes returns the mode of each of paths in commit (absent paths are
