@@ -126,7 +126,7 @@ func Annotations(o *Outcome) []*github.CheckRunAnnotation {
 			line := max(l.Line, 1)
 			msg := fmt.Sprintf("%s secret %s committed in %s.", s.Detector, s.Redacted, short(l.Commit))
 			if s.VaultPath != "" {
-				msg += fmt.Sprintf(" Moved to Vault at %s (version %d); the fix PR replaces it with %s.", s.VaultPath, s.VaultVersion, s.Reference)
+				msg += fmt.Sprintf(" Moved to %s at %s (version %d); the fix PR replaces it with %s.", s.store(), s.VaultPath, s.VaultVersion, s.Reference)
 			}
 			if s.Rotation != "" {
 				msg += " Rotation: " + s.Rotation + "."

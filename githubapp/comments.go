@@ -67,7 +67,7 @@ func (c *Comments) commentOnce(ctx context.Context, o *Outcome, sha string, line
 		rows.rows = append(rows.rows, l+"\n")
 	}
 	first, rest := continued(fmt.Sprintf("fix-pr:%d", o.PR.Number), "a comment",
-		text(fmt.Sprintf("%s\nThis commit added %s that pushvault moved to Vault. Fix: #%d (%s)\n\n", marker, plural(len(lines), "secret"), o.PR.Number, o.PR.URL)),
+		text(fmt.Sprintf("%s\nThis commit added %s that pushvault moved to %s. Fix: #%d (%s)\n\n", marker, plural(len(lines), "secret"), o.store(), o.PR.Number, o.PR.URL)),
 		rows, text("\nThe values remain in history; see the pull request for rotation status.\n"))
 	bodies := append([]string{first}, rest...)
 	list := func(ctx context.Context) ([]string, error) { return c.commitComments(ctx, o, sha) }

@@ -68,10 +68,14 @@ const maxHistoryLocations = 5
 func HistoryBody(h *History) string {
 	var b strings.Builder
 	b.WriteString(historyMarker + "\n")
+	secrets := make([]SecretOutcome, len(h.Items))
+	for i, it := range h.Items {
+		secrets[i] = it.Secret
+	}
 	fmt.Fprintf(&b, "pushvault scanned the whole history of `%s/%s` (%s, every branch and tag) and found %s that %s no longer in `%s` but still in its history. "+
-		"Deleting a secret from the files does not unexpose it: every clone and fork keeps the commits. pushvault moved each value into Vault and rotated what it can; "+
+		"Deleting a secret from the files does not unexpose it: every clone and fork keeps the commits. pushvault moved each value into %s and rotated what it can; "+
 		"what is left needs a person.\n\n",
-		inline(h.Owner), inline(h.Repo), plural(h.Commits, "commit"), plural(len(h.Items), "secret"), areOrIs(len(h.Items)), inline(h.DefaultBranch))
+		inline(h.Owner), inline(h.Repo), plural(h.Commits, "commit"), plural(len(h.Items), "secret"), areOrIs(len(h.Items)), inline(h.DefaultBranch), storeOf(secrets))
 	tail := "\nThis issue follows the evidence ledger: it is updated as each secret's state changes and closed once every item is closed " +
 		"(rotated, marked rotated with `pushvault rotated`, or closed as a false positive or an accepted risk). " +
 		"A maintainer or admin can comment `" + CommandRescanHistory + "` to scan the whole history again, or `" + CommandFalsePositive +

@@ -98,7 +98,7 @@ func RotationBody(o *Outcome, r Rotation) (body string, comments []string) {
 	s := r.Secret
 	var b strings.Builder
 	b.WriteString(issueMarker(s.FindingID) + "\n")
-	fmt.Fprintf(&b, "A %s secret (`%s`, finding `%s`) was pushed to %s. pushvault moved it to Vault", cell(s.Detector), cell(s.Redacted), s.FindingID, o.Ref())
+	fmt.Fprintf(&b, "A %s secret (`%s`, finding `%s`) was pushed to %s. pushvault moved it to %s", cell(s.Detector), cell(s.Redacted), s.FindingID, o.Ref(), s.store())
 	if s.VaultPath != "" {
 		fmt.Fprintf(&b, " at `%s` (version %d)", s.VaultPath, s.VaultVersion)
 	}
@@ -116,7 +116,11 @@ func RotationBody(o *Outcome, r Rotation) (body string, comments []string) {
 		fmt.Fprintf(&tail, "\nProvider guide: %s\n", r.Guide)
 	}
 	if s.VaultPath != "" {
-		fmt.Fprintf(&tail, "\nWrite the new value as the next version of `%s` (`vault kv put`), so that the references the fix PR writes resolve to it.\n", s.VaultPath)
+		how := " (`vault kv put`)"
+		if s.store() != vaultStore {
+			how = " in " + s.store()
+		}
+		fmt.Fprintf(&tail, "\nWrite the new value as the next version of `%s`%s, so that the references the fix PR writes resolve to it.\n", s.VaultPath, how)
 	}
 	fmt.Fprintf(&tail, "\nWhen it is done, record it: `pushvault rotated %s --actor YOUR-NAME`. The finding stays open until then.\n", s.FindingID)
 	return continued("rotate", "an issue", text(b.String()), where, steps, text(tail.String()))

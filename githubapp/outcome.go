@@ -92,10 +92,49 @@ type SecretOutcome struct {
 	Locations    []scanner.Location
 	VaultPath    string // "secret/data/pushvault/acme/shop/stripe_api_key", empty when not vaulted
 	VaultVersion int
-	Reference    string   // the canonical reference the fix writes
-	EnvNames     []string // environment variables the fix reads it through
-	Rotation     string   // rotation outcome in a few words ("revoked", "manual: see #12", "not attempted")
-	Manual       []string // steps left to a person
+	// Store names the store VaultPath is in, as the store names itself
+	// (remediator.SecretStore.Name): "Vault", "AWS Secrets Manager"; ""
+	// is Vault.
+	Store     string
+	Reference string   // the canonical reference the fix writes
+	EnvNames  []string // environment variables the fix reads it through
+	Rotation  string   // rotation outcome in a few words ("revoked", "manual: see #12", "not attempted")
+	Manual    []string // steps left to a person
+}
+
+// vaultStore is the store a text names when a secret names none: Vault's
+// KV v2, the default store.
+const vaultStore = "Vault"
+
+// store names the store the secret is in.
+func (s SecretOutcome) store() string {
+	if s.Store == "" {
+		return vaultStore
+	}
+	return s.Store
+}
+
+// storeOf names the store secrets went to (one push writes to one store):
+// the first that names one, else Vault.
+func storeOf(secrets []SecretOutcome) string {
+	for _, s := range secrets {
+		if s.Store != "" {
+			return s.Store
+		}
+	}
+	return vaultStore
+}
+
+// store names the store the outcome's secrets went to.
+func (o *Outcome) store() string { return storeOf(o.Secrets) }
+
+// references is what a fix writes instead of values kept in store: "vault
+// references", "AWS Secrets Manager references".
+func references(store string) string {
+	if store == vaultStore {
+		return "vault references"
+	}
+	return store + " references"
 }
 
 // Ref names the pushed ref for people: "`main`" or "tag `v1`".

@@ -41,7 +41,7 @@ func (p *PullRequests) open(ctx context.Context, o *Outcome, branch, base string
 			return &PRLink{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Branch: branch}, nil
 		}
 	}
-	title := fmt.Sprintf("pushvault: move %s to Vault", plural(len(o.Secrets), "secret"))
+	title := fmt.Sprintf("pushvault: move %s to %s", plural(len(o.Secrets), "secret"), o.store())
 	body, _ := PRBody(o)
 	pr, _, err := p.gh.PullRequests.Create(ctx, o.Owner, o.Repo, &github.NewPullRequest{
 		Title: github.String(fitTitle(title)),

@@ -38,9 +38,9 @@ func foundTitle(o *Outcome) string {
 	case n == 0:
 		return "No secrets found"
 	case n == 1:
-		return "1 secret moved to Vault"
+		return "1 secret moved to " + o.store()
 	default:
-		return fmt.Sprintf("%d secrets moved to Vault", n)
+		return fmt.Sprintf("%d secrets moved to %s", n, o.store())
 	}
 }
 
@@ -103,16 +103,16 @@ func reportSections(o *Outcome) []section {
 	}
 	if len(o.Secrets) > 0 {
 		if o.PR != nil {
-			fmt.Fprintf(&b, "The values are in Vault and fix pull request #%d replaces them with vault references: %s\n\n", o.PR.Number, o.PR.URL)
+			fmt.Fprintf(&b, "The values are in %s and fix pull request #%d replaces them with %s: %s\n\n", o.store(), o.PR.Number, references(o.store()), o.PR.URL)
 		}
 		if o.Tag != "" {
-			b.WriteString(tagAdvice(o.Tag))
+			b.WriteString(tagAdvice(o.Tag, o.store()))
 		}
 		if o.Orphaned {
-			b.WriteString(orphanAdvice)
+			b.WriteString(orphanAdvice(o.store()))
 		}
 	}
-	secrets := section{head: "| Secret | Detector | Where | Vault | Rotation |\n| --- | --- | --- | --- | --- |\n", rows: summaryRows(o)}
+	secrets := section{head: "| Secret | Detector | Where | " + cell(o.store()) + " | Rotation |\n| --- | --- | --- | --- | --- |\n", rows: summaryRows(o)}
 	return []section{text(b.String()), secrets, leftToYou(o), inlineAllowed(o)}
 }
 
@@ -174,19 +174,22 @@ func were(n int) string {
 // request can change a tag, and one onto another branch would fix files
 // that branch may not have; what contains the leak is the vault and the
 // rotation, so the advice is how to re-cut the tag without the values.
-func tagAdvice(tag string) string {
-	return fmt.Sprintf("The tag holds these secrets and no pull request can change a tag, so there is none: the values are in Vault, "+
+func tagAdvice(tag, store string) string {
+	ref := strings.TrimSuffix(references(store), "s")
+	return fmt.Sprintf("The tag holds these secrets and no pull request can change a tag, so there is none: the values are in %s, "+
 		"and rotation (below) is what makes the exposed ones useless. To take them out of the tag, delete it "+
-		"(`git push origin :refs/tags/%s`), replace each value in the tagged files with its vault reference, commit, "+
-		"and tag that commit again; re-create any release made from the tag.\n\n", inline(tag))
+		"(`git push origin :refs/tags/%s`), replace each value in the tagged files with its %s, commit, "+
+		"and tag that commit again; re-create any release made from the tag.\n\n", store, inline(tag), ref)
 }
 
 // orphanAdvice says why a push force-pushed over still has its secrets
 // vaulted and rotated, and why it gets no fix pull request.
-const orphanAdvice = "The push was force-pushed over before pushvault scanned it: its commits are on no branch, but GitHub still serves them " +
-	"to anyone who knows their id (until it collects garbage), so the values were exposed and still are. They are in Vault, and rotation " +
-	"(below) is what makes the exposed ones useless. There is no fix pull request: it would bring these commits back onto the branch. " +
-	"To have GitHub delete them, follow GitHub's guide to removing sensitive data (it involves GitHub Support).\n\n"
+func orphanAdvice(store string) string {
+	return "The push was force-pushed over before pushvault scanned it: its commits are on no branch, but GitHub still serves them " +
+		"to anyone who knows their id (until it collects garbage), so the values were exposed and still are. They are in " + store + ", and rotation " +
+		"(below) is what makes the exposed ones useless. There is no fix pull request: it would bring these commits back onto the branch. " +
+		"To have GitHub delete them, follow GitHub's guide to removing sensitive data (it involves GitHub Support).\n\n"
+}
 
 // goneAdvice says why a push could not be scanned, and how to scan it
 // where it still exists.
@@ -228,9 +231,10 @@ func PRBody(o *Outcome) (body string, comments []string) {
 	if o.Backfill {
 		what = "the history backfill of"
 	}
-	intro := fmt.Sprintf("pushvault found %s in %s `%s` (head `%s`), moved %s to Vault, and replaces the hard-coded values with vault references.\n\n",
-		plural(len(o.Secrets), "secret"), what, o.Branch, short(o.HeadSHA), pronoun(len(o.Secrets)))
-	table := section{head: "| What | Where | Vault path | Version | Rotation | Use it |\n| --- | --- | --- | --- | --- | --- |\n"}
+	store := o.store()
+	intro := fmt.Sprintf("pushvault found %s in %s `%s` (head `%s`), moved %s to %s, and replaces the hard-coded values with %s.\n\n",
+		plural(len(o.Secrets), "secret"), what, o.Branch, short(o.HeadSHA), pronoun(len(o.Secrets)), store, references(store))
+	table := section{head: "| What | Where | " + cell(store) + " path | Version | Rotation | Use it |\n| --- | --- | --- | --- | --- | --- |\n"}
 	manual := section{head: "\n### Left to you\n\n"}
 	for _, s := range o.Secrets {
 		table.rows = append(table.rows, prRow(s))
@@ -238,9 +242,14 @@ func PRBody(o *Outcome) (body string, comments []string) {
 			manual.rows = append(manual.rows, fmt.Sprintf("- %s `%s`: %s\n", s.Detector, s.Redacted, m))
 		}
 	}
+	// bank-vaults resolves Vault's references only.
+	also := ""
+	if store == vaultStore {
+		also = " (or bank-vaults `vault-env`)"
+	}
 	return continued("fix-pr", "a pull request description", text(intro), table, manual, text("\n### Consuming the references\n\n"+
-		"Source files now read the values from the environment; `vault.env` at the repository root maps each variable to its vault reference. "+
-		"Run the application under `pushvault exec --env-file vault.env -- CMD` (or bank-vaults `vault-env`) to resolve them at start-up. "+
+		"Source files now read the values from the environment; `vault.env` at the repository root maps each variable to its "+strings.TrimSuffix(references(store), "s")+". "+
+		"Run the application under `pushvault exec --env-file vault.env -- CMD`"+also+" to resolve them at start-up. "+
 		"Configuration files hold the reference itself.\n"+
 		"\nThe exposed values stay in the repository's history: rotation (above) is what makes them useless.\n"))
 }

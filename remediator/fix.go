@@ -28,6 +28,9 @@ type SecretStore interface {
 	Mount() string
 	// Ref is the reference a fix writes for key of the secret at path.
 	Ref(path, key string) rewrite.Ref
+	// Name names the store for people in every report, PR, comment and
+	// message: "Vault", "AWS Secrets Manager".
+	Name() string
 }
 
 var _ SecretStore = (*vault.Store)(nil)
@@ -63,6 +66,9 @@ type Vaulted struct {
 	Edits []Edit
 	// Manual are the steps a person must take where no safe edit exists.
 	Manual []Manual
+	// Store names the store the value was written to, for people
+	// (SecretStore.Name).
+	Store string
 
 	mount string // the store's mount the value was written to
 	// external: the store is not Vault's KV (its references are External).
@@ -105,6 +111,21 @@ type Plan struct {
 	Secrets []*Vaulted
 	Files   map[string][]byte
 }
+
+// Store names the store the plan's secrets went to, for people: the first
+// secret's (one run writes to one store), else Vault.
+func (p *Plan) Store() string {
+	for _, v := range p.Secrets {
+		if v.Store != "" {
+			return v.Store
+		}
+	}
+	return DefaultStoreName
+}
+
+// DefaultStoreName is the store a text names when it knows of none: the
+// default store, Vault's KV v2.
+const DefaultStoreName = "Vault"
 
 // Vault is the pipeline's vault step: it vaults each finding (idempotently)
 // and returns the plan without file contents, so a rotation can run before
@@ -185,7 +206,7 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 	if err != nil {
 		return nil, fmt.Errorf("vaulting %s finding %s (%s:%d): %w", fd.Detector, fd.ID, first.Path, first.Line, err)
 	}
-	v := &Vaulted{Finding: fd, Name: name, Stored: st, Refs: map[string]rewrite.Ref{}, mount: f.store.Mount(), Manual: messageSteps(fd)}
+	v := &Vaulted{Finding: fd, Name: name, Stored: st, Refs: map[string]rewrite.Ref{}, Store: f.store.Name(), mount: f.store.Mount(), Manual: messageSteps(fd)}
 	for k := range data {
 		v.Refs[k] = f.store.Ref(st.Path, k)
 		v.external = v.Refs[k].External != ""

@@ -10,8 +10,8 @@ import (
 func FixMessage(plan *Plan) string {
 	var b strings.Builder
 	n := len(plan.Secrets)
-	fmt.Fprintf(&b, "pushvault: move %d secret%s to Vault\n\n", n, plural(n))
-	b.WriteString("Each hard-coded secret below now lives in Vault; the code reads it through\n")
+	fmt.Fprintf(&b, "pushvault: move %d secret%s to %s\n\n", n, plural(n), plan.Store())
+	fmt.Fprintf(&b, "Each hard-coded secret below now lives in %s; the code reads it through\n", plan.Store())
 	b.WriteString("the reference instead (code: environment variables mapped in vault.env,\n")
 	b.WriteString("run with `pushvault exec --env-file vault.env -- COMMAND`).\n\n")
 	for _, v := range plan.Secrets {

@@ -542,6 +542,7 @@ func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotation
 		if v := byID[f.ID]; v != nil {
 			s.VaultPath = v.APIPath()
 			s.VaultVersion = v.Stored.Version
+			s.Store = v.Store
 			keys := make([]string, 0, len(v.Refs))
 			for k := range v.Refs {
 				keys = append(keys, k)
@@ -567,7 +568,11 @@ func outcomeSecrets(findings []*scanner.Finding, plan *remediator.Plan, rotation
 				if r.State == rotate.StateRotated && (r.Rotator == rotate.NameGitHub || r.Rotator == rotate.NameVaultToken) {
 					// A revocation leaves no value to use: the reference
 					// resolves again once someone stores a new token.
-					s.Manual = append(s.Manual, fmt.Sprintf("the exposed token is revoked: create a new one and store it with `vault kv put %s value=-` for the reference to resolve", strings.Replace(s.VaultPath, "/data/", "/", 1)))
+					store := fmt.Sprintf("with `vault kv put %s value=-`", strings.Replace(s.VaultPath, "/data/", "/", 1))
+					if v.Store != "" && v.Store != remediator.DefaultStoreName {
+						store = fmt.Sprintf("as the next version of `%s` in %s", s.VaultPath, v.Store)
+					}
+					s.Manual = append(s.Manual, "the exposed token is revoked: create a new one and store it "+store+" for the reference to resolve")
 				}
 			}
 		}

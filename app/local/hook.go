@@ -3,6 +3,7 @@ package local
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pushvault/pushvault/app/policy"
+	"github.com/pushvault/pushvault/app/secretstore"
 	"github.com/pushvault/pushvault/internal/gitcli"
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/evidence"
@@ -78,12 +80,16 @@ type HookOptions struct {
 	// scanner.DefaultGenericMode). A repository's scan.generic applies
 	// only when RepositoryMaySet grants it.
 	GenericSecrets scanner.GenericMode
+	// Store is where a blocked push's secrets are pushed (the server's
+	// store: section of HookConfigFile, what it leaves empty from
+	// PUSHVAULT_STORE_*, as scan --fix reads them); zero: Vault's KV v2.
+	Store secretstore.Config
 }
 
 // HookConfigFile is the optional settings file next to the hook, read from
 // the repository's hooks directory: budget, on_timeout, repository, ledger,
 // skip_allowed, allow_oversize, inline_allow, generic_secrets,
-// repository_may_set.
+// repository_may_set, store.
 const HookConfigFile = "pushvault.yml"
 
 // hookFileSettings is HookConfigFile's content.
@@ -99,6 +105,8 @@ type hookFileSettings struct {
 	GenericSecrets string `yaml:"generic_secrets"`
 	// RepositoryMaySet: see HookOptions.RepositoryMaySet.
 	RepositoryMaySet []string `yaml:"repository_may_set"`
+	// Store: see HookOptions.Store.
+	Store secretstore.Config `yaml:"store"`
 }
 
 // hooksDir is the repository's hooks directory ("" when git can't say).
@@ -264,6 +272,14 @@ func ResolveHookOptions(ctx context.Context, o HookOptions, getenv func(string) 
 			errs = append(errs, fmt.Errorf("%s: generic_secrets %q: want report, fix or off", src, v))
 		}
 		o.GenericSecrets = mode
+	}
+	if o.Store.Type == "" {
+		o.Store = file.Store
+	}
+	if sc, err := secretstore.FromEnv(o.Store, getenv); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", cmp.Or(filePath, "PUSHVAULT_STORE_*"), err))
+	} else {
+		o.Store = sc
 	}
 	if o.AuditLog == "" {
 		if hooks := hooksDir(ctx, o.Dir); hooks != "" {
@@ -612,7 +628,12 @@ func vaultFindings(ctx context.Context, log *slog.Logger, o HookOptions, setting
 	// The same pipeline as scan --fix and the App, without rotation (the
 	// hook is offline and has seconds) and without writing a fix: the
 	// rejection tells the pusher what to write instead.
-	pipeline := remediator.NewPipeline(vs.Store, led)
+	st, err := secretstore.Open(ctx, o.Store, vs)
+	if err != nil {
+		fmt.Fprintf(msg, "pushvault: could not open the secret store, nothing vaulted: %v\n", err)
+		return false
+	}
+	pipeline := remediator.NewPipeline(st, led)
 	actor := "pushvault (hook: push by " + o.Pusher + ")"
 	owner, repo, _ := strings.Cut(o.Repository, "/")
 	byID := map[string]*remediator.Vaulted{}
@@ -861,7 +882,7 @@ func writeRejection(w io.Writer, found []hookFinding, vaulted bool, settings *po
 		if v == nil {
 			continue
 		}
-		fmt.Fprintf(w, "    now in Vault at %s (version %d)\n", v.Location(), v.Stored.Version)
+		fmt.Fprintf(w, "    now in %s at %s (version %d)\n", cmp.Or(v.Store, remediator.DefaultStoreName), v.Location(), v.Stored.Version)
 		keys := make([]string, 0, len(v.Refs))
 		for k := range v.Refs {
 			keys = append(keys, k)
@@ -905,6 +926,13 @@ allowlist.findings in .github/pushvault.yml on the default branch first
 	if !vaulted {
 		fmt.Fprintln(w, "If the value was ever shared, rotate it.")
 	} else {
-		fmt.Fprintln(w, "The value is in Vault now; if it was ever shared, rotate it there.")
+		store := remediator.DefaultStoreName
+		for _, hf := range found {
+			if hf.vaulted != nil && hf.vaulted.Store != "" {
+				store = hf.vaulted.Store
+				break
+			}
+		}
+		fmt.Fprintf(w, "The value is in %s now; if it was ever shared, rotate it there.\n", store)
 	}
 }

@@ -19,9 +19,17 @@ import (
 
 // awsStoreEnv is the environment of a pushvault command whose store is
 // the AWS stand-in's Secrets Manager (store: aws_secretsmanager through
-// PUSHVAULT_STORE_*), signing with a key the stand-in issued to IAM user
-// pushvault; no AWS file or instance role of the machine is read.
+// PUSHVAULT_STORE_*), with awsCredentials.
 func awsStoreEnv(t *testing.T, aw *awstest.Server) []string {
+	t.Helper()
+	return append([]string{"PUSHVAULT_STORE_TYPE=aws_secretsmanager", "PUSHVAULT_STORE_AWS_REGION=" + aw.Region(), "PUSHVAULT_STORE_AWS_ENDPOINT=" + aw.URL},
+		awsCredentials(t, aw)...)
+}
+
+// awsCredentials is the environment that has pushvault sign with a key
+// the stand-in issued to IAM user pushvault; no AWS file or instance role
+// of the machine is read.
+func awsCredentials(t *testing.T, aw *awstest.Server) []string {
 	t.Helper()
 	if _, err := aw.CreateUser("pushvault"); err != nil {
 		t.Fatal(err)
@@ -31,8 +39,7 @@ func awsStoreEnv(t *testing.T, aw *awstest.Server) []string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	return []string{"PUSHVAULT_STORE_TYPE=aws_secretsmanager", "PUSHVAULT_STORE_AWS_REGION=" + aw.Region(), "PUSHVAULT_STORE_AWS_ENDPOINT=" + aw.URL,
-		"AWS_ACCESS_KEY_ID=" + key.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + key.SecretAccessKey, "AWS_SESSION_TOKEN=", "AWS_PROFILE=",
+	return []string{"AWS_ACCESS_KEY_ID=" + key.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + key.SecretAccessKey, "AWS_SESSION_TOKEN=", "AWS_PROFILE=",
 		"AWS_CONFIG_FILE=" + filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "credentials"),
 		"AWS_EC2_METADATA_DISABLED=true"}
 }

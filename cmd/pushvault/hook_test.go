@@ -16,10 +16,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pushvault/pushvault/internal/awstest"
 	"github.com/pushvault/pushvault/internal/fixture"
 	"github.com/pushvault/pushvault/internal/gittest"
 	"github.com/pushvault/pushvault/internal/secrettest"
 	"github.com/pushvault/pushvault/internal/vaulttest"
+	"github.com/pushvault/pushvault/remediator/awssm"
 	"github.com/pushvault/pushvault/remediator/evidence"
 )
 
@@ -863,5 +865,64 @@ func TestHookReportOnlyWarns(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, password) || strings.Contains(r.stderr, stripe) {
 		t.Error("a planted value reached the pusher")
+	}
+}
+
+// TestHookPreReceiveAWSStore: with the server's store: aws_secretsmanager
+// in the hook's settings file, a blocked push's secret goes to AWS
+// Secrets Manager (the stand-in), not to Vault's KV: one secret, tagged,
+// named by the prefix, and the rejection names the store and gives the
+// ref+awssecrets reference, which `pushvault exec` resolves.
+func TestHookPreReceiveAWSStore(t *testing.T) {
+	srv := vaulttest.Start(t)
+	aw := awstest.New(t)
+	stripe := secrettest.New(9).Stripe()
+	s := newHookServer(t)
+	s.bare.Git("config", "pushvault.repository", "acme/shop")
+	if err := os.WriteFile(filepath.Join(s.bare.Dir, "hooks", "pushvault.yml"),
+		[]byte("store:\n  type: aws_secretsmanager\n  aws:\n    region: "+aw.Region()+"\n    endpoint: "+aw.URL+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.work.Commit("", "config", map[string]string{"config/app.env": "STRIPE_KEY=" + stripe + "\n"})
+	data := t.TempDir()
+	env := append([]string{"PUSHVAULT_DATA_DIR=" + data, "VAULT_ADDR=" + srv.Addr, "VAULT_TOKEN=" + srv.Token, "PUSHVAULT_HOOK_BUDGET=30s", "GL_USERNAME=mallory"},
+		awsCredentials(t, aw)...)
+	r := s.push(t, env, "origin", "main")
+	msg := remoteText(r.stderr)
+	if r.code == 0 {
+		t.Fatalf("push accepted:\n%s", r.stderr)
+	}
+	name := "pushvault/acme/shop/stripe_key"
+	if !strings.Contains(msg, "now in AWS Secrets Manager at "+awssm.MountPrefix+aw.Region()+"/"+name+" (version 1)") ||
+		!strings.Contains(msg, "The value is in AWS Secrets Manager now") || strings.Contains(msg, "Vault") {
+		t.Errorf("the rejection does not name AWS Secrets Manager (or still says Vault):\n%s", msg)
+	}
+	ref := "ref+awssecrets://" + name + "?region=" + aw.Region() + "#/value"
+	if !strings.Contains(msg, "reference: "+ref) {
+		t.Errorf("no reference %s in the message:\n%s", ref, msg)
+	}
+	if got := aw.SecretNames(); len(got) != 1 || got[0] != name {
+		t.Fatalf("secrets in the stand-in: %q, want [%s]", got, name)
+	}
+	info, _ := aw.Secret(name)
+	if info.Tags["source_repo"] != "acme/shop" || info.Tags["source_path"] != "config/app.env" || info.Tags["detector"] != "Stripe" ||
+		len(info.Versions) != 1 || !sameStages(info.Versions[0].Stages, "AWSCURRENT", awssm.LabelExposed) {
+		t.Errorf("the stored secret: tags %v, versions %+v", info.Tags, info.Versions)
+	}
+	if l, err := srv.Client(t).Logical().List("secret/metadata/pushvault/acme/shop"); err != nil || l != nil {
+		t.Errorf("the hook wrote to Vault's KV too: %v %v", l, err)
+	}
+	run := runBinary(t, s.bare.Dir, append(env, "STRIPE_KEY="+ref, "PUSHVAULT_STORE_AWS_ENDPOINT="+aw.URL), "exec", "--", "env", "-0")
+	if run.code != 0 || envMap(run.stdout)["STRIPE_KEY"] != stripe {
+		t.Errorf("exec: exit %d, resolved to the pushed value: %v\n%s", run.code, envMap(run.stdout)["STRIPE_KEY"] == stripe, run.stderr)
+	}
+	ledger, err := os.ReadFile(filepath.Join(data, "evidence.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{r.stdout, r.stderr, string(ledger)} {
+		if strings.Contains(out, stripe) {
+			t.Error("planted value in the push output or the ledger")
+		}
 	}
 }

@@ -136,6 +136,9 @@ func loadAWS(ctx context.Context, region string, timeout time.Duration) (aws.Con
 // aws-secretsmanager:REGION/NAME names this store.
 const MountPrefix = "aws-secretsmanager:"
 
+// Name names the store for people: AWS Secrets Manager.
+func (s *Store) Name() string { return "AWS Secrets Manager" }
+
 // Mount names the store in locations: aws-secretsmanager:REGION.
 func (s *Store) Mount() string { return MountPrefix + s.region }
 

@@ -59,6 +59,9 @@ func (s *Store) Ref(path, key string) rewrite.Ref {
 	return rewrite.Ref{Mount: s.Mount(), Path: path, Key: key}
 }
 
+// Name implements remediator.SecretStore as vault.Store does.
+func (s *Store) Name() string { return "Vault" }
+
 // Mount implements remediator.SecretStore.
 func (s *Store) Mount() string {
 	if s.MountValue == "" {

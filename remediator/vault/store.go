@@ -43,6 +43,9 @@ func NewStore(c *api.Client, mount, pathTemplate string) *Store {
 // Mount is the KV v2 mount the store writes to.
 func (s *Store) Mount() string { return s.mount }
 
+// Name names the store for people: Vault.
+func (s *Store) Name() string { return "Vault" }
+
 // Ref is the reference a fix writes for key of the secret at path: in the
 // bank-vaults form (vault:MOUNT/data/PATH#KEY) or vals's, as the style says.
 func (s *Store) Ref(path, key string) rewrite.Ref {
