@@ -23,7 +23,7 @@ type backfillConfig struct {
 	// commits are the generated histories' sizes, one backfill each; the
 	// first also gets the push-latency comparison.
 	commits []int
-	pushes  int // latency pushes without a backfill, then as many with one running
+	pushes  int // latency pushes with a backfill running, then as many once it is done
 	// timeout bounds the wait for one backfill.
 	timeout time.Duration
 }
@@ -44,7 +44,7 @@ type backfillResult struct {
 	sampledPeak  int64 // serve's highest VmRSS (KiB) sampled during the backfill
 	hwmReset     bool  // whether the kernel took the VmHWM reset
 	serveCPU     cpuTimes
-	quiet, busy  []measurement // webhook-to-PR: no backfill, backfill running
+	quiet, busy  []measurement // webhook-to-PR: once the backfill is done, while it runs
 	// busyDuring: the backfill was still running when the last push of
 	// busy was done.
 	busyDuring bool

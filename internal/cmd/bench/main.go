@@ -64,7 +64,7 @@ func main() {
 		clReplicas = flag.String("cluster-replicas", "1,2,3", "serve replica counts to run with -cluster, comma-separated")
 		backfill   = flag.Bool("backfill", false, "benchmark the history backfill of pushvault serve on generated organisation-style histories: wall time as a ratio to pushvault scan --all, serve's peak RSS, and push latency with a backfill running")
 		bfCommits  = flag.String("backfill-commits", "20000,5000", "with -backfill: the histories' sizes in commits, comma-separated (the first also gets the push latency)")
-		bfPushes   = flag.Int("backfill-pushes", 20, "with -backfill: pushes timed without a backfill, and as many with one running")
+		bfPushes   = flag.Int("backfill-pushes", 20, "with -backfill: pushes timed while the first history is backfilled, and as many once it is done")
 		bfTimeout  = flag.Duration("backfill-timeout", time.Hour, "with -backfill: the longest wait for one backfill")
 	)
 	flag.Parse()
