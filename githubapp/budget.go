@@ -2,7 +2,9 @@ package githubapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +50,10 @@ func (r Reserve) Of(limit int) int {
 // IsZero reports whether the reserve keeps nothing back.
 func (r Reserve) IsZero() bool { return r.Percent == 0 && r.Requests == 0 }
 
+// ErrNoRateLimit is a GitHub that limits no requests (GHES with rate
+// limiting off): there is no budget to keep a reserve of.
+var ErrNoRateLimit = errors.New("GitHub's rate limiting is not enabled")
+
 // Rate is one of GitHub's request budgets as GET /rate_limit states it.
 type Rate struct {
 	Limit, Remaining int
@@ -58,8 +64,14 @@ type Rate struct {
 // /rate_limit, which GitHub does not count against it). For an
 // installation's token it is the installation's budget, shared by every
 // token of it — the same count on every replica.
+//
+// GitHub Enterprise Server with rate limiting turned off answers 404
+// ("Rate limiting is not enabled."): that is ErrNoRateLimit.
 func CoreRate(ctx context.Context, gh *github.Client) (Rate, error) {
-	rl, _, err := gh.RateLimit.Get(ctx)
+	rl, resp, err := gh.RateLimit.Get(ctx)
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return Rate{}, ErrNoRateLimit
+	}
 	if err != nil {
 		return Rate{}, fmt.Errorf("GitHub rate limit: %w", err)
 	}

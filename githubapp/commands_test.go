@@ -1,12 +1,15 @@
 package githubapp_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/githubapp/githubtest"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -51,5 +54,23 @@ func TestParseReserve(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string(nil), errs); diff != "" {
 		t.Errorf("accepted (-want +got):\n%s", diff)
+	}
+}
+
+// TestCoreRate: the installation's core budget as GET /rate_limit states
+// it (the stand-in's SetRateBudget), and a GitHub that answers 404 there
+// (GHES with rate limiting off) is ErrNoRateLimit, not a failure.
+func TestCoreRate(t *testing.T) {
+	srv, gh := standIn(t, map[string]string{"README.md": "x\n"})
+	ctx := context.Background()
+	inst, _ := srv.InstallationFor("acme", "shop")
+	srv.SetRateBudget(inst, 100)
+	r, err := githubapp.CoreRate(ctx, gh)
+	if err != nil || r.Limit != 5000 || r.Remaining != 100 || r.Reset.IsZero() {
+		t.Errorf("CoreRate = %+v, %v; want 100 of 5000 left", r, err)
+	}
+	srv.Fault(githubtest.Fault{Operation: "rate-limit/get", Kind: githubtest.ServerError, Status: 404})
+	if _, err := githubapp.CoreRate(ctx, gh); !errors.Is(err, githubapp.ErrNoRateLimit) {
+		t.Errorf("CoreRate on a 404 = %v, want ErrNoRateLimit", err)
 	}
 }

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -37,6 +38,9 @@ func (b *Backfill) awaitBudget(ctx context.Context, log *slog.Logger, gh *github
 	waited := time.Duration(0)
 	for {
 		rate, err := githubapp.CoreRate(ctx, gh)
+		if errors.Is(err, githubapp.ErrNoRateLimit) {
+			return nil // nothing to keep a reserve of
+		}
 		if err != nil {
 			return err
 		}
