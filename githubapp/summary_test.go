@@ -139,3 +139,45 @@ func TestAnnotationsOnePerLocation(t *testing.T) {
 		t.Errorf("annotations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestTextsNameTheStore: an outcome whose secrets went to AWS Secrets
+// Manager says so in every text a person reads (title, summary, fix PR
+// body, annotations, tag and orphan advice, manual-rotation issue, history
+// issue), and none of them claims the values are in Vault. (With Vault,
+// the goldens above hold the wording byte for byte.)
+func TestTextsNameTheStore(t *testing.T) {
+	o := sampleOutcome()
+	for i := range o.Secrets {
+		o.Secrets[i].Store = "AWS Secrets Manager"
+		o.Secrets[i].VaultPath = "aws-secretsmanager:eu-west-1/pushvault/acme/shop/" + o.Secrets[i].Detector
+		o.Secrets[i].Reference = "ref+awssecrets://pushvault/acme/shop/" + o.Secrets[i].Detector + "?region=eu-west-1#/value"
+	}
+	tag, orphan := *o, *o
+	tag.Tag, tag.PR = "v1", nil
+	orphan.Orphaned = true
+	body, _ := githubapp.PRBody(o)
+	issue, _ := githubapp.RotationBody(o, githubapp.Rotation{Secret: o.Secrets[0], Steps: []string{"rotate it"}})
+	history := githubapp.HistoryBody(&githubapp.History{Owner: "acme", Repo: "shop", DefaultBranch: "main", Commits: 3,
+		Items: []githubapp.HistoryItem{{Secret: o.Secrets[0]}}})
+	var notes []string
+	for _, a := range githubapp.Annotations(o) {
+		notes = append(notes, a.GetMessage())
+	}
+	for name, text := range map[string]string{
+		"title": githubapp.Title(o), "summary": githubapp.Summary(o), "pr body": body, "annotations": strings.Join(notes, "\n"),
+		"tag summary": githubapp.Summary(&tag), "orphan summary": githubapp.Summary(&orphan), "rotation issue": issue, "history issue": history,
+	} {
+		if !strings.Contains(text, "AWS Secrets Manager") || containsAny(text, "to Vault", "in Vault", "into Vault", "| Vault |", "Vault path", "vault kv", "vault reference", "vault-env") {
+			t.Errorf("%s does not name AWS Secrets Manager alone:\n%s", name, text)
+		}
+	}
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

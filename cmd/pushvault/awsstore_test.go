@@ -309,3 +309,90 @@ func sameStages(got []string, want ...string) bool {
 	slices.Sort(w)
 	return slices.Equal(g, w)
 }
+
+// TestAppAWSSecretsManagerStore: pushvault serve with store:
+// aws_secretsmanager in serve.yml. A push leaking two secrets ends with
+// one secret each in the stand-in (none in Vault's KV), the fix PR's files
+// hold ref+awssecrets references that `pushvault exec` resolves, every text
+// on GitHub names AWS Secrets Manager, and the push's redelivered webhook
+// writes no second secret or version.
+func TestAppAWSSecretsManagerStore(t *testing.T) {
+	e := newStandIn(t)
+	aw := awstest.New(t)
+	e.config = "store:\n  type: aws_secretsmanager\n  aws:\n    region: " + aw.Region() + "\n    endpoint: " + aw.URL + "\n"
+	creds := awsCredentials(t, aw)
+	e.serve = startApp(t, e.srv, e.serveVault, e.data, "", e.config, creds...)
+	e.srv.SetWebhookURL("http://" + e.serve.addr + "/webhook")
+
+	head, planted := e.pushSecrets(t, 17)
+	waitFor(t, "the check run completes", func() bool {
+		r := e.checkRun(head)
+		return r != nil && r.Status == "completed"
+	})
+	run := e.checkRun(head)
+	if run.Conclusion != "action_required" || run.Title != "2 secrets moved to AWS Secrets Manager" ||
+		!strings.Contains(run.Summary, "The values are in AWS Secrets Manager and fix pull request #") {
+		t.Errorf("check run: %s %q\n%s", run.Conclusion, run.Title, run.Summary)
+	}
+	names := []string{"pushvault/acme/shop/sendgrid_api_key", "pushvault/acme/shop/stripe_api_key"}
+	if got := aw.SecretNames(); !slices.Equal(got, names) {
+		t.Fatalf("secrets in the stand-in: %q, want %q", got, names)
+	}
+	if l, err := e.vault.Client(t).Logical().List("secret/metadata/pushvault/acme/shop"); err != nil || l != nil {
+		t.Errorf("serve wrote to Vault's KV too: %v %v", l, err)
+	}
+
+	prs := e.srv.PullRequests()
+	if len(prs) != 1 || prs[0].Title != "pushvault: move 2 secrets to AWS Secrets Manager" {
+		t.Fatalf("pull requests: %+v", prs)
+	}
+	tok, _, err := e.srv.Token(e.inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix := gittest.Clone(t, e.srv.AuthCloneURL("acme", "shop", tok), "--branch", prs[0].Head)
+	ref := func(name string) string { return "ref+awssecrets://" + name + "?region=" + aw.Region() + "#/value" }
+	yml := string(readFile(t, fix.Dir, "config/payments.yml"))
+	if yml != "stripe_api_key: "+ref(names[1])+"\n" {
+		t.Errorf("config/payments.yml in the fix PR:\n%s", yml)
+	}
+	if dotenv := string(readFile(t, fix.Dir, ".env")); dotenv != "SENDGRID_API_KEY="+ref(names[0])+"\n" {
+		t.Errorf(".env in the fix PR:\n%s", dotenv)
+	}
+	env := runBinary(t, fix.Dir, append(creds, "PUSHVAULT_STORE_AWS_ENDPOINT="+aw.URL, "STRIPE="+ref(names[1])), "exec", "--env-file", ".env", "--", "env", "-0")
+	if vars := envMap(env.stdout); env.code != 0 || vars["STRIPE"] != planted[0] || vars["SENDGRID_API_KEY"] != planted[1] {
+		t.Errorf("exec: exit %d, stripe resolved %v, sendgrid resolved %v\n%s", env.code, vars["STRIPE"] == planted[0], vars["SENDGRID_API_KEY"] == planted[1], env.stderr)
+	}
+
+	// The push redelivered: no second secret, version, check run or PR.
+	e.redeliver(t, e.pushDelivery(t, head))
+	_, body := e.serve.get(t, "/metrics")
+	if n := series(body, `pushvault_webhooks_total{event="push",outcome="duplicate"}`); n != 1 {
+		t.Errorf("the redelivery: %v duplicates counted, want 1", n)
+	}
+	if n := aw.CallCount("CreateSecret", "*"); n != 2 || aw.CallCount("PutSecretValue", "*") != 0 {
+		t.Errorf("CreateSecret called %d times (want 2), PutSecretValue %d (want 0)", n, aw.CallCount("PutSecretValue", "*"))
+	}
+	var stored []string
+	for _, name := range names {
+		info, _ := aw.Secret(name)
+		if len(info.Versions) != 1 || !sameStages(info.Versions[0].Stages, "AWSCURRENT", awssm.LabelExposed) || info.Tags["source_repo"] != "acme/shop" {
+			t.Errorf("%s: versions %+v, tags %v", name, info.Versions, info.Tags)
+		}
+		for k, v := range info.Tags {
+			stored = append(stored, k+"="+v)
+		}
+	}
+	if n := len(e.srv.PullRequests()); n != 1 {
+		t.Errorf("%d pull requests after the redelivery, want 1", n)
+	}
+	texts := e.githubTexts()
+	for _, s := range texts {
+		if strings.Contains(s, "to Vault") || strings.Contains(s, "in Vault") {
+			t.Errorf("a text on GitHub still says Vault:\n%s", s)
+		}
+	}
+	e.serve.stop(t)
+	recs := exportLedger(t, e.vault, "--data-dir", e.data)
+	noPlantedValue(t, planted, recs, append(append(texts, e.serve.logs.String()), stored...))
+}
