@@ -61,7 +61,7 @@ demo-local: deps build vault
 ## (once, cached) so no test waits on them. System packages are `deps`'s
 ## job, not this one's.
 test: vault nats lint
-	$(WITH_TAGS) $(GO) test -timeout $(TEST_TIMEOUT) -count=1 ./...
+	$(WITH_TAGS) GO=$(GO) bash scripts/test.sh -timeout $(TEST_TIMEOUT) -count=1
 
 ## The fast tier: unit tests only. Under -short the harnesses that start
 ## real servers or processes (Vault, PostgreSQL, MariaDB, the built
