@@ -29,6 +29,36 @@ func (p *PullRequests) Open(ctx context.Context, o *Outcome, branch, base string
 	return link, nil
 }
 
+// Update is Open for a fix branch pushvault has just rewritten (a history
+// backfill's fix of a head whose push's fix covered fewer secrets): a pull
+// request already open from branch gets the title and description o gives
+// now, so that it describes what the branch holds. A closed one is left
+// as it is (a person closed it) and returned, as Open does.
+func (p *PullRequests) Update(ctx context.Context, o *Outcome, branch, base string) (*PRLink, error) {
+	link, err := p.Open(ctx, o, branch, base)
+	if err != nil || link.created {
+		return link, err
+	}
+	pr, _, err := p.gh.PullRequests.Get(ctx, o.Owner, o.Repo, link.Number)
+	if err != nil {
+		return nil, fmt.Errorf("pull request #%d: %w", link.Number, err)
+	}
+	if pr.GetState() != "open" {
+		return link, nil
+	}
+	title := fitTitle(fmt.Sprintf("pushvault: move %s to Vault", plural(len(o.Secrets), "secret")))
+	body, _ := PRBody(o)
+	if pr.GetTitle() == title && pr.GetBody() == body {
+		return link, nil
+	}
+	if _, _, err := p.gh.PullRequests.Edit(ctx, o.Owner, o.Repo, link.Number, &github.PullRequest{
+		Title: github.String(title), Body: github.String(body),
+	}); err != nil {
+		return nil, fmt.Errorf("update pull request #%d: %w", link.Number, err)
+	}
+	return link, nil
+}
+
 func (p *PullRequests) open(ctx context.Context, o *Outcome, branch, base string) (*PRLink, error) {
 	existing, _, err := p.gh.PullRequests.List(ctx, o.Owner, o.Repo, &github.PullRequestListOptions{
 		State: "all", Head: o.Owner + ":" + branch, Base: base,
@@ -52,5 +82,5 @@ func (p *PullRequests) open(ctx context.Context, o *Outcome, branch, base string
 	if err != nil {
 		return nil, fmt.Errorf("open pull request %s -> %s: %w", branch, base, err)
 	}
-	return &PRLink{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Branch: branch}, nil
+	return &PRLink{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Branch: branch, created: true}, nil
 }

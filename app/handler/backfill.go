@@ -442,7 +442,9 @@ func (hp *historyProposal) Propose(ctx context.Context, r *remediator.Result) er
 		hp.o.Secrets = headSecrets
 		pp.openRotationIssues(ctx, hp.log, hp.gh, hp.o, r.Rotations)
 		if r.Commit.Branch != "" {
-			opened, err := githubapp.NewPullRequests(hp.gh).Open(ctx, hp.o, r.Commit.Branch, hp.p.DefaultBranch)
+			// Update: the push's pull request from the same branch, if
+			// open, describes the fix the branch now holds (mirrorFix).
+			opened, err := githubapp.NewPullRequests(hp.gh).Update(ctx, hp.o, r.Commit.Branch, hp.p.DefaultBranch)
 			if err != nil {
 				return err
 			}
