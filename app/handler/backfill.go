@@ -155,8 +155,17 @@ func (b *Backfill) Run(ctx context.Context, job queue.BackfillJob) error {
 	}
 	log.Info("repository backfilled", slog.Int("commits", sum.Commits), slog.Int("slices", sum.Slices),
 		slog.Int("secrets_at_head", sum.AtHead), slog.Int("secrets_in_history", sum.InHistory),
-		slog.Int("pr", sum.PR), slog.Int("issue", sum.Issue), slog.Duration("took", time.Since(started)))
+		slog.Any("pr", optional(sum.PR)), slog.Any("issue", optional(sum.Issue)), slog.Duration("took", time.Since(started)))
 	return nil
+}
+
+// optional is n for a log line, or "none" for 0 (no pull request or
+// issue: 0 is no number GitHub gives).
+func optional(n int) any {
+	if n == 0 {
+		return "none"
+	}
+	return n
 }
 
 // done marks job's repository backfilled with what sum says.
@@ -438,6 +447,15 @@ func (hp *historyProposal) Propose(ctx context.Context, r *remediator.Result) er
 		items = append(items, hp.item(s, r.Rotations[s.FindingID], holders))
 	}
 	hp.atHead, hp.inHistory = len(headSecrets), len(items)
+	if len(headSecrets) > 0 && r.Commit.Branch == "" {
+		// Nothing at the head could be rewritten (no fix commit, so no
+		// pull request): the issue lists them with the manual steps.
+		for _, s := range headSecrets {
+			it := hp.item(s, r.Rotations[s.FindingID], nil)
+			it.AtHead = true
+			items = append(items, it)
+		}
+	}
 	if len(headSecrets) > 0 {
 		hp.o.Secrets = headSecrets
 		pp.openRotationIssues(ctx, hp.log, hp.gh, hp.o, r.Rotations)

@@ -2,9 +2,11 @@ package main_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pushvault/pushvault/githubapp"
 	"github.com/pushvault/pushvault/internal/secrettest"
 )
 
@@ -95,4 +97,58 @@ func (e *appEnv) backfills(t *testing.T, state string) int {
 		}
 	}
 	return -1
+}
+
+// TestAppBackfillHeadSecretNotRewritable: main's head holds a Slack token
+// as `SLACK_BOT_TOKEN=...` in a .js file (as bench -history generates),
+// which no rewrite can turn into a reference: the backfill has a secret at
+// the head and no fix commit. It opens no pull request, reports none (no
+// "PR #0" in its log line or status), and lists the secret with the manual
+// step to remove it from the file in the repository's issue instead of
+// dropping that step (before: log "pr":0, only the rotation issue).
+func TestAppBackfillHeadSecretNotRewritable(t *testing.T) {
+	e := newStandIn(t)
+	slack := secrettest.Fresh(t).Slack()
+	e.pushFiles(t, map[string]string{"product/audit.js": "// audit\nSLACK_BOT_TOKEN=" + slack + "\n"})
+	e.start(t, "") // once, to make the queue's streams
+	e.serve.stop(t)
+	out := pushvault(t, "", "backfill", "--repo", "acme/shop", "--data-dir", e.data)
+	if out.code != 0 {
+		t.Fatalf("backfill --repo: exit %d\n%s", out.code, out.stderr)
+	}
+	e.start(t, "  max_attempts: 3\n  backoff: [200ms]\n")
+	e.waitFor(t, "the backfill of acme/shop done or failed", func() bool {
+		return e.backfills(t, "done")+e.backfills(t, "failed") == 1
+	})
+	done := e.backfills(t, "done")
+	e.serve.stop(t)
+	logs := e.serve.logs.String()
+	if done != 1 {
+		t.Fatalf("backfill of acme/shop not done:\n%s", logs)
+	}
+	if prs := e.srv.PullRequests(); len(prs) != 0 {
+		t.Errorf("%d pull requests; nothing could be rewritten", len(prs))
+	}
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `"msg":"repository backfilled"`) && strings.Contains(line, `"pr":0`) {
+			t.Errorf("the backfill's log names pull request 0: %s", line)
+		}
+	}
+	// The rotation issue (a Slack token is rotated by a person) and the
+	// repository's issue with the step no pull request takes.
+	var body string
+	for _, is := range e.srv.Issues() {
+		if slices.Contains(is.Labels, githubapp.HistoryLabel) {
+			body = is.Body
+		}
+	}
+	if body == "" {
+		t.Fatalf("no %q issue listing the token left at the head; issues: %+v", githubapp.HistoryLabel, e.srv.Issues())
+	}
+	for _, want := range []string{"**Slack**", "`product/audit.js:2`", "to do: product/audit.js:2"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("issue lacks %q:\n%s", want, body)
+		}
+	}
+	noPlantedValue(t, []string{slack}, exportLedger(t, e.vault, "--data-dir", e.data), append(e.githubTexts(), logs, out.stdout, out.stderr))
 }
