@@ -111,8 +111,6 @@ type PRLink struct {
 	Number int
 	URL    string
 	Branch string
-	// created: Open opened it now (it was not there before).
-	created bool
 }
 
 // Conclusion is the check run's conclusion for the outcome.
