@@ -38,6 +38,9 @@ type HistoryItem struct {
 	// rotate it (none when it did).
 	Steps []string
 	Guide string
+	// AtHead: still in the default branch's head, where pushvault could
+	// not rewrite it (no fix pull request): Secret.Manual says what to do.
+	AtHead bool
 	// Closed says nothing is left to do: rotated (the exposed value proven
 	// dead or revoked), marked rotated by a person, or closed in the ledger.
 	Closed bool
@@ -55,6 +58,17 @@ func (h *History) Open() bool {
 		}
 	}
 	return false
+}
+
+// atHead is how many items are still at the default branch's head.
+func (h *History) atHead() int {
+	n := 0
+	for _, it := range h.Items {
+		if it.AtHead {
+			n++
+		}
+	}
+	return n
 }
 
 // maxHistoryLocations is how many places of one secret the issue lists;
@@ -75,7 +89,11 @@ func HistoryBody(h *History) string {
 	fmt.Fprintf(&b, "pushvault scanned the whole history of `%s/%s` (%s, every branch and tag) and found %s that %s no longer in `%s` but still in its history. "+
 		"Deleting a secret from the files does not unexpose it: every clone and fork keeps the commits. pushvault moved each value into %s and rotated what it can; "+
 		"what is left needs a person.\n\n",
-		inline(h.Owner), inline(h.Repo), plural(h.Commits, "commit"), plural(len(h.Items), "secret"), areOrIs(len(h.Items)), inline(h.DefaultBranch), storeOf(secrets))
+		inline(h.Owner), inline(h.Repo), plural(h.Commits, "commit"), plural(len(h.Items)-h.atHead(), "secret"), areOrIs(len(h.Items)-h.atHead()), inline(h.DefaultBranch), storeOf(secrets))
+	if n := h.atHead(); n > 0 {
+		fmt.Fprintf(&b, "%s still in `%s` could not be rewritten (no fix pull request): %s listed below with what to do.\n\n",
+			plural(n, "secret"), inline(h.DefaultBranch), map[bool]string{true: "it is", false: "they are"}[n == 1])
+	}
 	tail := "\nThis issue follows the evidence ledger: it is updated as each secret's state changes and closed once every item is closed " +
 		"(rotated, marked rotated with `pushvault rotated`, or closed as a false positive or an accepted risk). " +
 		"A maintainer or admin can comment `" + CommandRescanHistory + "` to scan the whole history again, or `" + CommandFalsePositive +
@@ -117,6 +135,9 @@ func historyItem(it HistoryItem) string {
 	}
 	if s.VaultPath != "" {
 		fmt.Fprintf(&b, "  - vaulted at `%s` (version %d)\n", inline(s.VaultPath), s.VaultVersion)
+	}
+	if it.AtHead {
+		b.WriteString("  - still at the head of the default branch: pushvault could not rewrite it, so no fix pull request replaces it\n")
 	}
 	fmt.Fprintf(&b, "  - rotation: %s\n", inline(s.Rotation))
 	for i, step := range it.Steps {

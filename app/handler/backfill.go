@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -163,8 +164,17 @@ func (b *Backfill) Run(ctx context.Context, job queue.BackfillJob) error {
 	}
 	log.Info("repository backfilled", slog.Int("commits", sum.Commits), slog.Int("slices", sum.Slices),
 		slog.Int("secrets_at_head", sum.AtHead), slog.Int("secrets_in_history", sum.InHistory),
-		slog.Int("pr", sum.PR), slog.Int("issue", sum.Issue), slog.Duration("took", time.Since(started)))
+		slog.Any("pr", optional(sum.PR)), slog.Any("issue", optional(sum.Issue)), slog.Duration("took", time.Since(started)))
 	return nil
+}
+
+// optional is n for a log line, or "none" for 0 (no pull request or
+// issue: 0 is no number GitHub gives).
+func optional(n int) any {
+	if n == 0 {
+		return "none"
+	}
+	return n
 }
 
 // done marks job's repository backfilled with what sum says.
@@ -381,7 +391,7 @@ func (b *Backfill) scan(ctx context.Context, log *slog.Logger, job queue.Backfil
 	if err := b.setState(ctx, job, func(st *queue.BackfillState) { st.Total, st.Slices = total, m.slices }); err != nil {
 		return nil, err
 	}
-	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log),
+	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log), scanner.WithWorkers(backfillScanWorkers()),
 		scanner.WithFingerprinter(pp.vault.Transit.Fingerprinter(vault.FingerprintKey)))
 	started := time.Now()
 	res, err := sc.ScanSlices(ctx, m.dir, target, b.slice, func(sp scanner.SliceProgress) {
@@ -407,6 +417,12 @@ func (b *Backfill) scan(ctx context.Context, log *slog.Logger, job queue.Backfil
 	}
 	return res, nil
 }
+
+// backfillScanWorkers is how many detection goroutines a backfill's scan
+// runs: half the cores (at least one), not all of them as a push's scan
+// does, so that pushes handled while a backfill runs keep cores to scan
+// on ("pushes during a running backfill keep their latency").
+func backfillScanWorkers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // historyProposal is the backfill's Proposer: the push's fix pull request
 // (and manual-rotation issues) for the secrets still at the default
@@ -453,11 +469,22 @@ func (hp *historyProposal) Propose(ctx context.Context, r *remediator.Result) er
 		items = append(items, hp.item(s, r.Rotations[s.FindingID], holders))
 	}
 	hp.atHead, hp.inHistory = len(headSecrets), len(items)
+	if len(headSecrets) > 0 && r.Commit.Branch == "" {
+		// Nothing at the head could be rewritten (no fix commit, so no
+		// pull request): the issue lists them with the manual steps.
+		for _, s := range headSecrets {
+			it := hp.item(s, r.Rotations[s.FindingID], nil)
+			it.AtHead = true
+			items = append(items, it)
+		}
+	}
 	if len(headSecrets) > 0 {
 		hp.o.Secrets = headSecrets
 		pp.openRotationIssues(ctx, hp.log, hp.gh, hp.o, r.Rotations)
 		if r.Commit.Branch != "" {
-			opened, err := githubapp.NewPullRequests(hp.gh).Open(ctx, hp.o, r.Commit.Branch, hp.p.DefaultBranch)
+			// Update: the push's pull request from the same branch, if
+			// open, describes the fix the branch now holds (mirrorFix).
+			opened, err := githubapp.NewPullRequests(hp.gh).Update(ctx, hp.o, r.Commit.Branch, hp.p.DefaultBranch)
 			if err != nil {
 				return err
 			}

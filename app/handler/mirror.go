@@ -83,9 +83,15 @@ func (m *mirrors) fetch(ctx context.Context, dir, cloneURL, token string, object
 	return nil
 }
 
-// push sends commit to branch on cloneURL.
-func (m *mirrors) push(ctx context.Context, dir, cloneURL, token, commit, branch string) error {
-	_, err := gitcli.Run(ctx, dir, authEnv(token), nil, "push", "--quiet", cloneURL, commit+":refs/heads/"+branch)
+// push sends commit to branch on cloneURL. With replace (a commit id) the
+// branch is expected at replace and moved to commit even if that is not a
+// fast-forward; git refuses if it has moved since (--force-with-lease).
+func (m *mirrors) push(ctx context.Context, dir, cloneURL, token, commit, branch, replace string) error {
+	args := []string{"push", "--quiet"}
+	if replace != "" {
+		args = append(args, "--force-with-lease=refs/heads/"+branch+":"+replace)
+	}
+	_, err := gitcli.Run(ctx, dir, authEnv(token), nil, append(args, cloneURL, commit+":refs/heads/"+branch)...)
 	if err != nil {
 		return fmt.Errorf("push %s to %s: %w", branch, withoutUserinfo(cloneURL), err)
 	}

@@ -493,15 +493,38 @@ type mirrorFix struct {
 	owner, repo     string
 }
 
+// WriteFix commits the fix on the pushed head and pushes its branch.
+// The branch may be on GitHub already with another fix of the same head:
+// a history backfill finds every secret at the default branch's head,
+// where the push's fix replaced only those the push added. When the
+// branch's commit is pushvault's own fix (rememberFixCommit) it is
+// replaced, with a lease on that commit, so the fix pull request from it
+// proposes the fix of everything found; a branch someone has committed
+// to is left as it is, and its commit is the fix proposed.
 func (m mirrorFix) WriteFix(ctx context.Context, files map[string][]byte, message string) (remediator.FixCommit, error) {
+	ref := "refs/heads/" + m.commit.Branch
+	// The mirror's branches are GitHub's, as fetched under the lock.
+	prev, _ := gitcli.Run(ctx, m.commit.Dir, nil, nil, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
 	fc, err := m.commit.WriteFix(ctx, files, message)
 	if err != nil || !fc.Changed {
 		return fc, err
 	}
+	if prev != "" {
+		_, own, err := m.claims.Get(ctx, queue.KeyFixCommit(m.owner, m.repo, fc.Branch, prev))
+		if err != nil {
+			return fc, err
+		}
+		if !own {
+			if _, err := gitcli.Run(ctx, m.commit.Dir, nil, nil, "update-ref", ref, prev); err != nil {
+				return fc, err
+			}
+			return remediator.FixCommit{Branch: fc.Branch, Commit: prev}, nil
+		}
+	}
 	if err := rememberFixCommit(ctx, m.claims, m.owner, m.repo, fc); err != nil {
 		return fc, err
 	}
-	return fc, m.mirrors.push(ctx, m.commit.Dir, m.cloneURL, m.token, fc.Commit, fc.Branch)
+	return fc, m.mirrors.push(ctx, m.commit.Dir, m.cloneURL, m.token, fc.Commit, fc.Branch, prev)
 }
 
 // pullRequestProposal is the App's Proposer: an issue per secret only a

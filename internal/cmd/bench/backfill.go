@@ -132,9 +132,9 @@ func benchBackfill(c backfillConfig) error {
 	}
 	for _, r := range results {
 		st := r.state
-		fmt.Printf("%dc: %d commits read in %d slice(s), %d secrets at the head and %d in history (%d planted, scan --all: %d locations), PR #%d, issue #%d;"+
+		fmt.Printf("%dc: %d commits read in %d slice(s), %d secrets at the head and %d in history (%d planted, scan --all: %d locations), %s, %s;"+
 			" queued -> started %.1f s, started -> done %.1f s; serve CPU over the backfill %.1f s (its git processes %.1f s); highest VmRSS sampled %.0f MiB\n",
-			r.commits, st.Commits, st.Slices, st.AtHead, st.InHistory, r.history.Planted, r.scanFindings, st.PR, st.Issue,
+			r.commits, st.Commits, st.Slices, st.AtHead, st.InHistory, r.history.Planted, r.scanFindings, numbered("PR", st.PR), numbered("issue", st.Issue),
 			st.StartedAt.Sub(st.QueuedAt).Seconds(), r.fetchScan.Seconds(), r.serveCPU.self.Seconds(), r.serveCPU.children.Seconds(),
 			float64(r.sampledPeak)/1024)
 	}
@@ -474,4 +474,13 @@ func loadavg() string {
 		return "unknown\n"
 	}
 	return string(b)
+}
+
+// numbered is "PR #n", or "no PR" for 0 (none opened: the secrets at the
+// head could not be rewritten, or there were none).
+func numbered(what string, n int) string {
+	if n == 0 {
+		return "no " + what
+	}
+	return fmt.Sprintf("%s #%d", what, n)
 }
