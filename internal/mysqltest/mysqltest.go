@@ -167,9 +167,15 @@ func (s *Server) Restart() error {
 			return fmt.Errorf("mariadbd exited early:\n%s", logText)
 		case <-time.After(100 * time.Millisecond):
 		}
-		if c, err := net.DialTimeout("tcp", net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), time.Second); err == nil {
+		// Ready when its own socket answers: a port answering may be
+		// another process's that took the free port first (then this
+		// mariadbd cannot bind it, exits, and Start tries another).
+		if c, err := net.DialTimeout("unix", s.sock, time.Second); err == nil {
 			c.Close()
-			return nil
+			if c, err := net.DialTimeout("tcp", net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), time.Second); err == nil {
+				c.Close()
+				return nil
+			}
 		}
 	}
 	s.Stop()
