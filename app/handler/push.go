@@ -216,9 +216,10 @@ func (pp *Push) Run(ctx context.Context, p Pushed) error {
 		}
 		o.Failure = perm.Error()
 	}
-	if cerr := pp.completeCheck(ctx, checks, p, runID, o); cerr != nil {
-		return cerr
-	}
+	// What the run found and fixed is kept before the run completes: its
+	// buttons show once it has, and a press handled before the findings
+	// were kept would find none (and record one refusal for the run, not
+	// one per finding).
 	if len(o.Secrets) > 0 {
 		if err := pp.rememberRun(ctx, p, runID, o); err != nil {
 			return err
@@ -228,6 +229,11 @@ func (pp *Push) Run(ctx context.Context, p Pushed) error {
 		if err := pp.rememberFix(ctx, p, runID, o); err != nil {
 			return err
 		}
+	}
+	if cerr := pp.completeCheck(ctx, checks, p, runID, o); cerr != nil {
+		return cerr
+	}
+	if o.PR != nil {
 		// Best effort: a comment that fails is logged, not retried forever.
 		if err := githubapp.NewComments(gh).CommitComments(ctx, o); err != nil {
 			log.Warn("commit comments", "error", err)
