@@ -48,6 +48,10 @@ type Backfill struct {
 	// GitHub budget a backfill leaves to pushes (awaitBudget).
 	reserve githubapp.Reserve
 	metrics BackfillObserver // nil: not counted
+	// mirrors are the backfill's own mirrors (backfillMirrors), so a
+	// push to a repository never waits on the lock a backfill of it holds
+	// through its whole-history scan.
+	mirrors *mirrors
 }
 
 // BackfillDeps are what the backfill handler is built from; all required.
@@ -67,8 +71,18 @@ type BackfillDeps struct {
 
 // NewBackfill returns the backfill handler.
 func NewBackfill(d BackfillDeps) *Backfill {
-	return &Backfill{push: d.Push, states: d.States, slice: d.SliceCommits, reserve: d.Reserve, metrics: d.Metrics}
+	return &Backfill{push: d.Push, states: d.States, slice: d.SliceCommits, reserve: d.Reserve, metrics: d.Metrics,
+		mirrors: newMirrors(backfillMirrors(d.Push.mirrors.dir))}
 }
+
+// backfillMirrors is where backfills keep their mirrors: beside the push
+// mirrors (data_dir/git/OWNER/REPO.git) under a directory no GitHub owner
+// can be named (owners never start with a dot). A backfill holds its
+// mirror's lock from the fetch through the scan, the vaulting and the fix
+// branch's push — minutes for a long history — and a push to the same
+// repository meanwhile takes the push mirror's lock, not this one. The
+// cost is a second copy of the repository's objects on disk.
+func backfillMirrors(pushMirrors string) string { return filepath.Join(pushMirrors, ".backfill") }
 
 var (
 	_ Handler                 = (*Backfill)(nil)
@@ -311,7 +325,7 @@ func (b *Backfill) fetchAll(ctx context.Context, p Pushed) (*history, error) {
 		return nil, fmt.Errorf("installation token: %w", err)
 	}
 	url := pp.cloneURL(p)
-	dir, unlock, err := pp.mirrors.lock(ctx, p.Owner, p.Repo)
+	dir, unlock, err := b.mirrors.lock(ctx, p.Owner, p.Repo)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +336,7 @@ func (b *Backfill) fetchAll(ctx context.Context, p Pushed) (*history, error) {
 	}
 	objects, tags := remoteTags(remote)
 	h := &history{fetched: fetched{dir: dir, token: token, unlock: unlock}, tags: tags, branches: map[string]string{}}
-	if err := pp.mirrors.fetch(ctx, dir, url, token, objects...); err != nil {
+	if err := b.mirrors.fetch(ctx, dir, url, token, objects...); err != nil {
 		unlock()
 		return nil, err
 	}

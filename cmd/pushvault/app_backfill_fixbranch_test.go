@@ -5,8 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pushvault/pushvault/githubapp"
+	"github.com/pushvault/pushvault/githubapp/githubtest"
 	"github.com/pushvault/pushvault/internal/secrettest"
 )
 
@@ -151,4 +153,42 @@ func TestAppBackfillHeadSecretNotRewritable(t *testing.T) {
 		}
 	}
 	noPlantedValue(t, []string{slack}, exportLedger(t, e.vault, "--data-dir", e.data), append(e.githubTexts(), logs, out.stdout, out.stderr))
+}
+
+// TestAppPushDuringBackfill: a backfill of acme/shop is held by the
+// stand-in in the middle of its containment (its first issue), when it
+// has scanned the history and still holds its mirror; a push to the same
+// repository meanwhile is handled to its completed check run and fix pull
+// request without waiting for the backfill (before the backfill had
+// mirrors of its own, the push waited on the lock the backfill held until
+// the backfill ended). Then the backfill is let go and finishes.
+func TestAppPushDuringBackfill(t *testing.T) {
+	e := newStandIn(t)
+	gen := secrettest.Fresh(t)
+	slack, token := gen.Slack(), gen.GitHub()
+	e.pushFiles(t, map[string]string{"product/audit.js": "// audit\nSLACK_BOT_TOKEN=" + slack + "\n"})
+	e.start(t, "") // once, to make the queue's streams
+	e.serve.stop(t)
+	out := pushvault(t, "", "backfill", "--repo", "acme/shop", "--data-dir", e.data)
+	if out.code != 0 {
+		t.Fatalf("backfill --repo: exit %d\n%s", out.code, out.stderr)
+	}
+	e.srv.Fault(githubtest.Fault{Operation: "issues/create", Kind: githubtest.Slow, Delay: 10 * time.Minute})
+	e.start(t, "")
+	e.waitFor(t, "the backfill held at its first issue", func() bool { return e.srv.FaultHits() == 1 })
+
+	head := e.pushFiles(t, map[string]string{"deploy.py": "GITHUB_TOKEN = \"" + token + "\"\n"})
+	e.completedRun(t, head)
+	e.fixPR(t, head, "main")
+	if n := e.backfills(t, "done"); n != 0 {
+		t.Fatalf("%d backfills done while the stand-in still holds its issue", n)
+	}
+	// The held request ends with the process that sent it (the fault was
+	// armed for one request); the backfill is redelivered and finishes.
+	e.serve.kill()
+	first := e.serve.logs.String()
+	e.start(t, "")
+	e.waitFor(t, "the backfill done after the hold", func() bool { return e.backfills(t, "done") == 1 })
+	e.serve.stop(t)
+	noPlantedValue(t, []string{slack, token}, exportLedger(t, e.vault, "--data-dir", e.data), append(e.githubTexts(), first, e.serve.logs.String(), out.stdout, out.stderr))
 }
