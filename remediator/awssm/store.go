@@ -397,30 +397,10 @@ func (s *Store) describe(ctx context.Context, name string) (*secretsmanager.Desc
 	return d, nil
 }
 
-// name fills the template. Owner, repo and name are made safe, as the Vault
-// store makes them (letters, digits, '-', '_', '.').
+// name fills the template, each segment made safe as the Vault store's
+// paths are (store.Name).
 func (s *Store) name(owner, repo, name string) string {
-	r := strings.NewReplacer("{owner}", safe(owner), "{repo}", safe(repo), "{name}", safe(name))
-	return strings.Trim(r.Replace(s.template), "/")
-}
-
-// safe keeps letters, digits, '-', '_' and '.', replacing anything else
-// (slashes included) with '_', so a segment can't climb or split the name.
-func safe(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	out := strings.Trim(b.String(), ".")
-	if out == "" {
-		out = "_"
-	}
-	return out
+	return store.Name(s.template, owner, repo, name)
 }
 
 // encode is the secret's value: a JSON object of its keys (sorted, so a

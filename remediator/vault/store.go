@@ -176,27 +176,7 @@ func (s *Store) SetMetadata(ctx context.Context, path string, kv map[string]stri
 
 // path fills the template. Owner, repo and name are made path-safe.
 func (s *Store) path(owner, repo, name string) string {
-	r := strings.NewReplacer("{owner}", safe(owner), "{repo}", safe(repo), "{name}", safe(name))
-	return strings.Trim(r.Replace(s.template), "/")
-}
-
-// safe keeps letters, digits, '-', '_' and '.', replacing anything else
-// (slashes included) with '_', so a segment can't climb or split the path.
-func safe(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-	}
-	out := strings.Trim(b.String(), ".")
-	if out == "" {
-		out = "_"
-	}
-	return out
+	return store.Name(s.template, owner, repo, name)
 }
 
 // Secret reads where the secret at path stands: its current version and
