@@ -64,6 +64,10 @@ func TestClusterSurvivesANodeKill(t *testing.T) {
 				if ctx.Err() != nil {
 					t.Fatalf("publish %d: %v", i, err)
 				}
+				// Without a leader the publish fails at once (no
+				// responders): a retry without a pause spins a core the
+				// election needs.
+				time.Sleep(100 * time.Millisecond)
 			}
 		}
 	}
