@@ -218,14 +218,34 @@ func (s *Server) Handler() http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-		defer cancel()
-		var problems []string
-		if err := s.Queue.Ready(ctx); err != nil {
-			problems = append(problems, "queue: "+err.Error())
+		// Each dependency is asked at once, with a time budget of its
+		// own: one that hangs (a NATS server gone before the client
+		// noticed) must not use up the other's time and get it named as
+		// down too.
+		checks := []struct {
+			name  string
+			ready func(context.Context) error
+		}{
+			{"queue", s.Queue.Ready},
+			{"vault", func(ctx context.Context) error { return vaultReady(ctx, s.Vault.Client) }},
 		}
-		if err := vaultReady(ctx, s.Vault.Client); err != nil {
-			problems = append(problems, "vault: "+err.Error())
+		errs := make([]error, len(checks))
+		var wg sync.WaitGroup
+		for i, c := range checks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+				defer cancel()
+				errs[i] = c.ready(ctx)
+			}()
+		}
+		wg.Wait()
+		var problems []string
+		for i, err := range errs {
+			if err != nil {
+				problems = append(problems, checks[i].name+": "+err.Error())
+			}
 		}
 		if len(problems) > 0 {
 			http.Error(w, strings.Join(problems, "\n"), http.StatusServiceUnavailable)
@@ -236,6 +256,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
 	return mux
 }
+
+// readyTimeout bounds each of /readyz's checks.
+const readyTimeout = 3 * time.Second
 
 // vaultReady checks that Vault answers, is unsealed and accepts our token.
 func vaultReady(ctx context.Context, c *api.Client) error {
