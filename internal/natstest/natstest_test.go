@@ -55,9 +55,14 @@ func TestClusterSurvivesANodeKill(t *testing.T) {
 	publish := func(from, to int) {
 		for i := from; i < to; i++ {
 			// A publish during a leader election may time out; the
-			// message id makes the retry store it once.
+			// message id makes the retry store it once. Each attempt
+			// has a time of its own: one sent while the leader is gone
+			// but its followers still listen is answered by nobody,
+			// and would otherwise wait out the whole test's deadline.
 			for {
-				_, err := js.Publish(ctx, "probe.x", []byte("m"), jetstream.WithMsgID(strings.Repeat("x", i+1)))
+				actx, acancel := context.WithTimeout(ctx, 5*time.Second)
+				_, err := js.Publish(actx, "probe.x", []byte("m"), jetstream.WithMsgID(strings.Repeat("x", i+1)))
+				acancel()
 				if err == nil {
 					break
 				}
