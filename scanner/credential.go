@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -103,12 +104,29 @@ func jdbcCredential(s string) (user, password string, ok bool) {
 // as is, and percent-encoded the ways URIs and queries encode it.
 func spellings(s string) []string {
 	out := []string{s}
-	for _, e := range []string{url.PathEscape(s), url.QueryEscape(s), url.UserPassword("", s).String()[1:]} {
+	for _, e := range []string{url.PathEscape(s), url.QueryEscape(s), url.UserPassword("", s).String()[1:], userinfoEscape(s)} {
 		if e != "" && !slices.Contains(out, e) {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// userinfoEscape percent-encodes what RFC 3986 does not allow bare in a
+// URI's userinfo, and nothing else: the spelling of a person who encoded
+// the @ in "p@ss*" and left the * (Go's url package encodes both).
+func userinfoEscape(s string) string {
+	const bare = "-._~!$&'()*+,;="
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(bare, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }
 
 // placeholderWords are passwords documentation writes where the real one

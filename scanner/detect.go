@@ -11,6 +11,7 @@ import (
 
 	"github.com/trufflesecurity/trufflehog/v3/pkg/decoders"
 	"github.com/trufflesecurity/trufflehog/v3/pkg/detectors"
+	"github.com/trufflesecurity/trufflehog/v3/pkg/detectors/mongodb"
 	"github.com/trufflesecurity/trufflehog/v3/pkg/engine/ahocorasick"
 	"github.com/trufflesecurity/trufflehog/v3/pkg/engine/defaults"
 	"github.com/trufflesecurity/trufflehog/v3/pkg/sources"
@@ -61,6 +62,11 @@ var (
 func defaultEngineCore() (*ahocorasick.Core, []detectors.Detector) {
 	defaultDetectorsOnce.Do(func() {
 		defaultDetectorList = defaults.DefaultDetectors()
+		for i, d := range defaultDetectorList {
+			if m, ok := d.(*mongodb.Scanner); ok {
+				defaultDetectorList[i] = mongoDB{*m}
+			}
+		}
 		defaultCore = ahocorasick.NewAhoCorasickCore(defaultDetectorList)
 	})
 	return defaultCore, defaultDetectorList

@@ -45,6 +45,39 @@ func TestScanLocatesNormalisedConnectionStrings(t *testing.T) {
 	wantDropped(t, res, nil, []string{"unlocated"})
 }
 
+// TruffleHog's MongoDB detector takes every password that starts with x
+// or X, or ends in *, for a placeholder (its filter lacks a group). Such
+// passwords are real ones and are found, each at its line, with the
+// password the detector decoded; passwords that are only x's or stars are
+// placeholders and are not.
+func TestScanMongoDBPasswordsUpstreamTookForPlaceholders(t *testing.T) {
+	g := secrettest.Fresh(t)
+	lower, upper, star, both := "x"+g.Alnum(17), "X"+g.Alnum(15), g.Alnum(14)+"*", "x"+g.Alnum(6)+"%40"+g.Alnum(6)+"*"
+	r := gittest.New(t)
+	r.Commit("", "mongo", map[string]string{
+		"config/a.yaml": "uri: mongodb://app:" + lower + "@mongo.acme.internal:27017/app?tls=true\n",
+		"config/b.env":  "# b\nMONGO_URL=mongodb+srv://svc:" + upper + "@cluster0.acme.internal/jobs\n",
+		"config/c.yaml": "a: 1\nb: 2\nuri: mongodb://ops:" + star + "@mongo.acme.internal/admin\n",
+		"config/d.yaml": "uri: mongodb://etl:" + both + "@mongo.acme.internal:27018/etl\n",
+		"config/e.yaml": "one: mongodb://app:xxxxxxxx@mongo.acme.internal/app\ntwo: mongodb://app:XXXXXX@mongo.acme.internal/app\n" +
+			"three: mongodb://app:********@mongo.acme.internal/app\n",
+	})
+	res := scan(t, r.Dir, scanner.All())
+	head := r.Head()
+	want := []got{
+		{"MongoDB", head, "config/a.yaml", 1},
+		{"MongoDB", head, "config/b.env", 2},
+		{"MongoDB", head, "config/c.yaml", 3},
+		{"MongoDB", head, "config/d.yaml", 1},
+	}
+	gotAll := summarize(res)
+	sortGot(gotAll)
+	if diff := cmp.Diff(want, gotAll); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	wantPasswords(t, res, lower, upper, star, strings.Replace(both, "%40", "@", 1))
+}
+
 // A URI or JDBC URL without a password, or whose password is a template
 // variable or a stock placeholder, is no secret: nothing is reported, and
 // each is counted under its reason. A real password beside them is found.
