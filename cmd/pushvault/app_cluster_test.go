@@ -117,17 +117,50 @@ func TestAppClusterBurst(t *testing.T) {
 		}
 		return done
 	}
+	// diagnose says, when work stalls, which pushes are not done, what
+	// the queue holds, and what each live replica logged last.
+	victim := -1
+	diagnose := func() string {
+		var b strings.Builder
+		status := map[string]string{}
+		for _, r := range srv.CheckRuns() {
+			if r.Name == "pushvault" {
+				status[r.HeadSHA] = r.Status
+			}
+		}
+		mu.Lock()
+		for h, repo := range heads {
+			if status[h] != "completed" {
+				fmt.Fprintf(&b, "not done: %s %s (check run: %q)\n", repo, h[:7], status[h])
+			}
+		}
+		mu.Unlock()
+		pending, inFlight, ok := view.work()
+		fmt.Fprintf(&b, "queue: %d pending, %d in flight (read: %v)\n", pending, inFlight, ok)
+		for i, p := range procs {
+			if i == victim {
+				continue
+			}
+			lines := strings.Split(strings.TrimSpace(p.logs.String()), "\n")
+			fmt.Fprintf(&b, "--- replica %d, last log lines:\n%s\n", i+1, strings.Join(lines[max(0, len(lines)-25):], "\n"))
+		}
+		return b.String()
+	}
+	// Work must keep moving; how fast depends on the machine's load, so
+	// the waits below fail on a stall (longer than the queue's 30 s ack
+	// wait, a retry's backoff and an election), not on a clock.
+	const stall = 2 * time.Minute
 
 	// Wave 1; once work is under way, kill the node leading the webhook
 	// stream, the one whose loss costs an election.
 	pushWave()
-	waitFor(t, "the first wave under way", func() bool { return completed() >= 3 })
+	waitProgress(t, "the first wave under way", completed, 3, stall, diagnose)
 	leader := streamLeader(t, view, cluster)
 	cluster.Kill(leader)
 	t.Logf("killed NATS node %s (the webhook stream's leader) with %d of %d check runs completed", cluster.Nodes()[leader].Name, completed(), wave)
 	// Wave 2 with the node down.
 	pushWave()
-	waitFor(t, "work done with the node down", func() bool { return completed() >= wave+3 })
+	waitProgress(t, "work done with the node down", completed, wave+3, stall, diagnose)
 	if err := cluster.Restart(leader); err != nil {
 		t.Fatal(err)
 	}
@@ -138,12 +171,12 @@ func TestAppClusterBurst(t *testing.T) {
 	srv.Fault(githubtest.Fault{Operation: "pulls/create", Kind: githubtest.HoldResponse})
 	pushWave()
 	waitFor(t, "a fix PR created and its answer held", func() bool { return len(srv.HeldFrom()) == 1 })
-	victim := processOf(t, srv.HeldFrom()[0], procs)
+	victim = processOf(t, srv.HeldFrom()[0], procs)
 	procs[victim].kill()
 	t.Logf("killed serve replica %d in the middle of a push, with %d check runs completed", victim+1, completed())
 
 	total := 3 * wave
-	waitFor(t, "every push's check run to complete", func() bool { return completed() >= total })
+	waitProgress(t, "every push's check run to complete", completed, total, stall, diagnose)
 	waitFor(t, "the queue to be empty", func() bool {
 		pending, inFlight, ok := view.work()
 		return ok && pending == 0 && inFlight == 0

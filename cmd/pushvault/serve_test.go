@@ -283,6 +283,28 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// waitProgress waits until count reaches want, for as long as it keeps
+// rising: it gives up only when count has not moved for stall (or after
+// ten minutes in all), and then reports what diagnose says. Work that is
+// slow because the machine is loaded passes; work that is stuck fails
+// with the evidence of where.
+func waitProgress(t *testing.T, what string, count func() int, want int, stall time.Duration, diagnose func() string) {
+	t.Helper()
+	start := time.Now()
+	last, moved := count(), time.Now()
+	for last < want {
+		time.Sleep(100 * time.Millisecond)
+		if c := count(); c != last {
+			last, moved = c, time.Now()
+			continue
+		}
+		if time.Since(moved) > stall || time.Since(start) > 10*time.Minute {
+			t.Fatalf("gave up waiting: %s (%d of %d after %s, none for %s)\n%s", what, last, want,
+				time.Since(start).Round(time.Second), time.Since(moved).Round(time.Second), diagnose())
+		}
+	}
+}
+
 // checkLedger reads the ledger through the CLI (export and verify) and
 // checks that each (delivery, repository) pair in want is recorded exactly
 // once and nothing else is.
