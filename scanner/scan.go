@@ -84,6 +84,7 @@ type Scanner struct {
 	chunkBytes   int
 	overlapBytes int
 	limits       Limits
+	pace         func(context.Context) error
 }
 
 // Option configures a Scanner.
@@ -99,6 +100,13 @@ func WithVerify(v bool) Option { return func(sc *Scanner) { sc.verify = v } }
 
 // WithWorkers sets how many detection goroutines run; default GOMAXPROCS.
 func WithWorkers(n int) Option { return func(sc *Scanner) { sc.workers = n } }
+
+// WithPace has pace called before each chunk of text is handed to
+// detection. It may block, to leave the machine to more urgent work
+// (detection and the git process feeding it wait meanwhile: the reader
+// is held, the pipe fills); an error from it ends the scan with that
+// error.
+func WithPace(pace func(context.Context) error) Option { return func(sc *Scanner) { sc.pace = pace } }
 
 // WithFingerprinter sets how findings are fingerprinted. Without it
 // Finding.Fingerprint is empty.
@@ -200,6 +208,11 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 		emit: func(c *chunk) error {
 			if c.commit.message == "" && agg.pathAllowed(c.path) {
 				return nil
+			}
+			if s.pace != nil {
+				if err := s.pace(ctx); err != nil {
+					return err
+				}
 			}
 			select {
 			case chunks <- c:

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -405,7 +404,11 @@ func (b *Backfill) scan(ctx context.Context, log *slog.Logger, job queue.Backfil
 	if err := b.setState(ctx, job, func(st *queue.BackfillState) { st.Total, st.Slices = total, m.slices }); err != nil {
 		return nil, err
 	}
-	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log), scanner.WithWorkers(backfillScanWorkers()),
+	var yielded func(time.Duration)
+	if b.metrics != nil {
+		yielded = b.metrics.BackfillYield
+	}
+	sc := scanner.New(scanner.WithSettings(settings.Scan), scanner.WithLogger(log), scanner.WithPace(pp.gate.pace(yielded)),
 		scanner.WithFingerprinter(pp.vault.Transit.Fingerprinter(vault.FingerprintKey)))
 	started := time.Now()
 	res, err := sc.ScanSlices(ctx, m.dir, target, b.slice, func(sp scanner.SliceProgress) {
@@ -431,12 +434,6 @@ func (b *Backfill) scan(ctx context.Context, log *slog.Logger, job queue.Backfil
 	}
 	return res, nil
 }
-
-// backfillScanWorkers is how many detection goroutines a backfill's scan
-// runs: half the cores (at least one), not all of them as a push's scan
-// does, so that pushes handled while a backfill runs keep cores to scan
-// on ("pushes during a running backfill keep their latency").
-func backfillScanWorkers() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // historyProposal is the backfill's Proposer: the push's fix pull request
 // (and manual-rotation issues) for the secrets still at the default

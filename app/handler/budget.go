@@ -17,6 +17,9 @@ type BackfillObserver interface {
 	// BackfillBudgetWait records a wait of d for the installation's GitHub
 	// budget to come back over backfill.github_reserve.
 	BackfillBudgetWait(d time.Duration)
+	// BackfillYield records a wait of d of a backfill's history scan for
+	// the pushes the process was handling (pushGate).
+	BackfillYield(d time.Duration)
 }
 
 // maxBudgetWait bounds one wait between two looks at the budget: a

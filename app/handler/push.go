@@ -69,6 +69,8 @@ type Push struct {
 	bot              appBot
 	// limits bound each scan (scan_limits).
 	limits scanner.Limits
+	// gate is held while a push is handled: backfills' scans step aside.
+	gate pushGate
 }
 
 // secretStore is where leaks are pushed: the server's store, else Vault's KV.
@@ -184,6 +186,7 @@ func pushedFrom(deliveryID string, ev *githubapp.PushPayload) Pushed {
 // (after completing the check run with the reason), and other errors for
 // the worker to retry.
 func (pp *Push) Run(ctx context.Context, p Pushed) error {
+	defer pp.gate.enter()()
 	log := githubapp.Logger(ctx)
 	// Owner and name come from the payload and go into the clone URL,
 	// the mirror's path and API paths.

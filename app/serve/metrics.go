@@ -34,6 +34,7 @@ type Metrics struct {
 	rateWaits         *prometheus.CounterVec
 	budgetWaits       prometheus.Counter
 	budgetWaitSeconds prometheus.Counter
+	yieldSeconds      prometheus.Counter
 }
 
 var (
@@ -96,9 +97,12 @@ func NewMetrics(depth func(context.Context) (queue.Depth, error)) *Metrics {
 		budgetWaitSeconds: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pushvault_backfill_budget_wait_seconds_total", Help: "Time backfills spent waiting for GitHub budget over backfill.github_reserve.",
 		}),
+		yieldSeconds: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pushvault_backfill_yield_seconds_total", Help: "Time backfills' history scans spent stepped aside for pushes this process was handling.",
+		}),
 	}
 	m.Registry.MustRegister(m.webhooks, m.processed, m.processSeconds, m.deadLetters, m.redeliveries, m.scanSeconds, m.phaseSeconds, m.scanBytes,
-		m.findings, m.remediations, m.githubCalls, m.rateRemaining, m.rateWaits, m.budgetWaits, m.budgetWaitSeconds,
+		m.findings, m.remediations, m.githubCalls, m.rateRemaining, m.rateWaits, m.budgetWaits, m.budgetWaitSeconds, m.yieldSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if depth != nil {
 		m.Registry.MustRegister(&depthCollector{depth: depth})
@@ -147,6 +151,9 @@ func (m *Metrics) BackfillBudgetWait(d time.Duration) {
 	m.budgetWaits.Inc()
 	m.budgetWaitSeconds.Add(d.Seconds())
 }
+
+// BackfillYield implements handler.BackfillObserver.
+func (m *Metrics) BackfillYield(d time.Duration) { m.yieldSeconds.Add(d.Seconds()) }
 
 // ObservePhase records the time one push spent in one phase (package
 // phase names them: a bounded label set).

@@ -192,3 +192,48 @@ func TestAppPushDuringBackfill(t *testing.T) {
 	e.serve.stop(t)
 	noPlantedValue(t, []string{slack, token}, exportLedger(t, e.vault, "--data-dir", e.data), append(e.githubTexts(), first, e.serve.logs.String(), out.stdout, out.stderr))
 }
+
+// TestAppBackfillStepsAsideForPushes: while serve handles a push (held by
+// the stand-in at its fix pull request), a backfill's history scan waits
+// for it before reading on — pushvault_backfill_yield_seconds_total counts
+// at least the 2 s one wait may last — and, the push lasting, the backfill
+// goes on all the same and finishes: a push slows a backfill down, never
+// stops it.
+func TestAppBackfillStepsAsideForPushes(t *testing.T) {
+	e := newStandIn(t)
+	gen := secrettest.Fresh(t)
+	stripe, token := gen.Stripe(), gen.GitHub()
+	if err := e.srv.CreateRepo("acme", "legacy", map[string]string{"config.env": "STRIPE_API_KEY=" + stripe + "\n"}); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t, "")
+	e.srv.Fault(githubtest.Fault{Operation: "pulls/create", Kind: githubtest.Slow, Delay: 10 * time.Minute})
+	e.pushFiles(t, map[string]string{"deploy.py": "GITHUB_TOKEN = \"" + token + "\"\n"})
+	e.waitFor(t, "the push held at its fix pull request", func() bool { return e.srv.FaultHits() == 1 })
+	if yielded := e.metric(t, "pushvault_backfill_yield_seconds_total"); yielded != 0 {
+		t.Fatalf("%g s yielded before any backfill", yielded)
+	}
+
+	if _, err := e.srv.TriggerRepositoriesAdded(e.inst, "legacy"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor(t, "legacy backfilled while the push is held", func() bool { return e.backfills(t, "done") == 1 })
+	if yielded := e.metric(t, "pushvault_backfill_yield_seconds_total"); yielded < 1.9 {
+		t.Errorf("the backfill stood aside %g s for the held push, want at least 2 s", yielded)
+	}
+	if n := len(e.srv.PullRequests()); n != 1 {
+		t.Errorf("%d pull requests, want legacy's fix only (the push's is held)", n)
+	}
+	e.serve.kill()
+	noPlantedValue(t, []string{stripe, token}, exportLedger(t, e.vault, "--data-dir", e.data), append(e.githubTexts(), e.serve.logs.String()))
+}
+
+// metric is the value of one series on serve's /metrics (0 when absent).
+func (e *appEnv) metric(t *testing.T, name string) float64 {
+	t.Helper()
+	code, body := e.serve.get(t, "/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	return series(body, name)
+}

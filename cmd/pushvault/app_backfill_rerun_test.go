@@ -67,7 +67,7 @@ func TestAppBackfillBudgetRerunAndIssueLifecycle(t *testing.T) {
 		r := e.checkRun(clean)
 		return r != nil && r.Status == "completed"
 	})
-	if n := e.backfillsDone(t); n != 0 {
+	if n := e.backfills(t, "done"); n != 0 {
 		t.Fatalf("%d repositories backfilled while the budget was under the reserve", n)
 	}
 	if len(e.srv.Issues()) != 0 {
@@ -77,7 +77,7 @@ func TestAppBackfillBudgetRerunAndIssueLifecycle(t *testing.T) {
 		t.Errorf("pushvault_backfill_budget_waits_total = %v while waiting", m)
 	}
 	e.srv.ResetRateBudget(e.inst)
-	e.waitFor(t, "both repositories backfilled after the reset", func() bool { return e.backfillsDone(t) == 2 })
+	e.waitFor(t, "both repositories backfilled after the reset", func() bool { return e.backfills(t, "done") == 2 })
 	if !strings.Contains(e.serve.logs.String(), "GitHub budget back over the backfill's reserve: resuming") {
 		t.Error("no log line says the backfill resumed")
 	}

@@ -80,7 +80,7 @@ func TestAppBackfillOnInstall(t *testing.T) {
 		t.Fatalf("finished before the kill: %q, want api and shop (legacy held)\n%s", finished, first.logs)
 	}
 	e.start(t, "")
-	e.waitFor(t, "three repositories backfilled after the restart", func() bool { return e.backfillsDone(t) == 3 })
+	e.waitFor(t, "three repositories backfilled after the restart", func() bool { return e.backfills(t, "done") == 3 })
 
 	// A repository created with its content (no push to handle) and added.
 	if err := e.srv.CreateRepo("acme", "later", map[string]string{"ci.py": "GITHUB_TOKEN = \"" + laterToken + "\"\n"}); err != nil {
@@ -90,7 +90,7 @@ func TestAppBackfillOnInstall(t *testing.T) {
 	if _, err := e.srv.TriggerRepositoriesAdded(e.inst, "later"); err != nil {
 		t.Fatal(err)
 	}
-	e.waitFor(t, "the added repository backfilled", func() bool { return e.backfillsDone(t) == 4 })
+	e.waitFor(t, "the added repository backfilled", func() bool { return e.backfills(t, "done") == 4 })
 	e.serve.stop(t)
 
 	// Nothing finished before the kill was scanned again.
@@ -230,24 +230,6 @@ func (e *appEnv) headOf(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return gittest.Clone(t, e.srv.AuthCloneURL("acme", name, tok)).Head()
-}
-
-// backfillsDone is how many repositories serve's /metrics say are done.
-func (e *appEnv) backfillsDone(t *testing.T) int {
-	t.Helper()
-	code, body := e.serve.get(t, "/metrics")
-	if code != 200 {
-		return -1
-	}
-	for _, line := range strings.Split(body, "\n") {
-		if v, ok := strings.CutPrefix(line, `pushvault_backfill_repositories{state="done"} `); ok {
-			var n int
-			if _, err := fmt.Sscan(v, &n); err == nil {
-				return n
-			}
-		}
-	}
-	return -1
 }
 
 // backfilled lists the repositories a serve's log says it finished.
