@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -564,12 +565,16 @@ const maxRefsChecked = 200
 type refsHolding struct{ branches, tags []string }
 
 // holders finds, for each of commits, the branches and tags (the first
-// maxRefsChecked, by name) whose history holds it: one walk of each ref's
-// history (`git rev-list`, read as it streams), whatever the number of
-// commits asked about — not a walk per commit and ref, which on a
-// 20,000-commit history with 21 tags and 72 secrets in history took
-// minutes. A ref that cannot be walked holds none of them. Commits that
-// are not object ids are not looked for.
+// maxRefsChecked, by name) whose history holds it, in one walk of every
+// ref's history at once: `git rev-list --topo-order --parents` over the
+// refs' commits, read as it streams, lists each commit after all of its
+// children, so the set of refs reaching a commit is the union of its
+// children's (and its own, for a ref's tip) by the time it is read; the
+// set is then handed to its parents and dropped. What is kept is the
+// walk's frontier, not the history. (One walk per ref took 2 s of the
+// 20,000-commit bench history's 24 refs, one walk for all 0.2 s; a walk
+// per commit and ref took minutes.) A ref whose object is no commit holds
+// none of them; commits that are not object ids are not looked for.
 func (m *history) holders(ctx context.Context, commits []string) map[string]*refsHolding {
 	out := map[string]*refsHolding{}
 	for _, c := range commits {
@@ -580,24 +585,110 @@ func (m *history) holders(ctx context.Context, commits []string) map[string]*ref
 	if len(out) == 0 {
 		return out
 	}
-	walk := func(tip string, add func(h *refsHolding)) {
-		_ = gitcli.Lines(ctx, m.dir, func(line string) error {
-			if h := out[line]; h != nil {
-				add(h)
-			}
-			return nil
-		}, "rev-list", tip)
+	type ref struct {
+		name string
+		tag  bool
+		tip  string
 	}
+	var refs []ref
 	for _, name := range sortedKeys(m.branches) {
-		walk(m.branches[name], func(h *refsHolding) { h.branches = append(h.branches, name) })
+		refs = append(refs, ref{name: name, tip: m.branches[name]})
 	}
 	for i, name := range sortedKeys(m.tags) {
 		if i >= maxRefsChecked {
 			break
 		}
-		walk(m.tags[name], func(h *refsHolding) { h.tags = append(h.tags, name) })
+		refs = append(refs, ref{name: name, tag: true, tip: m.tags[name]})
 	}
+	// Each ref's commit (an annotated tag's object peeled), by one
+	// `git cat-file --batch-check`.
+	var in strings.Builder
+	for _, r := range refs {
+		in.WriteString(r.tip + "^{commit}\n")
+	}
+	peeled, err := gitcli.Run(ctx, m.dir, nil, []byte(in.String()), "cat-file", "--batch-check=%(objectname)")
+	if err != nil {
+		return out
+	}
+	tips := map[string]refSet{}
+	var walk []string
+	for i, line := range strings.Split(peeled, "\n") {
+		if i >= len(refs) || !isHex(line) {
+			continue // "<tip>^{commit} missing": no commit, holds nothing
+		}
+		if _, seen := tips[line]; !seen {
+			walk = append(walk, line)
+		}
+		tips[line] = tips[line].with(i)
+	}
+	if len(walk) == 0 {
+		return out
+	}
+	pending := map[string]refSet{}
+	_ = gitcli.Lines(ctx, m.dir, func(line string) error {
+		ids := strings.Fields(line)
+		if len(ids) == 0 {
+			return nil
+		}
+		c := ids[0]
+		set := pending[c].union(tips[c])
+		delete(pending, c)
+		if h := out[c]; h != nil {
+			set.each(func(i int) {
+				if refs[i].tag {
+					h.tags = append(h.tags, refs[i].name)
+				} else {
+					h.branches = append(h.branches, refs[i].name)
+				}
+			})
+		}
+		for _, parent := range ids[1:] {
+			pending[parent] = pending[parent].union(set)
+		}
+		return nil
+	}, append([]string{"rev-list", "--topo-order", "--parents"}, walk...)...)
 	return out
+}
+
+// refSet is a set of ref indexes. A refSet is never changed once made
+// (with and union return new ones), so one can be shared by the parents
+// of a commit.
+type refSet []uint64
+
+func (s refSet) with(i int) refSet {
+	n := slices.Clone(s)
+	for len(n) <= i/64 {
+		n = append(n, 0)
+	}
+	n[i/64] |= 1 << (i % 64)
+	return n
+}
+
+func (s refSet) union(t refSet) refSet {
+	switch {
+	case len(t) == 0:
+		return s
+	case len(s) == 0:
+		return t
+	}
+	n := slices.Clone(s)
+	for len(n) < len(t) {
+		n = append(n, 0)
+	}
+	for i, w := range t {
+		n[i] |= w
+	}
+	return n
+}
+
+func (s refSet) each(fn func(i int)) {
+	for w, bits := range s {
+		for b := range 64 {
+			if bits&(1<<b) != 0 {
+				fn(w*64 + b)
+			}
+		}
+	}
 }
 
 func isHex(s string) bool { return s != "" && strings.Trim(s, "0123456789abcdef") == "" }
