@@ -35,17 +35,17 @@ type backfillResult struct {
 	scan         []measurement // pushvault scan --all, before and after the backfill
 	scanFindings int           // locations scan --all reported
 	history      historyStats
-	backfill     time.Duration // installation webhook -> the history repository's backfill done
-	all          time.Duration // installation webhook -> every repository of the installation done
-	fetchScan    time.Duration // the history repository's started -> done (its fetch, scan and remediation)
+	backfill     time.Duration // installation webhook -> every repository's backfill done (/metrics), nothing else running
+	busyBackfill time.Duration // the history asked for again -> done, pushes handled meanwhile
+	fetchScan    time.Duration // the history's latest backfill, started -> done (its fetch, scan and remediation)
 	state        queue.BackfillState
 	serveIdle    int64 // serve's VmRSS (KiB) just before the webhook
 	serveHWM     int64 // serve's VmHWM (KiB) over the backfill (reset before the webhook)
 	sampledPeak  int64 // serve's highest VmRSS (KiB) sampled during the backfill
 	hwmReset     bool  // whether the kernel took the VmHWM reset
 	serveCPU     cpuTimes
-	quiet, busy  []measurement // webhook-to-PR: once the backfill is done, while it runs
-	// busyDuring: the backfill was still running when the last push of
+	quiet, busy  []measurement // webhook-to-PR: with no backfill running, while one runs
+	// busyDuring: the backfill was still scanning when the last push of
 	// busy was done.
 	busyDuring bool
 }
@@ -65,20 +65,18 @@ const historyRepo = "history"
 // acme/svc (one commit, where pushes go), and `pushvault serve` with its
 // defaults but backfill.concurrency 2. The stand-in sends `installation`
 // `created` for acme: serve queues a backfill of both repositories, and
-// acme/svc's is done at once by the second backfill worker. For the first
-// size, c.pushes pushes to acme/svc are then timed webhook-to-PR as -app
-// does while the history's backfill runs, and as many once it is done.
-// (Pushes come after acme/svc's own backfill: a backfill of a repository
-// whose head already has a push's fix branch fails its fix push today,
-// non-fast-forward, and retries.) The backfill is done when serve's
-// /metrics report both repositories done (pushvault_backfill_repositories
-// polled every 200 ms); its time is taken from the history repository's
-// finished_at, as `pushvault backfill status --format json` gives it,
-// less the moment the webhook was sent. serve's VmHWM is reset
+// acme/svc's is done at once by the second backfill worker. Nothing else
+// runs until both are done, as serve's /metrics report them
+// (pushvault_backfill_repositories, polled every 200 ms): that time, from
+// the webhook sent, is the backfill's. serve's VmHWM is reset
 // (/proc/PID/clear_refs) just before the webhook, so its peak is the
-// backfill's (and the pushes' during it); VmRSS is also sampled. Last,
-// scan --all again: the ratio is to the mean of the two scans, which
-// bracket the backfill on a shared machine.
+// backfill's; VmRSS is also sampled. For the first size, c.pushes pushes
+// to acme/svc are then timed webhook-to-PR as -app does, with no backfill
+// running; then the history is asked for again (installation_repositories
+// added: a new request, scanned again whole) and, once its scan has
+// started, as many pushes are timed while it runs. Last, scan --all
+// again: the ratio is to the mean of the two scans, which bracket the
+// backfill on a shared machine.
 func benchBackfill(c backfillConfig) error {
 	if len(c.commits) == 0 || c.pushes < 0 {
 		return fmt.Errorf("-backfill-commits must list at least one size and -backfill-pushes must not be negative")
@@ -107,7 +105,7 @@ func benchBackfill(c backfillConfig) error {
 	}
 	fmt.Printf("load average at the end: %s", loadavg())
 
-	fmt.Printf("\n%-9s %8s %14s %13s %13s %7s %11s %14s %11s\n", "history", "MiB", "scan --all (s)", "backfill (s)", "all repos (s)", "ratio", "scan RSS", "serve peak RSS", "serve idle")
+	fmt.Printf("\n%-9s %8s %14s %13s %7s %11s %14s %11s %18s\n", "history", "MiB", "scan --all (s)", "backfill (s)", "ratio", "scan RSS", "serve peak RSS", "serve idle", "with pushes (s)")
 	for _, r := range results {
 		scan := meanWall(r.scan)
 		hwm := fmt.Sprintf("%.0f MiB", float64(r.serveHWM)/1024)
@@ -118,12 +116,16 @@ func benchBackfill(c backfillConfig) error {
 		for _, m := range r.scan {
 			rss = max(rss, m.maxRSS)
 		}
-		fmt.Printf("%-9s %8.1f %6.1f, %5.1f %13.1f %13.1f %6.2fx %7.0f MiB %14s %7.0f MiB\n", fmt.Sprintf("%dc", r.commits), mib(r.volume),
-			r.scan[0].wall.Seconds(), r.scan[1].wall.Seconds(), r.backfill.Seconds(), r.all.Seconds(), r.backfill.Seconds()/scan.Seconds(),
-			float64(rss)/1024, hwm, float64(r.serveIdle)/1024)
+		busy := "-"
+		if r.busyBackfill > 0 {
+			busy = fmt.Sprintf("%.1f", r.busyBackfill.Seconds())
+		}
+		fmt.Printf("%-9s %8.1f %6.1f, %5.1f %13.1f %6.2fx %7.0f MiB %14s %7.0f MiB %18s\n", fmt.Sprintf("%dc", r.commits), mib(r.volume),
+			r.scan[0].wall.Seconds(), r.scan[1].wall.Seconds(), r.backfill.Seconds(), r.backfill.Seconds()/scan.Seconds(),
+			float64(rss)/1024, hwm, float64(r.serveIdle)/1024, busy)
 	}
-	fmt.Println("(scan --all: before and after the backfill, the ratio is to their mean; backfill: the installation webhook sent -> the history repository's backfill done;")
-	fmt.Println(" all repos: -> every repository of the installation done; serve peak RSS: VmHWM over the backfill, reset just before the webhook)")
+	fmt.Println("(scan --all: before and after the backfill, the ratio is to their mean; backfill: the installation webhook sent -> every repository's backfill done, nothing else running;")
+	fmt.Println(" serve peak RSS: VmHWM over that backfill, reset just before the webhook; with pushes: the history asked for again -> done, the timed pushes handled meanwhile)")
 	for _, r := range results {
 		if !r.hwmReset {
 			fmt.Println("* the kernel did not take the VmHWM reset: the higher of serve's VmHWM since its start and its sampled VmRSS")
@@ -133,18 +135,21 @@ func benchBackfill(c backfillConfig) error {
 	for _, r := range results {
 		st := r.state
 		fmt.Printf("%dc: %d commits read in %d slice(s), %d secrets at the head and %d in history (%d planted, scan --all: %d locations), %s, %s;"+
-			" queued -> started %.1f s, started -> done %.1f s; serve CPU over the backfill %.1f s (its git processes %.1f s); highest VmRSS sampled %.0f MiB\n",
+			" its latest backfill queued -> started %.1f s, started -> done %.1f s; serve CPU over the first backfill %.1f s (its git processes %.1f s); highest VmRSS sampled %.0f MiB\n",
 			r.commits, st.Commits, st.Slices, st.AtHead, st.InHistory, r.history.Planted, r.scanFindings, numbered("PR", st.PR), numbered("issue", st.Issue),
 			st.StartedAt.Sub(st.QueuedAt).Seconds(), r.fetchScan.Seconds(), r.serveCPU.self.Seconds(), r.serveCPU.children.Seconds(),
 			float64(r.sampledPeak)/1024)
 	}
 	if r := results[0]; len(r.quiet) > 0 {
-		fmt.Printf("\n%-44s %16s %18s\n", fmt.Sprintf("push -> check run and fix PR (%dc)", r.commits), "backfill done", "backfill running")
+		fmt.Printf("\n%-44s %16s %18s\n", fmt.Sprintf("push -> check run and fix PR (%dc)", r.commits), "no backfill", "backfill running")
 		fmt.Printf("%-44s %16d %18d\n", "pushes", len(r.quiet), len(r.busy))
 		fmt.Printf("%-44s %16.3f %18.3f\n", "p50 (s)", percentile(r.quiet, 50).Seconds(), percentile(r.busy, 50).Seconds())
 		fmt.Printf("%-44s %16.3f %18.3f\n", "p95 (s)", percentile(r.quiet, 95).Seconds(), percentile(r.busy, 95).Seconds())
 		if !r.busyDuring {
-			fmt.Println("(the backfill was done before the last of these pushes: not every one ran beside it)")
+			fmt.Println("(the backfill's scan was over before the last of these pushes: not every one ran beside it)")
+		}
+		if p95, q95 := percentile(r.busy, 95), percentile(r.quiet, 95); q95 > 0 {
+			fmt.Printf("%-44s %35.2fx\n", "p95 with a backfill running / without", p95.Seconds()/q95.Seconds())
 		}
 	}
 	return nil
@@ -291,39 +296,61 @@ func backfillApp(r *backfillResult, bin, vaultBin, repo, scratch string, pushes 
 		return fmt.Errorf("installation webhook: %d %s", d.StatusCode, d.Err)
 	}
 	// acme/svc (one commit) is backfilled by the second backfill worker
-	// while the first reads the history; the pushes start after it, so
-	// that its backfill does not meet their fix branches.
-	if err := waitLog(serve, `"msg":"repository backfilled"`, `"repo":"acme/svc"`, timeout); err != nil {
-		return err
-	}
-	// The first push after start is not counted, as in -app.
-	var cold []measurement
-	if err := timed(&cold); err != nil {
-		return err
-	}
-	for range pushes {
-		if err := timed(&r.busy); err != nil {
-			return err
-		}
-	}
-	busyEnd := time.Now()
+	// while the first reads the history; nothing else runs meanwhile.
 	w := <-watch
 	if w.err != nil {
 		return fmt.Errorf("%w\n%s", w.err, tail(serve.logText()))
 	}
-	r.all, r.sampledPeak = w.done.Sub(sent), w.peak
-	r.busyDuring = w.done.After(busyEnd)
+	r.backfill, r.sampledPeak = w.done.Sub(sent), w.peak
 	r.serveHWM, _ = serve.memory()
 	cpu1, err := serve.cpu()
 	if err != nil {
 		return err
 	}
 	r.serveCPU = cpu1.sub(cpu0)
-	// The same pushes once the backfill is done.
-	for range pushes {
-		if err := timed(&r.quiet); err != nil {
+
+	if pushes > 0 {
+		// The first push after start is not counted, as in -app; then
+		// pushes with nothing else running.
+		var cold []measurement
+		if err := timed(&cold); err != nil {
 			return err
 		}
+		for range pushes {
+			if err := timed(&r.quiet); err != nil {
+				return err
+			}
+		}
+		// The history asked for again (installation_repositories added:
+		// a new request, so scanned again, whole), and as many pushes
+		// once its scan has started.
+		fmt.Fprintf(os.Stderr, "%d commits: backfill again, with pushes\n", r.commits)
+		again := time.Now()
+		d, err := srv.TriggerRepositoriesAdded(inst, historyRepo)
+		if err != nil {
+			return err
+		}
+		if d.StatusCode/100 != 2 {
+			return fmt.Errorf("installation_repositories webhook: %d %s", d.StatusCode, d.Err)
+		}
+		if err := waitGauge(serve, metricsURL, queue.BackfillScanning, timeout); err != nil {
+			return err
+		}
+		for range pushes {
+			if err := timed(&r.busy); err != nil {
+				return err
+			}
+		}
+		states, err := backfillGauges(metricsURL)
+		if err != nil {
+			return err
+		}
+		r.busyDuring = states[queue.BackfillScanning] > 0
+		w := <-watchBackfill(serve, metricsURL, 2, timeout)
+		if w.err != nil {
+			return fmt.Errorf("%w\n%s", w.err, tail(serve.logText()))
+		}
+		r.busyBackfill = w.done.Sub(again)
 	}
 
 	final, err := (&stateReader{url: srv.URL + githubtest.StatePath}).read()
@@ -347,27 +374,28 @@ func backfillApp(r *backfillResult, bin, vaultBin, repo, scratch string, pushes 
 	if r.state.State != queue.BackfillDone {
 		return fmt.Errorf("acme/%s: backfill %s (%s)", historyRepo, r.state.State, r.state.Error)
 	}
-	r.backfill = r.state.FinishedAt.Sub(sent)
 	r.fetchScan = r.state.FinishedAt.Sub(r.state.StartedAt)
 	return nil
 }
 
-// waitLog waits until a line of serve's log holds both msg and repo.
-func waitLog(serve *child, msg, repo string, timeout time.Duration) error {
+// waitGauge waits until serve's /metrics count a repository in state.
+func waitGauge(serve *child, metricsURL, state string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		for _, l := range strings.Split(serve.logText(), "\n") {
-			if strings.Contains(l, msg) && strings.Contains(l, repo) {
-				return nil
-			}
+		states, err := backfillGauges(metricsURL)
+		if err != nil {
+			return err
+		}
+		if states[state] > 0 {
+			return nil
 		}
 		if serve.exited() {
 			return fmt.Errorf("pushvault serve exited: %v\n%s", serve.err, tail(serve.logText()))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no %s for %s in serve's log after %s\n%s", msg, repo, timeout, tail(serve.logText()))
+			return fmt.Errorf("no backfill %s after %s: %v", state, timeout, states)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
