@@ -102,10 +102,10 @@ func WithVerify(v bool) Option { return func(sc *Scanner) { sc.verify = v } }
 func WithWorkers(n int) Option { return func(sc *Scanner) { sc.workers = n } }
 
 // WithPace has pace called before each chunk of text is handed to
-// detection. It may block, to leave the machine to more urgent work
-// (detection and the git process feeding it wait meanwhile: the reader
-// is held, the pipe fills); an error from it ends the scan with that
-// error.
+// detection, and again before each detection goroutine takes one up. It
+// may block, to leave the machine to more urgent work (detection and the
+// git process feeding it wait meanwhile: the reader is held, the pipe
+// fills); an error from it (its context's) ends the scan with that error.
 func WithPace(pace func(context.Context) error) Option { return func(sc *Scanner) { sc.pace = pace } }
 
 // WithFingerprinter sets how findings are fingerprinted. Without it
@@ -179,6 +179,12 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 		go func() {
 			defer wg.Done()
 			for c := range chunks {
+				// Paced here too, so that the chunks already read stop at
+				// once; a pace error is the context's, which ends the
+				// scan through the reader (emit) as well.
+				if s.pace != nil && s.pace(ctx) != nil {
+					continue
+				}
 				if h := eng.detect(ctx, c); len(h) > 0 {
 					hitsCh <- h
 				}
