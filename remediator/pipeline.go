@@ -24,8 +24,7 @@ type Ledger interface {
 // Rotator is the rotation port; *rotate.Runner is one. Prepare lets a
 // rotator batch work across a push (GitHub revokes many tokens in one call).
 type Rotator interface {
-	Prepare(ctx context.Context, targets []rotate.Target)
-	Run(ctx context.Context, t rotate.Target) (rotate.Result, error)
+	RunAll(ctx context.Context, targets []rotate.Target) ([]rotate.Result, []error)
 }
 
 var _ Rotator = (*rotate.Runner)(nil)

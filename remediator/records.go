@@ -78,12 +78,27 @@ func RotationRecorder(l Ledger, actor string) rotate.Recorder {
 	return rotationRecorder{l: l, actor: actor}
 }
 
+var _ rotate.BatchRecorder = rotationRecorder{}
+
 type rotationRecorder struct {
 	l     Ledger
 	actor string
 }
 
 func (rr rotationRecorder) Record(ctx context.Context, t rotate.Target, e rotate.Event) error {
+	return rr.l.Append(ctx, rr.record(t, e))
+}
+
+// RecordAll implements rotate.BatchRecorder: one append of every event.
+func (rr rotationRecorder) RecordAll(ctx context.Context, events []rotate.TargetEvent) error {
+	recs := make([]evidence.Record, len(events))
+	for i, te := range events {
+		recs[i] = rr.record(te.Target, te.Event)
+	}
+	return rr.l.Append(ctx, recs...)
+}
+
+func (rr rotationRecorder) record(t rotate.Target, e rotate.Event) evidence.Record {
 	detail := map[string]string{}
 	for k, v := range e.Detail {
 		detail[k] = v
@@ -95,7 +110,7 @@ func (rr rotationRecorder) Record(ctx context.Context, t rotate.Target, e rotate
 	if actor == "" {
 		actor = rr.actor
 	}
-	return rr.l.Append(ctx, evidence.Record{FindingID: t.FindingID, Fingerprint: t.Fingerprint, Repository: t.Repository,
+	return evidence.Record{FindingID: t.FindingID, Fingerprint: t.Fingerprint, Repository: t.Repository,
 		Transition: e.Transition, Actor: actor, VaultPath: t.Mount + "/" + t.Path, VaultVersion: e.Version,
-		Rotation: e.Rotator, Detail: detail})
+		Rotation: e.Rotator, Detail: detail}
 }

@@ -38,9 +38,9 @@ func rotateAll(ctx context.Context, r Rotator, repo string, store SecretStore, p
 	for i, v := range plan.Secrets {
 		targets[i] = RotationTarget(repo, store, v, approved, unreplaced[v.Finding.ID])
 	}
-	r.Prepare(ctx, targets)
+	results, runErrs := r.RunAll(ctx, targets)
 	for i, v := range plan.Secrets {
-		res, err := r.Run(ctx, targets[i])
+		res, err := results[i], runErrs[i]
 		out[v.Finding.ID] = res
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %s: %w", v.Finding.Detector, v.Finding.ID, err))

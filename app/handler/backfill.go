@@ -252,11 +252,14 @@ func (b *Backfill) backfill(ctx context.Context, log *slog.Logger, job queue.Bac
 	}
 	p := Pushed{DeliveryID: job.Request, InstallationID: job.Installation, Owner: job.Owner, Repo: job.Repo,
 		RepoID: repo.GetID(), DefaultBranch: repo.GetDefaultBranch(), Pusher: "history backfill"}
+	fetchStart := time.Now()
 	m, err := b.fetchAll(ctx, p)
 	if err != nil {
 		return sum, err
 	}
 	defer m.unlock()
+	log.Info("repository fetched for history backfill", slog.Int("branches", len(m.branches)), slog.Int("tags", len(m.tags)),
+		slog.Duration("took", time.Since(fetchStart)))
 	if len(m.revs) == 0 {
 		log.Info("repository is empty: nothing to backfill")
 		return sum, nil

@@ -48,9 +48,22 @@ func TestClusterSurvivesANodeKill(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	s, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "PROBE", Subjects: []string{"probe.>"}, Replicas: 3, Storage: jetstream.FileStorage})
-	if err != nil {
-		t.Fatal(err)
+	// Asked again until answered, each time with a budget of its own: on
+	// a loaded machine a request the meta leader is slow to take may go
+	// unanswered (it failed once so after 90 s in the suite); creating
+	// the same stream twice is no error.
+	var s jetstream.Stream
+	for {
+		actx, acancel := context.WithTimeout(ctx, 10*time.Second)
+		s, err = js.CreateStream(actx, jetstream.StreamConfig{Name: "PROBE", Subjects: []string{"probe.>"}, Replicas: 3, Storage: jetstream.FileStorage})
+		acancel()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("create the stream: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	publish := func(from, to int) {
 		for i := from; i < to; i++ {

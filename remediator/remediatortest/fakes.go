@@ -102,16 +102,15 @@ func (l *Ledger) Transitions() map[string]int {
 	return out
 }
 
-// Rotator answers each Run with ResultValue and ResultError, or with
-// ByDetector's entry for the target's detector when there is one.
+// Rotator answers each target of RunAll with ResultValue and ResultError,
+// or with ByDetector's entry for the target's detector when there is one.
 type Rotator struct {
 	ResultValue rotate.Result
 	ResultError error
 	ByDetector  map[string]RotatorAnswer
 
-	mu       sync.Mutex
-	Prepares int
-	Targets  []rotate.Target // every Run's target, in order
+	mu      sync.Mutex
+	Targets []rotate.Target // every target of RunAll, in order
 }
 
 // RotatorAnswer is one answer of Rotator.
@@ -122,22 +121,20 @@ type RotatorAnswer struct {
 
 var _ remediator.Rotator = (*Rotator)(nil)
 
-// Prepare implements remediator.Rotator.
-func (r *Rotator) Prepare(context.Context, []rotate.Target) {
+// RunAll implements remediator.Rotator.
+func (r *Rotator) RunAll(_ context.Context, targets []rotate.Target) ([]rotate.Result, []error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.Prepares++
-}
-
-// Run implements remediator.Rotator.
-func (r *Rotator) Run(_ context.Context, t rotate.Target) (rotate.Result, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.Targets = append(r.Targets, t)
-	if a, ok := r.ByDetector[t.Detector]; ok {
-		return a.Result, a.Err
+	results := make([]rotate.Result, len(targets))
+	errs := make([]error, len(targets))
+	for i, t := range targets {
+		r.Targets = append(r.Targets, t)
+		results[i], errs[i] = r.ResultValue, r.ResultError
+		if a, ok := r.ByDetector[t.Detector]; ok {
+			results[i], errs[i] = a.Result, a.Err
+		}
 	}
-	return r.ResultValue, r.ResultError
+	return results, errs
 }
 
 // FixWriter remembers what it was asked to write; the same files twice give

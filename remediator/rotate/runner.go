@@ -159,6 +159,82 @@ func (r *Runner) Run(ctx context.Context, t Target) (Result, error) {
 	return ro.res, err
 }
 
+// RunAll runs Prepare and then Run for each of targets in turn, with one
+// difference: the records of outcomes that act nowhere but in Vault's
+// metadata — a rotation waiting for approval, a secret a person must
+// rotate — are appended together once every target has run, in one
+// ledger append (one signature) rather than one each; a backfill finding
+// hundreds of secrets no rotator handles signs once, not hundreds of
+// times. Their state is in the secret's metadata before they are
+// recorded, and a run that stops before the append records them on the
+// next (Run records such an outcome again; the ledger keeps it once).
+// Results and errors are by target; a failed append is the error of each
+// target whose record it held.
+func (r *Runner) RunAll(ctx context.Context, targets []Target) ([]Result, []error) {
+	r.Prepare(ctx, targets)
+	batch := &outcomeBatch{rec: r.rec}
+	rc := *r
+	rc.rec = batch
+	results := make([]Result, len(targets))
+	errs := make([]error, len(targets))
+	for i, t := range targets {
+		batch.index = i
+		results[i], errs[i] = rc.Run(ctx, t)
+	}
+	if err := batch.flush(ctx); err != nil {
+		for _, i := range batch.indexes {
+			errs[i] = errors.Join(errs[i], err)
+		}
+	}
+	return results, errs
+}
+
+// TargetEvent is one event of one target, for RecordAll.
+type TargetEvent struct {
+	Target Target
+	Event  Event
+}
+
+// BatchRecorder is a Recorder that can record several events in one go
+// (the app's ledger: one signed append).
+type BatchRecorder interface {
+	Recorder
+	RecordAll(ctx context.Context, events []TargetEvent) error
+}
+
+// outcomeBatch is RunAll's recorder: rotation_manual and
+// rotation_pending events wait in it for flush; others are recorded at
+// once.
+type outcomeBatch struct {
+	rec     Recorder
+	index   int // the target being run
+	held    []TargetEvent
+	indexes []int
+}
+
+func (b *outcomeBatch) Record(ctx context.Context, t Target, e Event) error {
+	if e.Transition != evidence.RotationManual && e.Transition != evidence.RotationPending {
+		return b.rec.Record(ctx, t, e)
+	}
+	b.held = append(b.held, TargetEvent{Target: t, Event: e})
+	b.indexes = append(b.indexes, b.index)
+	return nil
+}
+
+func (b *outcomeBatch) flush(ctx context.Context) error {
+	if len(b.held) == 0 {
+		return nil
+	}
+	if br, ok := b.rec.(BatchRecorder); ok {
+		return br.RecordAll(ctx, b.held)
+	}
+	var errs []error
+	for _, te := range b.held {
+		errs = append(errs, b.rec.Record(ctx, te.Target, te.Event))
+	}
+	return errors.Join(errs...)
+}
+
 // alreadyRotated is the result of a secret whose rotation is finished
 // (by pushvault or marked by a person); false when it is not.
 func alreadyRotated(sec kvSecret) (Result, bool) {
