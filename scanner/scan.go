@@ -243,6 +243,11 @@ func (s *Scanner) scan(ctx context.Context, git *gitRepo, target Target) (*Resul
 	wg.Wait()
 	close(hitsCh)
 	<-aggDone
+	if readErr == nil && ctx.Err() != nil {
+		// The context ended while detection ran (a paced worker skips
+		// what it had not begun): a partial scan must not pass as whole.
+		return nil, context.Cause(ctx)
+	}
 
 	if readErr != nil {
 		if ctxErr := context.Cause(ctx); ctxErr != nil && errors.Is(readErr, context.Canceled) {
