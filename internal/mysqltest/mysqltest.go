@@ -13,11 +13,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/pushvault/pushvault/internal/child"
 )
 
 // AdminUser is an account with every privilege, for Vault's connection.
@@ -150,12 +151,12 @@ func (s *Server) Restart() error {
 		args = append(args, "--user="+s.runAs)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	waited, err := child.Start(cmd)
+	if err != nil {
 		return err
 	}
 	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
+	go func() { <-waited; close(done) }()
 	s.mu.Lock()
 	s.cmd, s.done = cmd, done
 	s.mu.Unlock()

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pushvault/pushvault/internal/child"
 )
 
 // Version is the nats-server release the cluster runs: the one go.mod
@@ -178,13 +180,13 @@ cluster {
 func (c *Cluster) start(nd *Node) error {
 	cmd := exec.Command(c.bin, "-c", nd.config)
 	cmd.Stdout, cmd.Stderr = nd.log, nd.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	waited, err := child.Start(cmd)
+	if err != nil {
 		return fmt.Errorf("nats-server %s: %w", nd.Name, err)
 	}
 	nd.cmd, nd.done = cmd, make(chan struct{})
 	go func(done chan struct{}) {
-		_ = cmd.Wait()
+		<-waited
 		close(done)
 	}(nd.done)
 	return nil

@@ -17,11 +17,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	vault "github.com/hashicorp/vault/api"
+
+	"github.com/pushvault/pushvault/internal/child"
 )
 
 // Version is the Vault release the tests run against.
@@ -38,6 +41,10 @@ type Server struct {
 	log   *SyncBuffer
 	done  chan struct{} // closed when the process has exited
 	once  sync.Once
+	// exit is how the process ended (set before done is closed);
+	// stopped says Stop asked it to.
+	exit    error
+	stopped atomic.Bool
 }
 
 // SyncBuffer is a bytes.Buffer safe for one goroutine's writes (the
@@ -120,7 +127,18 @@ func Start(t testing.TB) *Server {
 	for attempt := 0; attempt < 3; attempt++ {
 		s, err := start(bin)
 		if err == nil {
-			t.Cleanup(s.Stop)
+			t.Cleanup(func() {
+				// A server that died under the test explains the test's
+				// failure: say so, with how it ended and what it said.
+				select {
+				case <-s.done:
+					if !s.stopped.Load() {
+						t.Errorf("vaulttest: the Vault server at %s exited during the test (%v); the end of its log:\n%s", s.Addr, s.exit, lastLines(s.log.String(), 20))
+					}
+				default:
+				}
+				s.Stop()
+			})
 			return s
 		}
 		lastErr = err
@@ -143,14 +161,15 @@ func start(bin string) (*Server, error) {
 	cmd.Env = []string{"HOME=" + os.TempDir(), "PATH=" + os.Getenv("PATH")}
 	log := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	waited, err := child.Start(cmd)
+	if err != nil {
 		return nil, err
 	}
 	s := &Server{Addr: "http://" + addr, Token: RootToken, cmd: cmd, log: log, done: make(chan struct{})}
 	exited := make(chan error, 1)
 	go func() {
-		err := cmd.Wait()
+		err := <-waited
+		s.exit = err
 		close(s.done)
 		exited <- err
 	}()
@@ -201,6 +220,7 @@ func (s *Server) Client(t testing.TB) *vault.Client {
 
 // Stop stops the server. Safe to call more than once.
 func (s *Server) Stop() {
+	s.stopped.Store(true)
 	s.once.Do(func() {
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -210,6 +230,12 @@ func (s *Server) Stop() {
 			<-s.done
 		}
 	})
+}
+
+// lastLines is the last n lines of text.
+func lastLines(text string, n int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // Log returns what the server printed so far.

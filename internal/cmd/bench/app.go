@@ -22,6 +22,7 @@ import (
 	"github.com/bradleyfalzon/ghinstallation/v2"
 
 	"github.com/pushvault/pushvault/githubapp/githubtest"
+	childproc "github.com/pushvault/pushvault/internal/child"
 	"github.com/pushvault/pushvault/internal/secrettest"
 )
 
@@ -656,14 +657,14 @@ func (cs *children) start(name string, cmd *exec.Cmd, logPath string) (*child, e
 		cmd.Stdout = f
 	}
 	cmd.Stderr = f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	waited, err := childproc.Start(cmd)
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	c := &child{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() {
-		c.err = cmd.Wait()
+		c.err = <-waited
 		f.Close()
 		close(c.done)
 	}()
