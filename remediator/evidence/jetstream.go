@@ -87,7 +87,9 @@ func (j *JetStream) Append(ctx context.Context, next func(last []byte, stored in
 	for {
 		var last []byte
 		var lastSeq uint64
-		m, err := s.GetLastMsgForSubject(ctx, StreamSubject)
+		gctx, gcancel := context.WithTimeout(ctx, requestTimeout)
+		m, err := s.GetLastMsgForSubject(gctx, StreamSubject)
+		gcancel()
 		switch {
 		case errors.Is(err, jetstream.ErrMsgNotFound):
 		case err != nil:
@@ -106,7 +108,9 @@ func (j *JetStream) Append(ctx context.Context, next func(last []byte, stored in
 		}
 		conflicted := false
 		for _, line := range lines {
-			ack, err := j.js.Publish(ctx, StreamSubject, line, jetstream.WithExpectStream(StreamName), jetstream.WithExpectLastSequence(lastSeq))
+			pctx, pcancel := context.WithTimeout(ctx, requestTimeout)
+			ack, err := j.js.Publish(pctx, StreamSubject, line, jetstream.WithExpectStream(StreamName), jetstream.WithExpectLastSequence(lastSeq))
+			pcancel()
 			if conflict(err) {
 				conflicted = true // someone appended first: build the rest on their record
 				break
@@ -176,3 +180,8 @@ func (j *JetStream) Read(ctx context.Context) ([][]byte, error) {
 		}
 	}
 }
+
+// requestTimeout bounds one request of an append: one sent while the
+// stream's leader is being elected can go unanswered, and would otherwise
+// hold the append for as long as its caller's context.
+const requestTimeout = 10 * time.Second
