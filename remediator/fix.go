@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/store"
@@ -127,19 +129,76 @@ func (p *Plan) Store() string {
 // default store, Vault's KV v2.
 const DefaultStoreName = "Vault"
 
+// vaultConcurrency bounds the store writes one Vault step has in flight.
+// A backfill vaults hundreds of secrets; each is three requests waited
+// on one after another (see vault.Store.Put), so a few at once keep
+// the store busy rather than the round trips.
+const vaultConcurrency = 4
+
 // Vault is the pipeline's vault step: it vaults each finding (idempotently)
 // and returns the plan without file contents, so a rotation can run before
-// the rewrite (and change references, see Rewrite). On a Vault error the plan holds what was
-// vaulted before it.
+// the rewrite (and change references, see Rewrite). On a store error the
+// plan holds what was vaulted (in the findings' order), nothing new is
+// started, and the error of the first finding that failed is returned.
+//
+// Names are chosen first, one finding after another (read need not be safe
+// for concurrent use); the writes then run up to vaultConcurrency at once,
+// the findings sharing a name one after another in the findings' order,
+// so that which of them keeps the name and which gets a suffix is decided
+// as it would be one at a time, never by a race between two writes.
 func (f *Fixer) Vault(ctx context.Context, owner, repo string, findings []*scanner.Finding, read FileReader) (*Plan, error) {
 	plan := &Plan{Files: map[string][]byte{}}
 	read = decodingReader(read).Read // names read from UTF-16/32 files too
-	for _, fd := range findings {
-		v, err := f.vault(ctx, owner, repo, fd, read)
+	byName := map[string][]int{}
+	var names []string
+	for i, fd := range findings {
+		name := f.name(ctx, fd, read)
+		if _, ok := byName[name]; !ok {
+			names = append(names, name)
+		}
+		byName[name] = append(byName[name], i)
+	}
+	vaulted := make([]*Vaulted, len(findings))
+	errs := make([]error, len(findings))
+	var (
+		failed atomic.Bool
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, vaultConcurrency)
+	)
+	for _, name := range names {
+		slots <- struct{}{}
+		if failed.Load() {
+			<-slots
+			break
+		}
+		wg.Add(1)
+		go func(name string, idx []int) {
+			defer wg.Done()
+			defer func() { <-slots }()
+			for _, i := range idx {
+				if failed.Load() {
+					return
+				}
+				v, err := f.vault(ctx, owner, repo, findings[i], name)
+				if err != nil {
+					errs[i] = err
+					failed.Store(true)
+					return
+				}
+				vaulted[i] = v
+			}
+		}(name, byName[name])
+	}
+	wg.Wait()
+	for _, v := range vaulted {
+		if v != nil {
+			plan.Secrets = append(plan.Secrets, v)
+		}
+	}
+	for _, err := range errs {
 		if err != nil {
 			return plan, err
 		}
-		plan.Secrets = append(plan.Secrets, v)
 	}
 	return plan, nil
 }
@@ -183,8 +242,9 @@ func (v *Vaulted) APIPath() string {
 // credentials).
 func (v *Vaulted) Data() map[string]scanner.Secret { return secretData(v.Finding) }
 
-func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Finding, read FileReader) (*Vaulted, error) {
-	first := fd.First()
+// name is the name fd is vaulted under: the identifier its file gives it
+// (read at the scanned head), else its detector's.
+func (f *Fixer) name(ctx context.Context, fd *scanner.Finding, read FileReader) string {
 	name := ""
 	if file, ok := firstFile(fd); ok && fd.Parts == nil {
 		if data, ok, err := read(ctx, file.Path); err == nil && ok {
@@ -197,7 +257,13 @@ func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Findi
 		// there into every message: the detector's name instead.
 		name = defaultName(fd.Detector)
 	}
-	name = rewrite.Qualify(name, serviceOf(fd.Detector))
+	return rewrite.Qualify(name, serviceOf(fd.Detector))
+}
+
+// vault stores fd under name (or name with a suffix when another secret
+// holds it).
+func (f *Fixer) vault(ctx context.Context, owner, repo string, fd *scanner.Finding, name string) (*Vaulted, error) {
+	first := fd.First()
 	data := secretData(fd)
 	st, err := f.store.Put(ctx, store.Item{
 		Owner: owner, Repo: repo, Name: name, Fingerprint: fd.Fingerprint, Data: data,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/text/encoding/unicode/utf32"
 
 	"github.com/pushvault/pushvault/internal/fixture"
+	"github.com/pushvault/pushvault/internal/secrettest"
 	"github.com/pushvault/pushvault/remediator"
 	"github.com/pushvault/pushvault/remediator/evidence"
 	"github.com/pushvault/pushvault/remediator/remediatortest"
@@ -127,18 +129,26 @@ func TestPipelineVaultsRotatesFixesAndProposes(t *testing.T) {
 
 func TestPipelineVaultFailureHalfway(t *testing.T) {
 	p := newPorts()
-	p.store.PutError, p.store.FailOnPut = errors.New("vault: permission denied"), 2
-	res, err := p.run(t, findings(), repo)
+	fs := findings()
+	p.store.PutError, p.store.FailFor = errors.New("vault: permission denied"), fs[1].Fingerprint
+	res, err := p.run(t, fs, repo)
 	if err == nil || !strings.Contains(err.Error(), "permission denied") {
 		t.Fatalf("Run error = %v, want the store's", err)
 	}
-	// The ledger says what truly reached the store; nothing after it ran.
-	want := calls{Puts: 2, Transitions: map[string]int{evidence.Detected: 2, evidence.Vaulted: 1}}
-	if diff := cmp.Diff(want, p.calls()); diff != "" {
-		t.Errorf("calls (-want +got):\n%s", diff)
+	// The ledger says what truly reached the store (the other secret is
+	// written or not, as the concurrent writes went); nothing after the
+	// vault step ran.
+	got := p.calls()
+	if got.Rotations+got.Writes+got.Proposals != 0 || got.Transitions[evidence.Detected] != 2 {
+		t.Errorf("calls %+v, want both detected and nothing rotated, written or proposed", got)
 	}
-	if len(res.Plan.Secrets) != 1 || res.Plan.Secrets[0].Finding.Detector != "Stripe" {
-		t.Errorf("plan holds %d secrets, want the one vaulted before the failure", len(res.Plan.Secrets))
+	if len(p.store.Items) != len(res.Plan.Secrets) || got.Transitions[evidence.Vaulted] != len(res.Plan.Secrets) {
+		t.Errorf("store holds %d secrets, the plan %d, the ledger records %d vaulted: want the same", len(p.store.Items), len(res.Plan.Secrets), got.Transitions[evidence.Vaulted])
+	}
+	for _, v := range res.Plan.Secrets {
+		if v.Finding == fs[1] {
+			t.Errorf("the plan holds the secret whose write failed")
+		}
 	}
 	noSecretIn(t, "error", err.Error())
 }
@@ -447,6 +457,53 @@ func TestPipelineNeverSharesAVariable(t *testing.T) {
 		}
 		if code := string(p.fix.Files[e.Path]); !strings.Contains(code, `"`+e.EnvName+`"`) {
 			t.Errorf("%s does not read %s:\n%s", e.Path, e.EnvName, code)
+		}
+	}
+}
+
+// Secrets are written several at once, and still as if one after another:
+// of the secrets read under one name, the first found keeps it and each
+// later one gets a suffix, on every run; the plan lists them in the
+// findings' order.
+func TestPipelineVaultsConcurrentlyInOrder(t *testing.T) {
+	var fs []*scanner.Finding
+	files := map[string]string{}
+	g := secrettest.Fresh(t)
+	for i := range 12 {
+		key := g.Stripe()
+		path := fmt.Sprintf("svc%02d/charge.py", i)
+		if i%3 == 0 {
+			path = fmt.Sprintf("svc%02d/chat.py", i)
+			key = g.Slack()
+			files[path] = fmt.Sprintf("SLACK_TOKEN_%d = \"%s\"\n", i, key)
+			fs = append(fs, finding(fmt.Sprintf("pv_%020d", i), "Slack", key, path, 1))
+			continue
+		}
+		files[path] = "STRIPE_KEY = \"" + key + "\"\n"
+		fs = append(fs, finding(fmt.Sprintf("pv_%020d", i), "Stripe", key, path, 1))
+	}
+	for run := range 2 {
+		p := newPorts()
+		res, err := p.run(t, fs, files)
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if len(res.Plan.Secrets) != len(fs) {
+			t.Fatalf("run %d: plan holds %d secrets, want %d", run, len(res.Plan.Secrets), len(fs))
+		}
+		stripe := 0
+		for i, v := range res.Plan.Secrets {
+			if v.Finding != fs[i] {
+				t.Fatalf("run %d: plan's secret %d is %s, want %s (the findings' order)", run, i, v.Finding.ID, fs[i].ID)
+			}
+			if v.Finding.Detector != "Stripe" {
+				continue
+			}
+			plain := strings.HasSuffix(v.Stored.Path, "/"+v.Name)
+			if stripe == 0 && !plain || stripe > 0 && plain {
+				t.Errorf("run %d: Stripe key %d of the shared name %q stored at %s", run, stripe, v.Name, v.Stored.Path)
+			}
+			stripe++
 		}
 	}
 }

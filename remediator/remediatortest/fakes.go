@@ -11,6 +11,7 @@ import (
 	"github.com/pushvault/pushvault/remediator/rewrite"
 	"github.com/pushvault/pushvault/remediator/rotate"
 	"github.com/pushvault/pushvault/remediator/vault"
+	"github.com/pushvault/pushvault/scanner"
 )
 
 // Store is a SecretStore in memory: one version per fingerprint, as
@@ -19,7 +20,7 @@ import (
 type Store struct {
 	MountValue string
 	PutError   error
-	FailOnPut  int
+	FailFor    scanner.Fingerprint // when set, only this secret's Put fails
 
 	mu    sync.Mutex
 	Puts  int
@@ -33,7 +34,7 @@ func (s *Store) Put(_ context.Context, item vault.Item) (vault.Stored, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Puts++
-	if s.PutError != nil && (s.FailOnPut == 0 || s.FailOnPut == s.Puts) {
+	if s.PutError != nil && (s.FailFor == "" || s.FailFor == item.Fingerprint) {
 		return vault.Stored{}, s.PutError
 	}
 	if s.Items == nil {
