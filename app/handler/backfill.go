@@ -339,7 +339,7 @@ func (b *Backfill) fetchAll(ctx context.Context, p Pushed) (*history, error) {
 	}
 	objects, tags := remoteTags(remote)
 	h := &history{fetched: fetched{dir: dir, token: token, unlock: unlock}, tags: tags, branches: map[string]string{}}
-	if err := b.mirrors.fetch(ctx, dir, url, token, objects...); err != nil {
+	if err := b.mirrors.fetchHistory(ctx, dir, url, token, objects...); err != nil {
 		unlock()
 		return nil, err
 	}
@@ -355,8 +355,17 @@ func (b *Backfill) fetchAll(ctx context.Context, p Pushed) (*history, error) {
 		}
 	}
 	h.head = h.branches[p.DefaultBranch]
-	for _, id := range objects {
-		if hasCommit(ctx, dir, id) {
+	peeled := make([]string, len(objects))
+	for i, id := range objects {
+		peeled[i] = id + "^{commit}"
+	}
+	has, err := present(ctx, dir, peeled)
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("git mirror: %w", err)
+	}
+	for i, id := range objects {
+		if has[i] {
 			h.revs = append(h.revs, id)
 		}
 	}

@@ -83,6 +83,48 @@ func (m *mirrors) fetch(ctx context.Context, dir, cloneURL, token string, object
 	return nil
 }
 
+// fetchHistory is fetch for a history backfill: every branch, and the
+// objects the tags name. Into a mirror that does not exist yet it clones,
+// tags included, and then drops the tag refs (the objects stay): a clone
+// checks the connectivity of what it received while indexing it, where a
+// fetch walks every object again afterwards, which for a history of tens
+// of thousands of commits is a fifth of the transfer's time. What the
+// clone did not bring (a tag made after the listing) is fetched.
+func (m *mirrors) fetchHistory(ctx context.Context, dir, cloneURL, token string, objects ...string) error {
+	if _, err := os.Stat(filepath.Join(dir, "HEAD")); err == nil {
+		return m.fetch(ctx, dir, cloneURL, token, objects...)
+	}
+	if err := os.RemoveAll(dir); err != nil { // the remains of an init that did not finish
+		return fmt.Errorf("git mirror: %w", err)
+	}
+	if _, err := gitcli.Run(ctx, filepath.Dir(dir), authEnv(token), nil, "clone", "--quiet", "--bare", cloneURL, dir); err != nil {
+		return fmt.Errorf("clone %s: %w", withoutUserinfo(cloneURL), err)
+	}
+	tags, err := gitcli.Run(ctx, dir, nil, nil, "for-each-ref", "--format=delete %(refname)", "refs/tags/")
+	if err != nil {
+		return fmt.Errorf("git mirror: %w", err)
+	}
+	if tags != "" {
+		if _, err := gitcli.Run(ctx, dir, nil, []byte(tags+"\n"), "update-ref", "--stdin"); err != nil {
+			return fmt.Errorf("git mirror: dropping the cloned tags: %w", err)
+		}
+	}
+	has, err := present(ctx, dir, objects)
+	if err != nil {
+		return fmt.Errorf("git mirror: %w", err)
+	}
+	var missing []string
+	for i, id := range objects {
+		if !has[i] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return m.fetch(ctx, dir, cloneURL, token, missing...)
+}
+
 // push sends commit to branch on cloneURL. With replace (a commit id) the
 // branch is expected at replace and moved to commit even if that is not a
 // fast-forward; git refuses if it has moved since (--force-with-lease).

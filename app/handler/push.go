@@ -350,6 +350,28 @@ func (pp *Push) fetch(ctx context.Context, log *slog.Logger, p Pushed) (*fetched
 // cloneURL is p's repository on the configured GitHub.
 func (pp *Push) cloneURL(p Pushed) string { return githubapp.CloneURL(pp.webURL, p.Owner, p.Repo) }
 
+// present reports, for each object name (anything git's cat-file reads,
+// such as id^{commit}), whether the mirror in dir holds it: one git
+// process for them all.
+func present(ctx context.Context, dir string, names []string) ([]bool, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	out, err := gitcli.Run(ctx, dir, nil, []byte(strings.Join(names, "\n")+"\n"), "cat-file", "--batch-check=%(objecttype)")
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) != len(names) {
+		return nil, fmt.Errorf("git cat-file: %d answers to %d names", len(lines), len(names))
+	}
+	has := make([]bool, len(names))
+	for i, l := range lines {
+		has[i] = !strings.HasSuffix(l, " missing") && !strings.HasSuffix(l, " ambiguous")
+	}
+	return has, nil
+}
+
 // hasCommit reports whether the mirror in dir holds commit sha.
 func hasCommit(ctx context.Context, dir, sha string) bool {
 	_, err := gitcli.Run(ctx, dir, nil, nil, "cat-file", "-e", sha+"^{commit}")
@@ -456,7 +478,7 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 	}
 	j := remediator.Job{
 		Owner: p.Owner, Repo: p.Repo, Findings: findings, Style: settings.Style, Actor: actor,
-		Read:     gitcli.NewFiles(m.dir, p.After).Read,
+		Read:     gitcli.NewFiles(m.dir, p.After).Expect(filePaths(findings)...).Read,
 		Rotator:  rotate.NewRunner(pp.vault.Client, settings.Rotation, remediator.RotationRecorder(pp.ledger, actor), ropts...),
 		Approved: p.ApprovedBy != "",
 		Propose:  &pullRequestProposal{pp: pp, log: log, gh: gh, o: o, base: branch, findings: findings},
@@ -470,6 +492,23 @@ func (pp *Push) job(log *slog.Logger, gh *github.Client, p Pushed, branch string
 			mirrors: pp.mirrors, cloneURL: pp.cloneURL(p), token: m.token, claims: pp.claims, owner: p.Owner, repo: p.Repo}
 	}
 	return j
+}
+
+// filePaths are the paths of the files the findings were found in, each
+// once: what the remediation reads at the head (where a path from history
+// is no longer there, that costs nothing).
+func filePaths(findings []*scanner.Finding) []string {
+	seen := map[string]bool{}
+	var paths []string
+	for _, fd := range findings {
+		for _, l := range fd.Locations {
+			if !l.InMessage() && l.Path != "" && !seen[l.Path] {
+				seen[l.Path] = true
+				paths = append(paths, l.Path)
+			}
+		}
+	}
+	return paths
 }
 
 // record puts the pipeline's result in the outcome and the metrics.

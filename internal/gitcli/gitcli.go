@@ -98,28 +98,54 @@ func Lines(ctx context.Context, dir string, fn func(line string) error, args ...
 // `cat-file --batch` says "missing" for a path the commit lacks, where
 // `cat-file blob` would only fail.
 func ReadAt(ctx context.Context, dir, commit, path string) ([]byte, bool, error) {
-	if strings.ContainsAny(path, "\n") {
-		return nil, false, fmt.Errorf("git cat-file: a path with a line break cannot be read")
-	}
-	out, err := output(ctx, dir, nil, []byte(commit+":"+path+"\n"), "cat-file", "--batch")
+	read, err := readAll(ctx, dir, commit, []string{path})
 	if err != nil {
-		return nil, false, fmt.Errorf("git cat-file %s:%s: %w", commit, path, err)
+		return nil, false, err
 	}
-	header, content, _ := bytes.Cut(out, []byte("\n"))
-	f := strings.Fields(string(header))
-	switch {
-	case len(f) == 2 && f[1] == "missing":
-		return nil, false, nil
-	case len(f) != 3:
-		return nil, false, fmt.Errorf("git cat-file %s:%s: unexpected answer", commit, path)
-	case f[1] != "blob":
-		return nil, false, fmt.Errorf("git cat-file %s:%s: a %s, not a file", commit, path, f[1])
+	r := read[0]
+	return r.content, r.ok, r.err
+}
+
+// readAll reads paths at commit with one `git cat-file --batch`, each
+// answer in the paths' order; a path that is not a file there gets its own
+// error.
+func readAll(ctx context.Context, dir, commit string, paths []string) ([]fileAt, error) {
+	var in bytes.Buffer
+	for _, path := range paths {
+		if strings.ContainsAny(path, "\n") {
+			return nil, fmt.Errorf("git cat-file: a path with a line break cannot be read")
+		}
+		in.WriteString(commit + ":" + path + "\n")
 	}
-	size, err := strconv.Atoi(f[2])
-	if err != nil || size > len(content) {
-		return nil, false, fmt.Errorf("git cat-file %s:%s: unexpected answer", commit, path)
+	out, err := output(ctx, dir, nil, in.Bytes(), "cat-file", "--batch")
+	if err != nil {
+		return nil, fmt.Errorf("git cat-file %s: %w", commit, err)
 	}
-	return content[:size:size], true, nil
+	read := make([]fileAt, len(paths))
+	for i, path := range paths {
+		header, rest, ok := bytes.Cut(out, []byte("\n"))
+		f := strings.Fields(string(header))
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("git cat-file %s:%s: unexpected answer", commit, path)
+		case len(f) >= 2 && f[len(f)-1] == "missing":
+			out = rest
+			continue
+		case len(f) != 3:
+			return nil, fmt.Errorf("git cat-file %s:%s: unexpected answer", commit, path)
+		}
+		size, err := strconv.Atoi(f[2])
+		if err != nil || size+1 > len(rest) {
+			return nil, fmt.Errorf("git cat-file %s:%s: unexpected answer", commit, path)
+		}
+		if f[1] != "blob" {
+			read[i].err = fmt.Errorf("git cat-file %s:%s: a %s, not a file", commit, path, f[1])
+		} else {
+			read[i] = fileAt{content: rest[:size:size], ok: true}
+		}
+		out = rest[size+1:]
+	}
+	return read, nil
 }
 
 // Files reads files at one commit, each from git once: remediating a push
@@ -129,11 +155,13 @@ type Files struct {
 	dir, commit string
 	mu          sync.Mutex
 	read        map[string]fileAt
+	expected    []string
 }
 
 type fileAt struct {
 	content []byte
 	ok      bool
+	err     error
 }
 
 // NewFiles reads from the repository in dir at commit.
@@ -141,19 +169,38 @@ func NewFiles(dir, commit string) *Files {
 	return &Files{dir: dir, commit: commit, read: map[string]fileAt{}}
 }
 
+// Expect names paths that are about to be read: the first Read reads them
+// all with one git process (a path the commit lacks costs nothing).
+func (f *Files) Expect(paths ...string) *Files {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.expected = append(f.expected, paths...)
+	return f
+}
+
 // Read is ReadAt at the Files' commit; each caller gets its own copy.
 func (f *Files) Read(ctx context.Context, path string) ([]byte, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r, seen := f.read[path]; seen {
-		return bytes.Clone(r.content), r.ok, nil
+		return bytes.Clone(r.content), r.ok, r.err
 	}
-	content, ok, err := ReadAt(ctx, f.dir, f.commit, path)
+	paths := []string{path}
+	for _, p := range f.expected {
+		if _, seen := f.read[p]; !seen && p != path && !strings.Contains(p, "\n") {
+			paths = append(paths, p)
+		}
+	}
+	f.expected = nil
+	read, err := readAll(ctx, f.dir, f.commit, paths)
 	if err != nil {
 		return nil, false, err
 	}
-	f.read[path] = fileAt{content: content, ok: ok}
-	return bytes.Clone(content), ok, nil
+	for i, p := range paths {
+		f.read[p] = read[i]
+	}
+	r := read[0]
+	return bytes.Clone(r.content), r.ok, r.err
 }
 
 // CommitFix writes files as one commit on top of parent and points branch

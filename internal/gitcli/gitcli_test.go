@@ -25,6 +25,7 @@ func TestReadAt(t *testing.T) {
 		"no newline.txt":       "last line",
 		"dir with space/é.yml": "k: v\n",
 		"empty":                "",
+		"a missing":            "named like git's answer for a missing path\n",
 	}
 	for name, content := range files {
 		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {
@@ -57,6 +58,27 @@ func TestReadAt(t *testing.T) {
 	}
 	if _, _, err := gitcli.ReadAt(ctx, dir, "HEAD", "config"); err == nil {
 		t.Error("a directory read as a file")
+	}
+	// Expected paths are read together on the first Read, with the same
+	// answers: files, absent paths, a directory's error.
+	batch := gitcli.NewFiles(dir, "HEAD").Expect("config/missing.env", "config", "x missing", "config/app.env")
+	for name := range files {
+		batch.Expect(name)
+	}
+	for name, want := range files {
+		got, ok, err := batch.Read(ctx, name)
+		if err != nil || !ok || string(got) != want {
+			t.Errorf("expected read %q = %q, %v, %v; want %q", name, got, ok, err, want)
+		}
+	}
+	if got, ok, err := batch.Read(ctx, "config/missing.env"); err != nil || ok || got != nil {
+		t.Errorf("expected missing file = %q, %v, %v; want absent", got, ok, err)
+	}
+	if got, ok, err := batch.Read(ctx, "x missing"); err != nil || ok || got != nil {
+		t.Errorf("expected missing file with a space = %q, %v, %v; want absent", got, ok, err)
+	}
+	if _, _, err := batch.Read(ctx, "config"); err == nil {
+		t.Error("an expected directory read as a file")
 	}
 	b, _, _ := cached.Read(ctx, "config/app.env")
 	b[0] = 'X'
