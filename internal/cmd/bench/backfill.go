@@ -72,7 +72,7 @@ const historyRepo = "history"
 // `created` for acme: serve queues a backfill of both repositories, and
 // acme/svc's is done at once by the second backfill worker. Nothing else
 // runs until both are done, as serve's /metrics report them
-// (pushvault_backfill_repositories, polled every 200 ms): that time, from
+// (pushvault_backfill_repositories, polled every 50 ms): that time, from
 // the webhook sent, is the backfill's. serve's VmHWM is reset
 // (/proc/PID/clear_refs) just before the webhook, so its peak is the
 // backfill's; VmRSS is also sampled. For the first size, c.pushes pushes
@@ -252,6 +252,13 @@ func backfillApp(r *backfillResult, bin, vaultBin, repo, scratch string, pushes 
 	if out, err := exec.Command("git", "-C", bare, "fetch", "-q", repo, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*").CombinedOutput(); err != nil {
 		return fmt.Errorf("git fetch the history into the stand-in: %v: %s", err, out)
 	}
+	// Kept as GitHub keeps a repository that has been there a while:
+	// repacked, with a reachability bitmap, so that serving a clone does
+	// not first walk the whole history (the stand-in serves with git's own
+	// upload-pack, which uses the bitmap as GitHub's servers do).
+	if out, err := exec.Command("git", "-C", bare, "repack", "-q", "-a", "-d", "-b").CombinedOutput(); err != nil {
+		return fmt.Errorf("git repack the stand-in's history: %v: %s", err, out)
+	}
 	if err := srv.CreateRepo("acme", "svc", map[string]string{"README.md": "# svc\n"}); err != nil {
 		return err
 	}
@@ -419,7 +426,7 @@ type watched struct {
 	err  error
 }
 
-// watchBackfill polls serve's /metrics every 200 ms until repos
+// watchBackfill polls serve's /metrics every 50 ms until repos
 // repositories' backfills are done (pushvault_backfill_repositories),
 // sampling serve's VmRSS each time. A failed backfill, or none done in
 // timeout, is an error.
@@ -452,7 +459,7 @@ func watchBackfill(serve *child, metricsURL string, repos int, timeout time.Dura
 				w.err = fmt.Errorf("pushvault serve exited: %v", serve.err)
 				break
 			}
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
 		}
 		out <- w
 	}()
