@@ -123,7 +123,7 @@ func OpenBackfills(ctx context.Context, js jetstream.JetStream, replicas int) (*
 	if err != nil {
 		return nil, fmt.Errorf("backfill bucket %s: %w", BackfillBucket, err)
 	}
-	return &Backfills{kv: kv}, nil
+	return &Backfills{kv: boundKV(kv)}, nil
 }
 
 // ExistingBackfills opens the backfill bucket a serve created, changing
@@ -133,7 +133,7 @@ func ExistingBackfills(ctx context.Context, js jetstream.JetStream) (*Backfills,
 	if err != nil {
 		return nil, fmt.Errorf("backfill bucket %s (has a pushvault serve with backfill run on this queue?): %w", BackfillBucket, err)
 	}
-	return &Backfills{kv: kv}, nil
+	return &Backfills{kv: boundKV(kv)}, nil
 }
 
 func backfillKey(repo string) (string, error) { return kvKey(backfillKeyStart + repo) }

@@ -48,7 +48,7 @@ func NewClaims(kv jetstream.KeyValue, lease time.Duration) *Claims {
 		lease = DefaultClaimLease
 	}
 	host, _ := os.Hostname()
-	return &Claims{kv: kv, lease: lease, owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())}
+	return &Claims{kv: boundKV(kv), lease: lease, owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())}
 }
 
 // Attempt tells a Once function how it is being run.
@@ -311,4 +311,39 @@ func bounded[T any](ctx context.Context, req func(context.Context) (T, error)) (
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	return req(ctx)
+}
+
+// boundedKV is a bucket whose every read and write is one request
+// bounded by callTimeout, whatever the caller's context allows: a request
+// sent while the bucket's leader is being elected can go unanswered, and
+// waiting for it on a delivery's context held a worker for the whole
+// delivery. Bounded, the attempt fails and is retried.
+type boundedKV struct{ jetstream.KeyValue }
+
+func boundKV(kv jetstream.KeyValue) jetstream.KeyValue {
+	if _, ok := kv.(boundedKV); ok || kv == nil {
+		return kv
+	}
+	return boundedKV{kv}
+}
+
+func (b boundedKV) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	return bounded(ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return b.KeyValue.Get(ctx, key) })
+}
+
+func (b boundedKV) Put(ctx context.Context, key string, value []byte) (uint64, error) {
+	return bounded(ctx, func(ctx context.Context) (uint64, error) { return b.KeyValue.Put(ctx, key, value) })
+}
+
+func (b boundedKV) Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error) {
+	return bounded(ctx, func(ctx context.Context) (uint64, error) { return b.KeyValue.Create(ctx, key, value, opts...) })
+}
+
+func (b boundedKV) Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error) {
+	return bounded(ctx, func(ctx context.Context) (uint64, error) { return b.KeyValue.Update(ctx, key, value, revision) })
+}
+
+func (b boundedKV) Delete(ctx context.Context, key string, opts ...jetstream.KVDeleteOpt) error {
+	_, err := bounded(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, b.KeyValue.Delete(ctx, key, opts...) })
+	return err
 }

@@ -360,6 +360,7 @@ func (q *Queue) setUp(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("limits bucket %s: %w", LimitsBucket, err)
 	}
+	q.limits = boundKV(q.limits)
 	return nil
 }
 

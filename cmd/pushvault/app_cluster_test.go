@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,6 +144,15 @@ func TestAppClusterBurst(t *testing.T) {
 			}
 			lines := strings.Split(strings.TrimSpace(p.logs.String()), "\n")
 			fmt.Fprintf(&b, "--- replica %d, last log lines:\n%s\n", i+1, strings.Join(lines[max(0, len(lines)-25):], "\n"))
+		}
+		// Where the live replicas' workers are: each is stopped with
+		// SIGQUIT, which makes Go print every goroutine's stack; the
+		// test fails anyway.
+		for i, p := range procs {
+			if i == victim {
+				continue
+			}
+			fmt.Fprintf(&b, "--- replica %d, its goroutines in pushvault's app code (SIGQUIT):\n%s\n", i+1, appStacks(p))
 		}
 		return b.String()
 	}
@@ -444,4 +454,25 @@ func newBalancer(t *testing.T, targets []string) string {
 		http.Error(w, "no replica answered", http.StatusBadGateway)
 	})
 	return httptestServer(t, h)
+}
+
+// appStacks stops p with SIGQUIT and returns the stacks Go printed of its
+// goroutines that were in pushvault's app code, at most 12 KiB of them.
+func appStacks(p *serveProc) string {
+	before := len(p.logs.String())
+	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		return "SIGQUIT: " + err.Error()
+	}
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		return "no exit within 10 s of SIGQUIT"
+	}
+	var b strings.Builder
+	for _, g := range strings.Split(p.logs.String()[before:], "\n\n") {
+		if strings.Contains(g, "pushvault/pushvault/app/") && b.Len() < 12<<10 {
+			b.WriteString(g + "\n\n")
+		}
+	}
+	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -133,8 +134,36 @@ func conflict(err error) bool {
 		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
-// Read implements Backend: every message of the stream, oldest first.
+// readRetry is how long Read keeps asking a cluster that answers nobody
+// (a node restarted, a leader being elected) before it gives up.
+const readRetry = 30 * time.Second
+
+// Read implements Backend: every message of the stream, oldest first. A
+// request that no server answered, or that timed out, is a cluster in
+// the middle of an election: the whole read is tried again, with a pause,
+// for up to readRetry.
 func (j *JetStream) Read(ctx context.Context) ([][]byte, error) {
+	deadline := time.Now().Add(readRetry)
+	for {
+		out, err := j.read(ctx)
+		if err == nil || !transient(err) || time.Now().After(deadline) {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// transient: an error a cluster gives while a node or a leader is away.
+func transient(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func (j *JetStream) read(ctx context.Context) ([][]byte, error) {
 	s, err := j.stream(ctx)
 	if err != nil {
 		return nil, err
