@@ -270,7 +270,9 @@ func EnqueueBackfill(ctx context.Context, js jetstream.JetStream, b *Backfills, 
 		msg.Header.Set(hdrInstallation, strconv.FormatInt(job.Installation, 10))
 	}
 	msg.Data = ev.Payload
-	ack, err := js.PublishMsg(ctx, msg, jetstream.WithMsgID(job.messageID()), jetstream.WithExpectStream(BackfillStream))
+	ack, err := bounded(ctx, func(ctx context.Context) (*jetstream.PubAck, error) {
+		return js.PublishMsg(ctx, msg, jetstream.WithMsgID(job.messageID()), jetstream.WithExpectStream(BackfillStream))
+	})
 	if err != nil {
 		return fmt.Errorf("queue the backfill of %s: %w", job.Repository(), err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -31,6 +32,9 @@ const (
 // sharing one NATS server or cluster.
 type JetStream struct {
 	js jetstream.JetStream
+
+	mu     sync.Mutex
+	handle jetstream.Stream // the stream, once looked up: appends reuse it
 }
 
 var _ Backend = (*JetStream)(nil)
@@ -63,14 +67,27 @@ func CreateJetStream(ctx context.Context, js jetstream.JetStream, replicas int) 
 // missing ledger (an error wrapping fs.ErrNotExist).
 func OpenJetStream(js jetstream.JetStream) *JetStream { return &JetStream{js: js} }
 
+// stream looks the stream up, once: a request with requestTimeout of its
+// own (one sent while the cluster elects a leader can go unanswered, and
+// held a push worker for its whole delivery in TestAppClusterBurst).
+// Every later call reuses the handle, which names the stream and asks
+// whichever server leads it.
 func (j *JetStream) stream(ctx context.Context) (jetstream.Stream, error) {
-	s, err := j.js.Stream(ctx, StreamName)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.handle != nil {
+		return j.handle, nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	s, err := j.js.Stream(sctx, StreamName)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil, fmt.Errorf("evidence stream %s: %w (%w)", StreamName, fs.ErrNotExist, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("evidence stream %s: %w", StreamName, err)
 	}
+	j.handle = s
 	return s, nil
 }
 
@@ -168,7 +185,9 @@ func (j *JetStream) read(ctx context.Context) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, err := s.Info(ctx)
+	ictx, cancel := context.WithTimeout(ctx, requestTimeout)
+	info, err := s.Info(ictx)
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("evidence read: %w", err)
 	}
@@ -176,7 +195,9 @@ func (j *JetStream) read(ctx context.Context) ([][]byte, error) {
 	if info.State.Msgs == 0 {
 		return nil, nil
 	}
-	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{StreamSubject}})
+	cctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	c, err := s.OrderedConsumer(cctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{StreamSubject}})
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("evidence read: %w", err)
 	}
