@@ -457,7 +457,8 @@ func newBalancer(t *testing.T, targets []string) string {
 }
 
 // appStacks stops p with SIGQUIT and returns the stacks Go printed of its
-// goroutines that were in pushvault's app code, at most 12 KiB of them.
+// goroutines that were in pushvault's app code, the queue workers' first,
+// function names only, at most 16 KiB.
 func appStacks(p *serveProc) string {
 	before := len(p.logs.String())
 	if err := p.cmd.Process.Signal(syscall.SIGQUIT); err != nil {
@@ -468,11 +469,29 @@ func appStacks(p *serveProc) string {
 	case <-time.After(10 * time.Second):
 		return "no exit within 10 s of SIGQUIT"
 	}
-	var b strings.Builder
+	var workers, others []string
 	for _, g := range strings.Split(p.logs.String()[before:], "\n\n") {
-		if strings.Contains(g, "pushvault/pushvault/app/") && b.Len() < 12<<10 {
-			b.WriteString(g + "\n\n")
+		if !strings.Contains(g, "pushvault/pushvault/app/") {
+			continue
 		}
+		var fns []string
+		for _, l := range strings.Split(g, "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "/") {
+				fns = append(fns, l)
+			}
+		}
+		if strings.Contains(g, "Workers).process(") {
+			workers = append(workers, strings.Join(fns, "\n"))
+		} else {
+			others = append(others, strings.Join(fns, "\n"))
+		}
+	}
+	var b strings.Builder
+	for _, g := range append(workers, others...) {
+		if b.Len()+len(g) > 16<<10 {
+			break
+		}
+		b.WriteString(g + "\n\n")
 	}
 	return b.String()
 }
