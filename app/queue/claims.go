@@ -90,14 +90,14 @@ func (s *Claims) Once(ctx context.Context, key string, fn func(ctx context.Conte
 		// Claim first: nearly every key is new (one per side effect), so
 		// this is one request where a Get before the Create was two; a
 		// key already taken (a redelivery, a retry) costs two more.
-		rev, err := bounded(ctx, func(ctx context.Context) (uint64, error) { return s.kv.Create(ctx, k, s.claim()) })
+		rev, err := s.kv.Create(ctx, k, s.claim())
 		switch {
 		case err == nil:
 			return s.run(ctx, key, k, rev, Attempt{}, fn)
 		case !errors.Is(err, jetstream.ErrKeyExists):
 			return nil, fmt.Errorf("state %s: claim: %w", key, err)
 		}
-		e, err := bounded(ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return s.kv.Get(ctx, k) })
+		e, err := s.kv.Get(ctx, k)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
 			continue // released (a failed run) since the Create: claim it
@@ -118,7 +118,7 @@ func (s *Claims) Once(ctx context.Context, key string, fn func(ctx context.Conte
 		if !stale {
 			continue
 		}
-		rev, err = bounded(ctx, func(ctx context.Context) (uint64, error) { return s.kv.Update(ctx, k, s.claim(), e.Revision()) })
+		rev, err = s.kv.Update(ctx, k, s.claim(), e.Revision())
 		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 			continue // another taker won, or the holder woke up
 		}
@@ -186,7 +186,7 @@ func (s *Claims) run(ctx context.Context, key, k string, rev uint64, a Attempt, 
 			mu.Lock()
 			cur := rev
 			mu.Unlock()
-			next, err := bounded(fctx, func(ctx context.Context) (uint64, error) { return s.kv.Update(ctx, k, s.claim(), cur) })
+			next, err := s.kv.Update(fctx, k, s.claim(), cur)
 			if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 				mu.Lock()
 				lost = true
@@ -237,7 +237,7 @@ func (s *Claims) Get(ctx context.Context, key string) (result []byte, ok bool, e
 	if err != nil {
 		return nil, false, err
 	}
-	e, err := bounded(ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return s.kv.Get(ctx, k) })
+	e, err := s.kv.Get(ctx, k)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, false, nil
 	}
@@ -297,16 +297,17 @@ func kvKey(key string) (string, error) {
 	return b.String(), nil
 }
 
-// callTimeout bounds one request to the claims bucket. A request sent
-// while the bucket's leader is being elected (a NATS node lost) can go
-// unanswered; without a bound of its own it would wait as long as the
-// caller's context — a whole delivery — holding its worker: in the
-// cluster test every push worker of three replicas stood so for minutes
-// after the stream's leader was killed. Bounded, the attempt fails and
-// the queue retries it.
+// callTimeout bounds one request to a bucket (the claims', the backfill
+// state's, the shared budgets'; boundedKV) or one publish. A request sent
+// while a leader is being elected (a NATS node lost) can go unanswered;
+// without a bound of its own it would wait as long as the caller's
+// context — a whole delivery — holding its worker: in the cluster test
+// every push worker of three replicas stood so for minutes after the
+// stream's leader was killed. Bounded, the attempt fails and the queue
+// retries it.
 const callTimeout = 10 * time.Second
 
-// bounded runs one bucket request with callTimeout.
+// bounded runs one request with callTimeout.
 func bounded[T any](ctx context.Context, req func(context.Context) (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
