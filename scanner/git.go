@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/pushvault/pushvault/internal/gitexec"
 )
 
 // ErrNotRepository is returned when the directory to scan is not a git repository.
@@ -19,9 +21,20 @@ var ErrNotRepository = errors.New("not a git repository")
 type gitRepo struct {
 	dir string
 	env []string
+	// objects are the names resolved when the repository was opened
+	// (openRepo's names), by name; a name asked for and not found maps to
+	// the zero object.
+	objects map[string]object
 }
 
-func openRepo(ctx context.Context, dir string) (*gitRepo, error) {
+// object is what a name resolved to: an object id and its type.
+type object struct{ id, typ string }
+
+// openRepo opens the repository at dir, running git with env, and resolves
+// names (revisions a scan will verify) in the same git process, a `git
+// cat-file --batch-check`, which also fails when dir is not a repository:
+// one process where a push's scan used to start five.
+func openRepo(ctx context.Context, dir string, env []string, names ...string) (*gitRepo, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNotRepository)
@@ -29,27 +42,56 @@ func openRepo(ctx context.Context, dir string) (*gitRepo, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s is a file: %w", dir, ErrNotRepository)
 	}
-	g := &gitRepo{dir: dir}
-	if _, err := g.output(ctx, "rev-parse", "--git-dir"); err != nil {
+	g := &gitRepo{dir: dir, env: env, objects: map[string]object{}}
+	var in bytes.Buffer
+	var asked []string
+	for _, n := range names {
+		// One name a line; an option-like name is refused by its user.
+		if n == "" || strings.HasPrefix(n, "-") || strings.ContainsAny(n, "\n\r\x00") {
+			continue
+		}
+		in.WriteString(n + "\n")
+		asked = append(asked, n)
+	}
+	out, _, err := gitexec.Output(g.command(ctx, "cat-file", "--batch-check=%(objectname) %(objecttype)"), in.Bytes())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("%s: %w", dir, ErrNotRepository)
+	}
+	lines := strings.Split(string(out), "\n")
+	for i, n := range asked {
+		g.objects[n] = object{}
+		if i >= len(lines) {
+			continue
+		}
+		// "<name> missing" (or "ambiguous") when it resolves to nothing.
+		if id, typ, ok := strings.Cut(lines[i], " "); ok && isObjectID(id) && lines[i] != n+" missing" && lines[i] != n+" ambiguous" {
+			g.objects[n] = object{id: id, typ: typ}
+		}
 	}
 	return g, nil
 }
 
+// resolved is what name resolved to when the repository was opened; asked
+// is false when it was not among the names resolved then.
+func (g *gitRepo) resolved(name string) (o object, asked bool) {
+	o, asked = g.objects[name]
+	return o, asked
+}
+
 func (g *gitRepo) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", g.dir, "-c", "core.quotePath=false"}, args...)...)
+	cmd := gitexec.Command(ctx, append([]string{"-C", g.dir, "-c", "core.quotePath=false"}, args...)...)
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
 	cmd.Env = append(cmd.Env, g.env...)
 	return cmd
 }
 
 func (g *gitRepo) output(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := g.command(ctx, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, stderr, err := gitexec.Output(g.command(ctx, args...), nil)
 	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
+		msg := strings.TrimSpace(string(stderr))
 		if msg == "" {
 			msg = err.Error()
 		}
@@ -63,6 +105,12 @@ func (g *gitRepo) output(ctx context.Context, args ...string) ([]byte, error) {
 func (g *gitRepo) verifyCommit(ctx context.Context, rev string) error {
 	if rev == "" || strings.HasPrefix(rev, "-") {
 		return fmt.Errorf("%q is not a commit", rev)
+	}
+	if o, asked := g.resolved(rev + "^{commit}"); asked {
+		if o.typ != "commit" {
+			return fmt.Errorf("%q is not a commit in %s", rev, g.dir)
+		}
+		return nil
 	}
 	if _, err := g.output(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}"); err != nil {
 		return fmt.Errorf("%q is not a commit in %s", rev, g.dir)
@@ -100,7 +148,7 @@ func (g *gitRepo) show(ctx context.Context, rev, path string) (data []byte, ok b
 // ReadFileAt returns the contents of path at rev in the repository at dir;
 // ok is false when the repository, revision or path does not exist.
 func ReadFileAt(ctx context.Context, dir, rev, path string) (data []byte, ok bool, err error) {
-	g, err := openRepo(ctx, dir)
+	g, err := openRepo(ctx, dir, nil)
 	if err != nil {
 		return nil, false, nil
 	}

@@ -138,7 +138,7 @@ func New(opts ...Option) *Scanner {
 // revision when target doesn't resolve. Findings are sorted by their first
 // introduction, oldest first.
 func (s *Scanner) Scan(ctx context.Context, dir string, target Target) (*Result, error) {
-	git, err := openRepo(ctx, dir)
+	git, err := openRepo(ctx, dir, nil, target.names()...)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +148,10 @@ func (s *Scanner) Scan(ctx context.Context, dir string, target Target) (*Result,
 // ScanEnv is Scan with extra environment for git (a pre-receive hook's
 // quarantine variables, for instance).
 func (s *Scanner) ScanEnv(ctx context.Context, dir string, env []string, target Target) (*Result, error) {
-	git, err := openRepo(ctx, dir)
+	git, err := openRepo(ctx, dir, env, target.names()...)
 	if err != nil {
 		return nil, err
 	}
-	git.env = env
 	return s.scan(ctx, git, target)
 }
 

@@ -18,7 +18,7 @@ type SliceProgress struct {
 // CountCommits is how many commits target holds (git rev-list --count: no
 // tree or file is read).
 func CountCommits(ctx context.Context, dir string, target Target) (int, error) {
-	git, err := openRepo(ctx, dir)
+	git, err := openRepo(ctx, dir, nil, target.names()...)
 	if err != nil {
 		return 0, err
 	}
@@ -49,7 +49,7 @@ func countCommits(ctx context.Context, git *gitRepo, target Target) (int, error)
 // Scan would give. progress, when not nil, is called after each slice.
 // Limits (WithLimits) do not apply: the caller chose to read it all.
 func (s *Scanner) ScanSlices(ctx context.Context, dir string, target Target, size int, progress func(SliceProgress)) (*Result, error) {
-	git, err := openRepo(ctx, dir)
+	git, err := openRepo(ctx, dir, nil, target.names()...)
 	if err != nil {
 		return nil, err
 	}

@@ -170,6 +170,12 @@ func (t Target) tagObjects(ctx context.Context, git *gitRepo) ([]string, error) 
 	if t.b == "" || strings.HasPrefix(t.b, "-") {
 		return nil, nil
 	}
+	if o, asked := git.resolved(t.b); asked {
+		if o.typ != "tag" {
+			return nil, nil
+		}
+		return []string{o.id}, nil
+	}
 	out, err := git.output(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", t.b)
 	if err != nil {
 		return nil, nil
@@ -179,4 +185,22 @@ func (t Target) tagObjects(ctx context.Context, git *gitRepo) ([]string, error) 
 		return nil, nil
 	}
 	return []string{id}, nil
+}
+
+// names are the revisions the target verifies (as rev^{commit}) and
+// whose type its tag messages depend on, for openRepo to resolve at once.
+func (t Target) names() []string {
+	switch t.kind {
+	case "revs":
+		names := make([]string, 0, len(t.revs))
+		for _, rev := range t.revs {
+			names = append(names, rev+"^{commit}")
+		}
+		return names
+	case "range":
+		return []string{t.a + "^{commit}", t.b + "^{commit}", t.b}
+	case "new", "rev":
+		return []string{t.b + "^{commit}", t.b}
+	}
+	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -19,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pushvault/pushvault/internal/gitexec"
 	"github.com/pushvault/pushvault/remediator"
 )
 
@@ -37,19 +37,14 @@ func Run(ctx context.Context, dir string, env []string, stdin []byte, args ...st
 
 // output is Run's stdout as git wrote it.
 func output(ctx context.Context, dir string, env []string, stdin []byte, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	cmd := gitexec.Command(ctx, append([]string{"-C", dir}, args...)...)
 	cmd.Env = append(append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C"), env...)
 	// When ctx ends git is killed, but a helper it started (git-remote-https)
 	// may hold its output open: stop waiting for it soon after.
 	cmd.WaitDelay = waitDelay
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, stderr, err := gitexec.Output(cmd, stdin)
 	if err != nil {
-		return nil, fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(string(stderr)))
 	}
 	return out, nil
 }
@@ -61,7 +56,7 @@ func output(ctx context.Context, dir string, env []string, stdin []byte, args ..
 func Lines(ctx context.Context, dir string, fn func(line string) error, args ...string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	cmd := gitexec.Command(ctx, append([]string{"-C", dir}, args...)...)
 	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "LC_ALL=C")
 	cmd.WaitDelay = waitDelay
 	var stderr bytes.Buffer

@@ -47,6 +47,7 @@ type appSummary struct {
 	version                  string
 	p50, p95                 time.Duration // webhook-to-PR, one push at a time
 	cpu, burstCPU            cpuTimes      // serve per push: one at a time, in the burst
+	idle                     time.Duration // of cpu.self, what serve spends idle over a push's share of the latency run
 	github, vault            float64       // calls per push, one at a time
 	vaultOps                 map[string]float64
 	burstPushes              int
@@ -59,6 +60,9 @@ type appSummary struct {
 // appTimeout bounds the wait for one push's check run and PR (latency
 // phase) and for the whole burst.
 const appTimeout = 90 * time.Second
+
+// appIdle is how long the App benchmark watches serve with nothing to do.
+const appIdle = 5 * time.Second
 
 // benchApp measures the GitHub App end to end on this machine: a Vault dev
 // server, the GitHub stand-in (internal/cmd/standin) and `pushvault serve`
@@ -126,6 +130,7 @@ func printComparison(b, p appSummary) {
 	}
 	row("serve CPU per push (one at a time)", ms(b.cpu.self), ms(p.cpu.self), "ms")
 	row("serve CPU per push (burst)", ms(b.burstCPU.self), ms(p.burstCPU.self), "ms")
+	row("  of the first, idle between pushes", ms(b.idle), ms(p.idle), "ms")
 	row("its git processes per push (one at a time)", ms(b.cpu.children), ms(p.cpu.children), "ms")
 	row("webhook-to-PR p50", ms(b.p50), ms(p.p50), "ms")
 	row("webhook-to-PR p95", ms(b.p95), ms(p.p95), "ms")
@@ -241,10 +246,25 @@ func runApp(c appConfig, sum *appSummary) error {
 		return err
 	}
 	found := coldDone.found
+	// Idle: what serve spends with nothing to do (the runtime, the
+	// embedded NATS server's timers), the floor under every per-push
+	// figure, which counts the time between pushes too.
+	idleStart, err := settled(serve, metricsURL, auditLog)
+	if err != nil {
+		return err
+	}
+	idleFrom := time.Now()
+	time.Sleep(appIdle)
+	idleEnd, err := serve.cpu()
+	if err != nil {
+		return err
+	}
+	idleRate := idleEnd.sub(idleStart.cpu).self.Seconds() / time.Since(idleFrom).Seconds()
 	latencyStart, err := settled(serve, metricsURL, auditLog)
 	if err != nil {
 		return err
 	}
+	latencyFrom := time.Now()
 
 	// (a) Latency, interleaved with the baseline.
 	var plain, withPV, toCheck, toPR, toDone []measurement
@@ -274,6 +294,7 @@ func runApp(c appConfig, sum *appSummary) error {
 	if err != nil {
 		return err
 	}
+	latencyWall := time.Since(latencyFrom)
 
 	// (b) Throughput: one pusher per repository, as fast as git goes.
 	burstStart := time.Now()
@@ -361,6 +382,9 @@ func runApp(c appConfig, sum *appSummary) error {
 	row("push -> both (webhook-to-PR latency)", toDone)
 	fmt.Printf("(first push after start, not counted: %.3f s)\n", coldDone.done().Sub(cold.start).Seconds())
 	printPerPush("one push at a time", latencyStart, latencyEnd, len(toDone))
+	idlePerPush := time.Duration(idleRate * latencyWall.Seconds() / float64(len(toDone)) * float64(time.Second))
+	fmt.Printf("  of which idle: serve spends %.1f ms CPU a second with nothing to do (%.0f s measured after the first push), %.1f ms of each push's %.2f s\n",
+		idleRate*1000, appIdle.Seconds(), ms(idlePerPush), latencyWall.Seconds()/float64(len(toDone)))
 
 	fmt.Printf("\nthroughput: %d pushes over %d repositories, %d pushers at once\n", len(pushes), len(clones), len(clones))
 	fmt.Printf("  all pushes returned after  %7.2f s\n", pushedAll.Seconds())
@@ -385,6 +409,7 @@ func runApp(c appConfig, sum *appSummary) error {
 		burstPushes: len(pushes), burstWall: burstWall, burstP95: percentile(burstDone, 95), serveHWM: serveHWM,
 		ackQuietP99: percentile(acks.quiet, 99), ackAttack99: percentile(acks.attacked, 99)}
 	sum.cpu, _, _, sum.github, sum.vaultOps = perPush(latencyStart, latencyEnd, len(toDone))
+	sum.idle = idlePerPush
 	for _, v := range sum.vaultOps {
 		sum.vault += v
 	}

@@ -1,0 +1,76 @@
+package gitexec
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Both ways of running a command (memfds and the pipes kept for kernels
+// without them) pass input and return output and errors alike.
+func TestOutput(t *testing.T) {
+	big := bytes.Repeat([]byte("pushvault\n"), 100_000) // past a pipe's 64 KiB
+	for name, run := range map[string]func(*exec.Cmd, []byte) ([]byte, []byte, error){
+		"memfd": Output,
+		"pipes": pipeOutput,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
+				t.Fatalf("git init: %v\n%s", err, out)
+			}
+			ctx := context.Background()
+			out, _, err := run(Command(ctx, "-C", dir, "hash-object", "--stdin"), big)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("git", "-C", dir, "hash-object", "--stdin")
+			cmd.Stdin = bytes.NewReader(big)
+			want, err := cmd.Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(out) != string(want) {
+				t.Errorf("hash of the input: %q, git says %q", out, want)
+			}
+			if _, _, err := run(Command(ctx, "-C", dir, "cat-file", "-p", strings.TrimSpace(string(out))), nil); err == nil {
+				t.Fatal("reading an object never written should fail")
+			}
+			_, stderr, err := run(Command(ctx, "-C", dir, "rev-parse", "--verify", "no-such-ref"), nil)
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || !strings.Contains(string(stderr), "fatal") {
+				t.Errorf("a failing git: err %v, stderr %q; want an exit error and git's message", err, stderr)
+			}
+			out, _, err = run(Command(ctx, "-C", dir, "hash-object", "-w", "--stdin"), big)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := run(Command(ctx, "-C", dir, "cat-file", "blob", strings.TrimSpace(string(out))), nil)
+			if err != nil || !bytes.Equal(got, big) {
+				t.Errorf("reading back %d bytes: got %d, err %v", len(big), len(got), err)
+			}
+		})
+	}
+}
+
+// awaitExit returns when the process has exited, not before, and leaves
+// it for Wait to reap with its status.
+func TestAwaitExit(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "sleep 0.3; exit 3")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	awaitExit(cmd.Process)
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Errorf("awaitExit returned after %v, before the process exited", waited)
+	}
+	var exit *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 3 {
+		t.Errorf("Wait after awaitExit: %v, want exit status 3", err)
+	}
+}
