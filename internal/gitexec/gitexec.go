@@ -5,8 +5,10 @@
 // command's input and output went through pipes that a goroutine apiece
 // copied. Here the binary is looked up once, and a command's input and
 // output are memory-backed files (memfd) that git reads and writes
-// directly; serve reads the output once git has exited. On a kernel
-// without memfd the output goes through pipes as before.
+// directly; serve reads the output once git has exited, which it awaits
+// on a pidfd in the network poller rather than in a thread blocked in
+// waitid (see awaitExit). On a kernel without memfd the output goes
+// through pipes as before; without pidfds, Wait waits as before.
 //
 // For commands whose output is streamed (git log -p, cat-file --batch),
 // use Command and pipes as usual.
