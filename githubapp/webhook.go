@@ -92,13 +92,16 @@ const busyRetryAfter = "1"
 //   - 202 without enqueuing for check_run and check_suite events of
 //     another app than AppID, and for actions Acts says nothing acts on
 //     (GitHub sends the App its own check runs' created and completed,
-//     its pull requests' opened: queueing them cost as much as the push);
+//     its pull requests' opened: queueing them cost as much as the push),
+//     and for events Ignore says need not be (a push of the App's own fix
+//     commit, a ref deletion);
 //   - 202 once the event is enqueued (or found queued or finished: a
 //     redelivery of a dead-lettered delivery is enqueued again);
 //   - 503 when the queue refuses it, so that GitHub's delivery shows a
 //     failure and can be redelivered.
 //
-// It does nothing else: no GitHub, Vault or git calls. Its memory for
+// It does nothing else: no GitHub, Vault or git calls (Ignore may read the
+// queue's state). Its memory for
 // bodies is bounded by MaxConcurrent x MaxBody. It is safe for concurrent
 // use; its fields must not change once it serves.
 type WebhookHandler struct {
@@ -111,7 +114,11 @@ type WebhookHandler struct {
 	// Acts says whether anything acts on an event's action (the payload's
 	// "action"; "" for events without one); nil: on every action of
 	// Events. An action nothing acts on is answered 202 and not queued.
-	Acts     func(event, action string) bool
+	Acts func(event, action string) bool
+	// Ignore, when set, says why an event Acts passes need not be queued
+	// after all ("" when it must be): it may read the workers' state, and
+	// must answer quickly and say "" when it cannot tell.
+	Ignore   func(ctx context.Context, ev Event) string
 	Queue    Enqueuer
 	Log      *slog.Logger
 	Observer WebhookObserver // may be nil
@@ -294,7 +301,11 @@ func (h *WebhookHandler) enqueue(ctx context.Context, w http.ResponseWriter, log
 		return
 	}
 	log = log.With(ev.LogAttrs()[2:]...)
-	if ignore := h.ignored(event, env); ignore != "" {
+	ignore := h.ignored(event, env)
+	if ignore == "" && h.Ignore != nil {
+		ignore = h.Ignore(ctx, ev)
+	}
+	if ignore != "" {
 		log.Info("webhook ignored: " + ignore)
 		h.observe(event, OutcomeIgnored)
 		w.WriteHeader(http.StatusAccepted)

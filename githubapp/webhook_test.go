@@ -80,6 +80,38 @@ func TestWebhookHandlerEvent(t *testing.T) {
 	}
 }
 
+// An event Ignore names a reason for is answered 202 and not queued, after
+// the signature is checked; one it passes (""), is queued.
+func TestWebhookHandlerIgnore(t *testing.T) {
+	q := &queue{}
+	var asked []string
+	h := &githubapp.WebhookHandler{Secret: []byte("k"), Events: map[string]bool{"push": true}, Queue: q,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ignore: func(_ context.Context, ev githubapp.Event) string {
+			asked = append(asked, ev.SHA)
+			if ev.SHA == "own" {
+				return "pushvault's own fix commit"
+			}
+			return ""
+		}}
+	if r := post(t, h, "push", []byte(`{"ref":"refs/heads/pushvault/fix-1","after":"own"}`)); r.StatusCode != 202 || len(q.events) != 0 {
+		t.Errorf("ignored push: status %d, %d queued", r.StatusCode, len(q.events))
+	}
+	if r := post(t, h, "push", []byte(`{"ref":"refs/heads/main","after":"theirs"}`)); r.StatusCode != 202 || len(q.events) != 1 {
+		t.Errorf("other push: status %d, %d queued", r.StatusCode, len(q.events))
+	}
+	body := []byte(`{"after":"own"}`)
+	req := httptest.NewRequest("POST", "/webhook", bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", "d-2")
+	req.Header.Set("X-Hub-Signature-256", githubapp.Sign([]byte("not k"), body))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 401 || len(asked) != 2 {
+		t.Errorf("badly signed: status %d, Ignore asked %d times, want 401 and not asked", rec.Code, len(asked))
+	}
+}
+
 // TestWebhookHandlerForms: a webhook set to application/x-www-form-urlencoded
 // is verified over the raw form body and queued as the JSON of its payload
 // field; a form without one is malformed.

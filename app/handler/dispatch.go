@@ -25,6 +25,15 @@ type ActionFilter interface {
 	Acts(event, action string) bool
 }
 
+// IntakeFilter is a Handler that can tell, from an event alone, that it
+// would do nothing with it: the webhook endpoint then acknowledges it
+// without queueing it (Dispatcher.Ignore). Ignore says why, "" when the
+// event must be queued; it must not block for long (it runs in the
+// webhook's request) and, when in doubt or on any error, says "".
+type IntakeFilter interface {
+	Ignore(ctx context.Context, ev githubapp.Event) string
+}
+
 // Dispatcher routes each event to the handler registered for its
 // X-GitHub-Event name. It is the workers' Processor, and its Events are the
 // webhook endpoint's accepted events: a delivery no handler takes is
@@ -71,6 +80,15 @@ func (d *Dispatcher) Acts(event, action string) bool {
 		return f.Acts(event, action)
 	}
 	return true
+}
+
+// Ignore says why ev need not be queued, asking its handler when that is
+// an IntakeFilter; "" otherwise.
+func (d *Dispatcher) Ignore(ctx context.Context, ev githubapp.Event) string {
+	if f, ok := d.handlers[ev.Event].(IntakeFilter); ok {
+		return f.Ignore(ctx, ev)
+	}
+	return ""
 }
 
 // EventNames lists Events, sorted.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -56,14 +57,11 @@ func scannedRef(ref string) bool {
 // pushvault made. Anyone else's push to a pushvault/* branch (a person's,
 // or the App's branch with a commit on top) is scanned like any branch.
 func (pp *Push) ignored(ctx context.Context, p Pushed) (string, error) {
+	if why := payloadIgnored(p); why != "" {
+		return why, nil
+	}
 	branch, isBranch := strings.CutPrefix(p.Ref, "refs/heads/")
 	switch {
-	case p.Deleted || p.After == gitcli.ZeroID:
-		return "push deletes a ref", nil
-	case !scannedRef(p.Ref):
-		return "push is to neither a branch nor a tag", nil
-	case p.After == "":
-		return "the tag points at no commit", nil
 	case !isBranch:
 		return pp.tagIgnored(ctx, p)
 	case !remediator.IsFixBranch(branch):
@@ -73,7 +71,61 @@ func (pp *Push) ignored(ctx context.Context, p Pushed) (string, error) {
 	if err != nil || !own {
 		return "", err
 	}
-	return "pushvault's own fix commit, pushed by the App", nil
+	return ownFixIgnored, nil
+}
+
+const ownFixIgnored = "pushvault's own fix commit, pushed by the App"
+
+// payloadIgnored is why p is not scanned that its payload alone says: it
+// deletes a ref, it is to neither a branch nor a tag, or its tag names no
+// commit. "" when the payload does not say.
+func payloadIgnored(p Pushed) string {
+	switch {
+	case p.Deleted || p.After == gitcli.ZeroID:
+		return "push deletes a ref"
+	case !scannedRef(p.Ref):
+		return "push is to neither a branch nor a tag"
+	case p.After == "":
+		return "the tag points at no commit"
+	}
+	return ""
+}
+
+// intakeLookup bounds the one state read Ignore makes, in the webhook's
+// request.
+const intakeLookup = 2 * time.Second
+
+// Ignore implements IntakeFilter: a push whose payload says it is not
+// scanned (ignored) is not queued, nor is the App's push of its own fix
+// commit when that is known without asking GitHub (the bot's login already
+// learnt) — the most common of them, one for every fix pull request. What
+// Ignore cannot tell, or fails to read, is queued and decided by Run as
+// before: it only ever spares the queue a delivery Run would ignore.
+func (pp *Push) Ignore(ctx context.Context, ev githubapp.Event) string {
+	var pe githubapp.PushPayload
+	if ev.Decode(&pe) != nil {
+		return "" // Handle dead-letters it, with the reason
+	}
+	p := pushedFrom(ev.DeliveryID, &pe)
+	if p.InstallationID == 0 {
+		return "push without an installation"
+	}
+	if why := payloadIgnored(p); why != "" {
+		return why
+	}
+	branch, isBranch := strings.CutPrefix(p.Ref, "refs/heads/")
+	if !isBranch || !remediator.IsFixBranch(branch) || p.SenderType != "Bot" || p.Sender != pp.bot.known() {
+		return ""
+	}
+	if githubapp.ValidateRepository(p.Owner, p.Repo) != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, intakeLookup)
+	defer cancel()
+	if _, made, err := pp.claims.Get(ctx, queue.KeyFixCommit(p.Owner, p.Repo, branch, p.After)); err != nil || !made {
+		return ""
+	}
+	return ownFixIgnored
 }
 
 // tagIgnored says why tag push p is not scanned ("" when it is): all its
@@ -125,6 +177,13 @@ func rememberFixCommit(ctx context.Context, claims *queue.Claims, owner, repo st
 type appBot struct {
 	mu  sync.Mutex
 	bot string
+}
+
+// known is the login once learnt, "" before.
+func (a *appBot) known() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.bot
 }
 
 func (a *appBot) login(ctx context.Context, gh *github.Client) (string, error) {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -367,12 +368,34 @@ var actedOn = map[string][]string{
 // passedOver reports whether r is an action nothing acts on: the endpoint
 // answers it 202 without queueing it.
 func passedOver(r recording) bool {
+	if r.event == "push" {
+		return pushPassedOver(r.payload)
+	}
 	acts, ok := actedOn[r.event]
 	if !ok {
 		return false
 	}
 	action, _ := r.payload["action"].(string)
 	return !slices.Contains(acts, action)
+}
+
+// pushPassedOver says whether a push payload says by itself that nothing is
+// scanned, which the endpoint then answers without queueing: it deletes a
+// ref, its ref is neither a branch nor a tag, its tag is of no commit
+// (head_commit null), or it has no installation to act with.
+func pushPassedOver(payload map[string]any) bool {
+	var p map[string]any // as JSON says it, whatever Go types built it
+	if b, err := json.Marshal(payload); err != nil || json.Unmarshal(b, &p) != nil {
+		return false
+	}
+	ref, _ := p["ref"].(string)
+	after, _ := p["after"].(string)
+	deleted, _ := p["deleted"].(bool)
+	inst, _ := p["installation"].(map[string]any)
+	id, _ := inst["id"].(float64)
+	tag := strings.HasPrefix(ref, "refs/tags/")
+	return deleted || after == strings.Repeat("0", 40) || id == 0 ||
+		!(tag || strings.HasPrefix(ref, "refs/heads/")) || (tag && p["head_commit"] == nil)
 }
 
 // deliver posts r as GitHub would, signed with secret, and returns the

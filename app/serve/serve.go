@@ -211,7 +211,7 @@ func (s *Server) Handler() http.Handler {
 	// Backfill jobs come from the backfill stream, never from GitHub.
 	delete(events, queue.BackfillEvent)
 	mux.Handle("/webhook", &githubapp.WebhookHandler{
-		Secret: s.webhookSecret, Events: events, Acts: d.Acts, AppID: s.Config.GitHub.AppID, Queue: s.Queue, Log: s.Log,
+		Secret: s.webhookSecret, Events: events, Acts: d.Acts, Ignore: d.Ignore, AppID: s.Config.GitHub.AppID, Queue: s.Queue, Log: s.Log,
 		Observer: s.Metrics, MaxBody: s.Config.Webhook.MaxBodyBytes, MaxConcurrent: s.Config.Webhook.MaxConcurrent,
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

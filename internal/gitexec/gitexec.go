@@ -36,15 +36,32 @@ var path = sync.OnceValue(func() string {
 	return p
 })
 
+// devNull is /dev/null, opened once for every command's unset stdin:
+// os/exec would open (and try to register with the poller, and close) a
+// /dev/null of its own for each command. nil when it cannot be opened, and
+// then os/exec does.
+var devNull = sync.OnceValue(func() *os.File {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil
+	}
+	return f
+})
+
 // Command is exec.CommandContext for git with args, without a PATH lookup.
+// Its stdin is /dev/null, as os/exec's default, unless the caller sets
+// another.
 func Command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, path(), args...)
 	cmd.Args[0] = "git"
+	if f := devNull(); f != nil {
+		cmd.Stdin = f
+	}
 	return cmd
 }
 
-// Output runs cmd, which must have no Stdin, Stdout or Stderr set, with
-// stdin (nil: none) as its input, and returns what it wrote to stdout and
+// Output runs cmd, made by Command with no Stdout or Stderr set, with
+// stdin (nil: none, which leaves cmd's) as its input, and returns what it wrote to stdout and
 // to stderr. err is cmd's error (an *exec.ExitError when git failed).
 func Output(cmd *exec.Cmd, stdin []byte) (stdout, stderr []byte, err error) {
 	in, out, errf, ok := memFiles(stdin)
