@@ -208,7 +208,7 @@ func (pp *Push) Run(ctx context.Context, p Pushed) error {
 		return err
 	}
 	// Remember what the run scans, for its Re-scan and Approve buttons.
-	if _, err := queue.OnceJSON(ctx, pp.claims, queue.KeyRunPush(p.Owner, p.Repo, runID), func(context.Context, queue.Attempt) (Pushed, error) { return p, nil }); err != nil {
+	if _, err := queue.RecordJSON(ctx, pp.claims, queue.KeyRunPush(p.Owner, p.Repo, runID), p); err != nil {
 		return err
 	}
 	o, err := pp.remediate(ctx, log, gh, p, branch)
@@ -808,7 +808,7 @@ func (pp *Push) rotationIssueOnce(ctx context.Context, issues *githubapp.Issues,
 			}
 		}
 		if !sent {
-			if _, err := pp.claims.Once(ctx, sentKey, func(context.Context, queue.Attempt) ([]byte, error) { return nil, nil }); err != nil {
+			if _, err := pp.claims.Record(ctx, sentKey, nil); err != nil {
 				return githubapp.PRLink{}, err
 			}
 		}
@@ -907,7 +907,7 @@ type fixFinding struct {
 
 func (pp *Push) rememberFix(ctx context.Context, p Pushed, runID int64, o *githubapp.Outcome) error {
 	rec := fixRecordOf(p, runID, o)
-	_, err := queue.OnceJSON(ctx, pp.claims, queue.KeyFix(p.Owner, p.Repo, o.PR.Branch), func(context.Context, queue.Attempt) (fixRecord, error) { return rec, nil })
+	_, err := queue.RecordJSON(ctx, pp.claims, queue.KeyFix(p.Owner, p.Repo, o.PR.Branch), rec)
 	return err
 }
 
@@ -915,7 +915,7 @@ func (pp *Push) rememberFix(ctx context.Context, p Pushed, runID int64, o *githu
 func (pp *Push) rememberRun(ctx context.Context, p Pushed, runID int64, o *githubapp.Outcome) error {
 	rec := fixRecordOf(p, runID, o)
 	key := queue.KeyRunFindings(p.Owner, p.Repo, runID)
-	_, err := queue.OnceJSON(ctx, pp.claims, key, func(context.Context, queue.Attempt) (fixRecord, error) { return rec, nil })
+	_, err := queue.RecordJSON(ctx, pp.claims, key, rec)
 	return err
 }
 

@@ -165,9 +165,7 @@ func (pp *Push) ownFix(ctx context.Context, p Pushed, branch string) (bool, erro
 // rememberFixCommit records that pushvault made fc, before it is pushed, so
 // that the push's own webhook finds it (ownFix).
 func rememberFixCommit(ctx context.Context, claims *queue.Claims, owner, repo string, fc remediator.FixCommit) error {
-	_, err := queue.OnceJSON(ctx, claims, queue.KeyFixCommit(owner, repo, fc.Branch, fc.Commit), func(context.Context, queue.Attempt) (string, error) {
-		return fc.Commit, nil
-	})
+	_, err := queue.RecordJSON(ctx, claims, queue.KeyFixCommit(owner, repo, fc.Branch, fc.Commit), fc.Commit)
 	return err
 }
 

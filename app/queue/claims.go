@@ -254,6 +254,44 @@ func (s *Claims) Get(ctx context.Context, key string) (result []byte, ok bool, e
 	return rec.Result, true, nil
 }
 
+// Record is Once for a fn that only returns result (a note, a record of
+// what was made): result is stored for key unless a result is stored
+// already, and the stored one is returned. Where nothing holds key, as
+// nearly always, that is one write where Once's claim and its completion
+// are two; otherwise it is Once (a claim another process holds on key is
+// waited for, a stored result returned).
+func (s *Claims) Record(ctx context.Context, key string, result []byte) ([]byte, error) {
+	k, err := kvKey(key)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(onceRecord{State: stateDone, Owner: s.owner, Result: result, At: time.Now().UTC()})
+	_, err = s.kv.Create(ctx, k, b)
+	switch {
+	case err == nil:
+		return result, nil
+	case !errors.Is(err, jetstream.ErrKeyExists):
+		return nil, fmt.Errorf("state %s: record: %w", key, err)
+	}
+	return s.Once(ctx, key, func(context.Context, Attempt) ([]byte, error) { return result, nil })
+}
+
+// RecordJSON is Record for a JSON-encodable result.
+func RecordJSON[T any](ctx context.Context, s *Claims, key string, v T) (T, error) {
+	var out T
+	b, err := json.Marshal(v)
+	if err != nil {
+		return out, fmt.Errorf("state %s: %w", key, err)
+	}
+	if b, err = s.Record(ctx, key, b); err != nil {
+		return out, err
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return out, fmt.Errorf("state %s: stored result: %w", key, err)
+	}
+	return out, nil
+}
+
 // OnceJSON is Once for a JSON-encodable result.
 func OnceJSON[T any](ctx context.Context, s *Claims, key string, fn func(ctx context.Context, a Attempt) (T, error)) (T, error) {
 	var out T

@@ -52,6 +52,68 @@ func TestStoreOnceRace(t *testing.T) {
 	}
 }
 
+// TestClaimsRecord: Record stores the first result for a key, in one write
+// when nothing holds the key, and every later Record, Once or Get of the
+// key sees that one; a Record meeting a claim another process holds waits
+// for its result; a key whose Once failed (released) takes the record.
+func TestClaimsRecord(t *testing.T) {
+	cfg := queuetest.Config()
+	cfg.URL = queuetest.StartNATS(t)
+	qa := queuetest.Open(t, cfg)
+	a, b := qa.Claims(), queuetest.Open(t, cfg).Claims()
+	ctx := context.Background()
+
+	if got, err := a.Record(ctx, "fix-commit/acme/shop/pushvault/fix-1/c1", []byte("c1")); err != nil || string(got) != "c1" {
+		t.Fatalf("first Record: %q, %v", got, err)
+	}
+	if n := queuetest.StreamMsgs(t, qa, "KV_"+queue.StateBucket); n != 1 {
+		t.Errorf("a Record of a new key wrote %d messages, want 1", n)
+	}
+	if got, err := b.Record(ctx, "fix-commit/acme/shop/pushvault/fix-1/c1", []byte("other")); err != nil || string(got) != "c1" {
+		t.Errorf("second Record: %q, %v; want the first's result", got, err)
+	}
+	if got, ok, err := b.Get(ctx, "fix-commit/acme/shop/pushvault/fix-1/c1"); err != nil || !ok || string(got) != "c1" {
+		t.Errorf("Get: %q %v %v", got, ok, err)
+	}
+	ran := false
+	if got, err := b.Once(ctx, "fix-commit/acme/shop/pushvault/fix-1/c1", func(context.Context, queue.Attempt) ([]byte, error) {
+		ran = true
+		return []byte("once"), nil
+	}); err != nil || ran || string(got) != "c1" {
+		t.Errorf("Once after Record: ran %v, %q, %v", ran, got, err)
+	}
+
+	started, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		_, _ = a.Once(ctx, "run/held", func(context.Context, queue.Attempt) ([]byte, error) {
+			close(started)
+			<-release
+			return []byte("holder's"), nil
+		})
+	}()
+	<-started
+	time.AfterFunc(300*time.Millisecond, func() { close(release) })
+	if got, err := b.Record(ctx, "run/held", []byte("mine")); err != nil || string(got) != "holder's" {
+		t.Errorf("Record on a held key: %q, %v; want the holder's result", got, err)
+	}
+
+	if _, err := a.Once(ctx, "run/failed", func(context.Context, queue.Attempt) ([]byte, error) {
+		return nil, errors.New("GitHub down")
+	}); err == nil {
+		t.Fatal("a failing Once succeeded")
+	}
+	if got, err := b.Record(ctx, "run/failed", []byte("mine")); err != nil || string(got) != "mine" {
+		t.Errorf("Record after a failed Once: %q, %v", got, err)
+	}
+	type fix struct{ PR int }
+	if got, err := queue.RecordJSON(ctx, a, "fix/acme/shop/pushvault/fix-2", fix{PR: 7}); err != nil || got.PR != 7 {
+		t.Errorf("RecordJSON: %+v, %v", got, err)
+	}
+	if got, err := queue.RecordJSON(ctx, b, "fix/acme/shop/pushvault/fix-2", fix{PR: 8}); err != nil || got.PR != 7 {
+		t.Errorf("RecordJSON again: %+v, %v; want the first", got, err)
+	}
+}
+
 // TestStoreOnceFailureReleases: a failed run stores nothing; the next call
 // runs again.
 func TestStoreOnceFailureReleases(t *testing.T) {
