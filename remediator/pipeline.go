@@ -42,6 +42,9 @@ type FixCommit struct {
 	Branch  string
 	Commit  string
 	Changed bool // false when the branch already held exactly this fix
+	// Previous is the branch's commit before the write ("" when there was
+	// no branch), as the writer found it.
+	Previous string
 }
 
 // Proposer is the port that offers the fix to people once everything else

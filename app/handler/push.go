@@ -551,12 +551,13 @@ type mirrorFix struct {
 // to is left as it is, and its commit is the fix proposed.
 func (m mirrorFix) WriteFix(ctx context.Context, files map[string][]byte, message string) (remediator.FixCommit, error) {
 	ref := "refs/heads/" + m.commit.Branch
-	// The mirror's branches are GitHub's, as fetched under the lock.
-	prev, _ := gitcli.Run(ctx, m.commit.Dir, nil, nil, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
 	fc, err := m.commit.WriteFix(ctx, files, message)
 	if err != nil || !fc.Changed {
 		return fc, err
 	}
+	// The mirror's branches are GitHub's, as fetched under the lock: what
+	// the branch was before the write is GitHub's branch.
+	prev := fc.Previous
 	if prev != "" {
 		_, own, err := m.claims.Get(ctx, queue.KeyFixCommit(m.owner, m.repo, fc.Branch, prev))
 		if err != nil {

@@ -53,7 +53,7 @@ func TestCommitFix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !fc.Changed || fc.Branch != "pushvault/fix-1234567" || git("rev-parse", "refs/heads/pushvault/fix-1234567") != fc.Commit {
+	if !fc.Changed || fc.Branch != "pushvault/fix-1234567" || fc.Previous != "" || git("rev-parse", "refs/heads/pushvault/fix-1234567") != fc.Commit {
 		t.Fatalf("fix commit %+v: not written or the branch is elsewhere", fc)
 	}
 	if got := git("rev-parse", fc.Commit+"^"); got != parent {
@@ -87,7 +87,19 @@ func TestCommitFix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Changed || again.Commit != fc.Commit {
-		t.Errorf("second write = %+v, want the same commit unchanged", again)
+	if again.Changed || again.Commit != fc.Commit || again.Previous != fc.Commit {
+		t.Errorf("second write = %+v, want the same commit unchanged, found there", again)
+	}
+
+	// Another fix of the same head replaces the branch's commit and says
+	// which commit it replaced.
+	files["vault.env"] = []byte("DB_PASSWORD={{ vault \"secret/data/other\" }}\n")
+	other, err := gitcli.CommitFix(ctx, dir, parent, "pushvault/fix-1234567", files, "pushvault: fix\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !other.Changed || other.Commit == fc.Commit || other.Previous != fc.Commit ||
+		git("rev-parse", "refs/heads/pushvault/fix-1234567") != other.Commit {
+		t.Errorf("another fix = %+v, want a new commit replacing %s", other, fc.Commit)
 	}
 }

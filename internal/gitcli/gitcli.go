@@ -201,7 +201,8 @@ func (f *Files) Read(ctx context.Context, path string) ([]byte, bool, error) {
 // CommitFix writes files as one commit on top of parent and points branch
 // at it, without touching the working tree, the index or the current
 // branch: the tree is built in a private index file. When branch already
-// points at a commit with the same parent and tree, nothing changes.
+// points at a commit with the same parent and tree, nothing changes. The
+// result's Previous is the branch's commit before ("" when there was none).
 func CommitFix(ctx context.Context, dir, parent, branch string, files map[string][]byte, message string) (remediator.FixCommit, error) {
 	tmp, err := os.MkdirTemp("", "pushvault-index-")
 	if err != nil {
@@ -249,11 +250,14 @@ func CommitFix(ctx context.Context, dir, parent, branch string, files map[string
 		return remediator.FixCommit{}, err
 	}
 	ref := "refs/heads/" + branch
-	if cur, err := Run(ctx, dir, nil, nil, "rev-parse", "--verify", "--quiet", ref+"^{commit}"); err == nil && cur != "" {
-		curTree, _ := Run(ctx, dir, nil, nil, "rev-parse", cur+"^{tree}")
-		curParent, _ := Run(ctx, dir, nil, nil, "rev-parse", cur+"^")
-		if curTree == tree && curParent == parent {
-			return remediator.FixCommit{Branch: branch, Commit: cur}, nil
+	cur, err := Run(ctx, dir, nil, nil, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
+	if err != nil {
+		cur = "" // no such branch
+	}
+	if cur != "" {
+		// Its tree and first parent, in one process (two lines).
+		if out, err := Run(ctx, dir, nil, nil, "rev-parse", cur+"^{tree}", cur+"^"); err == nil && out == tree+"\n"+parent {
+			return remediator.FixCommit{Branch: branch, Commit: cur, Previous: cur}, nil
 		}
 	}
 	who := []string{"GIT_AUTHOR_NAME=pushvault", "GIT_AUTHOR_EMAIL=pushvault@localhost",
@@ -265,7 +269,7 @@ func CommitFix(ctx context.Context, dir, parent, branch string, files map[string
 	if _, err := Run(ctx, dir, nil, nil, "update-ref", "-m", "pushvault fix", ref, commit); err != nil {
 		return remediator.FixCommit{}, err
 	}
-	return remediator.FixCommit{Branch: branch, Commit: commit, Changed: true}, nil
+	return remediator.FixCommit{Branch: branch, Commit: commit, Changed: true, Previous: cur}, nil
 }
 
 // writeBlobs writes the contents of paths (those not deleted: nil) into
