@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,8 +26,16 @@ var benchHTTP = &http.Client{Timeout: 30 * time.Second}
 const clockTick = 10 * time.Millisecond
 
 // cpuTimes is a process's CPU time: its own (user + system) and its
-// waited-for children's (serve's git processes).
-type cpuTimes struct{ self, children time.Duration }
+// waited-for children's (serve's git processes); and switches, how often
+// its threads were switched out (voluntary and involuntary context
+// switches, summed over /proc/PID/task: a thread that has exited no longer
+// counts, which Go's threads seldom do). Unlike CPU time, which moves with
+// how dear the machine makes each switch and system call that day, the
+// count moves only with what the program does.
+type cpuTimes struct {
+	self, children time.Duration
+	switches       float64
+}
 
 // cpu reads the process's CPU times from /proc/PID/stat.
 func (c *child) cpu() (cpuTimes, error) { return processCPU(c.cmd.Process.Pid) }
@@ -51,11 +60,34 @@ func processCPU(pid int) (cpuTimes, error) {
 		n, _ := strconv.ParseInt(f[k-3], 10, 64)
 		return time.Duration(n) * clockTick
 	}
-	return cpuTimes{self: tick(14) + tick(15), children: tick(16) + tick(17)}, nil
+	return cpuTimes{self: tick(14) + tick(15), children: tick(16) + tick(17), switches: threadSwitches(pid)}, nil
+}
+
+// threadSwitches sums the context switches of process pid's threads (0
+// when /proc does not say).
+func threadSwitches(pid int) float64 {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	var n float64
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread exited meanwhile
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "voluntary_ctxt_switches:"); ok {
+				c, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				n += c
+			} else if v, ok := strings.CutPrefix(line, "nonvoluntary_ctxt_switches:"); ok {
+				c, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				n += c
+			}
+		}
+	}
+	return n
 }
 
 func (a cpuTimes) sub(b cpuTimes) cpuTimes {
-	return cpuTimes{self: a.self - b.self, children: a.children - b.children}
+	return cpuTimes{self: a.self - b.self, children: a.children - b.children, switches: a.switches - b.switches}
 }
 
 // serveSample is what serve has done so far, read from its own accounting:
@@ -230,7 +262,7 @@ func enableAudit(vaultAddr, path string) error {
 // perPush is the difference between two samples, divided over n pushes.
 func perPush(before, after serveSample, n int) (cpu cpuTimes, phases map[string]float64, total, github float64, vault map[string]float64) {
 	d := after.cpu.sub(before.cpu)
-	cpu = cpuTimes{self: d.self / time.Duration(n), children: d.children / time.Duration(n)}
+	cpu = cpuTimes{self: d.self / time.Duration(n), children: d.children / time.Duration(n), switches: d.switches / float64(n)}
 	phases = map[string]float64{}
 	for k, v := range after.phases {
 		phases[k] = (v - before.phases[k]) / float64(n)
@@ -258,6 +290,7 @@ func printPerPush(title string, before, after serveSample, n int) {
 	}
 	fmt.Printf("  CPU: serve %.1f ms, its git processes %.1f ms -> %.0f pushes per minute per serve CPU core (%.0f with git)\n",
 		ms(cpu.self), ms(cpu.children), perCore, time.Minute.Seconds()/(cpu.self+cpu.children).Seconds())
+	fmt.Printf("  serve's threads switched out %.0f times a push (context switches)\n", cpu.switches)
 	var vaultAll float64
 	for _, v := range vault {
 		vaultAll += v

@@ -131,6 +131,7 @@ func printComparison(b, p appSummary) {
 	row("serve CPU per push (one at a time)", ms(b.cpu.self), ms(p.cpu.self), "ms")
 	row("serve CPU per push (burst)", ms(b.burstCPU.self), ms(p.burstCPU.self), "ms")
 	row("  of the first, idle between pushes", ms(b.idle), ms(p.idle), "ms")
+	row("serve context switches per push (one at a time)", b.cpu.switches, p.cpu.switches, "")
 	row("its git processes per push (one at a time)", ms(b.cpu.children), ms(p.cpu.children), "ms")
 	row("webhook-to-PR p50", ms(b.p50), ms(p.p50), "ms")
 	row("webhook-to-PR p95", ms(b.p95), ms(p.p95), "ms")
