@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/pushvault/pushvault/internal/gitexec"
 )
 
 // logFlags make `git log` print what the diff reader reads.
@@ -61,7 +63,7 @@ func readLog(ctx context.Context, git *gitRepo, reader *diffReader, args []strin
 	if err != nil {
 		return fmt.Errorf("git log: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := gitexec.Start(cmd); err != nil {
 		return fmt.Errorf("git log: %w", err)
 	}
 	readErr := reader.read(ctx, stdout)
@@ -204,7 +206,7 @@ func listChangesOf(ctx context.Context, git *gitRepo, headers []commitHeader, in
 	cmd := git.command(ctx, "log", "--raw", "--no-abbrev", "--no-renames", "--diff-merges=separate", "--root",
 		"--format=%x00commit %H %P", "--no-walk=unsorted", "--stdin", "--")
 	cmd.Stdin = strings.NewReader(in.String())
-	raw, err := cmd.Output()
+	raw, err := gitexec.Stdout(cmd)
 	if err != nil {
 		return err
 	}
@@ -266,7 +268,7 @@ func missingObjects(ctx context.Context, git *gitRepo, commits []string) (map[st
 	}
 	cmd := git.command(ctx, "rev-list", "--objects", "--missing=print", "--no-walk", "--stdin")
 	cmd.Stdin = strings.NewReader(in.String())
-	out, err := cmd.Output()
+	out, err := gitexec.Stdout(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("git rev-list --missing: %w", err)
 	}

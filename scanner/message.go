@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pushvault/pushvault/internal/gitexec"
 )
 
 // MessageKind says which message a Location is in; "" for a file.
@@ -87,7 +89,7 @@ func catObjects(ctx context.Context, git *gitRepo, ids []string, fn func(id, typ
 	if err != nil {
 		return fmt.Errorf("git cat-file: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := gitexec.Start(cmd); err != nil {
 		return fmt.Errorf("git cat-file: %w", err)
 	}
 	readErr := readBatch(bufio.NewReader(stdout), fn)

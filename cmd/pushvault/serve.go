@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/pushvault/pushvault/app/serve"
+	"github.com/pushvault/pushvault/internal/timerslack"
 )
 
 // runServe runs the GitHub App server until SIGINT or SIGTERM.
@@ -35,10 +37,16 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pushvault serve: %v\n", err)
 		return exitError
 	}
+	// Once the configuration is known good: from here on the process may
+	// be the re-executed one, which loads it again.
+	slackErr := timerslack.Monitor(cfg.MonitorSlack)
 	log, err := newLogger(stderr, cfg.LogLevel)
 	if err != nil {
 		fmt.Fprintln(stderr, "pushvault serve: log_level:", err)
 		return exitError
+	}
+	if slackErr != nil {
+		log.Warn("monitor_slack not applied; serve runs with the kernel's timer slack", slog.Any("error", slackErr))
 	}
 	srv, err := serve.New(ctx, log, cfg)
 	if err != nil {

@@ -65,7 +65,7 @@ func Lines(ctx context.Context, dir string, fn func(line string) error, args ...
 	if err != nil {
 		return fmt.Errorf("git %s: %w", args[0], err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := gitexec.Start(cmd); err != nil {
 		return fmt.Errorf("git %s: %w", args[0], err)
 	}
 	sc := bufio.NewScanner(out)

@@ -17,6 +17,7 @@ package gitexec
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pushvault/pushvault/internal/timerslack"
 )
 
 // path is where git is, looked up in PATH once; "git" when the lookup
@@ -60,6 +63,32 @@ func Command(ctx context.Context, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// Start is cmd.Start for a command made by Command. In a process whose
+// timer slack timerslack.Monitor widened, git is started from a thread
+// with the standard slack, not to inherit the wider one.
+func Start(cmd *exec.Cmd) error { return timerslack.Start(cmd) }
+
+// Stdout is cmd.Output for a command made by Command: its standard output,
+// and git's standard error in the *exec.ExitError when it fails and
+// cmd.Stderr is unset.
+func Stdout(cmd *exec.Cmd) ([]byte, error) {
+	var out, errb bytes.Buffer
+	cmd.Stdout = &out
+	captured := cmd.Stderr == nil
+	if captured {
+		cmd.Stderr = &errb
+	}
+	err := Start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
+	var ee *exec.ExitError
+	if captured && errors.As(err, &ee) {
+		ee.Stderr = errb.Bytes()
+	}
+	return out.Bytes(), err
+}
+
 // Output runs cmd, made by Command with no Stdout or Stderr set, with
 // stdin (nil: none, which leaves cmd's) as its input, and returns what it wrote to stdout and
 // to stderr. err is cmd's error (an *exec.ExitError when git failed).
@@ -79,7 +108,7 @@ func Output(cmd *exec.Cmd, stdin []byte) (stdout, stderr []byte, err error) {
 		cmd.Stdin = in
 	}
 	cmd.Stdout, cmd.Stderr = out, errf
-	if err := cmd.Start(); err != nil {
+	if err := Start(cmd); err != nil {
 		return nil, nil, err
 	}
 	awaitExit(cmd.Process)
@@ -175,6 +204,8 @@ func pipeOutput(cmd *exec.Cmd, stdin []byte) (stdout, stderr []byte, err error) 
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
+	if err = Start(cmd); err == nil {
+		err = cmd.Wait()
+	}
 	return out.Bytes(), errb.Bytes(), err
 }
