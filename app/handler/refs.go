@@ -114,7 +114,8 @@ func (pp *Push) Ignore(ctx context.Context, ev githubapp.Event) string {
 		return why
 	}
 	branch, isBranch := strings.CutPrefix(p.Ref, "refs/heads/")
-	if !isBranch || !remediator.IsFixBranch(branch) || p.SenderType != "Bot" || p.Sender != pp.bot.known() {
+	bot := pp.bot.known()
+	if !isBranch || !remediator.IsFixBranch(branch) || bot == "" || p.SenderType != "Bot" || p.Sender != bot {
 		return ""
 	}
 	if githubapp.ValidateRepository(p.Owner, p.Repo) != nil {

@@ -57,6 +57,10 @@ func TestPushIgnoreAtIntake(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("the bot's own fix commit", own, ownFixIgnored)
+	pp.bot.bot = ""
+	check("the commit pushed by a bot without a login, the App's not known", event("refs/heads/"+branch, made, "", "Bot", false, true), "")
+	check("the bot's own fix commit, its login forgotten", own, "")
+	pp.bot.bot = bot
 	check("another commit on the fix branch", event("refs/heads/"+branch, other, bot, "Bot", false, true), "")
 	check("a person pushing the same commit", event("refs/heads/"+branch, made, bot, "User", false, true), "")
 	check("another bot pushing it", event("refs/heads/"+branch, made, "dependabot[bot]", "Bot", false, true), "")

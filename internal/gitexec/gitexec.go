@@ -11,7 +11,9 @@
 // through pipes as before; without pidfds, Wait waits as before.
 //
 // For commands whose output is streamed (git log -p, cat-file --batch),
-// use Command and pipes as usual.
+// use Command and pipes as usual, starting them with Start (or Stdout for
+// cmd.Output): in serve, a git process must not inherit the wider timer
+// slack of the runtime's threads (internal/timerslack).
 package gitexec
 
 import (
@@ -90,8 +92,9 @@ func Stdout(cmd *exec.Cmd) ([]byte, error) {
 }
 
 // Output runs cmd, made by Command with no Stdout or Stderr set, with
-// stdin (nil: none, which leaves cmd's) as its input, and returns what it wrote to stdout and
-// to stderr. err is cmd's error (an *exec.ExitError when git failed).
+// stdin (nil: none, which leaves cmd's) as its input, and returns what it
+// wrote to stdout and to stderr. err is cmd's error (an *exec.ExitError
+// when git failed).
 func Output(cmd *exec.Cmd, stdin []byte) (stdout, stderr []byte, err error) {
 	in, out, errf, ok := memFiles(stdin)
 	if !ok {

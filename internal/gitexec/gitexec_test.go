@@ -82,3 +82,30 @@ func TestAwaitExit(t *testing.T) {
 		t.Errorf("Wait after awaitExit: %v, want exit status 3", err)
 	}
 }
+
+// Stdout is cmd.Output: git's output, and on failure an *exec.ExitError
+// holding what git wrote to stderr. A command's stdin is /dev/null unless
+// set: git reading it sees nothing.
+func TestStdout(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	out, err := Stdout(Command(ctx, "-C", dir, "hash-object", "--stdin"))
+	if err != nil || strings.TrimSpace(string(out)) != "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391" {
+		t.Errorf("hash-object of /dev/null: %q, %v; want the empty blob", out, err)
+	}
+	_, err = Stdout(Command(ctx, "-C", dir, "rev-parse", "--verify", "no-such-ref"))
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || !strings.Contains(string(ee.Stderr), "fatal") {
+		t.Errorf("a failing git: %v (stderr %q), want an *exec.ExitError with git's message", err, stderrOf(ee))
+	}
+}
+
+func stderrOf(ee *exec.ExitError) []byte {
+	if ee == nil {
+		return nil
+	}
+	return ee.Stderr
+}
