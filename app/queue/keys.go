@@ -1,8 +1,6 @@
 package queue
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 )
@@ -66,13 +64,6 @@ func KeyFixCommit(owner, repo, branch, commit string) string {
 // KeyDeliveryRecord is one coverage record of an installation delivery.
 func KeyDeliveryRecord(delivery, transition, repo string) string {
 	return "delivery/" + delivery + "/" + transition + "/" + repo
-}
-
-// KeyLedgerRecord is one evidence-ledger append, by the record's identity
-// (ledger.Key), hashed to fit the store's key syntax.
-func KeyLedgerRecord(identity string) string {
-	sum := sha256.Sum256([]byte(identity))
-	return "ledger/" + hex.EncodeToString(sum[:])
 }
 
 // KeyDeliveryState is what became of a delivery (DeliveryDone or

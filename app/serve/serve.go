@@ -132,7 +132,7 @@ func (s *Server) keepVaultToken(ctx context.Context) {
 // handlers is every event handler serve runs.
 func (s *Server) handlers() (*handler.Dispatcher, error) {
 	push := handler.NewPush(handler.PushDeps{
-		GitHub: s.GitHub, Claims: s.Claims, Vault: s.Vault, Store: s.Store, Ledger: ledger.Shared(s.Ledger, s.Claims),
+		GitHub: s.GitHub, Claims: s.Claims, Vault: s.Vault, Store: s.Store, Ledger: ledger.Shared(s.Ledger),
 		Metrics: s.Metrics, AppID: s.Config.GitHub.AppID, APIURL: s.Config.GitHub.APIURL, WebURL: s.Config.GitHub.WebURL,
 		Policy: policy.Server{MaySet: s.Config.RepositoryMaySet, Rotation: s.Config.Rotation, Generic: scanner.GenericMode(s.Config.GenericSecrets)}, MirrorDir: filepath.Join(s.Config.DataDir, "git"),
 		InlineAllow: policy.InlineAllow(s.Config.InlineAllow), ActionPermission: githubapp.Role(s.Config.GitHub.ActionPermission),

@@ -191,12 +191,69 @@ func (j *JetStream) read(ctx context.Context) ([][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evidence read: %w", err)
 	}
-	last := info.State.LastSeq
 	if info.State.Msgs == 0 {
 		return nil, nil
 	}
+	return j.consume(ctx, s, 1, info.State.LastSeq)
+}
+
+// rangeByMessage is the longest run ReadRange reads message by message.
+const rangeByMessage = 32
+
+var _ rangeReader = (*JetStream)(nil)
+
+// ReadRange returns records after+1 to through by stream sequence: the
+// stream holds only records and refuses deletes, so record n is message
+// n (AppendUnseen checks each record's seq). A short run is read message
+// by message, a longer one through an ordered consumer. A cluster in the
+// middle of an election is asked again, as Read does.
+func (j *JetStream) ReadRange(ctx context.Context, after, through uint64) ([][]byte, error) {
+	if through <= after {
+		return nil, nil
+	}
+	deadline := time.Now().Add(readRetry)
+	for {
+		out, err := j.readRange(ctx, after, through)
+		if err == nil || !transient(err) || time.Now().After(deadline) {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (j *JetStream) readRange(ctx context.Context, after, through uint64) ([][]byte, error) {
+	s, err := j.stream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if through-after > rangeByMessage {
+		return j.consume(ctx, s, after+1, through)
+	}
+	out := make([][]byte, 0, through-after)
+	for seq := after + 1; seq <= through; seq++ {
+		gctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		m, err := s.GetMsg(gctx, seq)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("evidence read: record %d: %w", seq, err)
+		}
+		out = append(out, m.Data)
+	}
+	return out, nil
+}
+
+// consume reads messages first to last of s through an ordered consumer.
+func (j *JetStream) consume(ctx context.Context, s jetstream.Stream, first, last uint64) ([][]byte, error) {
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{StreamSubject}}
+	if first > 1 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, first
+	}
 	cctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	c, err := s.OrderedConsumer(cctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{StreamSubject}})
+	c, err := s.OrderedConsumer(cctx, cfg)
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("evidence read: %w", err)
@@ -223,7 +280,7 @@ func (j *JetStream) read(ctx context.Context) ([][]byte, error) {
 			return nil, fmt.Errorf("evidence read: %w", err)
 		}
 		if n == 0 {
-			return nil, fmt.Errorf("evidence read: the stream stopped at record %d of %d", len(out), info.State.Msgs)
+			return nil, fmt.Errorf("evidence read: the stream stopped at record %d of %d", first+uint64(len(out))-1, last)
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -69,9 +69,22 @@ func (l *Ledger) Append(ctx context.Context, r Record) (Record, error) {
 // which on an error may be a leading part of rs (a backend that failed
 // after storing some).
 func (l *Ledger) AppendAll(ctx context.Context, rs []Record) ([]Record, error) {
-	if len(rs) == 0 {
-		return nil, nil
+	recs, err := l.prepare(rs)
+	if err != nil || len(recs) == 0 {
+		return nil, err
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	built := make([]Record, len(recs))
+	n, err := l.b.Append(ctx, func(last []byte, stored int) ([][]byte, error) {
+		return l.chain(ctx, last, recs[stored:], built[stored:])
+	})
+	return built[:n], err
+}
+
+// prepare stamps and validates rs for an append, returning copies.
+func (l *Ledger) prepare(rs []Record) ([]Record, error) {
 	recs := make([]Record, len(rs))
 	for i, r := range rs {
 		if r.Time.IsZero() {
@@ -86,14 +99,7 @@ func (l *Ledger) AppendAll(ctx context.Context, rs []Record) ([]Record, error) {
 		}
 		recs[i] = r
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-
-	built := make([]Record, len(recs))
-	n, err := l.b.Append(ctx, func(last []byte, stored int) ([][]byte, error) {
-		return l.chain(ctx, last, recs[stored:], built[stored:])
-	})
-	return built[:n], err
+	return recs, nil
 }
 
 // chain builds recs after last into out: seq, prev_hash, one signing
