@@ -123,6 +123,13 @@ func (l *Ledger) catchUp(ctx context.Context, s *Seen, last []byte) error {
 // no ledger yet). AppendUnseen does it when it must; calling it first
 // reports a ledger that cannot be read before anything is appended.
 func (l *Ledger) Learn(ctx context.Context, s *Seen) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.learn(ctx, s)
+}
+
+// learn is Learn with the ledger's lock held.
+func (l *Ledger) learn(ctx context.Context, s *Seen) error {
 	lines, err := l.b.Read(ctx)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) { // none yet: nothing to learn
 		return fmt.Errorf("evidence ledger: %w", err)
@@ -199,7 +206,7 @@ func (l *Ledger) AppendUnseen(ctx context.Context, rs []Record, seen *Seen) ([]R
 		case err == nil:
 			return out, nil
 		case (errors.Is(err, errBehind) || errors.Is(err, errOutOfPlace)) && attempt < learnAttempts:
-			if err := l.Learn(ctx, seen); err != nil {
+			if err := l.learn(ctx, seen); err != nil {
 				return out, err
 			}
 		case errors.Is(err, errBehind) || errors.Is(err, errOutOfPlace):

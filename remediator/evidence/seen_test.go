@@ -215,3 +215,35 @@ func TestJetStreamLedgerAppendUnseen(t *testing.T) {
 		t.Errorf("late joiner stored %d records, want only pv_id%03d as record %d", len(stored), n, n+1)
 	}
 }
+
+// plainBackend hides every method but Backend's: a backend that cannot
+// read a run of records inside its append.
+type plainBackend struct{ evidence.Backend }
+
+// TestLedgerAppendUnseenPlainBackend: over a backend that can only read
+// the whole ledger, an index behind the ledger gives the append up,
+// learns the whole ledger and appends what it does not hold.
+func TestLedgerAppendUnseenPlainBackend(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.jsonl")
+	s := &evidencetest.Signer{}
+	a := evidence.New(plainBackend{evidence.NewFile(path)}, s)
+	b := evidence.New(plainBackend{evidence.NewFile(path)}, s)
+	seenA, seenB := evidence.NewSeen(byFinding), evidence.NewSeen(byFinding)
+	ids := identities(6)
+	if stored, err := a.AppendUnseen(ctx, ids[:3], seenA); err != nil || len(stored) != 3 {
+		t.Fatalf("a stored %d (%v), want 3", len(stored), err)
+	}
+	if stored, err := b.AppendUnseen(ctx, ids[1:5], seenB); err != nil || len(stored) != 2 || stored[0].FindingID != "pv_id003" {
+		t.Fatalf("b stored %d (%v), want pv_id003 and pv_id004", len(stored), err)
+	}
+	if stored, err := a.AppendUnseen(ctx, ids, seenA); err != nil || len(stored) != 1 || stored[0].FindingID != "pv_id005" || stored[0].Seq != 6 {
+		t.Fatalf("a stored %d (%v), want only pv_id005 as record 6", len(stored), err)
+	}
+	if got := findings(t, a); len(got) != 6 {
+		t.Errorf("%d findings, want 6", len(got))
+	}
+	if _, err := a.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
