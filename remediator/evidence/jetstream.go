@@ -160,9 +160,15 @@ const readRetry = 30 * time.Second
 // the middle of an election: the whole read is tried again, with a pause,
 // for up to readRetry.
 func (j *JetStream) Read(ctx context.Context) ([][]byte, error) {
+	return retryRead(ctx, j.read)
+}
+
+// retryRead calls read until it succeeds, fails other than transiently, or
+// has failed for readRetry, pausing between calls.
+func retryRead(ctx context.Context, read func(context.Context) ([][]byte, error)) ([][]byte, error) {
 	deadline := time.Now().Add(readRetry)
 	for {
-		out, err := j.read(ctx)
+		out, err := read(ctx)
 		if err == nil || !transient(err) || time.Now().After(deadline) {
 			return out, err
 		}
@@ -211,18 +217,7 @@ func (j *JetStream) ReadRange(ctx context.Context, after, through uint64) ([][]b
 	if through <= after {
 		return nil, nil
 	}
-	deadline := time.Now().Add(readRetry)
-	for {
-		out, err := j.readRange(ctx, after, through)
-		if err == nil || !transient(err) || time.Now().After(deadline) {
-			return out, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	return retryRead(ctx, func(ctx context.Context) ([][]byte, error) { return j.readRange(ctx, after, through) })
 }
 
 func (j *JetStream) readRange(ctx context.Context, after, through uint64) ([][]byte, error) {

@@ -507,11 +507,25 @@ func TestLedgerAppendAcrossProcesses(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
 	const procs, each = 4, 30
+	runHelpers(t, "TestLedgerAppendAcrossProcesses", procs, "PUSHVAULT_EVIDENCE_HELPER_FILE="+path, "PUSHVAULT_EVIDENCE_HELPER_N="+strconv.Itoa(each))
+	rep, err := evidence.New(evidence.NewFile(path), &evidencetest.Signer{}).Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Records != procs*each {
+		t.Errorf("%d records, want %d", rep.Records, procs*each)
+	}
+}
+
+// runHelpers runs procs copies of this test binary at once, running only
+// test with env added, and fails t for each that fails.
+func runHelpers(t *testing.T, test string, procs int, env ...string) {
+	t.Helper()
 	var cmds []*exec.Cmd
 	var outs []*bytes.Buffer
-	for i := 0; i < procs; i++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestLedgerAppendAcrossProcesses$")
-		cmd.Env = append(os.Environ(), "PUSHVAULT_EVIDENCE_HELPER_FILE="+path, "PUSHVAULT_EVIDENCE_HELPER_N="+strconv.Itoa(each))
+	for range procs {
+		cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+		cmd.Env = append(os.Environ(), env...)
 		out := &bytes.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
@@ -523,13 +537,6 @@ func TestLedgerAppendAcrossProcesses(t *testing.T) {
 		if err := cmd.Wait(); err != nil {
 			t.Errorf("helper %d: %v\n%s", i, err, outs[i])
 		}
-	}
-	rep, err := evidence.New(evidence.NewFile(path), &evidencetest.Signer{}).Verify(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Records != procs*each {
-		t.Errorf("%d records, want %d", rep.Records, procs*each)
 	}
 }
 

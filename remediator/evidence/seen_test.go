@@ -1,12 +1,10 @@
 package evidence_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -127,23 +125,7 @@ func TestLedgerAppendUnseenAcrossProcesses(t *testing.T) {
 		return
 	}
 	path := filepath.Join(t.TempDir(), "ledger.jsonl")
-	var cmds []*exec.Cmd
-	var outs []*bytes.Buffer
-	for range procs {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestLedgerAppendUnseenAcrossProcesses$")
-		cmd.Env = append(os.Environ(), "PUSHVAULT_UNSEEN_HELPER_FILE="+path)
-		out := &bytes.Buffer{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds, outs = append(cmds, cmd), append(outs, out)
-	}
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("helper %d: %v\n%s", i, err, outs[i])
-		}
-	}
+	runHelpers(t, "TestLedgerAppendUnseenAcrossProcesses", procs, "PUSHVAULT_UNSEEN_HELPER_FILE="+path)
 	l := evidence.New(evidence.NewFile(path), &evidencetest.Signer{})
 	rep, err := l.Verify(context.Background())
 	if err != nil {
